@@ -1,0 +1,145 @@
+# arcnat: plain GNU Makefile, no configure step.
+#
+#   make                 build the library, the test programs, the benchmarks
+#   make check           install missing Debian packages, build, run every test
+#                        (plain and SANITIZE=address,undefined builds)
+#   make fuzz            build the libFuzzer harnesses (clang)
+#   make fuzz-smoke      run each fuzzer for FUZZ_SECONDS (default 60) on its corpus
+#   make bench           build and run the micro-benchmarks
+#   make lint            cppcheck + clang-tidy, warnings are errors
+#   make clean
+#
+# SANITIZE=address,undefined builds everything with those sanitizers into its
+# own directory (build-san/), so plain and sanitized objects never mix.
+# CI=1 (or any non-empty CI) turns warnings into errors.
+
+# V=1 shows full command lines.
+ifeq ($(V),1)
+Q :=
+QUIET_CC =
+QUIET_LD =
+QUIET_AR =
+else
+Q := @
+QUIET_CC = @echo "  CC      $@";
+QUIET_LD = @echo "  LD      $@";
+QUIET_AR = @echo "  AR      $@";
+endif
+
+CC       ?= cc
+FUZZ_CC  ?= clang
+SANITIZE ?=
+FUZZ_SECONDS ?= 60
+
+ifeq ($(SANITIZE),)
+O ?= build
+else
+O ?= build-san
+endif
+
+CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -pedantic \
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers \
+	-D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
+	-fno-strict-aliasing -MMD -MP -Isrc -Itests
+ifneq ($(CI),)
+CFLAGS_BASE += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS_BASE += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS_SAN := -fsanitize=$(SANITIZE)
+endif
+CFLAGS  ?=
+CFLAGS  := $(CFLAGS_BASE) $(CFLAGS)
+LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS_SAN) $(LDFLAGS)
+LDLIBS  := -lpthread
+
+LIB_SRCS   := $(sort $(wildcard src/*/*.c))
+REF_SRCS   := $(sort $(wildcard tests/ref/*.c))
+TEST_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
+FUZZ_SRCS  := $(sort $(wildcard fuzz/fuzz_*.c))
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
+REF_OBJS  := $(REF_SRCS:%.c=$(O)/%.o)
+LIB       := $(O)/libarcnat.a
+REFLIB    := $(O)/libref.a
+TESTS     := $(TEST_SRCS:tests/unit/%.c=$(O)/tests/%)
+BENCHES   := $(BENCH_SRCS:bench/%.c=$(O)/bench/%)
+TOOLS     := $(O)/tools/gen_corpus
+
+FO        := build-fuzz
+FUZZ_FLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -DPKT_FUZZING -Isrc -Itests \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FO)/%.o)
+FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(FO)/%)
+
+.PHONY: all check unit fuzz fuzz-smoke bench lint clean deps corpus demo
+.DEFAULT_GOAL := all
+# Keep intermediate objects (test and bench .o files) between runs.
+.SECONDARY:
+
+all: $(LIB) $(TESTS) $(BENCHES) $(TOOLS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
+$(REFLIB): $(REF_OBJS)
+	@mkdir -p $(@D)
+	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(REFLIB) $(LIB)
+	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $< $(REFLIB) $(LIB) -lcmocka $(LDLIBS)
+
+$(O)/bench/%: $(O)/bench/%.o $(REFLIB) $(LIB)
+	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $< $(REFLIB) $(LIB) $(LDLIBS)
+
+$(O)/tools/%: $(O)/tools/%.o $(LIB)
+	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+deps:
+	@tools/deps.sh
+
+# The whole test suite: plain build, then the sanitizer build of the same
+# tests, both run by tests/run, which prints the "N passed" summary line.
+check: deps
+	$(MAKE) all
+	$(MAKE) SANITIZE=address,undefined unit
+	BUILD_DIRS="build build-san" tests/run
+
+unit: $(TESTS)
+
+bench: $(BENCHES)
+	@set -e; for b in $(BENCHES); do echo "== $$b"; $$b; done
+
+# ---- fuzzing (clang + libFuzzer) ----
+$(FO)/%.o: %.c
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(FUZZ_CC) $(FUZZ_FLAGS) -c -o $@ $<
+
+$(FO)/libarcnat.a: $(FUZZ_LIB_OBJS)
+	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
+$(FO)/fuzz_%: $(FO)/fuzz/fuzz_%.o $(FO)/libarcnat.a
+	$(QUIET_LD)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZERS)
+
+corpus: $(O)/tools/gen_corpus
+	$(O)/tools/gen_corpus fuzz/corpus
+
+fuzz-smoke: fuzz
+	@tools/fuzz-smoke.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+# ---- lint ----
+lint:
+	tools/lint.sh
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find build build-san build-fuzz -name '*.d' 2>/dev/null)
