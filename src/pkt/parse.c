@@ -304,6 +304,7 @@ struct ip6_frag_info {
 	bool mf;
 	uint16_t off;
 	uint32_t id;
+	size_t hdr_off;		/* where the fragment header starts */
 	size_t data_len;	/* bytes after the fragment header */
 };
 
@@ -346,6 +347,7 @@ static enum pkt_drop ip6_walk_ext(struct pkt_cursor *c, uint8_t *nh,
 				return PKT_DROP_IP6_EXT_TOO_MANY;
 			if (fi->present)
 				return PKT_DROP_IP6_EXT_ORDER;
+			fi->hdr_off = c->off;
 			f = pkt_cursor_pull(c, sizeof(*f));
 			if (!f)
 				return PKT_DROP_IP6_EXT_TRUNCATED;
@@ -500,8 +502,12 @@ static enum pkt_drop parse_ip4(struct pkt_cursor *c, unsigned int flags,
 	if (frag & (IP4_FLAG_MF | IP4_OFFSET_MASK)) {
 		m->flags |= PKT_F_FRAG;
 		m->frag_off = (uint16_t)((frag & IP4_OFFSET_MASK) * 8u);
-		/* "Ping of death": the reassembled packet would pass 64 KiB. */
-		if (m->frag_off + (tot - hlen) > IP4_MAX_LEN)
+		/*
+		 * "Ping of death": the reassembled datagram (this header, the
+		 * data before this fragment, and this fragment's data) would
+		 * pass 64 KiB.
+		 */
+		if (hlen + m->frag_off + (tot - hlen) > IP4_MAX_LEN)
 			return PKT_DROP_IP4_FRAG_OVERSIZE;
 	}
 	pkt_cursor_limit(c, tot);
@@ -540,7 +546,14 @@ static enum pkt_drop parse_ip6(struct pkt_cursor *c, struct pkt_meta *m)
 		m->flags |= PKT_F_FRAG;
 		m->frag_off = fi.off;
 		m->frag_id = fi.id;
-		if (fi.off + fi.data_len > IP4_MAX_LEN)
+		/*
+		 * The reassembled payload (RFC 8200 section 4.5) is the
+		 * unfragmentable headers between the IPv6 header and the
+		 * fragment header, plus the fragmentable part up to the end
+		 * of this fragment; its length field has 16 bits.
+		 */
+		if ((fi.hdr_off - (m->l3_off + sizeof(*ip))) + fi.off +
+		    fi.data_len > IP4_MAX_LEN)
 			return PKT_DROP_IP6_FRAG_OVERSIZE;
 	}
 	if (fi.off)
@@ -560,9 +573,7 @@ enum pkt_drop pkt_parse(const uint8_t *frame, size_t len, unsigned int flags,
 	enum pkt_drop r;
 
 	memset(m, 0, sizeof(*m));
-	if (len > PKT_LEN_MAX)
-		len = PKT_LEN_MAX;
-	pkt_cursor_init(&c, frame, len);
+	pkt_cursor_init(&c, frame, MIN(len, (size_t)PKT_LEN_MAX));
 
 	if (flags & PKT_PARSE_L3) {
 		const uint8_t *v = pkt_cursor_peek(&c, 1);
