@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nat.h - IPv4 NAPT (RFC 4787, 5382, 5508) as a library with no I/O.
+ *
+ * Frames in, verdicts and rewritten frames out, `now` passed in. The full
+ * behaviour is specified in docs/nat.md; the summary:
+ *
+ * - Endpoint-independent mapping: every flow from one internal (address,
+ *   port or ICMP id, protocol) uses one external (address, port). The
+ *   external address is chosen by the internal address (paired pooling,
+ *   RFC 4787 REQ-2). A mapping lives while at least one flow using it is in
+ *   the connection table.
+ * - Port choice: the internal port if it is free and inside the configured
+ *   range; otherwise a random start among the ports of the same parity and
+ *   the same range class (below 1024 / 1024 and up, within the configured
+ *   range), then at most NAT_PORT_PROBES candidates in order. No port
+ *   overloading: an external port belongs to one mapping at a time.
+ * - Filtering of packets from outside that match no flow: endpoint-
+ *   independent (EIF), address-dependent (ADF) or address-and-port-
+ *   dependent (APDF, default).
+ * - Static port forwards; hairpinning with the external address and port as
+ *   source; ICMP errors translated inside and out (RFC 5508); fragments
+ *   matched to their first fragment's flow.
+ * - Rewrites update checksums incrementally; a packet whose L4 checksum is
+ *   a partial (pseudo-header) sum, as virtio-net NEEDS_CSUM packets carry,
+ *   gets only the pseudo-header part updated.
+ *
+ * Single-threaded: a struct nat belongs to one worker.
+ */
+#ifndef ARCNAT_NAT_NAT_H
+#define ARCNAT_NAT_NAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/siphash.h"
+#include "ct/table.h"
+#include "nat/drop.h"
+#include "nat/map.h"
+#include "pkt/meta.h"
+
+#define NAT_MAX_EXT_ADDRS	NAT_MAP_MAX_EXT
+#define NAT_MAX_FORWARDS	1024
+#define NAT_PORT_PROBES		128
+#define NAT_DEFAULT_PORT_MIN	49152
+#define NAT_DEFAULT_PORT_MAX	65535
+#define NAT_FRAG_DEFAULT_MAX	1024
+#define NAT_FRAG_DEFAULT_TIMEOUT 30	/* seconds, RFC 791 reassembly order */
+#define NAT_BATCH_MAX		256
+
+enum nat_filtering {
+	NAT_FILTER_APDF = 0,	/* address and port dependent (default) */
+	NAT_FILTER_ADF,		/* address dependent */
+	NAT_FILTER_EIF,		/* endpoint independent */
+};
+
+/* Where a packet came from. */
+enum nat_side {
+	NAT_INSIDE = 0,
+	NAT_OUTSIDE = 1,
+};
+
+enum nat_verdict {
+	NAT_V_DROP = 0,		/* see nat_pkt.reason */
+	NAT_V_TO_OUTSIDE,	/* translated; send it out */
+	NAT_V_TO_INSIDE,	/* translated; send it in (also hairpinned packets) */
+	NAT_V_LOCAL,		/* ICMP echo request to an external address: the host answers */
+};
+
+/**
+ * struct nat_forward - a static port forward.
+ * @proto:    IPPROTO_NUM_TCP or IPPROTO_NUM_UDP
+ * @ext_addr: external address (network order); 0 means the first one
+ * @ext_port: external port (host order)
+ * @int_addr: internal address (network order)
+ * @int_port: internal port (host order)
+ */
+struct nat_forward {
+	uint8_t proto;
+	uint32_t ext_addr;
+	uint16_t ext_port;
+	uint32_t int_addr;
+	uint16_t int_port;
+};
+
+/**
+ * struct nat_config - NAT parameters, fixed at creation.
+ * @ext_addrs:       external addresses (network order)
+ * @n_ext_addrs:     how many (1 .. NAT_MAX_EXT_ADDRS)
+ * @port_min:        lowest dynamic external port (host order; 0 and 0 for
+ *                   both means the default 49152-65535)
+ * @port_max:        highest dynamic external port
+ * @filtering:       filtering of unsolicited inbound packets
+ * @max_flows:       connection table size (0: CT_DEFAULT_MAX_FLOWS)
+ * @timeouts:        idle timeouts; all zero means the defaults
+ * @allow_short_udp: accept UDP timeouts below 120 s (tests only: RFC 4787
+ *                   REQ-5 says a UDP mapping MUST live at least 2 minutes)
+ * @frag_max:        fragment-tracking entries (0: NAT_FRAG_DEFAULT_MAX)
+ * @frag_timeout:    seconds a first fragment's flow is remembered (0: default)
+ * @seed:            seed of the port-choice generator (0: random)
+ * @key:             SipHash key for the tables (NULL: random)
+ */
+struct nat_config {
+	uint32_t ext_addrs[NAT_MAX_EXT_ADDRS];
+	unsigned int n_ext_addrs;
+	uint16_t port_min;
+	uint16_t port_max;
+	enum nat_filtering filtering;
+	uint32_t max_flows;
+	struct ct_timeouts timeouts;
+	bool allow_short_udp;
+	uint32_t frag_max;
+	uint32_t frag_timeout;
+	uint64_t seed;
+	const struct siphash_key *key;
+};
+
+/* nat_pkt.flags */
+#define NAT_PKT_CSUM_PARTIAL (1u << 0)	/* L4 checksum field holds the pseudo-header sum */
+
+/**
+ * struct nat_pkt - one packet of a batch.
+ * @frame:   the frame, rewritten in place (borrowed for the call)
+ * @meta:    pkt_parse() result for @frame (must have returned PKT_DROP_OK)
+ * @flags:   NAT_PKT_*
+ * @verdict: set by nat_process(): enum nat_verdict
+ * @reason:  set by nat_process(): enum nat_drop when @verdict is NAT_V_DROP
+ * @key:     scratch: the lookup tuple
+ * @hv:      scratch: its hash
+ */
+struct nat_pkt {
+	uint8_t *frame;
+	struct pkt_meta meta;
+	uint32_t flags;
+	uint8_t verdict;
+	uint8_t reason;
+	struct ct_tuple key;
+	uint64_t hv;
+};
+
+/**
+ * struct nat_stats - NAT counters (connection-table ones: ct_get_stats()).
+ * @packets:        packets processed, per side they came from
+ * @translated:     packets forwarded, per side they came from
+ * @drops:          drops per enum nat_drop
+ * @flows_out:      connections created by a packet from inside
+ * @flows_in:       connections created by a packet from outside
+ * @hairpin:        connections between two inside hosts via external addresses
+ * @icmp_errors:    ICMP errors translated
+ * @fragments:      non-first fragments translated
+ * @frag_evicted:   fragment-tracking entries evicted to make room
+ * @mappings:       mappings currently in use
+ * @local:          packets given NAT_V_LOCAL
+ */
+struct nat_stats {
+	uint64_t packets[2];
+	uint64_t translated[2];
+	uint64_t drops[NAT_DROP__MAX];
+	uint64_t flows_out;
+	uint64_t flows_in;
+	uint64_t hairpin;
+	uint64_t icmp_errors;
+	uint64_t fragments;
+	uint64_t frag_evicted;
+	uint64_t mappings;
+	uint64_t local;
+};
+
+struct nat;
+
+/**
+ * nat_create() - build a NAT and all its tables.
+ * @out: the NAT
+ * @cfg: parameters (copied)
+ *
+ * Return: 0; -EINVAL for a bad parameter (no external address, port_min >
+ * port_max, port_min 0 with port_max set, a timeout out of range or a UDP
+ * timeout below 120 s without allow_short_udp); -ENOMEM; -errno.
+ */
+int nat_create(struct nat **out, const struct nat_config *cfg);
+
+/**
+ * nat_destroy() - free a NAT; NULL is fine.
+ * @nat: NAT
+ */
+void nat_destroy(struct nat *nat);
+
+/**
+ * nat_add_forward() - add a static port forward.
+ * @nat: NAT
+ * @fwd: the forward
+ *
+ * The external port is reserved at once, also inside the dynamic range.
+ *
+ * Return: 0; -EINVAL (bad protocol, unknown external address, port 0);
+ * -EADDRINUSE (that external port is taken); -ENOSPC (too many forwards).
+ */
+int nat_add_forward(struct nat *nat, const struct nat_forward *fwd);
+
+/**
+ * nat_process() - translate a batch of packets that came from one side.
+ * @nat:  NAT
+ * @pkts: packets; each gets a verdict, forwarded ones are rewritten
+ * @n:    count (any; processed in chunks of NAT_BATCH_MAX)
+ * @from: the side they came from
+ * @now:  current time, ns (monotonic)
+ *
+ * Return: the number of packets not dropped.
+ */
+unsigned int nat_process(struct nat *nat, struct nat_pkt *pkts, unsigned int n,
+			 enum nat_side from, uint64_t now);
+
+/**
+ * nat_tick() - periodic work: one garbage-collection slice.
+ * @nat:    NAT
+ * @now:    current time
+ * @budget: bound on the work (see ct_expire())
+ *
+ * Return: connections expired.
+ */
+unsigned int nat_tick(struct nat *nat, uint64_t now, unsigned int budget);
+
+/**
+ * nat_tick_pending() - whether nat_tick() has elapsed work left.
+ * @nat: NAT
+ * @now: current time
+ *
+ * Return: true if another nat_tick() call would collect more.
+ */
+bool nat_tick_pending(const struct nat *nat, uint64_t now);
+
+/** nat_get_stats() - counters. @nat: NAT. Return: pointer into @nat. */
+const struct nat_stats *nat_get_stats(const struct nat *nat);
+
+/** nat_ct() - the connection table, for statistics and tests. Return: it. */
+struct ct_table *nat_ct(const struct nat *nat);
+
+/**
+ * nat_verify() - check every internal invariant (tests and fuzzers only:
+ * it visits every entry, so it is O(table size)).
+ * @nat: NAT
+ * @why: filled with the first violation found
+ * @len: size of @why
+ *
+ * Checks: every confirmed flow is found from both of its tuples; its
+ * mapping exists and is counted; mapping reference counts equal the flows
+ * holding them; each mapping's external port is marked in use and every
+ * port marked in use belongs to exactly one mapping; counters agree.
+ *
+ * Return: 0, or -EUCLEAN with @why set.
+ */
+int nat_verify(const struct nat *nat, char *why, size_t len);
+
+/**
+ * nat_ext_index() - which external address an internal address is paired
+ * with (RFC 4787 REQ-2 "paired" pooling).
+ * @int_addr:    internal address, network order
+ * @n_ext_addrs: number of external addresses
+ *
+ * Return: an index below @n_ext_addrs.
+ */
+unsigned int nat_ext_index(uint32_t int_addr, unsigned int n_ext_addrs);
+
+/**
+ * nat_rng_next() - the port-choice generator (splitmix64), exported so that
+ * a reference model can follow the same random choices.
+ * @state: generator state, advanced
+ *
+ * Return: 64 random bits.
+ */
+static inline uint64_t nat_rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+#endif /* ARCNAT_NAT_NAT_H */

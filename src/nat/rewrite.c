@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rewrite.c - in-place header rewriting with incremental checksums.
+ *
+ * All values stay in wire byte order (loaded and stored with memcpy); the
+ * one's-complement arithmetic of pkt/csum.h is byte-order independent, so
+ * no value is ever swapped. Each changed field updates every checksum that
+ * covers it: the IPv4 header checksum covers addresses; TCP and UDP cover
+ * addresses (pseudo-header) and ports; ICMP covers its id and, in errors,
+ * every byte of the quote, including the quote's own checksums.
+ */
+#include "nat/rewrite.h"
+
+#include <string.h>
+
+#include "pkt/csum.h"
+#include "prot/icmp.h"
+#include "prot/ip4.h"
+#include "prot/tcp.h"
+#include "prot/udp.h"
+
+static inline uint16_t ld16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static inline uint32_t ld32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline void st16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+
+static inline void st32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+/* Offset of the L4 checksum field, or 0 when the protocol has none we keep. */
+static unsigned int l4_csum_off(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_NUM_TCP:
+		return offsetof(struct tcp_hdr, check);
+	case IPPROTO_NUM_UDP:
+		return offsetof(struct udp_hdr, check);
+	case IPPROTO_NUM_ICMP:
+		return offsetof(struct icmp_hdr, check);
+	default:
+		return 0;
+	}
+}
+
+void nat_rewrite(uint8_t *frame, const struct pkt_meta *m,
+		 const struct ct_tuple *to, bool csum_partial)
+{
+	uint8_t *ip = frame + m->l3_off;
+	uint8_t *l4 = frame + m->l4_off;
+	uint32_t osrc = ld32(ip + offsetof(struct ip4_hdr, saddr));
+	uint32_t odst = ld32(ip + offsetof(struct ip4_hdr, daddr));
+	uint16_t ipc = ld16(ip + offsetof(struct ip4_hdr, check));
+	bool has_l4 = m->flags & PKT_F_L4;
+	bool pseudo = has_l4 && (m->l4_proto == IPPROTO_NUM_TCP ||
+				 m->l4_proto == IPPROTO_NUM_UDP);
+	unsigned int coff = has_l4 ? l4_csum_off(m->l4_proto) : 0;
+	uint16_t l4c = has_l4 ? ld16(l4 + coff) : 0;
+	/* UDP checksum 0 means "none" (RFC 768): it stays 0. */
+	bool touch_l4 = has_l4 && !(m->l4_proto == IPPROTO_NUM_UDP && l4c == 0 &&
+				    !csum_partial);
+
+	if (osrc != to->saddr) {
+		ipc = csum_replace4(ipc, osrc, to->saddr);
+		if (pseudo && touch_l4)
+			l4c = csum_partial ? csum_replace4_pseudo(l4c, osrc, to->saddr)
+					   : csum_replace4(l4c, osrc, to->saddr);
+		st32(ip + offsetof(struct ip4_hdr, saddr), to->saddr);
+	}
+	if (odst != to->daddr) {
+		ipc = csum_replace4(ipc, odst, to->daddr);
+		if (pseudo && touch_l4)
+			l4c = csum_partial ? csum_replace4_pseudo(l4c, odst, to->daddr)
+					   : csum_replace4(l4c, odst, to->daddr);
+		st32(ip + offsetof(struct ip4_hdr, daddr), to->daddr);
+	}
+	st16(ip + offsetof(struct ip4_hdr, check), ipc);
+	if (!has_l4)
+		return;
+
+	if (m->l4_proto == IPPROTO_NUM_ICMP) {
+		/* Echo: the id is covered by the ICMP checksum, no pseudo-header. */
+		uint16_t oid = ld16(l4 + offsetof(struct icmp_hdr, un.echo.id));
+
+		if (oid != to->sport) {
+			/* A partial sum covers no header field: the NIC sums the id. */
+			if (!csum_partial)
+				l4c = csum_replace2(l4c, oid, to->sport);
+			st16(l4 + offsetof(struct icmp_hdr, un.echo.id), to->sport);
+		}
+		st16(l4 + coff, l4c);
+		return;
+	}
+
+	/* TCP and UDP ports sit at the same offsets. */
+	for (size_t i = 0; i < 2; i++) {
+		uint16_t oport = ld16(l4 + 2 * i);
+		uint16_t nport = i == 0 ? to->sport : to->dport;
+
+		if (oport == nport)
+			continue;
+		/* A partial sum covers only the pseudo-header: the NIC sums ports. */
+		if (touch_l4 && !csum_partial)
+			l4c = csum_replace2(l4c, oport, nport);
+		st16(l4 + 2 * i, nport);
+	}
+	if (touch_l4) {
+		if (m->l4_proto == IPPROTO_NUM_UDP && !csum_partial)
+			l4c = csum_udp_nonzero(l4c);
+		st16(l4 + coff, l4c);
+	}
+}
+
+/*
+ * Replace a 32-bit field inside the ICMP message, updating the ICMP
+ * checksum, and return the old value.
+ */
+static uint32_t icmp_set32(uint8_t *p, uint32_t v, uint16_t *icmpc)
+{
+	uint32_t old = ld32(p);
+
+	if (old != v) {
+		*icmpc = csum_replace4(*icmpc, old, v);
+		st32(p, v);
+	}
+	return old;
+}
+
+static void icmp_set16(uint8_t *p, uint16_t v, uint16_t *icmpc)
+{
+	uint16_t old = ld16(p);
+
+	if (old != v) {
+		*icmpc = csum_replace2(*icmpc, old, v);
+		st16(p, v);
+	}
+}
+
+/* The quoted L4 header: ports or echo id, and its checksum if quoted. */
+static void rewrite_quote_l4(uint8_t *frame, const struct pkt_inner *in,
+			     const struct ct_tuple *to, uint32_t osrc,
+			     uint32_t odst, uint16_t *icmpc)
+{
+	uint8_t *l4 = frame + in->l4_off;
+	unsigned int coff = l4_csum_off(in->proto);
+	bool has_csum = in->l4_avail >= coff + 2;
+	uint16_t c = has_csum ? ld16(l4 + coff) : 0;
+	uint16_t c0 = c;
+	bool udp_none = in->proto == IPPROTO_NUM_UDP && c == 0;
+
+	if (in->flags & PKT_INNER_ECHO) {
+		uint16_t oid = ld16(l4 + offsetof(struct icmp_hdr, un.echo.id));
+
+		if (has_csum && oid != to->sport)
+			c = csum_replace2(c, oid, to->sport);
+		icmp_set16(l4 + offsetof(struct icmp_hdr, un.echo.id), to->sport,
+			   icmpc);
+	} else {
+		if (has_csum && !udp_none) {
+			c = csum_replace4(c, osrc, to->saddr);
+			c = csum_replace4(c, odst, to->daddr);
+			c = csum_replace2(c, ld16(l4), to->sport);
+			c = csum_replace2(c, ld16(l4 + 2), to->dport);
+			if (in->proto == IPPROTO_NUM_UDP)
+				c = csum_udp_nonzero(c);
+		}
+		icmp_set16(l4, to->sport, icmpc);
+		icmp_set16(l4 + 2, to->dport, icmpc);
+	}
+	if (has_csum && c != c0)
+		icmp_set16(l4 + coff, c, icmpc);
+}
+
+void nat_rewrite_icmp_error(uint8_t *frame, const struct pkt_meta *m,
+			    const struct ct_tuple *inner, uint32_t outer_src,
+			    uint32_t outer_dst)
+{
+	const struct pkt_inner *in = &m->inner;
+	uint8_t *icmp = frame + m->l4_off;
+	uint8_t *qip = frame + in->l3_off;
+	uint16_t icmpc = ld16(icmp + offsetof(struct icmp_hdr, check));
+	uint16_t qipc = ld16(qip + offsetof(struct ip4_hdr, check));
+	uint32_t osrc = ld32(qip + offsetof(struct ip4_hdr, saddr));
+	uint32_t odst = ld32(qip + offsetof(struct ip4_hdr, daddr));
+	struct ct_tuple outer = { .saddr = outer_src, .daddr = outer_dst };
+
+	/* The quoted IPv4 header and its checksum, all under the ICMP checksum. */
+	qipc = csum_replace4(qipc, osrc, inner->saddr);
+	qipc = csum_replace4(qipc, odst, inner->daddr);
+	icmp_set32(qip + offsetof(struct ip4_hdr, saddr), inner->saddr, &icmpc);
+	icmp_set32(qip + offsetof(struct ip4_hdr, daddr), inner->daddr, &icmpc);
+	icmp_set16(qip + offsetof(struct ip4_hdr, check), qipc, &icmpc);
+
+	if (in->flags & PKT_INNER_PORTS)
+		rewrite_quote_l4(frame, in, inner, osrc, odst, &icmpc);
+	st16(icmp + offsetof(struct icmp_hdr, check), icmpc);
+
+	/* The outer header: ICMP has no pseudo-header, only the IP checksum. */
+	{
+		struct pkt_meta outer_only = *m;
+
+		outer_only.flags &= ~PKT_F_L4;
+		nat_rewrite(frame, &outer_only, &outer, false);
+	}
+}
