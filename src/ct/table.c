@@ -369,7 +369,6 @@ unsigned int ct_expire(struct ct_table *t, uint64_t now, unsigned int budget)
 			t->wheel_tick = now_tick;	/* nothing to visit */
 			break;
 		}
-		budget--;
 		while (budget && (idx = t->wheel[slot]) != CT_NONE) {
 			struct ct_entry *e = &t->entries[idx];
 
@@ -385,7 +384,14 @@ unsigned int ct_expire(struct ct_table *t, uint64_t now, unsigned int budget)
 		}
 		if (t->wheel[slot] != CT_NONE)
 			break;	/* out of budget in this slot: resume here */
+		/*
+		 * The slot is drained: move on, and charge the visit. Charging
+		 * after the drain (and not at all when the entries used the
+		 * last unit) guarantees progress even with a budget of 1.
+		 */
 		t->wheel_tick++;
+		if (budget)
+			budget--;
 	}
 	return expired;
 }
