@@ -27,6 +27,7 @@
 	X(HASH_FULL, "hash_full", "no hash slot for the new connection")            \
 	X(ICMP_TYPE, "icmp_type", "ICMP type the NAT does not translate")           \
 	X(ICMP_ERR_NO_FLOW, "icmp_err_no_flow", "ICMP error about no known flow")   \
+	X(ICMP_ERR_ADDR, "icmp_err_addr", "ICMP error not addressed to the flow's endpoint") \
 	X(FRAG_NO_FLOW, "frag_no_flow", "non-first fragment of no known first fragment")
 
 enum nat_drop {

@@ -551,9 +551,22 @@ static void process_icmp_error(struct nat *nat, struct nat_pkt *p,
 	}
 	td = &e->tuple[d];
 	tn = &e->tuple[!d];
-	if (odst == td->daddr)
-		odst = tn->saddr;
-	if (osrc == td->saddr)
+	/*
+	 * The error must be addressed to the flow's endpoint as that side
+	 * sees it: otherwise anyone on the outside could reach any inside
+	 * host past the filtering by quoting some live flow.
+	 */
+	if (odst != td->daddr) {
+		set_drop(nat, p, NAT_DROP_ICMP_ERR_ADDR);
+		return;
+	}
+	odst = tn->saddr;
+	/*
+	 * An error leaving to the outside always carries the external
+	 * address (RFC 5508 section 4.2): an inside router's private address
+	 * must not leak. Going inside, a router's address is kept.
+	 */
+	if (verdict_for(e, from) == NAT_V_TO_OUTSIDE || osrc == td->saddr)
 		osrc = tn->daddr;
 	nat_rewrite_icmp_error(p->frame, m, tn, osrc, odst);
 	p->verdict = (uint8_t)verdict_for(e, from);

@@ -566,7 +566,8 @@ static void rewrite_packet(uint8_t *frame, const struct pkt_meta *pm,
  * the specification lists them.
  */
 static void rewrite_error(uint8_t *frame, const struct pkt_meta *pm,
-			  const struct ct_tuple *at, const struct ct_tuple *to)
+			  const struct ct_tuple *at, const struct ct_tuple *to,
+			  bool to_outside)
 {
 	uint8_t *ip = frame + pm->l3_off, *l4 = frame + pm->l4_off;
 	uint8_t *iip = frame + pm->inner.l3_off, *il4 = frame + pm->inner.l4_off;
@@ -608,8 +609,9 @@ static void rewrite_error(uint8_t *frame, const struct pkt_meta *pm,
 		}
 	}
 
-	/* Both tests look at the addresses as they arrived. */
-	wr32(ip + IP_SADDR, saddr == at->saddr ? to->daddr : saddr);
+	/* Both tests look at the addresses as they arrived; leaving to the
+	 * outside, the source is always the external address. */
+	wr32(ip + IP_SADDR, (to_outside || saddr == at->saddr) ? to->daddr : saddr);
 	wr32(ip + IP_DADDR, daddr == at->daddr ? to->saddr : daddr);
 	ip4_csum_full(ip);
 	wr16(l4 + ICMP_CHECK, csum_full(NULL, l4, pm->l4_len, ICMP_CHECK));
@@ -963,8 +965,11 @@ static enum nat_drop do_icmp_error(struct nat_ref *m, struct nat_pkt *pkt,
 	f = &m->flows[i];
 	if (nat_ref_from_side(f->kind, d) != from)
 		return NAT_DROP_WRONG_SIDE;
-	rewrite_error(pkt->frame, &pkt->meta, &f->tuple[d], &f->tuple[!d]);
+	if (rd32(pkt->frame + pkt->meta.l3_off + IP_DADDR) != f->tuple[d].daddr)
+		return NAT_DROP_ICMP_ERR_ADDR;
 	pkt->verdict = (uint8_t)to_side(f->kind, d);
+	rewrite_error(pkt->frame, &pkt->meta, &f->tuple[d], &f->tuple[!d],
+		      pkt->verdict == NAT_V_TO_OUTSIDE);
 	return NAT_DROP_NONE;
 }
 

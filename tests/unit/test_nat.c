@@ -833,6 +833,37 @@ static void rfc5508_error_translation(void **state __maybe_unused)
 	tc_done(&c);
 }
 
+/*
+ * docs/nat.md section 7: an error must be addressed to the flow's endpoint
+ * (else anyone outside could reach any inside host by quoting a live flow),
+ * and an error leaving to the outside never carries an inside address.
+ */
+static void rfc5508_error_addresses(void **state __maybe_unused)
+{
+	uint8_t q[256];
+	struct tc c;
+	struct ep e;
+	size_t n;
+
+	tc_init_mode(&c, NAT_FILTER_APDF, 1);
+	e = OPEN(&c, IN1, 5000, R1, 53);
+	n = save_ip(&c, q, sizeof(q));
+	/* From outside, quoting IN1's flow but sent to another inside host. */
+	DROP(&c, icmp_err(R1, IN2, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, q, n),
+	     OUTSIDE, ICMP_ERR_ADDR);
+
+	/* From an inside router, about the reply it was forwarding to IN1. */
+	REPLY(&c, R1, 53, e, IN1, 5000);
+	n = save_ip(&c, q, sizeof(q));
+	XLATE(&c, icmp_err(IN(254), R1, ICMP_TIME_EXCEEDED, 0, q, n),
+	      INSIDE, TO_OUTSIDE, EXT1, 0, R1, 0);
+	check_quote(&c, R1, 53, e.addr, e.port);
+	/* The same error addressed to someone else is not ours to send. */
+	DROP(&c, icmp_err(IN(254), R2, ICMP_TIME_EXCEEDED, 0, q, n),
+	     INSIDE, ICMP_ERR_ADDR);
+	tc_done(&c);
+}
+
 static void rfc5508_error_does_not_refresh(void **state __maybe_unused)
 {
 	const struct ct_entry *f;
@@ -1383,6 +1414,7 @@ int main(void)
 		cmocka_unit_test(rfc5382_established_timeout),
 		cmocka_unit_test(rfc5382_unsolicited_syn_hold),
 		cmocka_unit_test(rfc5508_error_translation),
+		cmocka_unit_test(rfc5508_error_addresses),
 		cmocka_unit_test(rfc5508_error_does_not_refresh),
 		cmocka_unit_test(rfc5508_icmp_query_timeout),
 		cmocka_unit_test(port_parity_and_range),
