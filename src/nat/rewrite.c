@@ -60,6 +60,35 @@ static unsigned int l4_csum_off(uint8_t proto)
 	}
 }
 
+/*
+ * One's-complement delta of replacing @old by @new_ (RFC 1624 eqn 3 terms
+ * ~m + m'), accumulated unfolded: a 32-bit value is congruent to the sum of
+ * its two 16-bit halves modulo 0xffff, so the fold at the end is exact. An
+ * unchanged field contributes nothing: ~m + m would be 0xffff, a negative
+ * zero that could turn a stored 0xffff into 0x0000.
+ */
+static inline uint64_t delta32(uint32_t old, uint32_t new_)
+{
+	return old == new_ ? 0 : (uint64_t)(uint32_t)~old + new_;
+}
+
+static inline uint64_t delta16(uint16_t old, uint16_t new_)
+{
+	return old == new_ ? 0 : (uint64_t)(uint16_t)~old + new_;
+}
+
+/* HC' = ~(~HC + sum of deltas): one fold for any number of changed fields. */
+static inline uint16_t csum_apply(uint16_t csum, uint64_t delta)
+{
+	return (uint16_t)~csum_fold(csum_fold64((uint16_t)~csum + delta));
+}
+
+/* A partial (pseudo-header) sum is stored uninverted: add the deltas. */
+static inline uint16_t csum_apply_pseudo(uint16_t sum, uint64_t delta)
+{
+	return csum_fold(csum_fold64(sum + delta));
+}
+
 void nat_rewrite(uint8_t *frame, const struct pkt_meta *m,
 		 const struct ct_tuple *to, bool csum_partial)
 {
@@ -67,65 +96,52 @@ void nat_rewrite(uint8_t *frame, const struct pkt_meta *m,
 	uint8_t *l4 = frame + m->l4_off;
 	uint32_t osrc = ld32(ip + offsetof(struct ip4_hdr, saddr));
 	uint32_t odst = ld32(ip + offsetof(struct ip4_hdr, daddr));
-	uint16_t ipc = ld16(ip + offsetof(struct ip4_hdr, check));
+	uint64_t daddr_delta, dport_delta = 0;
 	bool has_l4 = m->flags & PKT_F_L4;
-	bool pseudo = has_l4 && (m->l4_proto == IPPROTO_NUM_TCP ||
-				 m->l4_proto == IPPROTO_NUM_UDP);
-	unsigned int coff = has_l4 ? l4_csum_off(m->l4_proto) : 0;
-	uint16_t l4c = has_l4 ? ld16(l4 + coff) : 0;
-	/* UDP checksum 0 means "none" (RFC 768): it stays 0. */
-	bool touch_l4 = has_l4 && !(m->l4_proto == IPPROTO_NUM_UDP && l4c == 0 &&
-				    !csum_partial);
+	unsigned int coff;
+	uint16_t l4c, oport[2];
 
-	if (osrc != to->saddr) {
-		ipc = csum_replace4(ipc, osrc, to->saddr);
-		if (pseudo && touch_l4)
-			l4c = csum_partial ? csum_replace4_pseudo(l4c, osrc, to->saddr)
-					   : csum_replace4(l4c, osrc, to->saddr);
-		st32(ip + offsetof(struct ip4_hdr, saddr), to->saddr);
-	}
-	if (odst != to->daddr) {
-		ipc = csum_replace4(ipc, odst, to->daddr);
-		if (pseudo && touch_l4)
-			l4c = csum_partial ? csum_replace4_pseudo(l4c, odst, to->daddr)
-					   : csum_replace4(l4c, odst, to->daddr);
-		st32(ip + offsetof(struct ip4_hdr, daddr), to->daddr);
-	}
-	st16(ip + offsetof(struct ip4_hdr, check), ipc);
+	/* Addresses: covered by the IPv4 header checksum and, for TCP and
+	 * UDP, by the pseudo-header. */
+	daddr_delta = delta32(osrc, to->saddr) + delta32(odst, to->daddr);
+	st32(ip + offsetof(struct ip4_hdr, saddr), to->saddr);
+	st32(ip + offsetof(struct ip4_hdr, daddr), to->daddr);
+	st16(ip + offsetof(struct ip4_hdr, check),
+	     csum_apply(ld16(ip + offsetof(struct ip4_hdr, check)), daddr_delta));
 	if (!has_l4)
-		return;
+		return;	/* a non-first fragment: no L4 header */
 
+	coff = l4_csum_off(m->l4_proto);
+	l4c = ld16(l4 + coff);
 	if (m->l4_proto == IPPROTO_NUM_ICMP) {
-		/* Echo: the id is covered by the ICMP checksum, no pseudo-header. */
+		/* Echo: the id is covered by the ICMP checksum, no pseudo-header;
+		 * a partial sum covers no header field (the NIC sums the id). */
 		uint16_t oid = ld16(l4 + offsetof(struct icmp_hdr, un.echo.id));
 
-		if (oid != to->sport) {
-			/* A partial sum covers no header field: the NIC sums the id. */
-			if (!csum_partial)
-				l4c = csum_replace2(l4c, oid, to->sport);
-			st16(l4 + offsetof(struct icmp_hdr, un.echo.id), to->sport);
-		}
-		st16(l4 + coff, l4c);
+		st16(l4 + offsetof(struct icmp_hdr, un.echo.id), to->sport);
+		if (!csum_partial)
+			st16(l4 + coff, csum_apply(l4c, delta16(oid, to->sport)));
 		return;
 	}
 
 	/* TCP and UDP ports sit at the same offsets. */
-	for (size_t i = 0; i < 2; i++) {
-		uint16_t oport = ld16(l4 + 2 * i);
-		uint16_t nport = i == 0 ? to->sport : to->dport;
-
-		if (oport == nport)
-			continue;
-		/* A partial sum covers only the pseudo-header: the NIC sums ports. */
-		if (touch_l4 && !csum_partial)
-			l4c = csum_replace2(l4c, oport, nport);
-		st16(l4 + 2 * i, nport);
+	oport[0] = ld16(l4);
+	oport[1] = ld16(l4 + 2);
+	st16(l4, to->sport);
+	st16(l4 + 2, to->dport);
+	if (csum_partial) {
+		/* The NIC sums the ports itself: only the pseudo-header changes. */
+		st16(l4 + coff, csum_apply_pseudo(l4c, daddr_delta));
+		return;
 	}
-	if (touch_l4) {
-		if (m->l4_proto == IPPROTO_NUM_UDP && !csum_partial)
-			l4c = csum_udp_nonzero(l4c);
-		st16(l4 + coff, l4c);
-	}
+	/* UDP checksum 0 means "none" (RFC 768): it stays 0. */
+	if (m->l4_proto == IPPROTO_NUM_UDP && l4c == 0)
+		return;
+	dport_delta = delta16(oport[0], to->sport) + delta16(oport[1], to->dport);
+	l4c = csum_apply(l4c, daddr_delta + dport_delta);
+	if (m->l4_proto == IPPROTO_NUM_UDP)
+		l4c = csum_udp_nonzero(l4c);
+	st16(l4 + coff, l4c);
 }
 
 /*
