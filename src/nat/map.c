@@ -240,47 +240,13 @@ static int map_insert(struct nat_maps *m, struct nat_map *map)
 	return 0;
 }
 
-int nat_map_create(struct nat_maps *m, uint32_t addr, uint16_t port,
-		   uint8_t proto, struct nat_map **out)
+/* Allocate, fill and index a mapping (dynamic or static). */
+static int map_add(struct nat_maps *m, enum nat_map_kind kind,
+		   unsigned int ext_idx, uint16_t ext_port, uint32_t int_addr,
+		   uint16_t int_port, uint8_t proto, struct nat_map **out)
 {
-	unsigned int ext_idx = nat_ext_index(addr, m->n_ext);
-	unsigned int pidx = nat_proto_pidx(proto);
-	struct nat_map *map;
-	int p;
+	struct nat_map *map = obj_alloc(m);
 
-	p = choose_port(m, ext_idx, pidx, proto, ntohs(port));
-	if (p < 0)
-		return -EADDRNOTAVAIL;
-	map = obj_alloc(m);
-	if (!map)
-		return -ENOSPC;
-	map->int_addr = addr;
-	map->int_port = port;
-	map->ext_addr = m->ext_addrs[ext_idx];
-	map->ext_port = htons((uint16_t)p);
-	map->proto = proto;
-	map->kind = NAT_MAP_DYNAMIC;
-	map->ext_idx = (uint8_t)ext_idx;
-	map->pidx = (uint8_t)pidx;
-	if (map_insert(m, map)) {
-		obj_free(m, map);
-		return -ENOSPC;
-	}
-	*out = map;
-	return 0;
-}
-
-int nat_map_add_static(struct nat_maps *m, unsigned int ext_idx,
-		       uint16_t ext_port, uint32_t int_addr, uint16_t int_port,
-		       uint8_t proto)
-{
-	unsigned int pidx = nat_proto_pidx(proto);
-	struct nat_map *map;
-
-	if (nat_port_taken(m, ext_idx, pidx, ext_port) ||
-	    nat_map_find_int(m, int_addr, int_port, proto))
-		return -EADDRINUSE;
-	map = obj_alloc(m);
 	if (!map)
 		return -ENOSPC;
 	map->int_addr = int_addr;
@@ -288,14 +254,39 @@ int nat_map_add_static(struct nat_maps *m, unsigned int ext_idx,
 	map->ext_addr = m->ext_addrs[ext_idx];
 	map->ext_port = ext_port;
 	map->proto = proto;
-	map->kind = NAT_MAP_STATIC;
+	map->kind = (uint8_t)kind;
 	map->ext_idx = (uint8_t)ext_idx;
-	map->pidx = (uint8_t)pidx;
+	map->pidx = (uint8_t)nat_proto_pidx(proto);
 	if (map_insert(m, map)) {
 		obj_free(m, map);
 		return -ENOSPC;
 	}
+	if (out)
+		*out = map;
 	return 0;
+}
+
+int nat_map_create(struct nat_maps *m, uint32_t addr, uint16_t port,
+		   uint8_t proto, struct nat_map **out)
+{
+	unsigned int ext_idx = nat_ext_index(addr, m->n_ext);
+	int p = choose_port(m, ext_idx, nat_proto_pidx(proto), proto, ntohs(port));
+
+	if (p < 0)
+		return -EADDRNOTAVAIL;
+	return map_add(m, NAT_MAP_DYNAMIC, ext_idx, htons((uint16_t)p), addr,
+		       port, proto, out);
+}
+
+int nat_map_add_static(struct nat_maps *m, unsigned int ext_idx,
+		       uint16_t ext_port, uint32_t int_addr, uint16_t int_port,
+		       uint8_t proto)
+{
+	if (nat_port_taken(m, ext_idx, nat_proto_pidx(proto), ext_port) ||
+	    nat_map_find_int(m, int_addr, int_port, proto))
+		return -EADDRINUSE;
+	return map_add(m, NAT_MAP_STATIC, ext_idx, ext_port, int_addr, int_port,
+		       proto, NULL);
 }
 
 void nat_map_get(struct nat_maps *m, struct nat_map *map)
