@@ -96,7 +96,6 @@ static void nat_flow_gone(void *ctx, struct ct_entry *e, enum ct_gone why)
 	}
 	nat_map_put(&nat->maps, map);
 	e->owner = CT_NONE;
-	nat->stats.mappings = nat->maps.dynamic;
 }
 
 /* Which side packets of direction @d of @e come from. */
@@ -190,7 +189,6 @@ static void translate(struct nat *nat, struct nat_pkt *p, struct ct_entry *e,
 
 		nat_frag_remember(&nat->frags, &k, e->tuple, ct_index(nat->ct, e),
 				  (uint8_t)d, now + nat->frag_timeout_ns, now);
-		nat->stats.frag_evicted = nat->frags.evicted;
 	}
 	nat_rewrite(p->frame, m, &to, p->flags & NAT_PKT_CSUM_PARTIAL);
 	p->verdict = (uint8_t)verdict_for(e, from);
@@ -224,8 +222,8 @@ static void process_known(struct nat *nat, struct nat_pkt *p, struct ct_entry *e
 
 /*
  * Confirm @e, which will hold @map. The caller has already taken the
- * flow's reference on @map (see hold()); on failure it is dropped here, the
- * entry freed, and the reason returned.
+ * flow's reference on @map (see hold()); on failure it is dropped here and
+ * the reason returned; the entry stays unconfirmed for the caller to free.
  */
 static enum nat_drop confirm(struct nat *nat, struct ct_entry *e,
 			     struct nat_map *map, uint64_t now)
@@ -237,8 +235,6 @@ static enum nat_drop confirm(struct nat *nat, struct ct_entry *e,
 	if (err) {
 		e->owner = CT_NONE;
 		nat_map_put(&nat->maps, map);
-		ct_free_unconfirmed(nat->ct, e);
-		nat->stats.mappings = nat->maps.dynamic;
 		return err == -EEXIST ? NAT_DROP_CLASH : NAT_DROP_HASH_FULL;
 	}
 	if (flow_holds_perm(nat, e) &&
@@ -246,7 +242,6 @@ static enum nat_drop confirm(struct nat *nat, struct ct_entry *e,
 		/* Sized for one permission per flow: cannot happen. */
 		ARC_ASSERT(0);
 	}
-	nat->stats.mappings = nat->maps.dynamic;
 	return NAT_DROP_NONE;
 }
 
@@ -282,7 +277,6 @@ static struct nat_map *hold(struct nat *nat, struct nat_map *map)
 static void unhold(struct nat *nat, struct nat_map *map)
 {
 	nat_map_put(&nat->maps, map);
-	nat->stats.mappings = nat->maps.dynamic;
 }
 
 static bool filter_allows(const struct nat *nat, const struct nat_map *dm,
@@ -328,7 +322,6 @@ static enum nat_drop create_hairpin(struct nat *nat, struct nat_pkt *p,
 		.proto = k->proto,
 	};
 	e->flags |= CT_F_HAIRPIN;
-	/* On failure confirm() has freed the entry. */
 	return confirm(nat, e, sm, now);
 }
 
@@ -364,9 +357,7 @@ static enum nat_drop create_inside(struct nat *nat, struct nat_pkt *p,
 	if (is_external(nat, k->daddr)) {
 		r = create_hairpin(nat, p, e, now);
 		if (r) {
-			/* confirm() frees the entry itself when it fails. */
-			if (!(r == NAT_DROP_CLASH || r == NAT_DROP_HASH_FULL))
-				ct_free_unconfirmed(nat->ct, e);
+			ct_free_unconfirmed(nat->ct, e);
 			return r;
 		}
 		nat->stats.hairpin++;
@@ -389,8 +380,10 @@ static enum nat_drop create_inside(struct nat *nat, struct nat_pkt *p,
 		.proto = k->proto,
 	};
 	r = confirm(nat, e, sm, now);
-	if (r)
+	if (r) {
+		ct_free_unconfirmed(nat->ct, e);
 		return r;
+	}
 	nat->stats.flows_out++;
 	*out = e;
 	return NAT_DROP_NONE;
@@ -439,8 +432,10 @@ static enum nat_drop create_outside(struct nat *nat, struct nat_pkt *p,
 		.proto = k->proto,
 	};
 	r = confirm(nat, e, dm, now);
-	if (r)
+	if (r) {
+		ct_free_unconfirmed(nat->ct, e);
 		return r;
+	}
 	nat->stats.flows_in++;
 	*out = e;
 	return NAT_DROP_NONE;
@@ -663,8 +658,11 @@ bool nat_tick_pending(const struct nat *nat, uint64_t now)
 	return ct_expire_pending(nat->ct, now);
 }
 
-const struct nat_stats *nat_get_stats(const struct nat *nat)
+const struct nat_stats *nat_get_stats(struct nat *nat)
 {
+	/* Derived, not tracked: the owners keep the real counts. */
+	nat->stats.mappings = nat->maps.dynamic;
+	nat->stats.frag_evicted = nat->frags.evicted;
 	return &nat->stats;
 }
 
@@ -694,7 +692,6 @@ int nat_add_forward(struct nat *nat, const struct nat_forward *fwd)
 	if (err)
 		return err;
 	nat->n_forwards++;
-	nat->stats.mappings = nat->maps.dynamic;
 	return 0;
 }
 

@@ -230,8 +230,14 @@ unsigned int nat_tick(struct nat *nat, uint64_t now, unsigned int budget);
  */
 bool nat_tick_pending(const struct nat *nat, uint64_t now);
 
-/** nat_get_stats() - counters. @nat: NAT. Return: pointer into @nat. */
-const struct nat_stats *nat_get_stats(const struct nat *nat);
+/**
+ * nat_get_stats() - counters, with the derived ones (mappings,
+ * frag_evicted) brought up to date. Valid until the next call.
+ * @nat: NAT
+ *
+ * Return: pointer into @nat.
+ */
+const struct nat_stats *nat_get_stats(struct nat *nat);
 
 /** nat_ct() - the connection table, for statistics and tests. Return: it. */
 struct ct_table *nat_ct(const struct nat *nat);
