@@ -7,6 +7,7 @@
 #   make fuzz-smoke      run each fuzzer for FUZZ_SECONDS (default 60) on its corpus
 #   make bench           build and run the micro-benchmarks
 #   make lint            cppcheck + clang-tidy, warnings are errors
+#   make demo            a narrated run of `arcnat gateway` between namespaces (root)
 #   make clean
 #
 # SANITIZE=address,undefined builds everything with those sanitizers into its
@@ -51,9 +52,10 @@ endif
 CFLAGS  ?=
 CFLAGS  := $(CFLAGS_BASE) $(CFLAGS)
 LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS_SAN) $(LDFLAGS)
-LDLIBS  := -lpthread
+LDLIBS  := -lmnl -lpthread -lmnl
 
-LIB_SRCS   := $(sort $(wildcard src/*/*.c))
+APP_MAIN   := src/app/main.c
+LIB_SRCS   := $(filter-out $(APP_MAIN),$(sort $(wildcard src/*/*.c)))
 REF_SRCS   := $(sort $(wildcard tests/ref/*.c))
 TEST_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
@@ -66,6 +68,7 @@ REFLIB    := $(O)/libref.a
 TESTS     := $(TEST_SRCS:tests/unit/%.c=$(O)/tests/%)
 BENCHES   := $(BENCH_SRCS:bench/%.c=$(O)/bench/%)
 TOOLS     := $(O)/tools/gen_corpus
+PROG      := $(O)/arcnat
 
 FO        := build-fuzz
 FUZZ_FLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -DPKT_FUZZING -Isrc -Itests \
@@ -78,7 +81,7 @@ FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(FO)/%)
 # Keep intermediate objects (test and bench .o files) between runs.
 .SECONDARY:
 
-all: $(LIB) $(TESTS) $(BENCHES) $(TOOLS)
+all: $(PROG) $(LIB) $(TESTS) $(BENCHES) $(TOOLS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -91,6 +94,9 @@ $(LIB): $(LIB_OBJS)
 $(REFLIB): $(REF_OBJS)
 	@mkdir -p $(@D)
 	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
+$(PROG): $(O)/src/app/main.o $(LIB)
+	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(REFLIB) $(LIB)
 	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $< $(REFLIB) $(LIB) -lcmocka $(LDLIBS)
@@ -108,7 +114,7 @@ deps:
 # tests, both run by tests/run, which prints the "N passed" summary line.
 check: deps
 	$(MAKE) all
-	$(MAKE) SANITIZE=address,undefined unit
+	$(MAKE) SANITIZE=address,undefined unit build-san/arcnat
 	BUILD_DIRS="build build-san" tests/run
 
 unit: $(TESTS)
@@ -134,6 +140,10 @@ corpus: $(O)/tools/gen_corpus
 
 fuzz-smoke: fuzz
 	@tools/fuzz-smoke.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+# A narrated run of the gateway between namespaces (root).
+demo: $(PROG)
+	@tools/demo.sh
 
 # ---- lint ----
 lint:

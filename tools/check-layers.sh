@@ -2,7 +2,7 @@
 # Enforce design.md section 3: folders are layers, and a file may include
 # only headers of its own layer or of layers below it.
 #
-#   core <- prot, pkt, mem <- ct, svc <- nat <- dp <- guest, uplink, ctl <- app
+#   core <- prot, pkt, mem, sys <- ct, svc <- nat <- dp <- guest, uplink, ctl <- app
 #
 # prot, pkt and mem share a rank, but prot holds wire formats only and must
 # not include pkt or mem. Exit 1 and name every offending include.
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 rank() {
 	case $1 in
 	core) echo 0 ;;
-	prot | pkt | mem) echo 1 ;;
+	prot | pkt | mem | sys) echo 1 ;;
 	ct | svc) echo 2 ;;
 	nat) echo 3 ;;
 	dp) echo 4 ;;

@@ -10,7 +10,9 @@ PKGS="
 	libcmocka-dev
 	clang llvm libclang-rt-14-dev
 	cppcheck clang-tidy
-	iproute2 python3
+	iproute2 iputils-ping python3
+	libmnl-dev pkg-config
+	python3-scapy iperf3 socat nftables tcpdump netcat-openbsd
 "
 
 missing=""

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gateway.c - `arcnat gateway`: options, device set-up, the worker thread,
+ * signals.
+ *
+ * Theory of operation: everything that can fail for a user-visible reason
+ * (options, namespaces, devices, permissions) happens before the worker
+ * starts, and each failure is one line on stderr and a non-zero exit. Then
+ * the main thread only waits for signals (signalfd; every signal arcnat
+ * handles is blocked in all threads) and turns them into requests to the
+ * worker: SIGUSR1 prints statistics, SIGINT/SIGTERM stop it, after which the
+ * final statistics are printed and everything is torn down in reverse order.
+ */
+#include "app/gateway.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "app/opts.h"
+#include "core/log.h"
+#include "dp/worker.h"
+#include "guest/tap.h"
+#include "uplink/packet.h"
+#include "uplink/tun.h"
+
+#define GW_DEFAULT_ADDR		"10.0.2.1"
+#define GW_DEFAULT_PLEN		24
+#define GW_DEFAULT_MAX_FLOWS	65536u
+#define GW_MAX_FLOWS_MAX	(1u << 24)
+#define GW_MTU_MIN		576u
+#define GW_MTU_MAX		65520u
+#define GW_MAX_FORWARDS		64u
+
+static const uint8_t gw_default_mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x00, 0x01 };
+
+static const char gw_usage[] =
+"Usage: arcnat gateway --inside IFACE[@NETNS] --outside IFACE[@NETNS]\n"
+"                      --external-ip A.B.C.D/LEN [OPTIONS]\n"
+"       arcnat gateway --inside IFACE[@NETNS] --outside tun:NAME[@NETNS]\n"
+"                      --external-ip A.B.C.D/LEN [OPTIONS]\n"
+"\n"
+"A userspace NAT gateway (NAPT, RFC 4787/5382/5508) between guests on a TAP\n"
+"device and an uplink. Guests use the gateway address as their router.\n"
+"\n"
+"Devices:\n"
+"  --inside IFACE[@NETNS]      TAP device facing the guests: attached if it\n"
+"                              exists, created otherwise, in network namespace\n"
+"                              NETNS (a name under /run/netns or a path such as\n"
+"                              /proc/PID/ns/net), else in arcnat's own. arcnat\n"
+"                              brings it up with --mtu; guests set their own\n"
+"                              addresses and a default route via the gateway.\n"
+"  --gateway-ip A.B.C.D/LEN    the gateway's inside address and subnet\n"
+"                              (default 10.0.2.1/24, MAC 02:ab:cd:00:00:01);\n"
+"                              arcnat answers ARP and ping for it.\n"
+"  --outside IFACE[@NETNS]     AF_PACKET uplink on an existing interface that\n"
+"                              has no kernel address in the external subnet;\n"
+"                              arcnat owns --external-ip there and answers ARP\n"
+"                              for it.\n"
+"  --outside tun:NAME[@NETNS]  L3 TUN uplink into the kernel of NETNS (default:\n"
+"                              arcnat's namespace): arcnat creates NAME, brings\n"
+"                              it up and routes the external prefix into it;\n"
+"                              that kernel must forward (net.ipv4.ip_forward=1).\n"
+"  --external-ip A.B.C.D/LEN   the NAT's external address; LEN is its on-link\n"
+"                              prefix (AF_PACKET) or the prefix routed into the\n"
+"                              TUN (/32 for the address alone).\n"
+"  --next-hop A.B.C.D          AF_PACKET: router for destinations outside the\n"
+"                              external prefix (none: only on-link ones).\n"
+"  --mtu N                     MTU of the TAP and TUN devices, 576..65520\n"
+"                              (default: leave the TAP's as it is, 1500 for new\n"
+"                              devices).\n"
+"\n"
+"NAT:\n"
+"  --forward PROTO:EXTPORT:INTADDR:INTPORT\n"
+"                              static port forward, PROTO tcp or udp, from\n"
+"                              EXTPORT on the external address to INTADDR:INTPORT\n"
+"                              inside; repeatable (up to 64).\n"
+"  --filtering eif|adf|apdf    which outside hosts may send to a mapping:\n"
+"                              any (endpoint-independent), those the inside host\n"
+"                              sent to (address-dependent), or those address and\n"
+"                              port pairs (address-and-port-dependent, the\n"
+"                              default). Mapping is always endpoint-independent.\n"
+"  --max-flows N               connection-table size (default 65536)\n"
+"  --timeout-tcp-established S idle timeout of established TCP (default 7440)\n"
+"  --timeout-tcp-transitory S  TCP opening and closing (default 240)\n"
+"  --timeout-tcp-time-wait S   TCP TIME_WAIT (default 120)\n"
+"  --timeout-udp S             UDP, replied or not (defaults 300 / 120)\n"
+"  --timeout-icmp S            ICMP echo (default 60)\n"
+"  --allow-short-udp-timeout   accept --timeout-udp below 120 s, which RFC 4787\n"
+"                              REQ-5 forbids; for tests\n"
+"\n"
+"Diagnostics:\n"
+"  --pcap FILE                 capture every packet at both ports, as received\n"
+"                              and as sent, to FILE (pcap; L3 packets get a\n"
+"                              synthetic Ethernet header)\n"
+"  --stats-interval S          print a one-line summary every S seconds\n"
+"  --debug                     verbose log\n"
+"  -h, --help                  this text\n"
+"\n"
+"Signals: SIGUSR1 prints statistics (`stat NAME VALUE` lines) to stderr;\n"
+"SIGINT and SIGTERM stop cleanly and print the final statistics.\n"
+"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a usage error.\n"
+"See arcnat(1).\n";
+
+enum {
+	OPT_INSIDE = 256, OPT_OUTSIDE, OPT_EXT, OPT_GW, OPT_NEXT_HOP, OPT_MTU,
+	OPT_FORWARD, OPT_FILTERING, OPT_MAX_FLOWS, OPT_TO_EST, OPT_TO_TRANS,
+	OPT_TO_TW, OPT_TO_UDP, OPT_TO_ICMP, OPT_SHORT_UDP, OPT_PCAP,
+	OPT_STATS_INTERVAL, OPT_DEBUG,
+};
+
+static const struct option gw_options[] = {
+	{ "inside", required_argument, NULL, OPT_INSIDE },
+	{ "outside", required_argument, NULL, OPT_OUTSIDE },
+	{ "external-ip", required_argument, NULL, OPT_EXT },
+	{ "gateway-ip", required_argument, NULL, OPT_GW },
+	{ "next-hop", required_argument, NULL, OPT_NEXT_HOP },
+	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "forward", required_argument, NULL, OPT_FORWARD },
+	{ "filtering", required_argument, NULL, OPT_FILTERING },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "timeout-tcp-established", required_argument, NULL, OPT_TO_EST },
+	{ "timeout-tcp-transitory", required_argument, NULL, OPT_TO_TRANS },
+	{ "timeout-tcp-time-wait", required_argument, NULL, OPT_TO_TW },
+	{ "timeout-udp", required_argument, NULL, OPT_TO_UDP },
+	{ "timeout-icmp", required_argument, NULL, OPT_TO_ICMP },
+	{ "allow-short-udp-timeout", no_argument, NULL, OPT_SHORT_UDP },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "debug", no_argument, NULL, OPT_DEBUG },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct gw_opts {
+	char *inside;
+	const char *inside_ns;
+	char *outside;
+	const char *outside_ns;
+	bool outside_tun;
+	uint32_t ext_addr;
+	unsigned int ext_plen;
+	uint32_t gw_addr;
+	unsigned int gw_plen;
+	uint32_t next_hop;
+	uint32_t mtu;
+	struct nat_forward fwd[GW_MAX_FORWARDS];
+	unsigned int n_fwd;
+	struct nat_config nat;
+	const char *pcap;
+	uint32_t stats_interval;
+};
+
+struct gw_run {
+	struct dp_worker *worker;
+	pthread_t main_thread;
+	int err;
+};
+
+static int gw_usage_error(const char *fmt, const char *opt, const char *val)
+{
+	fprintf(stderr, "arcnat: ");
+	fprintf(stderr, fmt, opt, val);
+	fprintf(stderr, "\nTry 'arcnat gateway --help'.\n");
+	return 2;
+}
+
+static int gw_timeout(struct gw_opts *o, int idx, const char *name,
+		      const char *val)
+{
+	uint32_t v;
+
+	if (opts_parse_u32(val, 1, CT_TO_MAX, &v))
+		return gw_usage_error("--%s: '%s' is not a number of seconds "
+				      "in 1..2592000", name, val);
+	o->nat.timeouts.sec[idx] = v;
+	return 0;
+}
+
+/* Return: 0, or the exit status for a usage error. */
+static int gw_parse(int argc, char **argv, struct gw_opts *o)
+{
+	const char *name;
+	uint32_t v;
+	int c, rc;
+
+	o->nat.filtering = NAT_FILTER_APDF;
+	o->nat.max_flows = GW_DEFAULT_MAX_FLOWS;
+	o->nat.port_min = NAT_DEFAULT_PORT_MIN;
+	o->nat.port_max = NAT_DEFAULT_PORT_MAX;
+	ct_timeouts_default(&o->nat.timeouts);
+	opts_parse_ip4(GW_DEFAULT_ADDR, &o->gw_addr);
+	o->gw_plen = GW_DEFAULT_PLEN;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", gw_options, NULL)) != -1) {
+		name = c >= 256 ? gw_options[c - 256].name : "";
+		rc = 0;
+		switch (c) {
+		case 'h':
+			fputs(gw_usage, stdout);
+			exit(0);
+		case OPT_INSIDE:
+			o->inside = optarg;
+			if (opts_split_netns(optarg, &o->inside_ns))
+				rc = gw_usage_error("--%s: '%s' is not IFACE[@NETNS] "
+						    "(IFACE up to 15 bytes)", name,
+						    optarg);
+			break;
+		case OPT_OUTSIDE:
+			o->outside_tun = !strncmp(optarg, "tun:", 4);
+			o->outside = optarg + (o->outside_tun ? 4 : 0);
+			if (opts_split_netns(o->outside, &o->outside_ns))
+				rc = gw_usage_error("--%s: '%s' is not IFACE[@NETNS] or "
+						    "tun:NAME[@NETNS]", name, optarg);
+			break;
+		case OPT_EXT:
+			if (opts_parse_prefix(optarg, 0, &o->ext_addr, &o->ext_plen) ||
+			    o->ext_plen == 0)
+				rc = gw_usage_error("--%s: '%s' is not A.B.C.D/LEN "
+						    "(LEN 1..32)", name, optarg);
+			break;
+		case OPT_GW:
+			if (opts_parse_prefix(optarg, 0, &o->gw_addr, &o->gw_plen) ||
+			    o->gw_plen < 1 || o->gw_plen > 30)
+				rc = gw_usage_error("--%s: '%s' is not A.B.C.D/LEN "
+						    "(LEN 1..30)", name, optarg);
+			break;
+		case OPT_NEXT_HOP:
+			if (opts_parse_ip4(optarg, &o->next_hop))
+				rc = gw_usage_error("--%s: '%s' is not an IPv4 "
+						    "address", name, optarg);
+			break;
+		case OPT_MTU:
+			if (opts_parse_u32(optarg, GW_MTU_MIN, GW_MTU_MAX, &o->mtu))
+				rc = gw_usage_error("--%s: '%s' is not in 576..65520",
+						    name, optarg);
+			break;
+		case OPT_FORWARD:
+			if (o->n_fwd == GW_MAX_FORWARDS)
+				rc = gw_usage_error("--%s: more than 64 forwards (at "
+						    "'%s')", name, optarg);
+			else if (opts_parse_forward(optarg, &o->fwd[o->n_fwd++]))
+				rc = gw_usage_error("--%s: '%s' is not tcp|udp:EXTPORT:"
+						    "INTADDR:INTPORT", name, optarg);
+			break;
+		case OPT_FILTERING:
+			if (opts_parse_filtering(optarg, &o->nat.filtering))
+				rc = gw_usage_error("--%s: '%s' is not eif, adf or "
+						    "apdf", name, optarg);
+			break;
+		case OPT_MAX_FLOWS:
+			if (opts_parse_u32(optarg, 1, GW_MAX_FLOWS_MAX, &v))
+				rc = gw_usage_error("--%s: '%s' is not in 1..16777216",
+						    name, optarg);
+			o->nat.max_flows = v;
+			break;
+		case OPT_TO_EST:
+			rc = gw_timeout(o, CT_TO_TCP_ESTABLISHED, name, optarg);
+			break;
+		case OPT_TO_TRANS:
+			rc = gw_timeout(o, CT_TO_TCP_TRANSITORY, name, optarg);
+			break;
+		case OPT_TO_TW:
+			rc = gw_timeout(o, CT_TO_TCP_TIME_WAIT, name, optarg);
+			break;
+		case OPT_TO_UDP:
+			rc = gw_timeout(o, CT_TO_UDP_ASSURED, name, optarg);
+			o->nat.timeouts.sec[CT_TO_UDP_UNREPLIED] =
+				o->nat.timeouts.sec[CT_TO_UDP_ASSURED];
+			break;
+		case OPT_TO_ICMP:
+			rc = gw_timeout(o, CT_TO_ICMP, name, optarg);
+			break;
+		case OPT_SHORT_UDP:
+			o->nat.allow_short_udp = true;
+			break;
+		case OPT_PCAP:
+			o->pcap = optarg;
+			break;
+		case OPT_STATS_INTERVAL:
+			if (opts_parse_u32(optarg, 1, 86400, &o->stats_interval))
+				rc = gw_usage_error("--%s: '%s' is not in 1..86400",
+						    name, optarg);
+			break;
+		case OPT_DEBUG:
+			log_set_level(LOG_LEVEL_DEBUG);
+			break;
+		default:	/* getopt_long() printed the reason */
+			fprintf(stderr, "Try 'arcnat gateway --help'.\n");
+			return 2;
+		}
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return gw_usage_error("%s'%s': unexpected argument", "",
+				      argv[optind]);
+	if (!o->inside)
+		return gw_usage_error("%s%s: --inside is required", "", "");
+	if (!o->outside)
+		return gw_usage_error("%s%s: --outside is required", "", "");
+	if (!o->ext_addr)
+		return gw_usage_error("%s%s: --external-ip is required", "", "");
+	if (ct_timeouts_validate(&o->nat.timeouts, o->nat.allow_short_udp))
+		return gw_usage_error("%s%s--timeout-udp below 120 s needs "
+				      "--allow-short-udp-timeout (RFC 4787 REQ-5)",
+				      "", "");
+	if (o->next_hop && o->outside_tun)
+		return gw_usage_error("%s%s--next-hop applies to an AF_PACKET "
+				      "uplink, not to tun:", "", "");
+	return 0;
+}
+
+static void *gw_worker_thread(void *arg)
+{
+	struct gw_run *r = arg;
+
+	r->err = dp_worker_run(r->worker);
+	/* Wake the main thread if the worker stopped by itself. */
+	pthread_kill(r->main_thread, SIGUSR2);
+	return NULL;
+}
+
+static void gw_packet_stats(void *ctx, FILE *f)
+{
+	const struct arp_stats *s = packet_uplink_arp_stats(ctx);
+
+	fprintf(f, "stat outside.arp_requests_in %llu\n",
+		(unsigned long long)s->requests_in);
+	fprintf(f, "stat outside.arp_replies_out %llu\n",
+		(unsigned long long)s->replies_out);
+	fprintf(f, "stat outside.arp_requests_out %llu\n",
+		(unsigned long long)s->requests_out);
+	fprintf(f, "stat outside.arp_held %llu\n",
+		(unsigned long long)s->held);
+	fprintf(f, "stat outside.arp_hold_dropped %llu\n",
+		(unsigned long long)(s->hold_dropped + s->hold_expired));
+}
+
+/* Return: 0 to go on after a signal, 1 to stop. */
+static int gw_wait_signals(int sfd, struct gw_run *r)
+{
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		ssize_t n = read(sfd, &si, sizeof(si));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(si))
+			return 1;
+		switch (si.ssi_signo) {
+		case SIGUSR1:
+			dp_worker_request_stats(r->worker);
+			break;
+		case SIGINT:
+		case SIGTERM:
+			log_info("signal %u: stopping", si.ssi_signo);
+			return 0;
+		case SIGUSR2:	/* the worker ended on its own */
+			return 1;
+		default:
+			break;
+		}
+	}
+}
+
+static int gw_open_outside(const struct gw_opts *o, struct dp_port **out)
+{
+	if (o->outside_tun) {
+		const struct tun_uplink_cfg tc = {
+			.ifname = o->outside,
+			.netns = o->outside_ns,
+			.mtu = o->mtu,
+			.ext_addr = o->ext_addr,
+			.ext_plen = o->ext_plen,
+		};
+
+		return tun_uplink_open(out, &tc);
+	}
+	const struct packet_uplink_cfg pc = {
+		.ifname = o->outside,
+		.netns = o->outside_ns,
+		.ext_addr = o->ext_addr,
+		.ext_plen = o->ext_plen,
+		.next_hop = o->next_hop,
+	};
+	int err = packet_uplink_open(out, &pc);
+
+	if (err)
+		log_err("%s: cannot open the AF_PACKET uplink: %s", o->outside,
+			strerror(-err));
+	return err;
+}
+
+static int gw_build_nat(struct gw_opts *o, struct nat **nat)
+{
+	char a[INET_ADDRSTRLEN];
+	int err;
+
+	o->nat.ext_addrs[0] = o->ext_addr;
+	o->nat.n_ext_addrs = 1;
+	err = nat_create(nat, &o->nat);
+	if (err) {
+		log_err("cannot create the NAT: %s", strerror(-err));
+		return err;
+	}
+	for (unsigned int i = 0; i < o->n_fwd; i++) {
+		o->fwd[i].ext_addr = o->ext_addr;
+		err = nat_add_forward(*nat, &o->fwd[i]);
+		if (err) {
+			inet_ntop(AF_INET, &o->fwd[i].int_addr, a, sizeof(a));
+			log_err("--forward %s:%u:%s:%u: %s",
+				o->fwd[i].proto == IPPROTO_TCP ? "tcp" : "udp",
+				o->fwd[i].ext_port, a, o->fwd[i].int_port,
+				err == -EEXIST ? "that external port is already "
+						 "forwarded" : strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int gateway_main(int argc, char **argv)
+{
+	struct gw_opts o = { 0 };
+	struct dp_port *inside = NULL, *outside = NULL;
+	struct dp_pcap *pcap = NULL;
+	struct nat *nat = NULL;
+	struct gw_run r = { 0 };
+	struct dp_config dc = { 0 };
+	pthread_t th;
+	sigset_t set;
+	int sfd = -1, rc = 1, err;
+
+	rc = gw_parse(argc, argv, &o);
+	if (rc)
+		return rc;
+	rc = 1;
+
+	/* Blocked before any thread exists, so every thread inherits it. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return 1;
+	sigdelset(&set, SIGPIPE);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		return 1;
+	}
+
+	const struct tap_cfg tc = {
+		.ifname = o.inside,
+		.netns = o.inside_ns,
+		.mtu = o.mtu,
+	};
+	if (tap_open(&inside, &tc))
+		goto out;
+	if (gw_open_outside(&o, &outside))
+		goto out;
+	if (gw_build_nat(&o, &nat))
+		goto out;
+	if (o.pcap) {
+		err = dp_pcap_open(&pcap, o.pcap);
+		if (err) {
+			log_err("--pcap %s: %s", o.pcap, strerror(-err));
+			goto out;
+		}
+	}
+
+	dc.inside = inside;
+	dc.outside = outside;
+	dc.nat = nat;
+	dc.gw_addr = o.gw_addr;
+	dc.gw_plen = o.gw_plen;
+	memcpy(dc.gw_mac, gw_default_mac, sizeof(dc.gw_mac));
+	dc.pcap = pcap;
+	dc.stats_interval = o.stats_interval;
+	if (!o.outside_tun) {
+		dc.extra_stats = gw_packet_stats;
+		dc.extra_ctx = outside;
+	}
+	err = dp_worker_create(&r.worker, &dc);
+	if (err) {
+		log_err("cannot create the worker: %s", strerror(-err));
+		goto out;
+	}
+	r.main_thread = pthread_self();
+	err = pthread_create(&th, NULL, gw_worker_thread, &r);
+	if (err) {
+		log_err("cannot start the worker: %s", strerror(err));
+		goto out;
+	}
+	fprintf(stderr, "arcnat: gateway ready\n");
+
+	if (gw_wait_signals(sfd, &r) == 0)
+		dp_worker_stop(r.worker);
+	pthread_join(th, NULL);
+	dp_worker_print_stats(r.worker, stderr);
+	if (r.err)
+		log_err("the worker stopped: %s", strerror(-r.err));
+	rc = r.err ? 1 : 0;
+out:
+	dp_worker_destroy(r.worker);
+	dp_pcap_close(pcap);
+	nat_destroy(nat);
+	dp_port_destroy(outside);
+	dp_port_destroy(inside);
+	close(sfd);
+	return rc;
+}

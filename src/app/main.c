@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+/*
+ * main.c - the arcnat program: dispatch to a subcommand.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "app/gateway.h"
+
+#ifndef ARCNAT_VERSION
+#define ARCNAT_VERSION "0.1.0"
+#endif
+
+static const char main_usage[] =
+"Usage: arcnat COMMAND [OPTIONS]\n"
+"\n"
+"A userspace network stack for virtual machines and containers.\n"
+"\n"
+"Commands:\n"
+"  gateway     NAT gateway between a TAP device and an uplink\n"
+"              (arcnat gateway --help)\n"
+"\n"
+"Options:\n"
+"  -h, --help     this text\n"
+"  -V, --version  print the version\n"
+"\n"
+"See arcnat(1).\n";
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(main_usage, stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(main_usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("arcnat %s\n", ARCNAT_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "gateway"))
+		return gateway_main(argc - 1, argv + 1);
+	fprintf(stderr, "arcnat: unknown command '%s'\nTry 'arcnat --help'.\n",
+		argv[1]);
+	return 2;
+}

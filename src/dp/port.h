@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * port.h - what the pipeline needs from a device: a guest port (TAP) or an
+ * uplink (TUN, AF_PACKET, utun), each behind the same small vtable.
+ *
+ * Theory of operation: a worker owns its buffers (struct dp_buf, fixed at
+ * start, one owner each) and lends them to a port: rx_burst() fills them,
+ * tx_burst() sends from them. Devices copy into and out of the kernel
+ * synchronously, so no buffer outlives the batch that holds it; a port that
+ * must keep a packet (an uplink waiting for ARP) keeps its own bounded copy.
+ *
+ * Guest ports carry Ethernet frames. Uplinks carry IP packets (DP_PORT_L3):
+ * an Ethernet uplink (AF_PACKET) strips and adds the link header itself and
+ * answers ARP for the external address, so the pipeline never sees its L2.
+ *
+ * Each buffer keeps DP_BUF_HEADROOM bytes in front of the data so that an
+ * Ethernet header can be prepended to an L3 packet without a copy.
+ */
+#ifndef ARCNAT_DP_PORT_H
+#define ARCNAT_DP_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pkt/vnet.h"
+
+#define DP_BUF_HEADROOM	64u
+/* A 64 KiB GSO super-frame plus an Ethernet header and one VLAN tag. */
+#define DP_BUF_DATA_MAX	(65535u + 18u)
+#define DP_BURST_MAX	64u
+#define DP_PORT_NAME_MAX 64
+
+/* dp_buf.flags */
+#define DP_BUF_VNET	(1u << 0)	/* @vnet holds the frame's offload metadata */
+
+/**
+ * struct dp_buf - one packet buffer, owned by a worker.
+ * @data:  first byte of the frame (or of the IP packet on an L3 port)
+ * @len:   bytes at @data
+ * @flags: DP_BUF_*
+ * @vnet:  offload metadata (offsets from @data); all zero when absent
+ * @head:  start of the storage; @data - @head is the headroom left
+ * @cap:   bytes of storage from @head
+ */
+struct dp_buf {
+	uint8_t *data;
+	uint32_t len;
+	uint32_t flags;
+	struct pkt_vnet vnet;
+	uint8_t *head;
+	uint32_t cap;
+};
+
+/** dp_buf_reset() - empty @b with the standard headroom. @b: buffer */
+static inline void dp_buf_reset(struct dp_buf *b)
+{
+	b->data = b->head + DP_BUF_HEADROOM;
+	b->len = 0;
+	b->flags = 0;
+	b->vnet = (struct pkt_vnet){ 0 };
+}
+
+/** dp_buf_room() - bytes that fit at @data. @b: buffer. Return: them. */
+static inline uint32_t dp_buf_room(const struct dp_buf *b)
+{
+	return b->cap - (uint32_t)(b->data - b->head);
+}
+
+/* dp_port.flags */
+#define DP_PORT_L3	(1u << 0)	/* packets start at the IP header */
+#define DP_PORT_VNET	(1u << 1)	/* rx fills dp_buf.vnet, tx honours it */
+
+/**
+ * struct dp_port_stats - device counters, kept by the port itself.
+ * @rx_packets: packets handed to the pipeline
+ * @rx_bytes:   their bytes
+ * @rx_errors:  read errors and packets the port refused before the pipeline
+ * @tx_packets: packets the device accepted
+ * @tx_bytes:   their bytes
+ * @tx_dropped: packets the device refused (queue full, error, no neighbour)
+ */
+struct dp_port_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t rx_errors;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t tx_dropped;
+};
+
+struct dp_port;
+
+/**
+ * struct dp_port_ops - a device's operations.
+ * @rx_burst: fill up to @n buffers (each reset, with headroom); return how
+ *            many were filled (0 when nothing is pending), or -errno when
+ *            the device failed for good. Never blocks.
+ * @tx_burst: send @n packets; borrows the buffers. Returns how many the
+ *            device took; the rest count in tx_dropped. Never blocks.
+ * @tick:     periodic work (ARP retries, expiry of held packets); may be NULL
+ * @destroy:  close and free; NULL-safe on a half-built port
+ */
+struct dp_port_ops {
+	int (*rx_burst)(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
+			uint64_t now);
+	unsigned int (*tx_burst)(struct dp_port *p, struct dp_buf **bufs,
+				 unsigned int n, uint64_t now);
+	void (*tick)(struct dp_port *p, uint64_t now);
+	void (*destroy)(struct dp_port *p);
+};
+
+/**
+ * struct dp_port - a device, embedded first in each implementation.
+ * @ops:   operations
+ * @fd:    readable when rx_burst() has something (for epoll)
+ * @flags: DP_PORT_*
+ * @mtu:   L3 MTU of the device
+ * @mac:   the port's own MAC (Ethernet ports; zero for L3 ports)
+ * @name:  for logs ("tap0", "tun:arc0", "eth1@ns")
+ * @stats: counters
+ */
+struct dp_port {
+	const struct dp_port_ops *ops;
+	int fd;
+	uint32_t flags;
+	uint32_t mtu;
+	uint8_t mac[6];
+	char name[DP_PORT_NAME_MAX];
+	struct dp_port_stats stats;
+};
+
+/** dp_port_destroy() - destroy @p; NULL is fine. @p: port */
+static inline void dp_port_destroy(struct dp_port *p)
+{
+	if (p)
+		p->ops->destroy(p);
+}
+
+#endif /* ARCNAT_DP_PORT_H */

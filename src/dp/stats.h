@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stats.h - per-worker datapath counters and their printed form.
+ *
+ * Theory of operation: each worker owns its counters and is the only one to
+ * write them, so they are plain integers. Nobody reads them from another
+ * thread: the worker prints them itself when asked (dp_worker_request_stats())
+ * and at exit, so no counter is ever read torn. Drops are counted where they
+ * happen, by the layer that decided them: the parser (enum pkt_drop), the NAT
+ * (enum nat_drop, in struct nat_stats) and the datapath itself (enum dp_drop
+ * below); the total is their sum.
+ */
+#ifndef ARCNAT_DP_STATS_H
+#define ARCNAT_DP_STATS_H
+
+#include <stdint.h>
+
+#include "pkt/drop.h"
+
+/* X(enum suffix, name, what it means) */
+#define DP_DROP_LIST(X)                                                        \
+	X(NONE, "none", "not dropped")                                         \
+	X(IPV6, "ipv6", "IPv6: the gateway translates IPv4 only")              \
+	X(ETHERTYPE, "ethertype", "neither IPv4, IPv6 nor ARP")                \
+	X(VLAN, "vlan", "802.1Q-tagged frame on an untagged port")             \
+	X(NOT_UNICAST, "not_unicast", "IPv4 broadcast or multicast")           \
+	X(TO_GATEWAY, "to_gateway", "for the gateway address, no service for it") \
+	X(ECHO_LIMIT, "echo_limit", "echo request over the reply rate limit")   \
+	X(NO_ROUTE, "no_route", "translated to an address off the inside subnet") \
+	X(NO_NEIGH, "no_neigh", "next hop unresolved and the hold queue full")  \
+	X(TX, "tx", "the device refused the packet")
+
+enum dp_drop {
+#define DP_DROP_ENUM(sym, name, desc) DP_DROP_##sym,
+	DP_DROP_LIST(DP_DROP_ENUM)
+#undef DP_DROP_ENUM
+	DP_DROP__MAX
+};
+
+/* Batch-size histogram buckets: 1, 2-3, 4-7, ..., 64 and more. */
+#define DP_HIST_BUCKETS 8
+
+/**
+ * struct dp_stats - one worker's counters.
+ * @drops:      datapath drops per enum dp_drop
+ * @pkt_drops:  parser drops per enum pkt_drop
+ * @batch_hist: receive bursts by size, log2 buckets
+ * @wakeups:    epoll wakeups
+ * @arp_in:     ARP frames handed to the inside ARP endpoint
+ * @echo:       echo requests answered
+ * @held:       packets held waiting for a guest's MAC
+ */
+struct dp_stats {
+	uint64_t drops[DP_DROP__MAX];
+	uint64_t pkt_drops[PKT_DROP__MAX];
+	uint64_t batch_hist[DP_HIST_BUCKETS];
+	uint64_t wakeups;
+	uint64_t arp_in;
+	uint64_t echo;
+	uint64_t held;
+};
+
+/**
+ * dp_drop_name() - stable short name of a datapath drop reason.
+ * @reason: reason; out of range gives "invalid"
+ *
+ * Return: a static string.
+ */
+const char *dp_drop_name(enum dp_drop reason);
+
+/**
+ * dp_stats_hist_bucket() - histogram bucket of a burst of @n packets.
+ * @n: burst size, at least 1
+ *
+ * Return: the bucket index, below DP_HIST_BUCKETS.
+ */
+unsigned int dp_stats_hist_bucket(unsigned int n);
+
+#endif /* ARCNAT_DP_STATS_H */

@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: MIT
+/*
+ * worker.c - the datapath loop: burst in, parse, classify, NAT, burst out.
+ */
+#include "dp/worker.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/compiler.h"
+#include "core/log.h"
+#include "core/ratelimit.h"
+#include "dp/stats.h"
+#include "pkt/parse.h"
+#include "prot/eth.h"
+#include "prot/ip4.h"
+#include "svc/arp.h"
+#include "svc/icmp_echo.h"
+
+#define DP_TICK_NS		(100 * NSEC_PER_MSEC)
+#define DP_EXPIRE_BUDGET	4096u	/* connections expired per tick, at most */
+#define DP_BURSTS_PER_WAKE	8u	/* bursts per port per wakeup: fairness */
+#define DP_INSIDE_NEIGH		1024u
+#define DP_ECHO_PER_SEC		1000u
+
+/* Control requests, bits of dp_worker.ctl. */
+#define DP_CTL_STOP	(1u << 0)
+#define DP_CTL_STATS	(1u << 1)
+
+enum { EV_INSIDE, EV_OUTSIDE, EV_TIMER, EV_CTL };
+
+struct dp_worker {
+	struct dp_config cfg;
+	struct arp *arp;
+	struct clock clock;
+	struct dp_stats st;
+	struct ratelimit rl_drop;
+	struct ratelimit rl_echo;
+	uint64_t wall_ns;		/* for pcap, read once per wakeup */
+	uint64_t next_summary;
+	int ep;
+	int tfd;
+	int efd;
+	atomic_uint ctl;
+	uint8_t *storage;
+	size_t storage_len;
+	uint32_t gw_mask;		/* network order */
+	struct dp_buf bufs[DP_BURST_MAX];
+	struct dp_buf *rx[DP_BURST_MAX];
+	struct dp_buf *tx_in[DP_BURST_MAX];
+	struct dp_buf *tx_out[DP_BURST_MAX];
+	struct dp_buf *pkt_buf[DP_BURST_MAX];
+	struct nat_pkt pkts[DP_BURST_MAX];
+};
+
+static void dp_drop(struct dp_worker *w, enum dp_drop reason)
+{
+	w->st.drops[reason]++;
+}
+
+static void dp_capture(struct dp_worker *w, const struct dp_port *p,
+		       const struct dp_buf *b)
+{
+	if (w->cfg.pcap)
+		dp_pcap_write(w->cfg.pcap, w->wall_ns, b->data, b->len,
+			      p->flags & DP_PORT_L3);
+}
+
+static unsigned int dp_tx(struct dp_worker *w, struct dp_port *p,
+			  struct dp_buf **bufs, unsigned int n)
+{
+	unsigned int sent;
+
+	if (!n)
+		return 0;
+	for (unsigned int i = 0; i < n; i++)
+		dp_capture(w, p, bufs[i]);
+	sent = p->ops->tx_burst(p, bufs, n, clock_now(&w->clock));
+	w->st.drops[DP_DROP_TX] += n - sent;
+	return sent;
+}
+
+/* ARP endpoint output: a complete frame for the guests. */
+static void dp_arp_send(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct dp_worker *w = ctx;
+	struct dp_buf b = {
+		.data = (uint8_t *)frame,
+		.len = (uint32_t)len,
+	};
+	struct dp_buf *bp = &b;
+
+	dp_tx(w, w->cfg.inside, &bp, 1);
+}
+
+static void dp_write_eth(uint8_t *frame, const uint8_t dst[ETH_ALEN],
+			 const uint8_t src[ETH_ALEN])
+{
+	memcpy(frame, dst, ETH_ALEN);
+	memcpy(frame + ETH_ALEN, src, ETH_ALEN);
+	frame[12] = ETH_P_IPV4 >> 8;
+	frame[13] = ETH_P_IPV4 & 0xff;
+}
+
+/* A held packet's guest MAC is known: it has headroom for the header. */
+static void dp_arp_deliver(void *ctx, uint8_t *pkt, size_t len,
+			   const struct pkt_vnet *vnet, const uint8_t mac[6])
+{
+	struct dp_worker *w = ctx;
+	struct dp_buf b = {
+		.data = pkt - ETH_HLEN,
+		.len = (uint32_t)(len + ETH_HLEN),
+		.vnet = *vnet,
+	};
+	struct dp_buf *bp = &b;
+
+	dp_write_eth(b.data, mac, w->cfg.gw_mac);
+	pkt_vnet_shift(&b.vnet, ETH_HLEN);
+	dp_tx(w, w->cfg.inside, &bp, 1);
+}
+
+static uint32_t dp_ip4_daddr(const uint8_t *l3)
+{
+	uint32_t a;
+
+	memcpy(&a, l3 + offsetof(struct ip4_hdr, daddr), sizeof(a));
+	return a;
+}
+
+/**
+ * dp_to_guest() - give a translated packet its Ethernet header for a guest.
+ * @w:      worker
+ * @b:      the buffer; its packet starts at @b->data + @l3_off
+ * @l3_off: ETH_HLEN for a frame from the inside, 0 for a packet from an
+ *          L3 uplink (the header then goes into the headroom)
+ * @l3_len: IP packet length
+ * @now:    time
+ *
+ * Return: true if @b is ready to send; false if it was held for ARP (the
+ * ARP endpoint copied it) or dropped (counted).
+ */
+static bool dp_to_guest(struct dp_worker *w, struct dp_buf *b,
+			unsigned int l3_off, uint32_t l3_len, uint64_t now)
+{
+	uint8_t *l3 = b->data + l3_off;
+	uint32_t dst = dp_ip4_daddr(l3);
+	uint8_t mac[ETH_ALEN];
+	struct pkt_vnet v;
+
+	if ((dst & w->gw_mask) != (w->cfg.gw_addr & w->gw_mask)) {
+		dp_drop(w, DP_DROP_NO_ROUTE);
+		return false;
+	}
+	if (arp_lookup(w->arp, dst, now, mac) != 0) {
+		v = b->vnet;
+		pkt_vnet_shift(&v, -(int)l3_off);
+		if (arp_hold(w->arp, dst, l3, l3_len, &v, now) == 0)
+			w->st.held++;
+		else
+			dp_drop(w, DP_DROP_NO_NEIGH);
+		return false;
+	}
+	if (l3_off < ETH_HLEN) {
+		b->data -= ETH_HLEN - l3_off;
+		pkt_vnet_shift(&b->vnet, (int)(ETH_HLEN - l3_off));
+	}
+	b->len = ETH_HLEN + l3_len;
+	dp_write_eth(b->data, mac, w->cfg.gw_mac);
+	return true;
+}
+
+/* Echo request to an address the gateway owns, @b holds a frame from inside. */
+static bool dp_echo(struct dp_worker *w, struct dp_buf *b,
+		    const struct pkt_meta *m, uint64_t now)
+{
+	if (!ratelimit_allow(&w->rl_echo, now)) {
+		dp_drop(w, DP_DROP_ECHO_LIMIT);
+		return false;
+	}
+	if (icmp_echo_reply(b->data, m) != 0) {
+		dp_drop(w, DP_DROP_TO_GATEWAY);
+		return false;
+	}
+	w->st.echo++;
+	return true;
+}
+
+static void dp_log_drop(struct dp_worker *w, const struct dp_port *p,
+			enum pkt_drop r, uint64_t now)
+{
+	log_rl(&w->rl_drop, now, LOG_LEVEL_DEBUG, "%s: dropped frame: %s",
+	       p->name, pkt_drop_name(r));
+}
+
+static bool dp_ip4_unicast(uint32_t daddr_be, uint32_t bcast_be)
+{
+	uint32_t d = ntohl(daddr_be);
+
+	return (d & 0xf0000000u) != 0xe0000000u && d != 0xffffffffu &&
+	       daddr_be != bcast_be;
+}
+
+/* Frames from the guests. */
+static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
+{
+	struct dp_port *in = w->cfg.inside;
+	uint32_t bcast = w->cfg.gw_addr | ~w->gw_mask;
+	unsigned int np = 0, nin = 0, nout = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct dp_buf *b = w->rx[i];
+		struct nat_pkt *p = &w->pkts[np];
+		struct pkt_meta *m = &p->meta;
+		enum pkt_drop r;
+		uint32_t daddr;
+
+		dp_capture(w, in, b);
+		r = pkt_parse(b->data, b->len, 0, m);
+		if (r != PKT_DROP_OK) {
+			w->st.pkt_drops[r]++;
+			dp_log_drop(w, in, r, now);
+			continue;
+		}
+		if (m->flags & PKT_F_VLAN) {
+			dp_drop(w, DP_DROP_VLAN);
+			continue;
+		}
+		if (m->l3 == PKT_L3_ARP) {
+			w->st.arp_in++;
+			arp_input(w->arp, b->data, m, now);
+			continue;
+		}
+		if (m->l3 != PKT_L3_IPV4) {
+			dp_drop(w, m->l3 == PKT_L3_IPV6 ? DP_DROP_IPV6 :
+							  DP_DROP_ETHERTYPE);
+			continue;
+		}
+		daddr = dp_ip4_daddr(b->data + m->l3_off);
+		if (daddr == w->cfg.gw_addr) {
+			if (dp_echo(w, b, m, now)) {
+				memcpy(b->data, b->data + ETH_ALEN, ETH_ALEN);
+				memcpy(b->data + ETH_ALEN, w->cfg.gw_mac, ETH_ALEN);
+				b->len = m->l3_off + m->l3_len;
+				w->tx_in[nin++] = b;
+			}
+			continue;
+		}
+		if (!dp_ip4_unicast(daddr, bcast)) {
+			dp_drop(w, DP_DROP_NOT_UNICAST);
+			continue;
+		}
+		p->frame = b->data;
+		p->flags = (b->vnet.flags & VNET_F_NEEDS_CSUM) ?
+				   NAT_PKT_CSUM_PARTIAL : 0;
+		w->pkt_buf[np++] = b;
+	}
+
+	nat_process(w->cfg.nat, w->pkts, np, NAT_INSIDE, now);
+
+	for (unsigned int i = 0; i < np; i++) {
+		struct nat_pkt *p = &w->pkts[i];
+		struct dp_buf *b = w->pkt_buf[i];
+		const struct pkt_meta *m = &p->meta;
+
+		switch (p->verdict) {
+		case NAT_V_TO_OUTSIDE:
+			/* The uplink takes IP packets: drop the link header
+			 * (and any Ethernet padding). */
+			b->data += m->l3_off;
+			b->len = m->l3_len;
+			pkt_vnet_shift(&b->vnet, -(int)m->l3_off);
+			w->tx_out[nout++] = b;
+			break;
+		case NAT_V_TO_INSIDE:	/* hairpin */
+			if (dp_to_guest(w, b, m->l3_off, m->l3_len, now))
+				w->tx_in[nin++] = b;
+			break;
+		case NAT_V_LOCAL:	/* echo to an external address */
+			if (dp_echo(w, b, m, now)) {
+				memcpy(b->data, b->data + ETH_ALEN, ETH_ALEN);
+				memcpy(b->data + ETH_ALEN, w->cfg.gw_mac, ETH_ALEN);
+				b->len = m->l3_off + m->l3_len;
+				w->tx_in[nin++] = b;
+			}
+			break;
+		default:	/* NAT_V_DROP: counted by the NAT */
+			break;
+		}
+	}
+	dp_tx(w, w->cfg.outside, w->tx_out, nout);
+	dp_tx(w, in, w->tx_in, nin);
+}
+
+/* IP packets from the uplink. */
+static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
+{
+	struct dp_port *out = w->cfg.outside;
+	unsigned int np = 0, nin = 0, nout = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct dp_buf *b = w->rx[i];
+		struct nat_pkt *p = &w->pkts[np];
+		enum pkt_drop r;
+
+		dp_capture(w, out, b);
+		r = pkt_parse(b->data, b->len, PKT_PARSE_L3, &p->meta);
+		if (r != PKT_DROP_OK) {
+			w->st.pkt_drops[r]++;
+			dp_log_drop(w, out, r, now);
+			continue;
+		}
+		if (p->meta.l3 != PKT_L3_IPV4) {
+			dp_drop(w, p->meta.l3 == PKT_L3_IPV6 ? DP_DROP_IPV6 :
+							       DP_DROP_ETHERTYPE);
+			continue;
+		}
+		p->frame = b->data;
+		p->flags = (b->vnet.flags & VNET_F_NEEDS_CSUM) ?
+				   NAT_PKT_CSUM_PARTIAL : 0;
+		w->pkt_buf[np++] = b;
+	}
+
+	nat_process(w->cfg.nat, w->pkts, np, NAT_OUTSIDE, now);
+
+	for (unsigned int i = 0; i < np; i++) {
+		struct nat_pkt *p = &w->pkts[i];
+		struct dp_buf *b = w->pkt_buf[i];
+		const struct pkt_meta *m = &p->meta;
+
+		switch (p->verdict) {
+		case NAT_V_TO_INSIDE:
+			if (dp_to_guest(w, b, 0, m->l3_len, now))
+				w->tx_in[nin++] = b;
+			break;
+		case NAT_V_TO_OUTSIDE:
+			b->len = m->l3_len;
+			w->tx_out[nout++] = b;
+			break;
+		case NAT_V_LOCAL:	/* echo to the external address */
+			if (dp_echo(w, b, m, now)) {
+				b->len = m->l3_len;
+				w->tx_out[nout++] = b;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	dp_tx(w, w->cfg.inside, w->tx_in, nin);
+	dp_tx(w, out, w->tx_out, nout);
+}
+
+/* Drain up to DP_BURSTS_PER_WAKE bursts of one port. */
+static int dp_poll_port(struct dp_worker *w, struct dp_port *p, bool inside)
+{
+	for (unsigned int k = 0; k < DP_BURSTS_PER_WAKE; k++) {
+		uint64_t now = clock_now(&w->clock);
+		int n = p->ops->rx_burst(p, w->rx, DP_BURST_MAX, now);
+
+		if (n < 0) {
+			log_err("%s: device failed: %s", p->name, strerror(-n));
+			return n;
+		}
+		if (n == 0)
+			break;
+		w->st.batch_hist[dp_stats_hist_bucket((unsigned int)n)]++;
+		if (inside)
+			dp_inside_burst(w, (unsigned int)n, now);
+		else
+			dp_outside_burst(w, (unsigned int)n, now);
+		if ((unsigned int)n < DP_BURST_MAX)
+			break;
+	}
+	return 0;
+}
+
+static uint64_t dp_total_drops(struct dp_worker *w)
+{
+	const struct nat_stats *ns = nat_get_stats(w->cfg.nat);
+	uint64_t t = 0;
+
+	for (unsigned int i = 1; i < DP_DROP__MAX; i++)
+		t += w->st.drops[i];
+	for (unsigned int i = 1; i < PKT_DROP__MAX; i++)
+		t += w->st.pkt_drops[i];
+	for (unsigned int i = 1; i < NAT_DROP__MAX; i++)
+		t += ns->drops[i];
+	return t;
+}
+
+static void dp_print_summary(struct dp_worker *w, FILE *f)
+{
+	const struct dp_port_stats *a = &w->cfg.inside->stats;
+	const struct dp_port_stats *b = &w->cfg.outside->stats;
+
+	fprintf(f,
+		"arcnat: stats inside rx %" PRIu64 " tx %" PRIu64
+		" | outside rx %" PRIu64 " tx %" PRIu64
+		" | flows %" PRIu32 " | drops %" PRIu64 "\n",
+		a->rx_packets, a->tx_packets, b->rx_packets, b->tx_packets,
+		ct_count(nat_ct(w->cfg.nat)), dp_total_drops(w));
+	fflush(f);
+}
+
+static void dp_print_port(FILE *f, const char *side, const struct dp_port *p)
+{
+	const struct dp_port_stats *s = &p->stats;
+
+	fprintf(f, "stat %s.rx_packets %" PRIu64 "\n", side, s->rx_packets);
+	fprintf(f, "stat %s.rx_bytes %" PRIu64 "\n", side, s->rx_bytes);
+	fprintf(f, "stat %s.rx_errors %" PRIu64 "\n", side, s->rx_errors);
+	fprintf(f, "stat %s.tx_packets %" PRIu64 "\n", side, s->tx_packets);
+	fprintf(f, "stat %s.tx_bytes %" PRIu64 "\n", side, s->tx_bytes);
+	fprintf(f, "stat %s.tx_dropped %" PRIu64 "\n", side, s->tx_dropped);
+}
+
+void dp_worker_print_stats(struct dp_worker *w, FILE *f)
+{
+	const struct nat_stats *ns = nat_get_stats(w->cfg.nat);
+	const struct arp_stats *as = arp_get_stats(w->arp);
+
+	fprintf(f, "arcnat: statistics\n");
+	dp_print_port(f, "inside", w->cfg.inside);
+	dp_print_port(f, "outside", w->cfg.outside);
+	fprintf(f, "stat drops.total %" PRIu64 "\n", dp_total_drops(w));
+	for (unsigned int i = 1; i < PKT_DROP__MAX; i++)
+		if (w->st.pkt_drops[i])
+			fprintf(f, "stat drop.pkt.%s %" PRIu64 "\n",
+				pkt_drop_name(i), w->st.pkt_drops[i]);
+	for (unsigned int i = 1; i < NAT_DROP__MAX; i++)
+		if (ns->drops[i])
+			fprintf(f, "stat drop.nat.%s %" PRIu64 "\n",
+				nat_drop_name(i), ns->drops[i]);
+	for (unsigned int i = 1; i < DP_DROP__MAX; i++)
+		if (w->st.drops[i])
+			fprintf(f, "stat drop.dp.%s %" PRIu64 "\n",
+				dp_drop_name(i), w->st.drops[i]);
+	fprintf(f, "stat nat.flows %" PRIu32 "\n", ct_count(nat_ct(w->cfg.nat)));
+	fprintf(f, "stat nat.flows_out %" PRIu64 "\n", ns->flows_out);
+	fprintf(f, "stat nat.flows_in %" PRIu64 "\n", ns->flows_in);
+	fprintf(f, "stat nat.hairpin %" PRIu64 "\n", ns->hairpin);
+	fprintf(f, "stat nat.icmp_errors %" PRIu64 "\n", ns->icmp_errors);
+	fprintf(f, "stat nat.fragments %" PRIu64 "\n", ns->fragments);
+	fprintf(f, "stat nat.mappings %" PRIu64 "\n", ns->mappings);
+	fprintf(f, "stat nat.translated_out %" PRIu64 "\n",
+		ns->translated[NAT_INSIDE]);
+	fprintf(f, "stat nat.translated_in %" PRIu64 "\n",
+		ns->translated[NAT_OUTSIDE]);
+	fprintf(f, "stat gw.echo_replies %" PRIu64 "\n", w->st.echo);
+	fprintf(f, "stat gw.arp_frames %" PRIu64 "\n", w->st.arp_in);
+	fprintf(f, "stat gw.arp_replies %" PRIu64 "\n", as->replies_out);
+	fprintf(f, "stat gw.arp_requests %" PRIu64 "\n", as->requests_out);
+	fprintf(f, "stat gw.held %" PRIu64 "\n", w->st.held);
+	fprintf(f, "stat dp.wakeups %" PRIu64 "\n", w->st.wakeups);
+	for (unsigned int i = 0; i < DP_HIST_BUCKETS; i++)
+		fprintf(f, "stat dp.burst_%u %" PRIu64 "\n", 1u << i,
+			w->st.batch_hist[i]);
+	if (w->cfg.extra_stats)
+		w->cfg.extra_stats(w->cfg.extra_ctx, f);
+	fprintf(f, "arcnat: end of statistics\n");
+	fflush(f);
+}
+
+static void dp_tick(struct dp_worker *w, uint64_t now)
+{
+	uint64_t expirations;
+
+	if (read(w->tfd, &expirations, sizeof(expirations)) < 0 &&
+	    errno != EAGAIN)
+		log_warn("worker: timerfd read: %s", strerror(errno));
+	nat_tick(w->cfg.nat, now, DP_EXPIRE_BUDGET);
+	arp_tick(w->arp, now);
+	if (w->cfg.inside->ops->tick)
+		w->cfg.inside->ops->tick(w->cfg.inside, now);
+	if (w->cfg.outside->ops->tick)
+		w->cfg.outside->ops->tick(w->cfg.outside, now);
+	if (w->cfg.stats_interval && now >= w->next_summary) {
+		dp_print_summary(w, w->cfg.stats_out);
+		w->next_summary = now + w->cfg.stats_interval * NSEC_PER_SEC;
+	}
+}
+
+/* Return: true to keep running. */
+static bool dp_control(struct dp_worker *w)
+{
+	uint64_t v;
+	unsigned int req;
+
+	if (read(w->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("worker: eventfd read: %s", strerror(errno));
+	/* Pairs with the atomic_fetch_or() in dp_worker_signal(). */
+	req = atomic_exchange_explicit(&w->ctl, 0, memory_order_acquire);
+	if (req & DP_CTL_STATS)
+		dp_worker_print_stats(w, w->cfg.stats_out);
+	return !(req & DP_CTL_STOP);
+}
+
+int dp_worker_run(struct dp_worker *w)
+{
+	struct itimerspec its = {
+		.it_interval = { 0, (long)DP_TICK_NS },
+		.it_value = { 0, (long)DP_TICK_NS },
+	};
+	bool running = true;
+	int err = 0;
+
+	if (timerfd_settime(w->tfd, 0, &its, NULL) < 0)
+		return -errno;
+	w->next_summary = clock_read(&w->clock) +
+			  w->cfg.stats_interval * NSEC_PER_SEC;
+	while (running) {
+		struct epoll_event ev[4];
+		int n = epoll_wait(w->ep, ev, 4, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		uint64_t now = clock_read(&w->clock);
+
+		w->st.wakeups++;
+		if (w->cfg.pcap) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			w->wall_ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC +
+				     (uint64_t)ts.tv_nsec;
+		}
+		for (int i = 0; i < n && !err; i++) {
+			switch (ev[i].data.u32) {
+			case EV_INSIDE:
+				err = dp_poll_port(w, w->cfg.inside, true);
+				break;
+			case EV_OUTSIDE:
+				err = dp_poll_port(w, w->cfg.outside, false);
+				break;
+			case EV_TIMER:
+				dp_tick(w, now);
+				break;
+			case EV_CTL:
+				running = dp_control(w);
+				break;
+			default:
+				break;
+			}
+		}
+		dp_pcap_flush(w->cfg.pcap);
+		if (err)
+			break;
+	}
+	return err;
+}
+
+static void dp_worker_signal(struct dp_worker *w, unsigned int req)
+{
+	uint64_t one = 1;
+
+	/* Pairs with the atomic_exchange_explicit() in dp_control(). */
+	atomic_fetch_or_explicit(&w->ctl, req, memory_order_release);
+	if (write(w->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("worker: eventfd write: %s", strerror(errno));
+}
+
+void dp_worker_stop(struct dp_worker *w)
+{
+	dp_worker_signal(w, DP_CTL_STOP);
+}
+
+void dp_worker_request_stats(struct dp_worker *w)
+{
+	dp_worker_signal(w, DP_CTL_STATS);
+}
+
+static int dp_epoll_add(int ep, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
+{
+	size_t per_buf = DP_BUF_HEADROOM + DP_BUF_DATA_MAX;
+	struct arp_cfg ac = { 0 };
+	struct dp_worker *w;
+	int err;
+
+	if (!cfg->inside || !cfg->outside || !cfg->nat ||
+	    !(cfg->outside->flags & DP_PORT_L3) ||
+	    (cfg->inside->flags & DP_PORT_L3) || cfg->gw_plen > 30 ||
+	    cfg->gw_plen < 1)
+		return -EINVAL;
+	per_buf = (per_buf + 63) & ~(size_t)63;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->ep = w->tfd = w->efd = -1;
+	w->cfg = *cfg;
+	if (!w->cfg.stats_out)
+		w->cfg.stats_out = stderr;
+	w->gw_mask = htonl(~0u << (32 - cfg->gw_plen));
+	clock_init_monotonic(&w->clock);
+	ratelimit_init(&w->rl_drop, 10, NSEC_PER_SEC);
+	ratelimit_init(&w->rl_echo, DP_ECHO_PER_SEC, NSEC_PER_SEC);
+
+	w->storage_len = per_buf * DP_BURST_MAX;
+	w->storage = mmap(NULL, w->storage_len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (w->storage == MAP_FAILED) {
+		w->storage = NULL;
+		err = -ENOMEM;
+		goto err;
+	}
+	for (unsigned int i = 0; i < DP_BURST_MAX; i++) {
+		w->bufs[i].head = w->storage + i * per_buf;
+		w->bufs[i].cap = (uint32_t)per_buf;
+		dp_buf_reset(&w->bufs[i]);
+		w->rx[i] = &w->bufs[i];
+	}
+
+	memcpy(ac.mac, cfg->gw_mac, sizeof(ac.mac));
+	ac.own[0] = cfg->gw_addr;
+	ac.n_own = 1;
+	ac.max_neigh = DP_INSIDE_NEIGH;
+	ac.send = dp_arp_send;
+	ac.deliver = dp_arp_deliver;
+	ac.ctx = w;
+	err = arp_create(&w->arp, &ac);
+	if (err)
+		goto err;
+
+	w->ep = epoll_create1(EPOLL_CLOEXEC);
+	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->ep < 0 || w->tfd < 0 || w->efd < 0) {
+		err = -errno;
+		goto err;
+	}
+	err = dp_epoll_add(w->ep, cfg->inside->fd, EV_INSIDE);
+	if (!err)
+		err = dp_epoll_add(w->ep, cfg->outside->fd, EV_OUTSIDE);
+	if (!err)
+		err = dp_epoll_add(w->ep, w->tfd, EV_TIMER);
+	if (!err)
+		err = dp_epoll_add(w->ep, w->efd, EV_CTL);
+	if (err)
+		goto err;
+	*out = w;
+	return 0;
+err:
+	dp_worker_destroy(w);
+	return err;
+}
+
+void dp_worker_destroy(struct dp_worker *w)
+{
+	if (!w)
+		return;
+	if (w->ep >= 0)
+		close(w->ep);
+	if (w->tfd >= 0)
+		close(w->tfd);
+	if (w->efd >= 0)
+		close(w->efd);
+	arp_destroy(w->arp);
+	if (w->storage)
+		munmap(w->storage, w->storage_len);
+	free(w);
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * worker.h - one datapath worker: an epoll loop that moves packets between a
+ * guest port and an uplink through the NAT (design.md section 4).
+ *
+ * Theory of operation: the worker owns everything it touches on the packet
+ * path: its buffers, its statistics, the inside ARP endpoint, and (for now,
+ * with one worker) the NAT. Each wakeup reads the clock once, then drains
+ * each ready port in bursts of DP_BURST_MAX: parse every frame, pick out
+ * what the gateway answers itself (ARP, echo requests to its addresses),
+ * hand the rest to nat_process() as one batch, and send each translated
+ * packet out of the port its verdict names, Ethernet header stripped towards
+ * an L3 uplink and written towards the guests. A 100 ms timerfd drives
+ * expiry (a bounded slice per tick), port housekeeping and periodic
+ * statistics; an eventfd carries requests from other threads (stop, print
+ * statistics), which the worker serves between bursts, so no other thread
+ * ever reads worker state.
+ */
+#ifndef ARCNAT_DP_WORKER_H
+#define ARCNAT_DP_WORKER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dp/pcap.h"
+#include "dp/port.h"
+#include "nat/nat.h"
+
+/**
+ * struct dp_config - what a worker forwards between.
+ * @inside:         guest port (Ethernet frames); borrowed
+ * @outside:        uplink (DP_PORT_L3); borrowed
+ * @nat:            the NAT; borrowed, used only by this worker
+ * @gw_addr:        the gateway's inside address, network order
+ * @gw_plen:        inside prefix length
+ * @gw_mac:         the gateway's MAC on the inside
+ * @pcap:           capture of both ports, or NULL; borrowed
+ * @stats_interval: seconds between summary lines, 0 for none
+ * @stats_out:      where statistics go (stderr when NULL)
+ * @extra_stats:    optional: prints more `stat` lines (a port's own)
+ * @extra_ctx:      its argument
+ */
+struct dp_config {
+	struct dp_port *inside;
+	struct dp_port *outside;
+	struct nat *nat;
+	uint32_t gw_addr;
+	unsigned int gw_plen;
+	uint8_t gw_mac[6];
+	struct dp_pcap *pcap;
+	unsigned int stats_interval;
+	FILE *stats_out;
+	void (*extra_stats)(void *ctx, FILE *f);
+	void *extra_ctx;
+};
+
+struct dp_worker;
+
+/**
+ * dp_worker_create() - allocate a worker, its buffers and its event fds.
+ * @out: the worker
+ * @cfg: configuration (copied; the objects it points to are borrowed)
+ *
+ * Return: 0, -EINVAL for a bad configuration, -ENOMEM, -errno.
+ */
+int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg);
+
+/**
+ * dp_worker_run() - forward until dp_worker_stop(); blocks.
+ * @w: worker
+ *
+ * Return: 0 after a stop request; -errno if a device failed for good.
+ */
+int dp_worker_run(struct dp_worker *w);
+
+/**
+ * dp_worker_stop() - ask dp_worker_run() to return; any thread.
+ * @w: worker
+ */
+void dp_worker_stop(struct dp_worker *w);
+
+/**
+ * dp_worker_request_stats() - ask the worker to print its statistics
+ * block; any thread.
+ * @w: worker
+ */
+void dp_worker_request_stats(struct dp_worker *w);
+
+/**
+ * dp_worker_print_stats() - print the statistics block (`stat NAME VALUE`
+ * lines). Only from the worker's thread, or after dp_worker_run() returned.
+ * @w: worker
+ * @f: stream
+ */
+void dp_worker_print_stats(struct dp_worker *w, FILE *f);
+
+/**
+ * dp_worker_destroy() - free a worker; NULL and half-built are fine.
+ * @w: worker
+ */
+void dp_worker_destroy(struct dp_worker *w);
+
+#endif /* ARCNAT_DP_WORKER_H */

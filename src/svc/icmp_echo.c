@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+/*
+ * icmp_echo.c - ICMP echo replies for addresses arcnat owns.
+ */
+#include "svc/icmp_echo.h"
+
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "pkt/csum.h"
+#include "prot/icmp.h"
+#include "prot/ip4.h"
+
+int icmp_echo_reply(uint8_t *frame, const struct pkt_meta *m)
+{
+	struct ip4_hdr ip;
+	struct icmp_hdr ic;
+	uint16_t old_word, new_word;
+	uint32_t tmp;
+
+	if (m->l3 != PKT_L3_IPV4 || m->l4_proto != IPPROTO_ICMP ||
+	    !(m->flags & PKT_F_L4) || (m->flags & PKT_F_FRAG) ||
+	    m->icmp_type != ICMP_ECHO || m->icmp_code != 0)
+		return -EINVAL;
+
+	/* Wire structs are packed; copy out and back to stay alignment-clean. */
+	memcpy(&ip, frame + m->l3_off, sizeof(ip));
+	memcpy(&ic, frame + m->l4_off, sizeof(ic));
+
+	tmp = ip.saddr;
+	ip.saddr = ip.daddr;
+	ip.daddr = tmp;		/* a swap leaves the header sum unchanged */
+	old_word = (uint16_t)(ip.ttl << 8 | ip.protocol);
+	ip.ttl = ICMP_ECHO_TTL;
+	new_word = (uint16_t)(ip.ttl << 8 | ip.protocol);
+	ip.check = csum_replace2(ip.check, htons(old_word), htons(new_word));
+
+	old_word = (uint16_t)(ic.type << 8 | ic.code);
+	ic.type = ICMP_ECHOREPLY;
+	new_word = (uint16_t)(ic.type << 8 | ic.code);
+	ic.check = csum_replace2(ic.check, htons(old_word), htons(new_word));
+
+	memcpy(frame + m->l3_off, &ip, sizeof(ip));
+	memcpy(frame + m->l4_off, &ic, sizeof(ic));
+	return 0;
+}
