@@ -187,9 +187,8 @@ static int gw_timeout(struct gw_opts *o, int idx, const char *name,
 /* Return: 0, or the exit status for a usage error. */
 static int gw_parse(int argc, char **argv, struct gw_opts *o)
 {
-	const char *name;
 	uint32_t v;
-	int c, rc;
+	int c;
 
 	o->nat.filtering = NAT_FILTER_APDF;
 	o->nat.max_flows = GW_DEFAULT_MAX_FLOWS;
@@ -201,8 +200,9 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", gw_options, NULL)) != -1) {
-		name = c >= 256 ? gw_options[c - 256].name : "";
-		rc = 0;
+		const char *name = c >= 256 ? gw_options[c - 256].name : "";
+		int rc = 0;
+
 		switch (c) {
 		case 'h':
 			fputs(gw_usage, stdout);
@@ -342,7 +342,8 @@ static void gw_packet_stats(void *ctx, FILE *f)
 	fprintf(f, "stat outside.arp_held %llu\n",
 		(unsigned long long)s->held);
 	fprintf(f, "stat outside.arp_hold_dropped %llu\n",
-		(unsigned long long)(s->hold_dropped + s->hold_expired));
+		(unsigned long long)s->hold_dropped +
+			(unsigned long long)s->hold_expired);
 }
 
 /* Return: 0 to go on after a signal, 1 to stop. */

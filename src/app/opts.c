@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,7 +78,7 @@ int opts_parse_forward(const char *s, struct nat_forward *fwd)
 
 	if (!s || strlen(s) >= sizeof(buf))
 		return -EINVAL;
-	strcpy(buf, s);
+	snprintf(buf, sizeof(buf), "%s", s);
 	proto = strtok_r(buf, ":", &save);
 	ext = strtok_r(NULL, ":", &save);
 	addr = strtok_r(NULL, ":", &save);

@@ -5,7 +5,7 @@
 #include "dp/stats.h"
 
 static const char *const dp_drop_names[DP_DROP__MAX] = {
-#define DP_DROP_NAME(sym, name, desc) [DP_DROP_##sym] = name,
+#define DP_DROP_NAME(sym, name, desc) [DP_DROP_##sym] = (name),
 	DP_DROP_LIST(DP_DROP_NAME)
 #undef DP_DROP_NAME
 };

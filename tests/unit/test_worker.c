@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_worker.c - the datapath worker between two in-memory ports.
+ *
+ * The ports are test doubles (a queue in, a log out, an eventfd for epoll):
+ * what is tested is the worker's classification, the NAT verdict handling,
+ * the Ethernet strip/prepend with the virtio-net offsets, ARP resolution of
+ * guests with the hold queue, echo replies and the drop counters.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dp/worker.h"
+#include "pkt/build.h"
+#include "pkt/parse.h"
+#include "prot/arp.h"
+#include "prot/eth.h"
+#include "prot/ip4.h"
+#include "prot/udp.h"
+
+#define MQ_MAX 16
+#define MQ_FRAME 2048
+
+struct mframe {
+	uint8_t data[MQ_FRAME];
+	uint32_t len;
+	struct pkt_vnet vnet;
+};
+
+struct memport {
+	struct dp_port port;
+	pthread_mutex_t lock;
+	struct mframe in[MQ_MAX];
+	unsigned int in_head, in_tail;
+	struct mframe out[MQ_MAX];
+	unsigned int n_out;
+};
+
+static int mp_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
+		 uint64_t now)
+{
+	struct memport *m = container_of(p, struct memport, port);
+	unsigned int got = 0;
+	uint64_t v;
+
+	(void)now;
+	if (read(p->fd, &v, sizeof(v)) < 0)
+		v = 0;
+	pthread_mutex_lock(&m->lock);
+	while (got < n && m->in_head != m->in_tail) {
+		struct mframe *f = &m->in[m->in_head++ % MQ_MAX];
+		struct dp_buf *b = bufs[got++];
+
+		dp_buf_reset(b);
+		memcpy(b->data, f->data, f->len);
+		b->len = f->len;
+		b->vnet = f->vnet;
+		b->flags = DP_BUF_VNET;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return (int)got;
+}
+
+static unsigned int mp_tx(struct dp_port *p, struct dp_buf **bufs,
+			  unsigned int n, uint64_t now)
+{
+	struct memport *m = container_of(p, struct memport, port);
+
+	(void)now;
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int i = 0; i < n && m->n_out < MQ_MAX; i++) {
+		struct mframe *f = &m->out[m->n_out++];
+
+		assert_true(bufs[i]->len <= MQ_FRAME);
+		memcpy(f->data, bufs[i]->data, bufs[i]->len);
+		f->len = bufs[i]->len;
+		f->vnet = bufs[i]->vnet;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
+static void mp_destroy(struct dp_port *p)
+{
+	(void)p;
+}
+
+static const struct dp_port_ops mp_ops = {
+	.rx_burst = mp_rx,
+	.tx_burst = mp_tx,
+	.destroy = mp_destroy,
+};
+
+static void mp_init(struct memport *m, uint32_t flags)
+{
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_init(&m->lock, NULL);
+	m->port.ops = &mp_ops;
+	m->port.flags = flags;
+	m->port.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(m->port.fd >= 0);
+}
+
+static void mp_push(struct memport *m, const uint8_t *frame, size_t len,
+		    const struct pkt_vnet *v)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&m->lock);
+	struct mframe *f = &m->in[m->in_tail++ % MQ_MAX];
+
+	memcpy(f->data, frame, len);
+	f->len = (uint32_t)len;
+	f->vnet = v ? *v : (struct pkt_vnet){ 0 };
+	pthread_mutex_unlock(&m->lock);
+	assert_int_equal(write(m->port.fd, &one, sizeof(one)), sizeof(one));
+}
+
+/* Wait (bounded, 2 s) until @m has sent @n frames. */
+static void mp_wait(struct memport *m, unsigned int n)
+{
+	for (int i = 0; i < 2000; i++) {
+		pthread_mutex_lock(&m->lock);
+		unsigned int got = m->n_out;
+
+		pthread_mutex_unlock(&m->lock);
+		if (got >= n)
+			return;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	fail_msg("port sent fewer than %u frames", n);
+}
+
+static const uint8_t gw_mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x00, 0x01 };
+static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+static const uint8_t guest2_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x99 };
+
+struct env {
+	struct memport in, out;
+	struct nat *nat;
+	struct dp_worker *w;
+	pthread_t th;
+	int run_err;
+};
+
+static void *env_thread(void *arg)
+{
+	struct env *e = arg;
+
+	e->run_err = dp_worker_run(e->w);
+	return NULL;
+}
+
+static int env_setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct nat_config nc = { 0 };
+	struct nat_forward fwd = {
+		.proto = IPPROTO_UDP,
+		.ext_addr = htonl(0xc6336402),	/* 198.51.100.2 */
+		.ext_port = 5000,
+		.int_addr = htonl(0x0a000209),	/* 10.0.2.9 */
+		.int_port = 53,
+	};
+	struct dp_config dc = { 0 };
+
+	assert_non_null(e);
+	mp_init(&e->in, 0);
+	mp_init(&e->out, DP_PORT_L3 | DP_PORT_VNET);
+	nc.ext_addrs[0] = htonl(0xc6336402);
+	nc.n_ext_addrs = 1;
+	nc.port_min = NAT_DEFAULT_PORT_MIN;
+	nc.port_max = NAT_DEFAULT_PORT_MAX;
+	nc.max_flows = 1024;
+	ct_timeouts_default(&nc.timeouts);
+	assert_int_equal(nat_create(&e->nat, &nc), 0);
+	assert_int_equal(nat_add_forward(e->nat, &fwd), 0);
+	dc.inside = &e->in.port;
+	dc.outside = &e->out.port;
+	dc.nat = e->nat;
+	dc.gw_addr = htonl(0x0a000201);
+	dc.gw_plen = 24;
+	memcpy(dc.gw_mac, gw_mac, 6);
+	assert_int_equal(dp_worker_create(&e->w, &dc), 0);
+	assert_int_equal(pthread_create(&e->th, NULL, env_thread, e), 0);
+	*state = e;
+	return 0;
+}
+
+static int env_teardown(void **state)
+{
+	struct env *e = *state;
+
+	dp_worker_stop(e->w);
+	pthread_join(e->th, NULL);
+	assert_int_equal(e->run_err, 0);
+	dp_worker_destroy(e->w);
+	nat_destroy(e->nat);
+	close(e->in.port.fd);
+	close(e->out.port.fd);
+	free(e);
+	return 0;
+}
+
+/* The statistics block, after the worker stopped. */
+static char *env_stats(struct env *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	dp_worker_stop(e->w);
+	pthread_join(e->th, NULL);
+	dp_worker_print_stats(e->w, f);
+	fclose(f);
+	/* Restart so that teardown finds a running worker. */
+	assert_int_equal(pthread_create(&e->th, NULL, env_thread, e), 0);
+	return buf;
+}
+
+static size_t arp_frame(uint8_t *buf, uint16_t op, const uint8_t *sha,
+			uint32_t spa, const uint8_t *tha, uint32_t tpa)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	int n = pkt_build_arp(buf, MQ_FRAME, op,
+			      op == ARP_OP_REQUEST ? bcast : tha, sha, spa,
+			      tha, tpa);
+
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+static size_t udp_frame(uint8_t *buf, bool eth, const uint8_t *src_mac,
+			uint32_t src, uint16_t sport, uint32_t dst,
+			uint16_t dport, const char *payload)
+{
+	struct pkt_spec s = {
+		.no_eth = !eth,
+		.src4 = src,
+		.dst4 = dst,
+		.ttl = 64,
+		.proto = IPPROTO_UDP,
+		.sport = sport,
+		.dport = dport,
+		.payload = payload,
+		.payload_len = strlen(payload),
+	};
+	int n;
+
+	memcpy(s.eth_dst, gw_mac, 6);
+	if (src_mac)
+		memcpy(s.eth_src, src_mac, 6);
+	n = pkt_build(&s, buf, MQ_FRAME);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+/* Teach the gateway a guest's MAC the way a guest does: ARP for it. */
+static void learn_guest(struct env *e, const uint8_t *mac, uint32_t ip)
+{
+	uint8_t f[MQ_FRAME];
+	unsigned int before = e->in.n_out;
+	struct arp_eth_ip4 a;
+
+	mp_push(&e->in, f, arp_frame(f, ARP_OP_REQUEST, mac, ip,
+				     (const uint8_t[6]){ 0 }, htonl(0x0a000201)),
+		NULL);
+	mp_wait(&e->in, before + 1);
+	memcpy(&a, e->in.out[before].data + ETH_HLEN, sizeof(a));
+	assert_int_equal(ntohs(a.op), ARP_OP_REPLY);
+	assert_memory_equal(a.sha, gw_mac, 6);
+	assert_int_equal(a.spa, htonl(0x0a000201));
+	assert_memory_equal(a.tha, mac, 6);
+	assert_memory_equal(e->in.out[before].data, mac, 6);
+}
+
+static void worker_outbound_strips_eth_and_keeps_offloads(void **state)
+{
+	struct env *e = *state;
+	uint8_t f[MQ_FRAME];
+	struct pkt_vnet v = {
+		.flags = VNET_F_NEEDS_CSUM,
+		.csum_start = ETH_HLEN + IP4_HLEN_MIN,
+		.csum_offset = 6,
+		.hdr_len = ETH_HLEN + IP4_HLEN_MIN + 8,
+	};
+	struct ip4_hdr ip;
+	struct pkt_meta m;
+	size_t n;
+
+	learn_guest(e, guest_mac, htonl(0x0a000202));
+	n = udp_frame(f, true, guest_mac, htonl(0x0a000202), 40000,
+		      htonl(0xc6336401), 7, "hello");
+	mp_push(&e->in, f, n, &v);
+	mp_wait(&e->out, 1);
+
+	/* An L3 packet, translated, offsets moved by the Ethernet header. */
+	assert_int_equal(e->out.out[0].len, n - ETH_HLEN);
+	assert_int_equal(pkt_parse(e->out.out[0].data, e->out.out[0].len,
+				   PKT_PARSE_L3, &m), PKT_DROP_OK);
+	memcpy(&ip, e->out.out[0].data, sizeof(ip));
+	assert_int_equal(ip.saddr, htonl(0xc6336402));
+	assert_int_equal(ip.daddr, htonl(0xc6336401));
+	assert_int_equal(e->out.out[0].vnet.flags, VNET_F_NEEDS_CSUM);
+	assert_int_equal(e->out.out[0].vnet.csum_start, IP4_HLEN_MIN);
+	assert_int_equal(e->out.out[0].vnet.csum_offset, 6);
+	assert_int_equal(e->out.out[0].vnet.hdr_len, IP4_HLEN_MIN + 8);
+
+	/* The reply comes back as a frame to the guest's MAC. */
+	n = udp_frame(f, false, NULL, htonl(0xc6336401), 7,
+		      htonl(0xc6336402), ntohs(m.sport), "world");
+	v = (struct pkt_vnet){ .flags = VNET_F_NEEDS_CSUM,
+			       .csum_start = IP4_HLEN_MIN, .csum_offset = 6 };
+	mp_push(&e->out, f, n, &v);
+	mp_wait(&e->in, 2);
+	assert_int_equal(e->in.out[1].len, n + ETH_HLEN);
+	assert_memory_equal(e->in.out[1].data, guest_mac, 6);
+	assert_memory_equal(e->in.out[1].data + 6, gw_mac, 6);
+	memcpy(&ip, e->in.out[1].data + ETH_HLEN, sizeof(ip));
+	assert_int_equal(ip.daddr, htonl(0x0a000202));
+	assert_int_equal(e->in.out[1].vnet.csum_start, ETH_HLEN + IP4_HLEN_MIN);
+	assert_memory_equal(e->in.out[1].data + ETH_HLEN + IP4_HLEN_MIN + 8,
+			    "world", 5);
+}
+
+static void worker_forward_arps_for_unknown_guest_then_delivers(void **state)
+{
+	struct env *e = *state;
+	uint8_t f[MQ_FRAME];
+	struct arp_eth_ip4 a;
+	size_t n;
+
+	n = udp_frame(f, false, NULL, htonl(0xc6336401), 1234,
+		      htonl(0xc6336402), 5000, "query");
+	mp_push(&e->out, f, n, NULL);
+	mp_wait(&e->in, 1);
+	/* First an ARP request for the forward's target... */
+	memcpy(&a, e->in.out[0].data + ETH_HLEN, sizeof(a));
+	assert_int_equal(ntohs(a.op), ARP_OP_REQUEST);
+	assert_int_equal(a.tpa, htonl(0x0a000209));
+	assert_int_equal(a.spa, htonl(0x0a000201));
+	/* ...and after the guest answers, the held packet, DNATed. */
+	mp_push(&e->in, f, arp_frame(f, ARP_OP_REPLY, guest2_mac,
+				     htonl(0x0a000209), gw_mac,
+				     htonl(0x0a000201)), NULL);
+	mp_wait(&e->in, 2);
+	assert_memory_equal(e->in.out[1].data, guest2_mac, 6);
+	struct ip4_hdr ip;
+	struct udp_hdr u;
+
+	memcpy(&ip, e->in.out[1].data + ETH_HLEN, sizeof(ip));
+	memcpy(&u, e->in.out[1].data + ETH_HLEN + IP4_HLEN_MIN, sizeof(u));
+	assert_int_equal(ip.saddr, htonl(0xc6336401));
+	assert_int_equal(ip.daddr, htonl(0x0a000209));
+	assert_int_equal(u.dport, htons(53));
+}
+
+static void worker_echo_and_counted_drops(void **state)
+{
+	struct env *e = *state;
+	struct pkt_spec s = {
+		.src4 = htonl(0x0a000202),
+		.dst4 = htonl(0x0a000201),
+		.ttl = 64,
+		.proto = IPPROTO_ICMP,
+		.icmp_type = 8,
+		.icmp_id = 77,
+		.icmp_seq = 1,
+		.payload = "ping",
+		.payload_len = 4,
+	};
+	uint8_t f[MQ_FRAME];
+	struct pkt_meta m;
+	char *stats;
+	int n;
+
+	memcpy(s.eth_dst, gw_mac, 6);
+	memcpy(s.eth_src, guest_mac, 6);
+	n = pkt_build(&s, f, sizeof(f));
+	assert_true(n > 0);
+	mp_push(&e->in, f, (size_t)n, NULL);
+	mp_wait(&e->in, 1);
+	assert_int_equal(pkt_parse(e->in.out[0].data, e->in.out[0].len, 0, &m),
+			 PKT_DROP_OK);
+	assert_int_equal(m.icmp_type, 0);
+	assert_memory_equal(e->in.out[0].data, guest_mac, 6);
+
+	/* IPv6, a truncated frame, a bad IHL: three counted drops. */
+	s.ip6 = true;
+	s.proto = IPPROTO_UDP;
+	n = pkt_build(&s, f, sizeof(f));
+	assert_true(n > 0);
+	mp_push(&e->in, f, (size_t)n, NULL);
+	mp_push(&e->in, f, 10, NULL);
+	s.ip6 = false;
+	n = pkt_build(&s, f, sizeof(f));
+	f[ETH_HLEN] = 0x44;
+	mp_push(&e->in, f, (size_t)n, NULL);
+	stats = env_stats(e);
+	assert_non_null(strstr(stats, "stat drops.total 3\n"));
+	assert_non_null(strstr(stats, "stat drop.dp.ipv6 1\n"));
+	assert_non_null(strstr(stats, "stat drop.pkt.eth_truncated 1\n"));
+	assert_non_null(strstr(stats, "stat drop.pkt.ip4_bad_ihl 1\n"));
+	assert_non_null(strstr(stats, "stat gw.echo_replies 1\n"));
+	free(stats);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			worker_outbound_strips_eth_and_keeps_offloads,
+			env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(
+			worker_forward_arps_for_unknown_guest_then_delivers,
+			env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(worker_echo_and_counted_drops,
+						env_setup, env_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
