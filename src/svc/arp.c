@@ -271,7 +271,7 @@ int arp_hold(struct arp *a, uint32_t ip, const uint8_t *pkt, size_t len,
 	struct arp_pend *p;
 	unsigned int i;
 
-	if (!ip_learnable(ip) || !a->cfg.deliver) {
+	if (!ip_learnable(ip) || is_own(a, ip) || !a->cfg.deliver) {
 		a->stats.hold_dropped++;
 		return -EINVAL;
 	}

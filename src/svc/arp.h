@@ -193,7 +193,9 @@ int arp_lookup(struct arp *a, uint32_t ip, uint64_t now,
  * than a second ago.
  *
  * Return: 0 if held; -ENOSPC if the hold queue is full or the packet is
- * larger than ARP_HOLD_BYTES (counted in @hold_dropped).
+ * larger than ARP_HOLD_BYTES; -EINVAL if @ip cannot be a neighbour (0,
+ * loopback, multicast, broadcast, one of our own) or there is no deliver()
+ * callback. Every refusal is counted in @hold_dropped.
  */
 int arp_hold(struct arp *a, uint32_t ip, const uint8_t *pkt, size_t len,
 	     const struct pkt_vnet *vnet, uint64_t now);

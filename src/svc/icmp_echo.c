@@ -37,10 +37,10 @@ int icmp_echo_reply(uint8_t *frame, const struct pkt_meta *m)
 	new_word = (uint16_t)(ip.ttl << 8 | ip.protocol);
 	ip.check = csum_replace2(ip.check, htons(old_word), htons(new_word));
 
-	old_word = (uint16_t)(ic.type << 8 | ic.code);
+	/* Type and code share a 16-bit word of the sum; the code is 0. */
 	ic.type = ICMP_ECHOREPLY;
-	new_word = (uint16_t)(ic.type << 8 | ic.code);
-	ic.check = csum_replace2(ic.check, htons(old_word), htons(new_word));
+	ic.check = csum_replace2(ic.check, htons(ICMP_ECHO << 8),
+				 htons(ICMP_ECHOREPLY << 8));
 
 	memcpy(frame + m->l3_off, &ip, sizeof(ip));
 	memcpy(frame + m->l4_off, &ic, sizeof(ic));

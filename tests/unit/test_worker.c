@@ -26,6 +26,7 @@
 
 #include "dp/worker.h"
 #include "pkt/build.h"
+#include "pkt/csum.h"
 #include "pkt/parse.h"
 #include "prot/arp.h"
 #include "prot/eth.h"
@@ -277,9 +278,10 @@ static void learn_guest(struct env *e, const uint8_t *mac, uint32_t ip)
 	unsigned int before = e->in.n_out;
 	struct arp_eth_ip4 a;
 
-	mp_push(&e->in, f, arp_frame(f, ARP_OP_REQUEST, mac, ip,
-				     (const uint8_t[6]){ 0 }, htonl(0x0a000201)),
-		NULL);
+	size_t n = arp_frame(f, ARP_OP_REQUEST, mac, ip, (const uint8_t[6]){ 0 },
+			     htonl(0x0a000201));
+
+	mp_push(&e->in, f, n, NULL);
 	mp_wait(&e->in, before + 1);
 	memcpy(&a, e->in.out[before].data + ETH_HLEN, sizeof(a));
 	assert_int_equal(ntohs(a.op), ARP_OP_REPLY);
@@ -355,9 +357,9 @@ static void worker_forward_arps_for_unknown_guest_then_delivers(void **state)
 	assert_int_equal(a.tpa, htonl(0x0a000209));
 	assert_int_equal(a.spa, htonl(0x0a000201));
 	/* ...and after the guest answers, the held packet, DNATed. */
-	mp_push(&e->in, f, arp_frame(f, ARP_OP_REPLY, guest2_mac,
-				     htonl(0x0a000209), gw_mac,
-				     htonl(0x0a000201)), NULL);
+	n = arp_frame(f, ARP_OP_REPLY, guest2_mac, htonl(0x0a000209), gw_mac,
+		      htonl(0x0a000201));
+	mp_push(&e->in, f, n, NULL);
 	mp_wait(&e->in, 2);
 	assert_memory_equal(e->in.out[1].data, guest2_mac, 6);
 	struct ip4_hdr ip;
@@ -398,6 +400,9 @@ static void worker_echo_and_counted_drops(void **state)
 	assert_int_equal(pkt_parse(e->in.out[0].data, e->in.out[0].len, 0, &m),
 			 PKT_DROP_OK);
 	assert_int_equal(m.icmp_type, 0);
+	/* pkt_parse() checked the IPv4 header sum; the ICMP sum must be 0. */
+	assert_int_equal(csum_fold(csum_partial(e->in.out[0].data + m.l4_off,
+						m.l4_len, 0)), 0xffff);
 	assert_memory_equal(e->in.out[0].data, guest_mac, 6);
 
 	/* IPv6, a truncated frame, a bad IHL: three counted drops. */
