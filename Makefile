@@ -52,7 +52,7 @@ endif
 CFLAGS  ?=
 CFLAGS  := $(CFLAGS_BASE) $(CFLAGS)
 LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS_SAN) $(LDFLAGS)
-LDLIBS  := -lmnl -lpthread -lmnl
+LDLIBS  := -lmnl -lpthread
 
 APP_MAIN   := src/app/main.c
 LIB_SRCS   := $(filter-out $(APP_MAIN),$(sort $(wildcard src/*/*.c)))
