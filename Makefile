@@ -137,6 +137,7 @@ fuzz: $(FUZZERS)
 
 corpus: $(O)/tools/gen_corpus
 	$(O)/tools/gen_corpus fuzz/corpus
+	/usr/bin/python3 tools/gen_dp_corpus.py fuzz/corpus/dp
 
 fuzz-smoke: fuzz
 	@tools/fuzz-smoke.sh $(FUZZ_SECONDS) $(FUZZERS)

@@ -388,6 +388,26 @@ static int dp_poll_port(struct dp_worker *w, struct dp_port *p, bool inside)
 	return 0;
 }
 
+void dp_worker_input(struct dp_worker *w, bool from_inside, const uint8_t *data,
+		     size_t len, const struct pkt_vnet *vnet, uint64_t now)
+{
+	struct dp_buf *b = w->rx[0];
+
+	dp_buf_reset(b);
+	if (len > dp_buf_room(b))
+		len = dp_buf_room(b);
+	memcpy(b->data, data, len);
+	b->len = (uint32_t)len;
+	if (vnet) {
+		b->vnet = *vnet;
+		b->flags |= DP_BUF_VNET;
+	}
+	if (from_inside)
+		dp_inside_burst(w, 1, now);
+	else
+		dp_outside_burst(w, 1, now);
+}
+
 static uint64_t dp_total_drops(struct dp_worker *w)
 {
 	const struct nat_stats *ns = nat_get_stats(w->cfg.nat);

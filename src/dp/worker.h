@@ -19,6 +19,8 @@
 #ifndef ARCNAT_DP_WORKER_H
 #define ARCNAT_DP_WORKER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -93,6 +95,20 @@ void dp_worker_request_stats(struct dp_worker *w);
  * @f: stream
  */
 void dp_worker_print_stats(struct dp_worker *w, FILE *f);
+
+/**
+ * dp_worker_input() - run one packet through the worker as if a port had
+ * received it: for fuzzing and tests, without epoll or threads. Never while
+ * dp_worker_run() is running.
+ * @w:           worker
+ * @from_inside: true for the guest port, false for the uplink
+ * @data:        the frame (inside) or IP packet (uplink); copied
+ * @len:         its length (truncated to a buffer's capacity)
+ * @vnet:        offload metadata, or NULL
+ * @now:         time, ns
+ */
+void dp_worker_input(struct dp_worker *w, bool from_inside, const uint8_t *data,
+		     size_t len, const struct pkt_vnet *vnet, uint64_t now);
 
 /**
  * dp_worker_destroy() - free a worker; NULL and half-built are fine.

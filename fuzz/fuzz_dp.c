@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fuzz_dp.c - libFuzzer harness for the datapath worker: hostile frames from
+ * the guests and hostile packets from the uplink, with hostile offload
+ * metadata, through classification, ARP, echo, NAT and the Ethernet
+ * strip/prepend, driven by dp_worker_input() (no threads, no epoll).
+ *
+ * Input: records, at most FUZZ_DP_RECORDS:
+ *   ctl   bit 0 from the uplink (else from the guests); bit 1 a 10-byte
+ *         virtio-net header follows (flags, gso_type, then hdr_len,
+ *         gso_size, csum_start, csum_offset little-endian); bits 2-4 time
+ *         step before the record (0, 1 ms, ..., 2^(k-1) s);
+ *         bit 5 a nat/ARP tick after it
+ *   len   2 bytes little-endian (clamped to what is left)
+ *   body
+ *
+ * Checks: nat_verify() after every record; every frame a port sends parses
+ * (IPv4 header checksum included) and has the right link framing: frames
+ * to the guests come from the gateway MAC, packets to the uplink are bare
+ * IPv4 with the external source address.
+ */
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "dp/worker.h"
+#include "pkt/parse.h"
+#include "prot/eth.h"
+#include "prot/ip4.h"
+
+#define FUZZ_DP_RECORDS 64
+
+static const uint8_t fz_gw_mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x00, 0x01 };
+#define FZ_EXT htonl(0xcb007101)	/* 203.0.113.1 */
+
+struct fz_port {
+	struct dp_port port;
+};
+
+static int fz_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
+		 uint64_t now)
+{
+	(void)p;
+	(void)bufs;
+	(void)n;
+	(void)now;
+	return 0;
+}
+
+static void fz_die(const char *what, const struct dp_port *p, enum pkt_drop r)
+{
+	fprintf(stderr, "fuzz_dp: %s sent a bad packet: %s (%s)\n", p->name,
+		what, pkt_drop_name(r));
+	abort();
+}
+
+static unsigned int fz_tx(struct dp_port *p, struct dp_buf **bufs,
+			  unsigned int n, uint64_t now)
+{
+	(void)now;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct dp_buf *b = bufs[i];
+		bool l3 = p->flags & DP_PORT_L3;
+		struct pkt_meta m;
+		enum pkt_drop r;
+		uint32_t saddr;
+
+		r = pkt_parse(b->data, b->len, l3 ? PKT_PARSE_L3 : 0, &m);
+		if (r != PKT_DROP_OK)
+			fz_die("unparsable", p, r);
+		if (!l3 && memcmp(b->data + ETH_ALEN, fz_gw_mac, ETH_ALEN))
+			fz_die("source MAC is not the gateway's", p, r);
+		if (l3) {
+			if (m.l3 != PKT_L3_IPV4)
+				fz_die("not IPv4", p, r);
+			memcpy(&saddr, b->data + offsetof(struct ip4_hdr, saddr),
+			       sizeof(saddr));
+			if (saddr != FZ_EXT)
+				fz_die("source is not the external address", p, r);
+		}
+	}
+	return n;
+}
+
+static void fz_destroy(struct dp_port *p)
+{
+	close(p->fd);
+}
+
+static const struct dp_port_ops fz_ops = {
+	.rx_burst = fz_rx,
+	.tx_burst = fz_tx,
+	.destroy = fz_destroy,
+};
+
+static void fz_port_init(struct fz_port *fp, uint32_t flags, const char *name)
+{
+	memset(fp, 0, sizeof(*fp));
+	fp->port.ops = &fz_ops;
+	fp->port.flags = flags;
+	fp->port.fd = eventfd(0, EFD_CLOEXEC);
+	snprintf(fp->port.name, sizeof(fp->port.name), "%s", name);
+	if (fp->port.fd < 0)
+		abort();
+}
+
+static uint16_t fz_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz_port in, out;
+	struct nat_config nc = { 0 };
+	struct nat_forward fwd = {
+		.proto = 17, .ext_port = 5353,
+		.int_addr = htonl(0x0a000203), .int_port = 53,
+	};
+	struct dp_config dc = { 0 };
+	struct dp_worker *w = NULL;
+	struct nat *nat = NULL;
+	uint64_t now = 1000 * NSEC_PER_SEC;
+	char why[128];
+	size_t off = 0;
+
+	fz_port_init(&in, 0, "inside");
+	fz_port_init(&out, DP_PORT_L3 | DP_PORT_VNET, "outside");
+	nc.ext_addrs[0] = FZ_EXT;
+	nc.n_ext_addrs = 1;
+	nc.port_min = 40000;
+	nc.port_max = 40063;
+	nc.max_flows = 64;
+	nc.seed = 1;
+	ct_timeouts_default(&nc.timeouts);
+	if (nat_create(&nat, &nc) || nat_add_forward(nat, &fwd))
+		abort();
+	dc.inside = &in.port;
+	dc.outside = &out.port;
+	dc.nat = nat;
+	dc.gw_addr = htonl(0x0a000201);
+	dc.gw_plen = 24;
+	memcpy(dc.gw_mac, fz_gw_mac, sizeof(dc.gw_mac));
+	dc.stats_out = stderr;
+	if (dp_worker_create(&w, &dc))
+		abort();
+
+	for (unsigned int rec = 0; rec < FUZZ_DP_RECORDS && off + 3 <= size;
+	     rec++) {
+		uint8_t ctl = data[off];
+		size_t len = fz_le16(data + off + 1);
+		struct pkt_vnet v, *vp = NULL;
+		unsigned int step = (ctl >> 2) & 7;
+
+		off += 3;
+		if ((ctl & 2) && off + 10 <= size) {
+			v.flags = data[off];
+			v.gso_type = data[off + 1];
+			v.hdr_len = fz_le16(data + off + 2);
+			v.gso_size = fz_le16(data + off + 4);
+			v.csum_start = fz_le16(data + off + 6);
+			v.csum_offset = fz_le16(data + off + 8);
+			vp = &v;
+			off += 10;
+		}
+		if (len > size - off)
+			len = size - off;
+		if (step)
+			now += (NSEC_PER_MSEC << (3 * (step - 1)));
+		dp_worker_input(w, !(ctl & 1), data + off, len, vp, now);
+		off += len;
+		if (ctl & 0x20)
+			nat_tick(nat, now, 64);
+		if (nat_verify(nat, why, sizeof(why))) {
+			fprintf(stderr, "fuzz_dp: nat_verify: %s\n", why);
+			abort();
+		}
+	}
+
+	dp_worker_destroy(w);
+	nat_destroy(nat);
+	fz_destroy(&in.port);
+	fz_destroy(&out.port);
+	return 0;
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+"""Seed corpus for fuzz/fuzz_dp.c (record format at the top of that file).
+Run with /usr/bin/python3: Debian's python3-scapy is not on other interpreters.
+
+Writes fuzz/corpus/dp/*: realistic conversations (ARP for the gateway, ping
+the gateway, UDP and TCP out and their replies, a port forward that needs
+ARP for the guest, GSO metadata) for the fuzzer to mutate. Needs scapy.
+"""
+import os
+import struct
+import sys
+
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, raw  # noqa: E402
+
+GW_MAC = "02:ab:cd:00:00:01"
+G_MAC = "52:54:00:12:34:56"
+G2_MAC = "52:54:00:12:34:99"
+GW, G, G2, EXT, R = "10.0.2.1", "10.0.2.2", "10.0.2.3", "203.0.113.1", "198.51.100.1"
+
+
+def rec(frame, outside=False, vnet=None, step=0, tick=False):
+    ctl = (1 if outside else 0) | (2 if vnet else 0) | (step << 2) | (0x20 if tick else 0)
+    body = raw(frame)
+    out = struct.pack("<BH", ctl, len(body))
+    if vnet:
+        out += struct.pack("<BBHHHH", *vnet)
+    return out + body
+
+
+def eth(p, src=G_MAC):
+    return Ether(dst=GW_MAC, src=src) / p
+
+
+def arp_req(mac=G_MAC, ip=G):
+    return Ether(dst="ff:ff:ff:ff:ff:ff", src=mac) / ARP(op=1, hwsrc=mac, psrc=ip, pdst=GW)
+
+
+def seeds():
+    yield "arp_ping", rec(arp_req()) + rec(eth(IP(src=G, dst=GW) / ICMP(id=7, seq=1) / b"ping"))
+    yield "udp_out_reply", (
+        rec(arp_req())
+        + rec(eth(IP(src=G, dst=R) / UDP(sport=40000, dport=7) / b"hello"))
+        + rec(IP(src=R, dst=EXT) / UDP(sport=7, dport=40000) / b"world", outside=True, step=1)
+    )
+    yield "tcp_gso", (
+        rec(arp_req())
+        + rec(eth(IP(src=G, dst=R) / TCP(sport=40001, dport=80, flags="S", seq=1000)))
+        + rec(IP(src=R, dst=EXT) / TCP(sport=80, dport=40000, flags="SA", seq=5, ack=1001), outside=True)
+        + rec(eth(IP(src=G, dst=R) / TCP(sport=40001, dport=80, flags="A", seq=1001, ack=6) / (b"x" * 1400)),
+              vnet=(1, 1, 14 + 20 + 20, 1448, 34, 16, ))
+    )
+    yield "forward_arp", (
+        rec(IP(src=R, dst=EXT) / UDP(sport=1234, dport=5353) / b"query", outside=True)
+        + rec(Ether(dst=GW_MAC, src=G2_MAC) / ARP(op=2, hwsrc=G2_MAC, psrc=G2, hwdst=GW_MAC, pdst=GW))
+        + rec(eth(IP(src=G2, dst=R) / UDP(sport=53, dport=1234) / b"answer", src=G2_MAC), tick=True)
+    )
+    yield "hairpin", (
+        rec(arp_req()) + rec(arp_req(G2_MAC, G2))
+        + rec(eth(IP(src=G, dst=EXT) / UDP(sport=999, dport=5353) / b"hp"))
+        + rec(eth(IP(src=G, dst=EXT) / ICMP(id=9) / b"x"))
+    )
+    yield "expiry", (
+        rec(arp_req())
+        + rec(eth(IP(src=G, dst=R) / UDP(sport=41000, dport=9) / b"a"))
+        + rec(IP(src=R, dst=EXT) / UDP(sport=9, dport=40000) / b"b", outside=True, step=7, tick=True)
+    )
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "fuzz/corpus/dp"
+    os.makedirs(out, exist_ok=True)
+    for name, data in seeds():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+    print(f"gen_dp_corpus: wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
