@@ -74,7 +74,7 @@ static unsigned int fz_tx(struct dp_port *p, struct dp_buf **bufs,
 		r = pkt_parse(b->data, b->len, l3 ? PKT_PARSE_L3 : 0, &m);
 		if (r != PKT_DROP_OK)
 			fz_die("unparsable", p, r);
-		if (!l3 && memcmp(b->data + ETH_ALEN, fz_gw_mac, ETH_ALEN))
+		if (!l3 && memcmp(b->data + ETH_ALEN, fz_gw_mac, ETH_ALEN) != 0)
 			fz_die("source MAC is not the gateway's", p, r);
 		if (l3) {
 			if (m.l3 != PKT_L3_IPV4)
