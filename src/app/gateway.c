@@ -16,8 +16,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include "app/opts.h"
+#include "core/compiler.h"
 #include "core/log.h"
 #include "dp/worker.h"
 #include "guest/tap.h"
@@ -140,6 +143,8 @@ static const struct option gw_options[] = {
 };
 
 struct gw_opts {
+	char inside_buf[PATH_MAX];
+	char outside_buf[PATH_MAX];
 	char *inside;
 	const char *inside_ns;
 	char *outside;
@@ -164,11 +169,16 @@ struct gw_run {
 	int err;
 };
 
-static int gw_usage_error(const char *fmt, const char *opt, const char *val)
+/* Print "arcnat: <message>" and the hint; Return: the usage exit status. */
+__printf(1, 2) static int gw_usage_error(const char *fmt, ...)
 {
-	fprintf(stderr, "arcnat: ");
-	fprintf(stderr, fmt, opt, val);
-	fprintf(stderr, "\nTry 'arcnat gateway --help'.\n");
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("arcnat: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\nTry 'arcnat gateway --help'.\n", stderr);
+	va_end(ap);
 	return 2;
 }
 
@@ -181,6 +191,33 @@ static int gw_timeout(struct gw_opts *o, int idx, const char *name,
 		return gw_usage_error("--%s: '%s' is not a number of seconds "
 				      "in 1..2592000", name, val);
 	o->nat.timeouts.sec[idx] = v;
+	return 0;
+}
+
+static bool gw_usable_host(uint32_t a_be)
+{
+	uint32_t a = ntohl(a_be);
+
+	return a && a >> 24 != 127 && (a & 0xf0000000u) != 0xe0000000u &&
+	       a != 0xffffffffu;
+}
+
+/* Forward targets must be guests: inside the gateway's subnet, not it. */
+static int gw_check_forwards(const struct gw_opts *o)
+{
+	uint32_t mask = htonl(~0u << (32 - o->gw_plen));
+	char a[INET_ADDRSTRLEN];
+
+	for (unsigned int i = 0; i < o->n_fwd; i++) {
+		uint32_t t = o->fwd[i].int_addr;
+
+		if ((t & mask) == (o->gw_addr & mask) && t != o->gw_addr &&
+		    (t & ~mask) != ~mask && (t & ~mask) != 0)
+			continue;
+		inet_ntop(AF_INET, &t, a, sizeof(a));
+		return gw_usage_error("--forward: %s is not a guest address in "
+				      "the gateway's subnet (--gateway-ip)", a);
+	}
 	return 0;
 }
 
@@ -198,6 +235,8 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 	opts_parse_ip4(GW_DEFAULT_ADDR, &o->gw_addr);
 	o->gw_plen = GW_DEFAULT_PLEN;
 
+	/* getopt_long() names argv[0] in its messages: make that "arcnat". */
+	argv[0] = (char *)"arcnat";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", gw_options, NULL)) != -1) {
 		const char *name = c >= 256 ? gw_options[c - 256].name : "";
@@ -208,24 +247,31 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 			fputs(gw_usage, stdout);
 			exit(0);
 		case OPT_INSIDE:
-			o->inside = optarg;
-			if (opts_split_netns(optarg, &o->inside_ns))
+			/* Split a copy: argv stays as the user wrote it (ps). */
+			snprintf(o->inside_buf, sizeof(o->inside_buf), "%s", optarg);
+			o->inside = o->inside_buf;
+			if (strlen(optarg) >= sizeof(o->inside_buf) ||
+			    opts_split_netns(o->inside_buf, &o->inside_ns))
 				rc = gw_usage_error("--%s: '%s' is not IFACE[@NETNS] "
 						    "(IFACE up to 15 bytes)", name,
 						    optarg);
 			break;
 		case OPT_OUTSIDE:
 			o->outside_tun = !strncmp(optarg, "tun:", 4);
-			o->outside = optarg + (o->outside_tun ? 4 : 0);
-			if (opts_split_netns(o->outside, &o->outside_ns))
+			snprintf(o->outside_buf, sizeof(o->outside_buf), "%s",
+				 optarg + (o->outside_tun ? 4 : 0));
+			o->outside = o->outside_buf;
+			if (strlen(optarg) >= sizeof(o->outside_buf) ||
+			    opts_split_netns(o->outside_buf, &o->outside_ns))
 				rc = gw_usage_error("--%s: '%s' is not IFACE[@NETNS] or "
 						    "tun:NAME[@NETNS]", name, optarg);
 			break;
 		case OPT_EXT:
 			if (opts_parse_prefix(optarg, 0, &o->ext_addr, &o->ext_plen) ||
-			    o->ext_plen == 0)
+			    o->ext_plen == 0 || !gw_usable_host(o->ext_addr))
 				rc = gw_usage_error("--%s: '%s' is not A.B.C.D/LEN "
-						    "(LEN 1..32)", name, optarg);
+						    "(LEN 1..32, a unicast host address)",
+						    name, optarg);
 			break;
 		case OPT_GW:
 			if (opts_parse_prefix(optarg, 0, &o->gw_addr, &o->gw_plen) ||
@@ -234,8 +280,9 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 						    "(LEN 1..30)", name, optarg);
 			break;
 		case OPT_NEXT_HOP:
-			if (opts_parse_ip4(optarg, &o->next_hop))
-				rc = gw_usage_error("--%s: '%s' is not an IPv4 "
+			if (opts_parse_ip4(optarg, &o->next_hop) ||
+			    !gw_usable_host(o->next_hop))
+				rc = gw_usage_error("--%s: '%s' is not a unicast IPv4 "
 						    "address", name, optarg);
 			break;
 		case OPT_MTU:
@@ -301,22 +348,20 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 			return rc;
 	}
 	if (optind < argc)
-		return gw_usage_error("%s'%s': unexpected argument", "",
-				      argv[optind]);
+		return gw_usage_error("'%s': unexpected argument", argv[optind]);
 	if (!o->inside)
-		return gw_usage_error("%s%s: --inside is required", "", "");
+		return gw_usage_error("--inside is required");
 	if (!o->outside)
-		return gw_usage_error("%s%s: --outside is required", "", "");
-	if (!o->ext_addr)
-		return gw_usage_error("%s%s: --external-ip is required", "", "");
+		return gw_usage_error("--outside is required");
+	if (!o->ext_plen)
+		return gw_usage_error("--external-ip is required");
 	if (ct_timeouts_validate(&o->nat.timeouts, o->nat.allow_short_udp))
-		return gw_usage_error("%s%s--timeout-udp below 120 s needs "
-				      "--allow-short-udp-timeout (RFC 4787 REQ-5)",
-				      "", "");
+		return gw_usage_error("--timeout-udp below 120 s needs "
+				      "--allow-short-udp-timeout (RFC 4787 REQ-5)");
 	if (o->next_hop && o->outside_tun)
-		return gw_usage_error("%s%s--next-hop applies to an AF_PACKET "
-				      "uplink, not to tun:", "", "");
-	return 0;
+		return gw_usage_error("--next-hop applies to an AF_PACKET uplink, "
+				      "not to tun:");
+	return gw_check_forwards(o);
 }
 
 static void *gw_worker_thread(void *arg)
@@ -394,12 +439,8 @@ static int gw_open_outside(const struct gw_opts *o, struct dp_port **out)
 		.ext_plen = o->ext_plen,
 		.next_hop = o->next_hop,
 	};
-	int err = packet_uplink_open(out, &pc);
-
-	if (err)
-		log_err("%s: cannot open the AF_PACKET uplink: %s", o->outside,
-			strerror(-err));
-	return err;
+	/* packet_uplink_open() says what failed. */
+	return packet_uplink_open(out, &pc);
 }
 
 static int gw_build_nat(struct gw_opts *o, struct nat **nat)
@@ -422,8 +463,10 @@ static int gw_build_nat(struct gw_opts *o, struct nat **nat)
 			log_err("--forward %s:%u:%s:%u: %s",
 				o->fwd[i].proto == IPPROTO_TCP ? "tcp" : "udp",
 				o->fwd[i].ext_port, a, o->fwd[i].int_port,
-				err == -EEXIST ? "that external port is already "
-						 "forwarded" : strerror(-err));
+				err == -EADDRINUSE ? "that external port, or that "
+						     "internal address and port, is "
+						     "already forwarded" :
+						     strerror(-err));
 			return err;
 		}
 	}
@@ -468,11 +511,12 @@ int gateway_main(int argc, char **argv)
 		.netns = o.inside_ns,
 		.mtu = o.mtu,
 	};
+	/* Configuration errors first, before any device is created. */
+	if (gw_build_nat(&o, &nat))
+		goto out;
 	if (tap_open(&inside, &tc))
 		goto out;
 	if (gw_open_outside(&o, &outside))
-		goto out;
-	if (gw_build_nat(&o, &nat))
 		goto out;
 	if (o.pcap) {
 		err = dp_pcap_open(&pcap, o.pcap);

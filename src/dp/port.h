@@ -79,6 +79,8 @@ static inline uint32_t dp_buf_room(const struct dp_buf *b)
  * @tx_packets: packets the device accepted
  * @tx_bytes:   their bytes
  * @tx_dropped: packets the device refused (queue full, error, no neighbour)
+ * @tx_lost:    packets the device took (held for ARP) but dropped later
+ *              because the next hop never answered
  */
 struct dp_port_stats {
 	uint64_t rx_packets;
@@ -87,6 +89,7 @@ struct dp_port_stats {
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
 	uint64_t tx_dropped;
+	uint64_t tx_lost;
 };
 
 struct dp_port;

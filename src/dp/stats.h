@@ -7,8 +7,9 @@
  * thread: the worker prints them itself when asked (dp_worker_request_stats())
  * and at exit, so no counter is ever read torn. Drops are counted where they
  * happen, by the layer that decided them: the parser (enum pkt_drop), the NAT
- * (enum nat_drop, in struct nat_stats) and the datapath itself (enum dp_drop
- * below); the total is their sum.
+ * (enum nat_drop, in struct nat_stats), the datapath itself (enum dp_drop
+ * below) and the devices (struct dp_port_stats tx_dropped and tx_lost);
+ * the total is their sum.
  */
 #ifndef ARCNAT_DP_STATS_H
 #define ARCNAT_DP_STATS_H
@@ -27,8 +28,8 @@
 	X(TO_GATEWAY, "to_gateway", "for the gateway address, no service for it") \
 	X(ECHO_LIMIT, "echo_limit", "echo request over the reply rate limit")   \
 	X(NO_ROUTE, "no_route", "translated to an address off the inside subnet") \
-	X(NO_NEIGH, "no_neigh", "next hop unresolved and the hold queue full")  \
-	X(TX, "tx", "the device refused the packet")
+	X(NO_NEIGH, "no_neigh", "guest MAC unknown and the packet not holdable (queue full, over 9216 bytes)") \
+	X(NEIGH_TIMEOUT, "neigh_timeout", "held for a guest that never answered ARP")
 
 enum dp_drop {
 #define DP_DROP_ENUM(sym, name, desc) DP_DROP_##sym,
@@ -37,8 +38,8 @@ enum dp_drop {
 	DP_DROP__MAX
 };
 
-/* Batch-size histogram buckets: 1, 2-3, 4-7, ..., 64 and more. */
-#define DP_HIST_BUCKETS 8
+/* Batch-size histogram buckets: 1, 2-3, 4-7, ..., 32-63, 64 (DP_BURST_MAX). */
+#define DP_HIST_BUCKETS 7
 
 /**
  * struct dp_stats - one worker's counters.

@@ -87,8 +87,8 @@ static unsigned int dp_tx(struct dp_worker *w, struct dp_port *p,
 		return 0;
 	for (unsigned int i = 0; i < n; i++)
 		dp_capture(w, p, bufs[i]);
+	/* The port counts what it refused in its tx_dropped. */
 	sent = p->ops->tx_burst(p, bufs, n, clock_now(&w->clock));
-	w->st.drops[DP_DROP_TX] += n - sent;
 	return sent;
 }
 
@@ -183,18 +183,21 @@ static bool dp_to_guest(struct dp_worker *w, struct dp_buf *b,
 	return true;
 }
 
-/* Echo request to an address the gateway owns, @b holds a frame from inside. */
+/* A packet to an address the gateway owns: answer it if it is an echo
+ * request within the rate limit. Fragments are not reassembled: a
+ * fragmented echo request is a counted drop. */
 static bool dp_echo(struct dp_worker *w, struct dp_buf *b,
 		    const struct pkt_meta *m, uint64_t now)
 {
+	if (!icmp_echo_is_request(m)) {
+		dp_drop(w, DP_DROP_TO_GATEWAY);
+		return false;
+	}
 	if (!ratelimit_allow(&w->rl_echo, now)) {
 		dp_drop(w, DP_DROP_ECHO_LIMIT);
 		return false;
 	}
-	if (icmp_echo_reply(b->data, m) != 0) {
-		dp_drop(w, DP_DROP_TO_GATEWAY);
-		return false;
-	}
+	icmp_echo_reply(b->data, m);
 	w->st.echo++;
 	return true;
 }
@@ -419,6 +422,8 @@ static uint64_t dp_total_drops(struct dp_worker *w)
 		t += w->st.pkt_drops[i];
 	for (unsigned int i = 1; i < NAT_DROP__MAX; i++)
 		t += ns->drops[i];
+	t += w->cfg.inside->stats.tx_dropped + w->cfg.inside->stats.tx_lost;
+	t += w->cfg.outside->stats.tx_dropped + w->cfg.outside->stats.tx_lost;
 	return t;
 }
 
@@ -446,6 +451,7 @@ static void dp_print_port(FILE *f, const char *side, const struct dp_port *p)
 	fprintf(f, "stat %s.tx_packets %" PRIu64 "\n", side, s->tx_packets);
 	fprintf(f, "stat %s.tx_bytes %" PRIu64 "\n", side, s->tx_bytes);
 	fprintf(f, "stat %s.tx_dropped %" PRIu64 "\n", side, s->tx_dropped);
+	fprintf(f, "stat %s.tx_lost %" PRIu64 "\n", side, s->tx_lost);
 }
 
 void dp_worker_print_stats(struct dp_worker *w, FILE *f)
@@ -453,6 +459,7 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 	const struct nat_stats *ns = nat_get_stats(w->cfg.nat);
 	const struct arp_stats *as = arp_get_stats(w->arp);
 
+	w->st.drops[DP_DROP_NEIGH_TIMEOUT] = as->hold_expired;
 	fprintf(f, "arcnat: statistics\n");
 	dp_print_port(f, "inside", w->cfg.inside);
 	dp_print_port(f, "outside", w->cfg.outside);
@@ -504,6 +511,7 @@ static void dp_tick(struct dp_worker *w, uint64_t now)
 		log_warn("worker: timerfd read: %s", strerror(errno));
 	nat_tick(w->cfg.nat, now, DP_EXPIRE_BUDGET);
 	arp_tick(w->arp, now);
+	w->st.drops[DP_DROP_NEIGH_TIMEOUT] = arp_get_stats(w->arp)->hold_expired;
 	if (w->cfg.inside->ops->tick)
 		w->cfg.inside->ops->tick(w->cfg.inside, now);
 	if (w->cfg.outside->ops->tick)

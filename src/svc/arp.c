@@ -155,7 +155,7 @@ static struct arp_neigh *neigh_insert(struct arp *a, uint32_t ip,
 				      const uint8_t mac[ETH_ALEN], uint64_t now)
 {
 	uint32_t h = neigh_home(a, ip), i;
-	struct arp_neigh *victim = NULL;
+	struct arp_neigh *victim = &a->tab[h];
 
 	for (i = 0; i < a->probe; i++) {
 		struct arp_neigh *e = &a->tab[(h + i) & a->mask];
@@ -164,7 +164,7 @@ static struct arp_neigh *neigh_insert(struct arp *a, uint32_t ip,
 			victim = e;
 			break;
 		}
-		if (!victim || e->confirmed < victim->confirmed)
+		if (e->confirmed < victim->confirmed)
 			victim = e;
 	}
 	if (i == a->probe)
@@ -332,8 +332,8 @@ static void release(struct arp *a, uint32_t ip, const uint8_t mac_in[ETH_ALEN])
 		}
 		if (!h)
 			break;
-		a->cfg.deliver(a->cfg.ctx, held_pkt(a, (unsigned int)(h - a->held)),
-			       h->len, &h->vnet, mac);
+		i = (unsigned int)(h - a->held);
+		a->cfg.deliver(a->cfg.ctx, held_pkt(a, i), h->len, &h->vnet, mac);
 		a->stats.released++;
 		held_free(a, h);
 	}
@@ -344,12 +344,13 @@ static void release(struct arp *a, uint32_t ip, const uint8_t mac_in[ETH_ALEN])
 
 void arp_tick(struct arp *a, uint64_t now)
 {
-	uint32_t n = MIN((uint32_t)ARP_GC_SLICE, a->mask + 1), i;
+	uint32_t n = a->mask < ARP_GC_SLICE ? a->mask + 1 : ARP_GC_SLICE, i;
 
 	for (i = 0; i < ARP_HOLD_MAX; i++) {
 		struct arp_held *h = &a->held[i];
 
-		if (h->in_use && elapsed(now, h->since) >= ARP_HOLD_SEC * NSEC_PER_SEC) {
+		if (h->in_use &&
+		    elapsed(now, h->since) >= ARP_HOLD_SEC * NSEC_PER_SEC) {
 			a->stats.hold_expired++;
 			held_free(a, h);
 		}
@@ -481,9 +482,14 @@ int arp_create(struct arp **out, const struct arp_cfg *cfg)
 	if (!a)
 		return -ENOMEM;
 	a->cfg = *cfg;
-	r = siphash_key_random(&a->key);
-	if (r < 0)
-		goto err_free;
+	a->cfg.key = NULL;	/* not kept: the caller's may go away */
+	if (cfg->key) {
+		a->key = *cfg->key;
+	} else {
+		r = siphash_key_random(&a->key);
+		if (r < 0)
+			goto err_free;
+	}
 	r = -ENOMEM;
 	while (!IS_POWER_OF_2(size))	/* at most 32 rounds */
 		size += size & -size;

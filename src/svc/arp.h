@@ -46,6 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/siphash.h"
 #include "pkt/meta.h"
 #include "pkt/vnet.h"
 #include "prot/eth.h"
@@ -82,6 +83,8 @@ struct arp;
  *                 @vnet is the metadata given to arp_hold() (all zero if
  *                 none), @mac the next hop's MAC
  * @ctx:           passed to @send and @deliver
+ * @key:           SipHash key for the table, or NULL for a random one
+ *                 (tests and fuzzers fix it to be reproducible)
  */
 struct arp_cfg {
 	uint8_t mac[ETH_ALEN];
@@ -93,6 +96,7 @@ struct arp_cfg {
 	void (*deliver)(void *ctx, uint8_t *pkt, size_t len,
 			const struct pkt_vnet *vnet, const uint8_t mac[ETH_ALEN]);
 	void *ctx;
+	const struct siphash_key *key;
 };
 
 /**

@@ -13,6 +13,13 @@
 #include "prot/icmp.h"
 #include "prot/ip4.h"
 
+bool icmp_echo_is_request(const struct pkt_meta *m)
+{
+	return m->l3 == PKT_L3_IPV4 && m->l4_proto == IPPROTO_ICMP &&
+	       (m->flags & PKT_F_L4) && !(m->flags & PKT_F_FRAG) &&
+	       m->icmp_type == ICMP_ECHO && m->icmp_code == 0;
+}
+
 int icmp_echo_reply(uint8_t *frame, const struct pkt_meta *m)
 {
 	struct ip4_hdr ip;
@@ -20,9 +27,7 @@ int icmp_echo_reply(uint8_t *frame, const struct pkt_meta *m)
 	uint16_t old_word, new_word;
 	uint32_t tmp;
 
-	if (m->l3 != PKT_L3_IPV4 || m->l4_proto != IPPROTO_ICMP ||
-	    !(m->flags & PKT_F_L4) || (m->flags & PKT_F_FRAG) ||
-	    m->icmp_type != ICMP_ECHO || m->icmp_code != 0)
+	if (!icmp_echo_is_request(m))
 		return -EINVAL;
 
 	/* Wire structs are packed; copy out and back to stay alignment-clean. */

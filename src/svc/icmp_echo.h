@@ -12,11 +12,21 @@
 #ifndef ARCNAT_SVC_ICMP_ECHO_H
 #define ARCNAT_SVC_ICMP_ECHO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pkt/meta.h"
 
 #define ICMP_ECHO_TTL 64
+
+/**
+ * icmp_echo_is_request() - whether @m describes an unfragmented IPv4 echo
+ * request, the only kind icmp_echo_reply() answers.
+ * @m: pkt_parse() result
+ *
+ * Return: true if so.
+ */
+bool icmp_echo_is_request(const struct pkt_meta *m);
 
 /**
  * icmp_echo_reply() - turn an IPv4 echo request into its reply.

@@ -72,7 +72,7 @@ static void vnet_from_wire(struct pkt_vnet *v, const struct virtio_net_hdr *h)
 	v->csum_offset = le16toh(h->csum_offset);
 }
 
-/* The wire header for an L3 packet's metadata once an Ethernet header is in front. */
+/* The wire header of an L3 packet's metadata, with an Ethernet header added. */
 static void vnet_to_wire(struct virtio_net_hdr *h, const struct pkt_vnet *l3)
 {
 	struct pkt_vnet v = *l3;
@@ -125,7 +125,8 @@ static void pu_arp_send(void *ctx, const uint8_t *frame, size_t len)
 }
 
 static void pu_arp_deliver(void *ctx, uint8_t *pkt, size_t len,
-			   const struct pkt_vnet *vnet, const uint8_t mac[ETH_ALEN])
+			   const struct pkt_vnet *vnet,
+			   const uint8_t mac[ETH_ALEN])
 {
 	struct packet_uplink *pu = ctx;
 	struct virtio_net_hdr vh;
@@ -162,7 +163,8 @@ static enum rx_kind rx_classify(struct packet_uplink *pu, const uint8_t *f,
 	uint16_t type;
 
 	pkt_cursor_init(&c, f, len);
-	if (!pkt_cursor_skip(&c, 2 * ETH_ALEN) || !pkt_cursor_be16(&c, &type)) {
+	if (!pkt_cursor_skip(&c, offsetof(struct eth_hdr, type)) ||
+	    !pkt_cursor_be16(&c, &type)) {
 		pu->port.stats.rx_errors++;
 		return RX_DROP;
 	}
@@ -189,7 +191,7 @@ static void rx_to_l3(struct dp_buf *b, const struct virtio_net_hdr *vh,
 	b->flags |= DP_BUF_VNET;
 	b->data += ETH_HLEN;
 	b->len = (uint32_t)(flen - ETH_HLEN);
-	/* Drop Ethernet padding after short packets (rx_classify saw 20 bytes). */
+	/* Cut Ethernet padding (rx_classify() saw 20 bytes of header). */
 	pkt_cursor_init(&c, b->data, b->len);
 	if (pkt_cursor_skip(&c, 2) && pkt_cursor_be16(&c, &tot) &&
 	    tot >= sizeof(struct ip4_hdr) && tot < b->len)
@@ -203,9 +205,8 @@ static int pu_rx_burst(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
 	unsigned int i, ret = 0;
 	int got;
 
-	n = MIN(n, DP_BURST_MAX);
-	if (!n)
-		return 0;
+	if (n > DP_BURST_MAX)
+		n = DP_BURST_MAX;
 	for (i = 0; i < n; i++) {
 		struct dp_buf *b = bufs[i];
 
@@ -270,32 +271,18 @@ static int pu_rx_burst(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
 /* ---- transmit ---- */
 
 /*
- * The MAC for a packet to @daddr: 1 and @mac for broadcast and multicast;
- * 0 and the next hop in @nh to resolve; -1 when there is no route (an
- * off-link destination without a router, or our own address).
+ * The next hop for @daddr, or -1 (a counted drop): off-link without a
+ * router, or an address that never goes on the wire from here: our own
+ * (hairpinning is the NAT's business), multicast and broadcast (the NAT
+ * does not translate them).
  */
 static int tx_next_hop(const struct packet_uplink *pu, uint32_t daddr,
-		       uint32_t *nh, uint8_t mac[ETH_ALEN])
+		       uint32_t *nh)
 {
-	uint32_t h = ntohl(daddr);
-
-	if (daddr == INADDR_BROADCAST ||
-	    (pu->ext_mask != htonl(0xfffffffeu) && pu->ext_mask != INADDR_BROADCAST &&
-	     daddr == (pu->ext_addr | ~pu->ext_mask))) {
-		memset(mac, 0xff, ETH_ALEN);
-		return 1;
-	}
-	if ((h >> 28) == 0xe) {		/* RFC 1112 section 6.4 */
-		mac[0] = 0x01;
-		mac[1] = 0x00;
-		mac[2] = 0x5e;
-		mac[3] = (uint8_t)((h >> 16) & 0x7f);
-		mac[4] = (uint8_t)(h >> 8);
-		mac[5] = (uint8_t)h;
-		return 1;
-	}
-	if (daddr == pu->ext_addr)
-		return -1;	/* hairpinning is the NAT's business, not the wire's */
+	if (daddr == pu->ext_addr || ntohl(daddr) >= 0xe0000000u ||
+	    (ntohl(pu->ext_mask) < 0xfffffffeu &&
+	     daddr == (pu->ext_addr | ~pu->ext_mask)))
+		return -1;
 	if ((daddr & pu->ext_mask) == (pu->ext_addr & pu->ext_mask))
 		*nh = daddr;
 	else if (pu->next_hop)
@@ -311,7 +298,8 @@ static unsigned int tx_flush(struct packet_uplink *pu, unsigned int m)
 	unsigned int off = 0, sent = 0, i;
 
 	while (off < m) {	/* each round moves off forward: at most m */
-		int r = sendmmsg(pu->port.fd, pu->msg + off, m - off, MSG_DONTWAIT);
+		int r = sendmmsg(pu->port.fd, pu->msg + off, m - off,
+				 MSG_DONTWAIT);
 
 		if (r > 0) {
 			for (i = off; i < off + (unsigned int)r; i++) {
@@ -327,7 +315,7 @@ static unsigned int tx_flush(struct packet_uplink *pu, unsigned int m)
 			pu->port.stats.tx_dropped += m - off;	/* queue full */
 			break;
 		}
-		pu->port.stats.tx_dropped++;	/* this one is bad (EMSGSIZE...) */
+		pu->port.stats.tx_dropped++;	/* this one is bad: EMSGSIZE... */
 		off++;
 	}
 	return sent;
@@ -338,16 +326,16 @@ static unsigned int pu_tx_burst(struct dp_port *p, struct dp_buf **bufs,
 {
 	static const struct pkt_vnet no_vnet;
 	struct packet_uplink *pu = pu_of(p);
-	unsigned int i, m = 0, held = 0;
+	unsigned int i, m = 0, done = 0;
 
 	for (i = 0; i < n; i++) {
 		struct dp_buf *b = bufs[i];
-		const struct pkt_vnet *v = (b->flags & DP_BUF_VNET) ? &b->vnet : &no_vnet;
+		const struct pkt_vnet *v =
+			(b->flags & DP_BUF_VNET) ? &b->vnet : &no_vnet;
 		const struct ip4_hdr *ip;
 		uint8_t mac[ETH_ALEN];
 		struct pkt_cursor c;
 		uint32_t nh = 0;
-		int r;
 
 		pkt_cursor_init(&c, b->data, b->len);
 		ip = pkt_cursor_peek(&c, sizeof(*ip));
@@ -356,16 +344,15 @@ static unsigned int pu_tx_burst(struct dp_port *p, struct dp_buf **bufs,
 			p->stats.tx_dropped++;
 			continue;
 		}
-		r = tx_next_hop(pu, ip->daddr, &nh, mac);
-		if (r < 0) {
+		if (tx_next_hop(pu, ip->daddr, &nh) < 0) {
 			pu->xs.tx_no_route++;
 			p->stats.tx_dropped++;
 			continue;
 		}
-		if (r == 0 && arp_lookup(pu->arp, nh, now, mac) < 0) {
+		if (arp_lookup(pu->arp, nh, now, mac) < 0) {
 			if (arp_hold(pu->arp, nh, b->data, b->len, v, now) == 0) {
 				pu->xs.tx_held++;
-				held++;
+				done++;
 			} else {
 				p->stats.tx_dropped++;
 			}
@@ -375,23 +362,25 @@ static unsigned int pu_tx_burst(struct dp_port *p, struct dp_buf **bufs,
 		eth_write(pu, b->data - ETH_HLEN, mac);
 		vnet_to_wire(&pu->vh[m], v);
 		pu->iov[m][0] = (struct iovec){ &pu->vh[m], PU_VNET_LEN };
-		pu->iov[m][1] = (struct iovec){ b->data - ETH_HLEN, b->len + ETH_HLEN };
+		pu->iov[m][1] = (struct iovec){ b->data - ETH_HLEN,
+						b->len + ETH_HLEN };
 		pu->msg[m].msg_hdr = (struct msghdr){ .msg_iov = pu->iov[m],
 						      .msg_iovlen = 2 };
 		pu->txb[m++] = b;
 		if (m == DP_BURST_MAX) {
-			held += tx_flush(pu, m);
+			done += tx_flush(pu, m);
 			m = 0;
 		}
 	}
 	if (m)
-		held += tx_flush(pu, m);
-	return held;
+		done += tx_flush(pu, m);
+	return done;
 }
 
 static void pu_tick(struct dp_port *p, uint64_t now)
 {
 	arp_tick(pu_of(p)->arp, now);
+	p->stats.tx_lost = arp_get_stats(pu_of(p)->arp)->hold_expired;
 }
 
 static void pu_destroy(struct dp_port *p)
@@ -426,7 +415,8 @@ static int attach_filter(int fd, uint32_t ext_addr)
 	struct sock_filter code[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
 		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, PACKET_BROADCAST, 8, 0),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 6),
 		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 3, 0),
@@ -462,7 +452,7 @@ static int open_socket(unsigned int ifindex, uint32_t ext_addr)
 				   .sll_ifindex = (int)ifindex };
 	int fd, one = 1, r;
 
-	/* Protocol 0: nothing is queued before the filter and bind() are in place. */
+	/* Protocol 0: nothing is queued before the filter and bind(). */
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -472,7 +462,8 @@ static int open_socket(unsigned int ifindex, uint32_t ext_addr)
 		goto err_close;
 	}
 	/* Optional: rx only keeps PACKET_HOST/BROADCAST frames anyway. */
-	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
+	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+		       sizeof(one)) < 0)
 		log_debug("packet: PACKET_IGNORE_OUTGOING: %s", strerror(errno));
 	set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, "SO_RCVBUF");
 	set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, "SO_SNDBUF");
@@ -494,7 +485,8 @@ err_close:
 }
 
 /* Everything done inside the interface's namespace: netlink, the socket. */
-static int open_link(struct packet_uplink *pu, const struct packet_uplink_cfg *cfg)
+static int open_link(struct packet_uplink *pu,
+		     const struct packet_uplink_cfg *cfg)
 {
 	unsigned int mtu = 0;
 	bool up = false;
@@ -535,7 +527,8 @@ err_nl:
 	return r;
 }
 
-int packet_uplink_open(struct dp_port **out, const struct packet_uplink_cfg *cfg)
+int packet_uplink_open(struct dp_port **out,
+		       const struct packet_uplink_cfg *cfg)
 {
 	unsigned int plen = cfg->ext_plen ? cfg->ext_plen : 32;
 	struct arp_cfg ac = { .own = { cfg->ext_addr }, .n_own = 1,
@@ -557,11 +550,8 @@ int packet_uplink_open(struct dp_port **out, const struct packet_uplink_cfg *cfg
 	pu->ext_addr = cfg->ext_addr;
 	pu->ext_mask = htonl(plen == 32 ? ~0u : ~(~0u >> plen));
 	pu->next_hop = cfg->next_hop;
-	if (cfg->netns)
-		snprintf(pu->port.name, sizeof(pu->port.name), "%s@%s",
-			 cfg->ifname, cfg->netns);
-	else
-		snprintf(pu->port.name, sizeof(pu->port.name), "%s", cfg->ifname);
+	snprintf(pu->port.name, sizeof(pu->port.name), "%s%s%s", cfg->ifname,
+		 cfg->netns ? "@" : "", cfg->netns ? cfg->netns : "");
 
 	if (cfg->netns) {
 		r = netns_enter(cfg->netns, &saved);
@@ -574,7 +564,7 @@ int packet_uplink_open(struct dp_port **out, const struct packet_uplink_cfg *cfg
 	if (cfg->netns) {
 		l = netns_leave(saved);
 		if (l < 0) {
-			/* Stuck in the wrong namespace: nothing after this is safe. */
+			/* Stuck in the wrong namespace: give up. */
 			log_err("packet: cannot leave netns %s: %s", cfg->netns,
 				strerror(-l));
 			if (r == 0)
@@ -599,7 +589,10 @@ err_free:
 
 const struct arp_stats *packet_uplink_arp_stats(const struct dp_port *p)
 {
-	return arp_get_stats(container_of(p, const struct packet_uplink, port)->arp);
+	const struct packet_uplink *pu =
+		container_of(p, const struct packet_uplink, port);
+
+	return arp_get_stats(pu->arp);
 }
 
 const struct packet_uplink_stats *packet_uplink_stats(const struct dp_port *p)
