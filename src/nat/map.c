@@ -179,16 +179,55 @@ struct nat_map *nat_map_find_ext(const struct nat_maps *m, uint32_t addr,
 }
 
 /*
+ * First free port in [a, b] (inclusive), word by word; @parity 0 or 1 keeps
+ * only ports of that parity, -1 any. At most (b - a) / 64 + 1 words.
+ */
+static int scan_free(const uint64_t *bits, unsigned int a, unsigned int b,
+		     int parity)
+{
+	for (unsigned int w = a / 64; w <= b / 64; w++) {
+		uint64_t free = ~bits[w];
+
+		if (w == a / 64)
+			free &= ~0ULL << (a % 64);
+		if (w == b / 64 && b % 64 != 63)
+			free &= (1ULL << (b % 64 + 1)) - 1;
+		if (parity == 0)
+			free &= 0x5555555555555555ULL;	/* even ports */
+		else if (parity == 1)
+			free &= 0xaaaaaaaaaaaaaaaaULL;
+		if (free)
+			return (int)(w * 64 + (unsigned int)__builtin_ctzll(free));
+	}
+	return -1;
+}
+
+/* First free port at or after @from in [lo, hi], wrapping around once. */
+static int scan_free_cyclic(const uint64_t *bits, unsigned int lo,
+			    unsigned int hi, unsigned int from, int parity)
+{
+	int p = scan_free(bits, from, hi, parity);
+
+	if (p < 0 && from > lo)
+		p = scan_free(bits, lo, from - 1, parity);
+	return p;
+}
+
+/*
  * Port choice, docs/nat.md "Mappings and port choice": preservation, then
- * a random start among same-class same-parity candidates, at most
- * NAT_PORT_PROBES probes. Returns the port in host order, or -1.
+ * the first free same-class same-parity candidate from a random start
+ * (the first NAT_PORT_PROBES one by one, which is the common case, the rest
+ * a bitmap word at a time), then, the parity being full, the first free
+ * port of the class from the same start. Bounded by the range: at most
+ * 2 * 1024 bitmap words. Returns the port in host order, or -1.
  */
 static int choose_port(struct nat_maps *m, unsigned int ext_idx,
 		       unsigned int pidx, uint8_t proto, uint16_t want)
 {
 	const uint64_t *bits = port_words(m, ext_idx, pidx);
 	unsigned int lo = m->port_min, hi = m->port_max, step = 1;
-	unsigned int first, count, start, probes;
+	unsigned int first, count, start, probes, from;
+	int parity = -1, p;
 
 #define PORT_FREE(p) (!(bits[(p) / 64] >> ((p) % 64) & 1))
 	if (want >= lo && want <= hi && want != 0 && PORT_FREE(want))
@@ -202,10 +241,12 @@ static int choose_port(struct nat_maps *m, unsigned int ext_idx,
 			hi = shi;
 		}
 		first = lo + ((lo & 1) != (want & 1u));
-		if (first <= hi)
+		if (first <= hi) {
 			step = 2;
-		else
+			parity = (int)(want & 1u);
+		} else {
 			first = lo;	/* one port of the other parity */
+		}
 	} else {
 		first = lo;
 	}
@@ -215,13 +256,21 @@ static int choose_port(struct nat_maps *m, unsigned int ext_idx,
 	/* count >= 1 since first <= hi; cppcheck 2.10 loses that bound. */
 	// cppcheck-suppress knownConditionTrueFalse
 	for (unsigned int i = 0; i < probes; i++) {
-		unsigned int p = first + ((start + i) % count) * step;
+		unsigned int c = first + ((start + i) % count) * step;
 
-		if (PORT_FREE(p))
-			return (int)p;
+		if (PORT_FREE(c))
+			return (int)c;
 	}
 #undef PORT_FREE
-	return -1;
+	if (probes == count && parity < 0)
+		return -1;
+	/* The probed ones are taken: scanning from the start again finds the
+	 * same port as going on from where the probes stopped. */
+	from = first + start * step;
+	p = scan_free_cyclic(bits, lo, hi, from, parity);
+	if (p < 0 && parity >= 0)
+		p = scan_free_cyclic(bits, lo, hi, from, -1);
+	return p;
 }
 
 static int map_insert(struct nat_maps *m, struct nat_map *map)

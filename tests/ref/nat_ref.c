@@ -276,14 +276,18 @@ static uint32_t candidates(struct nat_ref *m, unsigned int p, uint8_t proto)
 /*
  * Create the mapping of (@addr, @port, @proto): paired address, then port
  * preservation, then one draw of the generator for a random start among
- * the candidates, at most NAT_PORT_PROBES probes.
+ * the candidates, every candidate in turn from there; then, if the
+ * candidates were one parity of the class, every port of the class from
+ * the start candidate on, wrapping around.
  */
 static uint64_t map_create(struct nat_ref *m, uint32_t addr, uint16_t port,
 			   uint8_t proto)
 {
 	uint32_t ext = m->ext_addrs[nat_ext_index(addr, m->n_ext)];
 	unsigned int p = ntohs(port);
+	unsigned int lo = m->port_min, hi = m->port_max;
 	uint32_t count, start;
+	uint16_t from;
 
 	if (p >= m->port_min && p <= m->port_max && p != 0 &&
 	    port_free(m, ext, proto, (uint16_t)p))
@@ -291,11 +295,28 @@ static uint64_t map_create(struct nat_ref *m, uint32_t addr, uint16_t port,
 
 	count = candidates(m, p, proto);
 	start = (uint32_t)(nat_rng_next(&m->rng) % count);
-	for (uint32_t i = 0; i < count && i < NAT_PORT_PROBES; i++) {
+	for (uint32_t i = 0; i < count; i++) {
 		uint16_t c = m->cand[(start + i) % count];
 
 		if (port_free(m, ext, proto, c))
 			return map_add(m, addr, port, ext, htons(c), proto, false);
+	}
+	if (proto == IPPROTO_NUM_ICMP)
+		return 0;
+	/* The class, as candidates() chose it, every port. */
+	if (p < 1024 ? lo <= MIN(hi, 1023u) : MAX(lo, 1024u) <= hi) {
+		lo = p < 1024 ? lo : MAX(lo, 1024u);
+		hi = p < 1024 ? MIN(hi, 1023u) : hi;
+	}
+	from = m->cand[start];
+	for (unsigned int i = 0; i <= hi - lo; i++) {
+		unsigned int c = from + i;
+
+		if (c > hi)
+			c -= hi - lo + 1;
+		if (port_free(m, ext, proto, (uint16_t)c))
+			return map_add(m, addr, port, ext, htons((uint16_t)c),
+				       proto, false);
 	}
 	return 0;
 }

@@ -995,6 +995,30 @@ static void port_exhaustion(void **state __maybe_unused)
 	tc_done(&c);
 }
 
+/* All the same parity (Linux connect() picks even ports): once that parity
+ * is full, the other one is used rather than refusing the flow; the search
+ * is exhaustive, not limited to the random probes. */
+static void port_parity_full_falls_back(void **state __maybe_unused)
+{
+	struct nat_config cfg;
+	struct tc c;
+	struct ep e;
+
+	cfg_default(&cfg);
+	cfg.port_min = 3000;
+	cfg.port_max = 3299;	/* 150 even ports: more than NAT_PORT_PROBES */
+	tc_init(&c, &cfg);
+	for (uint16_t i = 0; i < 300; i++) {
+		e = OPEN(&c, IN1, (uint16_t)(6000 + 2 * i), R1, 53);
+		assert_true(e.port >= 3000 && e.port <= 3299);
+		assert_int_equal(e.port % 2, i < 150 ? 0 : 1);
+	}
+	DROP(&c, udp(IN1, 7000, R1, 53), INSIDE, PORT_EXHAUSTED);
+	assert_int_equal(stats(&c)->mappings, 300);
+	check_verify(&c);
+	tc_done(&c);
+}
+
 static void table_full_early_drop(void **state __maybe_unused)
 {
 	const struct ct_stats *cs;
@@ -1419,6 +1443,7 @@ int main(void)
 		cmocka_unit_test(rfc5508_icmp_query_timeout),
 		cmocka_unit_test(port_parity_and_range),
 		cmocka_unit_test(port_exhaustion),
+		cmocka_unit_test(port_parity_full_falls_back),
 		cmocka_unit_test(table_full_early_drop),
 		cmocka_unit_test(rst_out_of_window),
 		cmocka_unit_test(non_first_fragment),
