@@ -384,6 +384,8 @@ static void gw_packet_stats(void *ctx, FILE *f)
 		(unsigned long long)s->replies_out);
 	fprintf(f, "stat outside.arp_requests_out %llu\n",
 		(unsigned long long)s->requests_out);
+	fprintf(f, "stat outside.arp_refreshes %llu\n",
+		(unsigned long long)s->refreshes);
 	fprintf(f, "stat outside.arp_held %llu\n",
 		(unsigned long long)s->held);
 	fprintf(f, "stat outside.arp_hold_dropped %llu\n",

@@ -39,6 +39,7 @@ static const uint8_t eth_zero[ETH_ALEN];
 /* One neighbour: 24 bytes, so a probe window is three cache lines. */
 struct arp_neigh {
 	uint64_t confirmed;	/* last ARP packet from its owner, ns */
+	uint64_t asked;		/* last refresh request while stale, ns */
 	uint32_t ip;		/* network order */
 	uint8_t mac[ETH_ALEN];
 	uint8_t valid;
@@ -134,6 +135,14 @@ static bool neigh_fresh(const struct arp *a, const struct arp_neigh *e,
 	return elapsed(now, e->confirmed) < a->reach_ns;
 }
 
+/* Past reachable but within the grace: used while its owner is re-asked. */
+static bool neigh_usable(const struct arp *a, const struct arp_neigh *e,
+			 uint64_t now)
+{
+	return elapsed(now, e->confirmed) <
+	       a->reach_ns + ARP_STALE_SEC * NSEC_PER_SEC;
+}
+
 static struct arp_neigh *neigh_find(struct arp *a, uint32_t ip)
 {
 	uint32_t h = neigh_home(a, ip), i;
@@ -160,7 +169,7 @@ static struct arp_neigh *neigh_insert(struct arp *a, uint32_t ip,
 	for (i = 0; i < a->probe; i++) {
 		struct arp_neigh *e = &a->tab[(h + i) & a->mask];
 
-		if (!e->valid || !neigh_fresh(a, e, now)) {
+		if (!e->valid || !neigh_usable(a, e, now)) {
 			victim = e;
 			break;
 		}
@@ -177,12 +186,20 @@ static struct arp_neigh *neigh_insert(struct arp *a, uint32_t ip,
 	return victim;
 }
 
+static void send_request(struct arp *a, uint32_t ip);
+
 int arp_lookup(struct arp *a, uint32_t ip, uint64_t now, uint8_t mac[ETH_ALEN])
 {
-	const struct arp_neigh *e = neigh_find(a, ip);
+	struct arp_neigh *e = neigh_find(a, ip);
 
-	if (!e || !neigh_fresh(a, e, now))
+	if (!e || !neigh_usable(a, e, now))
 		return -ENOENT;
+	if (unlikely(!neigh_fresh(a, e, now)) &&
+	    elapsed(now, e->asked) >= NSEC_PER_SEC) {
+		e->asked = now;
+		a->stats.refreshes++;
+		send_request(a, ip);
+	}
 	memcpy(mac, e->mac, ETH_ALEN);
 	return 0;
 }
@@ -368,7 +385,7 @@ void arp_tick(struct arp *a, uint64_t now)
 	for (i = 0; i < n; i++) {
 		struct arp_neigh *e = &a->tab[a->gc_pos++ & a->mask];
 
-		if (e->valid && !neigh_fresh(a, e, now))
+		if (e->valid && !neigh_usable(a, e, now))
 			e->valid = 0;
 	}
 }

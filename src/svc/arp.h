@@ -17,8 +17,12 @@
  * entry is just clearing its slot (no tombstones). When the window has no
  * free or stale slot, the entry refreshed longest ago is evicted (counted).
  * An entry is used for reachable_sec after it was last confirmed by an ARP
- * packet from its owner; after that lookups miss, the caller holds the
- * packet and a new request goes out. arp_tick() clears stale slots a
+ * packet from its owner. Then it is stale: for ARP_STALE_SEC more it is
+ * still used, and lookups ask its owner again (a request at most once a
+ * second), so that a busy flow keeps going while the entry is confirmed
+ * (Linux's STALE/PROBE states do the same); an answer refreshes it. After
+ * that lookups miss, the caller holds the packet and a new request goes
+ * out. arp_tick() clears stale slots a
  * bounded slice at a time, so nothing ever scans the whole table.
  *
  * Learning follows RFC 826's "merge" rule: any valid ARP packet refreshes
@@ -58,6 +62,7 @@
 #define ARP_HOLD_SEC		3	/* a held packet is dropped after this */
 #define ARP_RETRY_MAX		3	/* requests repeated per held address */
 #define ARP_PROBE_MAX		8	/* neighbour slots looked at per lookup */
+#define ARP_STALE_SEC		3	/* a stale entry stays usable this long while re-asked */
 #define ARP_GC_SLICE		64	/* neighbour slots aged per arp_tick() */
 #define ARP_DEFAULT_NEIGH	256
 #define ARP_MAX_NEIGH		(1u << 20)
@@ -117,6 +122,7 @@ struct arp_cfg {
  * @hold_dropped: packets refused by arp_hold() (hold full, too big)
  * @hold_expired: held packets dropped after ARP_HOLD_SEC
  * @evicted:      live neighbour entries replaced because the table was full
+ * @refreshes:    requests sent to re-confirm a stale entry still in use
  */
 struct arp_stats {
 	uint64_t requests_in;
@@ -133,6 +139,7 @@ struct arp_stats {
 	uint64_t hold_dropped;
 	uint64_t hold_expired;
 	uint64_t evicted;
+	uint64_t refreshes;
 };
 
 /**

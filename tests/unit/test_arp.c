@@ -252,6 +252,20 @@ static void learn_lookup_expiry(void **state)
 	assert_int_equal(t.n_frames, 0);	/* replies are not answered */
 	t.now += SEC(60) - 1;
 	assert_true(known(&t, GUEST, g_mac));
+	assert_int_equal(t.n_frames, 0);
+	/* Stale: still used for ARP_STALE_SEC, its owner asked once a second. */
+	t.now += 1;
+	assert_true(known(&t, GUEST, g_mac));
+	assert_int_equal(t.n_frames, 1);
+	assert_int_equal(st(&t)->refreshes, 1);
+	t.now += SEC(1) - 1;
+	assert_true(known(&t, GUEST, g_mac));
+	assert_int_equal(t.n_frames, 1);
+	t.now += 1;
+	assert_true(known(&t, GUEST, g_mac));
+	assert_int_equal(t.n_frames, 2);
+	t.now += SEC(ARP_STALE_SEC - 1) - 1;
+	assert_true(known(&t, GUEST, g_mac));
 	t.now += 1;
 	assert_false(known(&t, GUEST, NULL));
 	/* A new reply brings it back for another 60 s. */
@@ -266,14 +280,14 @@ static void learn_lookup_expiry(void **state)
 	reply(&t, g_mac, GUEST, GW);
 	t.now += SEC(299);
 	assert_true(known(&t, GUEST, g_mac));
-	t.now += SEC(1);
+	t.now += SEC(1 + ARP_STALE_SEC);
 	assert_false(known(&t, GUEST, NULL));
 	arp_destroy(t.a);
 
 	/* arp_tick() clears stale slots: a gratuitous ARP finds nothing. */
 	ta_init_cfg(&t, 4, 10);
 	reply(&t, g_mac, GUEST, GW);
-	t.now += SEC(10);
+	t.now += SEC(10 + ARP_STALE_SEC);	/* past reachable and stale */
 	arp_tick(t.a, t.now);			/* 4 slots: one slice */
 	feed(&t, ARP_OP_REQUEST, bcast, g_mac2, GUEST, zero_mac, GUEST);
 	assert_int_equal(st(&t)->updated, 0);
@@ -512,8 +526,9 @@ static void table_full_eviction(void **state)
 	for (i = 10; i <= 20; i++)
 		assert_int_equal(known(&t, IP(10, 0, 2, i), g_mac),
 				 i == 10 || i == 12 || i == 13 || i == 20);
-	/* A stale entry is reused without counting an eviction. */
-	t.now += SEC(60) - SEC(3);	/* .12 confirmed at T0+2 is now stale */
+	/* A dead entry (past reachable and the stale grace) is reused without
+	 * counting an eviction. */
+	t.now += SEC(60 + ARP_STALE_SEC) - SEC(3);	/* .12 (T0+2) is dead */
 	request(&t, g_mac, IP(10, 0, 2, 21), GW);
 	assert_int_equal(st(&t)->evicted, 1);
 	assert_true(known(&t, IP(10, 0, 2, 21), g_mac));
