@@ -6,6 +6,7 @@
 #   make fuzz            build the libFuzzer harnesses (clang)
 #   make fuzz-smoke      run each fuzzer for FUZZ_SECONDS (default 60) on its corpus
 #   make bench           build and run the micro-benchmarks
+#   make bench-net       arcnat gateway vs kernel NAT in namespaces (root)
 #   make lint            cppcheck + clang-tidy, warnings are errors
 #   make demo            a narrated run of `arcnat gateway` between namespaces (root)
 #   make clean
@@ -76,7 +77,7 @@ FUZZ_FLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -DPKT_FUZZING -Isrc -Itests \
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FO)/%.o)
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(FO)/%)
 
-.PHONY: all check unit fuzz fuzz-smoke bench lint clean deps corpus demo
+.PHONY: all check unit fuzz fuzz-smoke bench bench-net lint clean deps corpus demo
 .DEFAULT_GOAL := all
 # Keep intermediate objects (test and bench .o files) between runs.
 .SECONDARY:
@@ -121,6 +122,11 @@ unit: $(TESTS)
 
 bench: $(BENCHES)
 	@set -e; for b in $(BENCHES); do echo "== $$b"; $$b; done
+
+# arcnat gateway against the kernel's nftables masquerade, same topology,
+# same run (root; QUICK=1 for a one-minute version). Prints the table.
+bench-net: $(PROG)
+	bench/net/gateway_vs_kernel.sh
 
 # ---- fuzzing (clang + libFuzzer) ----
 $(FO)/%.o: %.c

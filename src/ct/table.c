@@ -30,6 +30,8 @@ struct ct_table {
 	uint32_t free_head;	/* free entries, linked through wheel_next */
 	uint32_t unrep_head;	/* oldest unreplied */
 	uint32_t unrep_tail;	/* youngest unreplied */
+	uint32_t close_head;	/* closed longest ago (replied, TIME_WAIT/CLOSE) */
+	uint32_t close_tail;
 	uint64_t wheel_tick;	/* next tick to collect; all earlier are done */
 	bool wheel_started;
 	uint32_t wheel[CT_WHEEL_SLOTS];
@@ -149,6 +151,40 @@ static void unrep_unlink(struct ct_table *t, struct ct_entry *e)
 	e->flags &= (uint8_t)~CT_F_UNREP;
 }
 
+/* ---- closing FIFO: the same links, never both lists at once ---- */
+
+static void close_append(struct ct_table *t, struct ct_entry *e, uint32_t idx)
+{
+	e->unrep_next = CT_NONE;
+	e->unrep_prev = t->close_tail;
+	if (t->close_tail != CT_NONE)
+		t->entries[t->close_tail].unrep_next = idx;
+	else
+		t->close_head = idx;
+	t->close_tail = idx;
+	e->flags |= CT_F_CLOSING;
+}
+
+static void close_unlink(struct ct_table *t, struct ct_entry *e)
+{
+	if (!(e->flags & CT_F_CLOSING))
+		return;
+	if (e->unrep_prev != CT_NONE)
+		t->entries[e->unrep_prev].unrep_next = e->unrep_next;
+	else
+		t->close_head = e->unrep_next;
+	if (e->unrep_next != CT_NONE)
+		t->entries[e->unrep_next].unrep_prev = e->unrep_prev;
+	else
+		t->close_tail = e->unrep_prev;
+	e->flags &= (uint8_t)~CT_F_CLOSING;
+}
+
+static bool tclass_closed(enum ct_timeout_class tclass)
+{
+	return tclass == CT_TO_TCP_TIME_WAIT || tclass == CT_TO_TCP_CLOSE;
+}
+
 /* ---- lifecycle ---- */
 
 static void free_entry(struct ct_table *t, struct ct_entry *e, uint32_t idx)
@@ -171,6 +207,7 @@ static void ct_remove(struct ct_table *t, struct ct_entry *e, enum ct_gone why)
 	ARC_ASSERT(r0 == 0 && r1 == 0);
 	wheel_unlink(t, e);
 	unrep_unlink(t, e);
+	close_unlink(t, e);
 	if (why == CT_GONE_EXPIRED)
 		t->stats.expired[ct_proto_idx(e->tuple[0].proto)]++;
 	if (t->on_delete)
@@ -218,12 +255,14 @@ struct ct_entry *ct_alloc(struct ct_table *t, uint64_t now)
 
 	(void)now;
 	if (t->free_head == CT_NONE) {
-		if (t->unrep_head == CT_NONE) {
+		if (t->unrep_head != CT_NONE) {
+			t->stats.early_drops++;
+			ct_remove(t, &t->entries[t->unrep_head],
+				  CT_GONE_EARLY_DROP);
+		} else if (!ct_reclaim_closing(t)) {
 			t->stats.table_full++;
 			return NULL;
 		}
-		t->stats.early_drops++;
-		ct_remove(t, &t->entries[t->unrep_head], CT_GONE_EARLY_DROP);
 	}
 	idx = t->free_head;
 	e = &t->entries[idx];
@@ -302,12 +341,28 @@ int ct_confirm(struct ct_table *t, struct ct_entry *e,
 	return 0;
 }
 
+bool ct_reclaim_closing(struct ct_table *t)
+{
+	if (t->close_head == CT_NONE)
+		return false;
+	t->stats.reclaimed++;
+	ct_remove(t, &t->entries[t->close_head], CT_GONE_EARLY_DROP);
+	return true;
+}
+
 void ct_refresh(struct ct_table *t, struct ct_entry *e,
 		enum ct_timeout_class tclass, uint64_t now)
 {
 	uint64_t deadline = now + t->timeout_ns[tclass];
 	uint16_t slot;
 
+	/* Replied and now closed: joins the closing FIFO (once, on entering
+	 * those states); reopened: leaves it. Unreplied ones stay where
+	 * early drop finds them. */
+	if (tclass_closed(tclass) && !(e->flags & (CT_F_UNREP | CT_F_CLOSING)))
+		close_append(t, e, ct_index(t, e));
+	else if (!tclass_closed(tclass))
+		close_unlink(t, e);
 	e->tclass = (uint8_t)tclass;
 	if (deadline >= e->deadline) {
 		/* Later: the wheel re-files it lazily when its slot comes up. */
@@ -472,6 +527,7 @@ int ct_create(struct ct_table **out, const struct ct_config *cfg)
 	t->on_delete = cfg->on_delete;
 	t->ctx = cfg->ctx;
 	t->unrep_head = t->unrep_tail = CT_NONE;
+	t->close_head = t->close_tail = CT_NONE;
 	for (unsigned int i = 0; i < CT_WHEEL_SLOTS; i++)
 		t->wheel[i] = CT_NONE;
 	/* Building the free list touches every entry page now, not on the

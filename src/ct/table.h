@@ -56,6 +56,7 @@
 #define CT_F_UNREP	(1u << 2)	/* on the unreplied FIFO */
 #define CT_F_INBOUND	(1u << 3)	/* created by a packet from outside */
 #define CT_F_HAIRPIN	(1u << 4)	/* both ends are inside */
+#define CT_F_CLOSING	(1u << 5)	/* on the closing FIFO */
 
 /**
  * struct ct_entry - one connection.
@@ -125,6 +126,8 @@ enum ct_proto_idx { CT_P_TCP, CT_P_UDP, CT_P_ICMP, CT_P_OTHER, CT_P__MAX };
  * @deletes:     ct_delete() calls
  * @expired:     entries expired (lazily or by the wheel), per protocol
  * @early_drops: unreplied entries dropped to make room
+ * @reclaimed:   closed connections (TIME_WAIT, CLOSE) dropped to make room
+ *               or to free their mapping's port
  * @table_full:  allocations refused: full and nothing to early-drop
  * @clashes:     confirms refused because a tuple was already present
  * @hash_full:   confirms refused because the hash found no slot
@@ -137,6 +140,7 @@ struct ct_stats {
 	uint64_t deletes;
 	uint64_t expired[CT_P__MAX];
 	uint64_t early_drops;
+	uint64_t reclaimed;
 	uint64_t table_full;
 	uint64_t clashes;
 	uint64_t hash_full;
@@ -264,6 +268,20 @@ void ct_mark_replied(struct ct_table *t, struct ct_entry *e);
  * @e: entry
  */
 void ct_delete(struct ct_table *t, struct ct_entry *e);
+
+/**
+ * ct_reclaim_closing() - drop the connection that closed longest ago.
+ * @t: table
+ *
+ * A replied TCP connection in TIME_WAIT or CLOSE waits out its timer only
+ * to catch stray segments; when a new connection needs its room or its
+ * mapping's port, it goes first, oldest first (the closing FIFO, kept in
+ * the order connections entered those states; the owner learns of it as
+ * CT_GONE_EARLY_DROP). O(1).
+ *
+ * Return: true if one was dropped, false if none is closing.
+ */
+bool ct_reclaim_closing(struct ct_table *t);
 
 /**
  * ct_expire() - one garbage-collection slice.

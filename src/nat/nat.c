@@ -245,7 +245,12 @@ static enum nat_drop confirm(struct nat *nat, struct ct_entry *e,
 	return NAT_DROP_NONE;
 }
 
-/* The mapping of an internal endpoint, created when missing. */
+/*
+ * The mapping of an internal endpoint, created when missing. No port free:
+ * closed connections (TIME_WAIT, CLOSE) give theirs back, oldest first, up
+ * to NAT_RECLAIM_MAX of them; a mapping still used by another flow frees no
+ * port, hence the bound rather than a single try.
+ */
 static enum nat_drop source_mapping(struct nat *nat, const struct ct_tuple *k,
 				    struct nat_map **out)
 {
@@ -255,6 +260,10 @@ static enum nat_drop source_mapping(struct nat *nat, const struct ct_tuple *k,
 	if (*out)
 		return NAT_DROP_NONE;
 	err = nat_map_create(&nat->maps, k->saddr, k->sport, k->proto, out);
+	for (unsigned int i = 0; err == -EADDRNOTAVAIL && i < NAT_RECLAIM_MAX &&
+				 ct_reclaim_closing(nat->ct); i++)
+		err = nat_map_create(&nat->maps, k->saddr, k->sport, k->proto,
+				     out);
 	if (err == -EADDRNOTAVAIL)
 		return NAT_DROP_PORT_EXHAUSTED;
 	return err ? NAT_DROP_TABLE_FULL : NAT_DROP_NONE;

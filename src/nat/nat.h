@@ -43,6 +43,7 @@
 #define NAT_MAX_EXT_ADDRS	NAT_MAP_MAX_EXT
 #define NAT_MAX_FORWARDS	1024
 #define NAT_PORT_PROBES		128
+#define NAT_RECLAIM_MAX		8	/* closed connections dropped per port search */
 #define NAT_DEFAULT_PORT_MIN	49152
 #define NAT_DEFAULT_PORT_MAX	65535
 #define NAT_FRAG_DEFAULT_MAX	1024

@@ -80,6 +80,7 @@ struct nat_ref {
 	uint16_t *cand;			/* scratch: port candidates */
 
 	uint64_t next_serial;
+	uint64_t next_closed;	/* order of entering TIME_WAIT/CLOSE, from 1 */
 	uint64_t next_map_id;
 	/*
 	 * The mapping a flow under construction holds: from the moment it
@@ -321,6 +322,8 @@ static uint64_t map_create(struct nat_ref *m, uint32_t addr, uint16_t port,
 	return 0;
 }
 
+static bool reclaim_closed(struct nat_ref *m);
+
 /* The source's mapping, found or created; it becomes the pending one. */
 static bool map_get_source(struct nat_ref *m, uint32_t addr, uint16_t port,
 			   uint8_t proto, struct nat_ref_mapping *out)
@@ -330,6 +333,10 @@ static bool map_get_source(struct nat_ref *m, uint32_t addr, uint16_t port,
 	if (i < 0) {
 		uint64_t id = map_create(m, addr, port, proto);
 
+		/* No port: closed flows give theirs back, a bounded number. */
+		for (unsigned int k = 0; !id && k < NAT_RECLAIM_MAX &&
+					 reclaim_closed(m); k++)
+			id = map_create(m, addr, port, proto);
 		if (!id)
 			return false;
 		i = map_by_id(m, id);
@@ -383,7 +390,25 @@ static int32_t flow_lookup(struct nat_ref *m, const struct ct_tuple *t,
 	return -1;
 }
 
-/* Step 1: a free entry, early-dropping the oldest unreplied flow if need be. */
+/* The replied TCP flow that closed longest ago goes; false if none. */
+static bool reclaim_closed(struct nat_ref *m)
+{
+	int32_t best = -1;
+
+	for (uint32_t i = 0; i < m->n_flows; i++) {
+		if (m->flows[i].closed &&
+		    (best < 0 || m->flows[i].closed < m->flows[best].closed))
+			best = (int32_t)i;
+	}
+	if (best < 0)
+		return false;
+	m->stats.reclaimed++;
+	flow_remove(m, (uint32_t)best);
+	return true;
+}
+
+/* Step 1: a free entry, early-dropping the oldest unreplied flow if need
+ * be, else the flow that closed longest ago. */
 static bool take_entry(struct nat_ref *m)
 {
 	if (m->n_flows < m->max_flows)
@@ -395,7 +420,7 @@ static bool take_entry(struct nat_ref *m)
 			return true;
 		}
 	}
-	return false;
+	return reclaim_closed(m);
 }
 
 /*
@@ -810,6 +835,10 @@ static enum nat_drop do_known(struct nat_ref *m, struct nat_pkt *pkt,
 	f->deadline = now + m->timeout_ns[tc];
 	if (d == CT_DIR_REPLY)
 		f->replied = true;
+	if (tc != CT_TO_TCP_TIME_WAIT && tc != CT_TO_TCP_CLOSE)
+		f->closed = 0;
+	else if (f->replied && !f->closed)
+		f->closed = m->next_closed++;
 	n = ct_tuple_invert(&f->tuple[!d]);
 	rewrite_packet(pkt->frame, &pkt->meta, pkt->flags, &n);
 	pkt->verdict = (uint8_t)to_side(f->kind, d);
@@ -1126,6 +1155,7 @@ int nat_ref_create(struct nat_ref **out, const struct nat_config *cfg)
 	/* Every flow holds one mapping, plus the forwards and a pending one. */
 	m->cap_maps = m->max_flows + NAT_MAX_FORWARDS + 1;
 	m->next_serial = 1;
+	m->next_closed = 1;
 	m->next_map_id = 1;
 
 	m->flows = calloc(m->max_flows, sizeof(*m->flows));

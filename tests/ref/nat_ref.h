@@ -61,6 +61,7 @@ struct nat_ref_flow {
 	struct ct_tcp tcp;
 	uint8_t kind;
 	bool replied;
+	uint64_t closed;	/* order it became replied-and-closed; 0: not */
 };
 
 /**
@@ -87,10 +88,12 @@ struct nat_ref_mapping {
  * struct nat_ref_stats - what the model counted, for coverage reports and
  * for comparison with the NAT's counters.
  * @early_drops:  unreplied flows dropped to make room
+ * @reclaimed:    closed TCP flows dropped for room or for a port
  * @frag_evicted: fragment entries evicted before they expired
  */
 struct nat_ref_stats {
 	uint64_t early_drops;
+	uint64_t reclaimed;
 	uint64_t frag_evicted;
 };
 

@@ -1019,6 +1019,60 @@ static void port_parity_full_falls_back(void **state __maybe_unused)
 	tc_done(&c);
 }
 
+/* Close @k from inside: FIN, ACK, FIN, ACK; the NAT sees TIME_WAIT. */
+static void tcp_close(struct tc *c, struct conn *k)
+{
+	SEND(c, tcp(k->in, k->iport, k->r, k->rport, TCP_FIN | TCP_ACK,
+		    k->iseq++, k->rseq), INSIDE, TO_OUTSIDE);
+	SEND(c, tcp(k->r, k->rport, k->ext.addr, k->ext.port, TCP_ACK,
+		    k->rseq, k->iseq), OUTSIDE, TO_INSIDE);
+	SEND(c, tcp(k->r, k->rport, k->ext.addr, k->ext.port, TCP_FIN | TCP_ACK,
+		    k->rseq++, k->iseq), OUTSIDE, TO_INSIDE);
+	SEND(c, tcp(k->in, k->iport, k->r, k->rport, TCP_ACK, k->iseq,
+		    k->rseq), INSIDE, TO_OUTSIDE);
+	assert_int_equal(conn_state(c, k), CT_TCP_TIME_WAIT);
+}
+
+/* Short connections keep their mappings through TIME_WAIT (120 s): with
+ * the ports all held by closed connections, a new one takes the port of
+ * the connection that closed longest ago; an open one is never touched. */
+static void closed_connections_give_ports_back(void **state __maybe_unused)
+{
+	struct conn k[4] = {
+		{ .in = IN1, .iport = 7000, .r = R1, .rport = 80 },
+		{ .in = IN1, .iport = 7002, .r = R1, .rport = 80 },
+		{ .in = IN1, .iport = 7004, .r = R1, .rport = 80 },
+		{ .in = IN1, .iport = 7006, .r = R1, .rport = 80 },
+	};
+	struct conn n = { .in = IN1, .iport = 7008, .r = R1, .rport = 80 };
+	struct nat_config cfg;
+	struct tc c;
+
+	cfg_default(&cfg);
+	cfg.port_min = 2000;
+	cfg.port_max = 2003;
+	tc_init(&c, &cfg);
+	for (unsigned int i = 0; i < 4; i++)
+		tcp_establish(&c, &k[i]);
+	/* All four ports open: nothing can be reclaimed. */
+	DROP(&c, tcp(IN1, 7008, R1, 80, TCP_SYN, 1, 0), INSIDE, PORT_EXHAUSTED);
+	tcp_close(&c, &k[2]);
+	tcp_close(&c, &k[0]);
+	tcp_establish(&c, &n);
+	assert_int_equal(n.ext.port, k[2].ext.port);	/* closed first */
+	assert_null(find_flow(&c, IN1, 7004, R1, 80, TCP));
+	assert_non_null(find_flow(&c, IN1, 7000, R1, 80, TCP));
+	assert_int_equal(ct_get_stats(ct(&c))->reclaimed, 1);
+	/* A reopened connection (SYN in TIME_WAIT) is no longer closing. */
+	k[0].iseq += 100000;
+	SEND(&c, tcp(IN1, 7000, R1, 80, TCP_SYN, k[0].iseq++, 0), INSIDE,
+	     TO_OUTSIDE);
+	DROP(&c, tcp(IN1, 7010, R1, 80, TCP_SYN, 1, 0), INSIDE, PORT_EXHAUSTED);
+	assert_int_equal(ct_get_stats(ct(&c))->reclaimed, 1);
+	check_verify(&c);
+	tc_done(&c);
+}
+
 static void table_full_early_drop(void **state __maybe_unused)
 {
 	const struct ct_stats *cs;
@@ -1444,6 +1498,7 @@ int main(void)
 		cmocka_unit_test(port_parity_and_range),
 		cmocka_unit_test(port_exhaustion),
 		cmocka_unit_test(port_parity_full_falls_back),
+		cmocka_unit_test(closed_connections_give_ports_back),
 		cmocka_unit_test(table_full_early_drop),
 		cmocka_unit_test(rst_out_of_window),
 		cmocka_unit_test(non_first_fragment),

@@ -1014,6 +1014,7 @@ static void verify(struct harness *h)
 {
 	const struct nat_ref_stats *rs = nat_ref_get_stats(h->ref);
 	uint64_t ed = ct_get_stats(nat_ct(h->nat))->early_drops;
+	uint64_t rc = ct_get_stats(nat_ct(h->nat))->reclaimed;
 	uint64_t fe = nat_get_stats(h->nat)->frag_evicted;
 	char why[256] = "";
 
@@ -1021,6 +1022,11 @@ static void verify(struct harness *h)
 		fail_msg("nat_verify after packet %llu (seed %#llx, run %s): %s",
 			 (unsigned long long)h->packets,
 			 (unsigned long long)h->seed, h->rc->name, why);
+	if (rc != rs->reclaimed)
+		fail_msg("after packet %llu (seed %#llx, run %s): reclaimed %llu, "
+			 "model %llu", (unsigned long long)h->packets,
+			 (unsigned long long)h->seed, h->rc->name,
+			 (unsigned long long)rc, (unsigned long long)rs->reclaimed);
 	if (ed != rs->early_drops || fe != rs->frag_evicted)
 		fail_msg("after packet %llu (seed %#llx, run %s): early drops %llu, "
 			 "model %llu; frag_evicted %llu, model %llu",
@@ -1086,12 +1092,14 @@ static void summary(const struct harness *h)
 	const struct nat_stats *ns = nat_get_stats(h->nat);
 
 	fprintf(stderr, "  out %llu, in %llu, local %llu, dropped %llu; early drops %llu,"
-		" frag evictions %llu, icmp errors %llu, fragments %llu, hairpin %llu\n  drops:",
+		" reclaimed %llu, frag evictions %llu, icmp errors %llu, fragments %llu,"
+		" hairpin %llu\n  drops:",
 		(unsigned long long)h->verdicts[NAT_V_TO_OUTSIDE],
 		(unsigned long long)h->verdicts[NAT_V_TO_INSIDE],
 		(unsigned long long)h->verdicts[NAT_V_LOCAL],
 		(unsigned long long)h->verdicts[NAT_V_DROP],
 		(unsigned long long)nat_ref_get_stats(h->ref)->early_drops,
+		(unsigned long long)nat_ref_get_stats(h->ref)->reclaimed,
 		(unsigned long long)nat_ref_get_stats(h->ref)->frag_evicted,
 		(unsigned long long)ns->icmp_errors, (unsigned long long)ns->fragments,
 		(unsigned long long)ns->hairpin);

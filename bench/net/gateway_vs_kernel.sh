@@ -1,0 +1,505 @@
+#!/bin/bash
+# arcnat gateway versus kernel NAT (nftables masquerade), side by side.
+#
+#  kernel backend (namespaces nb-{in,rt,out}-PID-k):
+#
+#   nb-in (client)                nb-rt (router)                      nb-out (server)
+#   eth0 10.0.2.2/24 <--veth--> i0 10.0.2.1/24
+#   default via 10.0.2.1          ip_forward=1, nft masquerade out of r0
+#                                 r0 198.51.100.2/24 <--veth--> s0 198.51.100.1/24
+#                                                               iperf3 -s, nbench server
+#
+#  arcnat backend (namespaces nb-{in,rt,out}-PID-a):
+#
+#   nb-in (client)                nb-rt (router)                      nb-out (server)
+#   tap0 10.0.2.2/24 <-- TAP --> arcnat gateway --inside tap0@nb-in
+#   default via 10.0.2.1          --outside r0 (AF_PACKET, no kernel address)
+#                                 --external-ip 198.51.100.2/24
+#                                 r0 <--veth--> s0 198.51.100.1/24
+#                                               iperf3 -s, nbench server
+#
+# The servers have no route back to 10.0.2.0/24: every reply works only
+# because the NAT rewrote the client's address to 198.51.100.2. The router
+# namespaces have no default route and no other interface, so nothing can
+# leave the machine.
+#
+# Metrics, REPS runs each, backends interleaved (the order alternates every
+# repetition): TCP throughput client->server (tcp_up) and server->client
+# (tcp_down, iperf3 -R) at MTU 1500 and 9000 on every link; UDP 64-byte
+# datagrams received per second (nbench udp); TCP_RR and TCP_CRR (nbench).
+# Prints median [min..max] per backend and the ratio arcnat/kernel, and
+# arcnat's CPU use (utime+stime of its process over the run, 100 = one core).
+#
+# Environment:
+#   ARCNAT       binary (default build/arcnat; relative to the repository root)
+#   REPS         runs per metric and backend (default 3)
+#   T            seconds per run (default 10)
+#   QUICK=1      REPS=1 T=3 (CI smoke test, under 2 minutes)
+#   BACKENDS     default "kernel arcnat"
+#   METRICS      default "tcp_up tcp_down udp64_pps tcp_rr tcp_crr tcp_up_9000 tcp_down_9000"
+#   ARCNAT_OPTS  extra options for `arcnat gateway`
+#   TCP_CC       congestion control set per socket by iperf3 -C (default cubic;
+#                "" = the namespace default)
+#   CRR_MAX      connections per TCP_CRR run at most (default 200000)
+#   CLIENT_PORTS the client's net.ipv4.ip_local_port_range (default
+#                "1024 65000"; tcp_tw_reuse=1, so TCP_CRR reuses ports)
+#   RESULTS_DIR  where the TSV files and logs go (default build/bench-results)
+#   QUIET_MAX    before each run, wait (QUIET_TRIES x 0.5 s at most; 40, or 2
+#                with QUICK) for the machine's background load to fall below
+#                this (percent, 100 = one core; default 30); it is recorded
+#
+# Exit 0 = every run measured, 1 = setup failed or some run failed (the
+# table is printed anyway), 4 = skipped (not root, a tool missing).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+
+ARCNAT=${ARCNAT:-build/arcnat}
+QUICK=${QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+	REPS=${REPS:-1}
+	T=${T:-3}
+else
+	REPS=${REPS:-3}
+	T=${T:-10}
+fi
+BACKENDS=${BACKENDS:-kernel arcnat}
+METRICS=${METRICS:-tcp_up tcp_down udp64_pps tcp_rr tcp_crr tcp_up_9000 tcp_down_9000}
+ARCNAT_OPTS=${ARCNAT_OPTS:-}
+TCP_CC=${TCP_CC-cubic}
+CRR_MAX=${CRR_MAX:-200000}
+CLIENT_PORTS=${CLIENT_PORTS:-1024 65000}
+RESULTS_DIR=${RESULTS_DIR:-build/bench-results}
+QUIET_MAX=${QUIET_MAX:-30}
+QUIET_TRIES=${QUIET_TRIES:-$([ "$QUICK" = 1 ] && echo 2 || echo 40)}
+BUILD=build/bench/net
+NBENCH=$BUILD/nbench
+LIFE=$((REPS * 7 * 2 * (T + 40) + 300))	# every server/daemon exits by itself
+IPERF_PORT=5201
+NB_PORT=7777
+SERVER_ADDR=198.51.100.1
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+skip() {
+	echo "gateway_vs_kernel: skipped: $*"
+	exit 4
+}
+die() {
+	log "FATAL: $*"
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || skip "not root (needs network namespaces, TAP devices and nftables)"
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+for b in ip nft iperf3 cc timeout python3; do
+	command -v "$b" >/dev/null || skip "missing $b"
+done
+case " $BACKENDS " in
+*" arcnat "*) [ -x "$ARCNAT" ] || die "$ARCNAT not built (make -j2), or set ARCNAT=" ;;
+esac
+
+# --- namespaces and processes, cleaned up on exit ----------------------------
+NS_LIST=()
+PIDS=()
+
+ns_add() {
+	ip netns add "$1" || die "ip netns add $1"
+	NS_LIST+=("$1")
+	ip -n "$1" link set lo up
+	# shellcheck disable=SC2016
+	ip netns exec "$1" sh -c '
+		sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+		sysctl -qw net.ipv4.tcp_tw_reuse=1
+		sysctl -qw net.ipv4.ip_local_port_range="$0"' "$CLIENT_PORTS" ||
+		die "sysctl in $1"
+}
+
+kill_pid() {	# TERM, up to 3 s, then KILL; by PID only
+	local p=$1 i
+	kill -TERM "$p" 2>/dev/null || return 0
+	for i in $(seq 30); do
+		kill -0 "$p" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$p" 2>/dev/null
+}
+
+cleanup() {
+	local i n
+	[ -n "${A_PID:-}" ] && stop_arcnat
+	[ -n "${TMPD:-}" ] && rm -rf "$TMPD"
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		# shellcheck disable=SC2013
+		for n in $(cat /proc/"${PIDS[i]}"/task/*/children 2>/dev/null); do
+			kill_pid "$n"
+		done
+		kill_pid "${PIDS[i]}"
+	done
+	for n in "${NS_LIST[@]}"; do
+		ip netns del "$n" 2>/dev/null
+	done
+	PIDS=()
+	NS_LIST=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_servers() {	# start_servers NS
+	ip netns exec "$1" timeout "$LIFE" iperf3 -s -B "$SERVER_ADDR" -p $IPERF_PORT >/dev/null 2>&1 &
+	PIDS+=($!)
+	ip netns exec "$1" timeout "$LIFE" "$NBENCH" server -b "$SERVER_ADDR" -p $NB_PORT -L "$LIFE" >/dev/null 2>&1 &
+	PIDS+=($!)
+	local i
+	for i in $(seq 50); do
+		if ip netns exec "$1" ss -Hltn "sport = :$IPERF_PORT" | grep -q . &&
+			ip netns exec "$1" ss -Hltn "sport = :$NB_PORT" | grep -q .; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "servers did not start in $1"
+}
+
+# --- kernel backend ------------------------------------------------------------
+K_IN=nb-in-$$-k K_RT=nb-rt-$$-k K_OUT=nb-out-$$-k
+
+setup_kernel() {
+	ns_add $K_IN
+	ns_add $K_RT
+	ns_add $K_OUT
+	ip -n $K_IN link add eth0 type veth peer name i0 netns $K_RT || die "veth"
+	ip -n $K_RT link add r0 type veth peer name s0 netns $K_OUT || die "veth"
+	ip -n $K_IN addr add 10.0.2.2/24 dev eth0
+	ip -n $K_RT addr add 10.0.2.1/24 dev i0
+	ip -n $K_RT addr add 198.51.100.2/24 dev r0
+	ip -n $K_OUT addr add $SERVER_ADDR/24 dev s0
+	ip -n $K_IN link set eth0 up
+	ip -n $K_RT link set i0 up
+	ip -n $K_RT link set r0 up
+	ip -n $K_OUT link set s0 up
+	ip -n $K_IN route add default via 10.0.2.1 || die "route"
+	ip netns exec $K_RT sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec $K_RT nft -f - <<-'EOF' || die "nft ruleset"
+	table ip nbnat {
+		chain postrouting {
+			type nat hook postrouting priority srcnat; policy accept;
+			oifname "r0" masquerade
+		}
+		chain forward {
+			type filter hook forward priority filter; policy drop;
+			iifname "i0" oifname "r0" accept
+			iifname "r0" oifname "i0" ct state established,related accept
+		}
+	}
+	EOF
+	start_servers $K_OUT
+}
+
+mtu_kernel() {
+	ip -n $K_IN link set eth0 mtu "$1"
+	ip -n $K_RT link set i0 mtu "$1"
+	ip -n $K_RT link set r0 mtu "$1"
+	ip -n $K_OUT link set s0 mtu "$1"
+}
+
+# --- arcnat backend ----------------------------------------------------------------
+A_IN=nb-in-$$-a A_RT=nb-rt-$$-a A_OUT=nb-out-$$-a
+A_PID="" A_TIMEOUT_PID="" A_LOG="" A_BIN="" A_VERSION="" TMPD=""
+
+setup_arcnat() {
+	ns_add $A_IN
+	ns_add $A_RT
+	ns_add $A_OUT
+	ip -n $A_IN tuntap add dev tap0 mode tap || die "tuntap add"
+	ip -n $A_IN addr add 10.0.2.2/24 dev tap0
+	ip -n $A_IN link set tap0 up
+	ip -n $A_RT link add r0 type veth peer name s0 netns $A_OUT || die "veth"
+	ip -n $A_OUT addr add $SERVER_ADDR/24 dev s0
+	ip -n $A_RT link set r0 up
+	ip -n $A_OUT link set s0 up
+	start_servers $A_OUT
+}
+
+start_arcnat() {	# start_arcnat MTU
+	local mtu=$1 i
+	mtu_arcnat "$mtu"
+	A_LOG=$RESULTS_DIR/$STAMP-arcnat-mtu$mtu.log
+	log "[arcnat] ip netns exec $A_RT $A_BIN gateway --inside tap0@$A_IN --outside r0" \
+		"--external-ip 198.51.100.2/24 --mtu $mtu $ARCNAT_OPTS  (log: $A_LOG)"
+	: >"$A_LOG"
+	# shellcheck disable=SC2086
+	timeout "$LIFE" ip netns exec $A_RT "$A_BIN" gateway --inside tap0@$A_IN --outside r0 \
+		--external-ip 198.51.100.2/24 --mtu "$mtu" $ARCNAT_OPTS >"$A_LOG" 2>&1 &
+	A_TIMEOUT_PID=$!
+	PIDS+=("$A_TIMEOUT_PID")
+	for i in $(seq 100); do
+		grep -q 'arcnat: gateway ready' "$A_LOG" && break
+		kill -0 "$A_TIMEOUT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q 'arcnat: gateway ready' "$A_LOG"; then
+		sed 's/^/    | /' "$A_LOG" >&2
+		die "arcnat did not print 'arcnat: gateway ready' within 10 s"
+	fi
+	A_PID=$(cat /proc/"$A_TIMEOUT_PID"/task/*/children 2>/dev/null | awk "{ print \$1; exit }")
+	[ -n "$A_PID" ] || die "cannot find arcnat's PID"
+	# arcnat brings tap0 up; make sure the guest side is configured
+	ip -n $A_IN addr replace 10.0.2.2/24 dev tap0
+	ip -n $A_IN route replace default via 10.0.2.1 dev tap0 || die "route via tap0"
+	log "[arcnat] ready, pid $A_PID, $(ip -n $A_IN -o link show tap0 | grep -o 'mtu [0-9]*')"
+}
+
+stop_arcnat() {	# TERM makes arcnat print its statistics
+	[ -n "$A_PID" ] || return 0
+	kill_pid "$A_PID"
+	wait "$A_TIMEOUT_PID" 2>/dev/null
+	log "[arcnat] stopped; non-zero counters: $(awk '$1 == "stat" && $3 != 0 { printf "%s=%s ", $2, $3 }' "$A_LOG")"
+	A_PID=""
+}
+
+mtu_arcnat() {
+	ip -n $A_IN link set tap0 mtu "$1"
+	ip -n $A_RT link set r0 mtu "$1"
+	ip -n $A_OUT link set s0 mtu "$1"
+}
+
+# --- measurements ------------------------------------------------------------------
+cpu_snap() {	# "busy total steal arcnat_ticks" (busy excludes steal)
+	local a=0
+	[ -n "$A_PID" ] && [ -r /proc/"$A_PID"/stat ] &&
+		a=$(sed 's/.*) //' /proc/"$A_PID"/stat | awk '{ print $12 + $13 }')
+	awk -v a="$a" '/^cpu /{ b = $2 + $3 + $4 + $7 + $8; print b, b + $5 + $6 + $9, $9, a }' /proc/stat
+}
+
+cpu_delta() {	# cpu_delta SNAP0 SNAP1 SECS -> "arcnat_pct sys_pct steal_pct"
+	local b0 t0 s0 a0 b1 t1 s1 a1
+	read -r b0 t0 s0 a0 <<<"$1"
+	read -r b1 t1 s1 a1 <<<"$2"
+	awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v s=$((s1 - s0)) -v a=$((a1 - a0)) \
+		-v secs="$3" -v n="$(nproc)" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+		printf "%.0f %.0f %.0f", (secs > 0 ? a / hz / secs * 100 : 0),
+			(t > 0 ? b / t * 100 * n : 0), (t > 0 ? s / t * 100 * n : 0) }'
+}
+
+# The machine is shared: before each run wait, bounded, until the background
+# load (whole machine, 100 = one core) is below QUIET_MAX; it is recorded.
+quiet_wait() {
+	local i a b l=0
+	for i in $(seq "$QUIET_TRIES"); do
+		a=$(cpu_snap)
+		sleep 0.5
+		b=$(cpu_snap)
+		l=$(cpu_delta "$a" "$b" 0.5 | awk '{ print $2 }')
+		[ "$l" -le "$QUIET_MAX" ] && break
+	done
+	echo "$l"
+}
+
+iperf_value() {	# iperf_value JSONFILE -> "Gbit/s extra"
+	python3 - "$1" <<-'EOF'
+	import json, sys
+	try:
+	    d = json.load(open(sys.argv[1]))
+	except Exception:
+	    print("nan iperf3_output_unparsable"); sys.exit(0)
+	if "error" in d:
+	    print("nan error=" + d["error"].replace(" ", "_")); sys.exit(0)
+	e = d["end"]
+	print("%.3f retrans=%s" % (e["sum_received"]["bits_per_second"] / 1e9,
+	                           e["sum_sent"].get("retransmits", "na")))
+	EOF
+}
+
+kv() {	# kv KEY LINE -> value of KEY=value in LINE
+	sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"
+}
+
+run_one() {	# run_one BACKEND METRIC MTU REP
+	local be=$1 m=$2 mtu=$3 rep=$4 cl tmp s0 s1 t0 t1 v extra unit cpu line a_cpu sys_cpu steal bg
+	case $be in
+	kernel) cl=$K_IN ;;
+	arcnat) cl=$A_IN ;;
+	esac
+	tmp=$(mktemp)
+	bg=$(quiet_wait)
+	s0=$(cpu_snap)
+	t0=$(date +%s.%N)
+	case $m in
+	tcp_up* | tcp_down*)
+		local rev=""
+		case $m in tcp_down*) rev=-R ;; esac
+		timeout $((T + 20)) ip netns exec "$cl" iperf3 -c $SERVER_ADDR -p $IPERF_PORT -t "$T" $rev \
+			${TCP_CC:+-C "$TCP_CC"} -J --connect-timeout 3000 >"$tmp" 2>&1
+		t1=$(date +%s.%N)
+		s1=$(cpu_snap)
+		read -r v extra < <(iperf_value "$tmp")
+		unit=Gbit/s
+		;;
+	udp64_pps | tcp_rr | tcp_crr)
+		local mode args=""
+		case $m in
+		udp64_pps) mode=udp args="-s 64" unit=pkt/s ;;
+		tcp_rr) mode=rr unit=trans/s ;;
+		tcp_crr) mode=crr args="-n $CRR_MAX" unit=conn/s ;;
+		esac
+		# shellcheck disable=SC2086
+		timeout $((T + 20)) ip netns exec "$cl" "$NBENCH" $mode -H $SERVER_ADDR -p $NB_PORT -t "$T" $args >"$tmp" 2>&1
+		t1=$(date +%s.%N)
+		s1=$(cpu_snap)
+		line=$(grep '^mode=' "$tmp" | tail -n 1)
+		if [ -n "$line" ]; then
+			v=$(kv rate "$line")
+			case $mode in
+			udp) extra="sent_pps=$(kv sent_pps "$line") loss_pct=$(kv loss_pct "$line")" ;;
+			*) extra="p50_us=$(kv p50_us "$line") p99_us=$(kv p99_us "$line")" ;;
+			esac
+			extra="$extra errors=$(kv errors "$line")"
+		else
+			v=nan
+			extra="error=$(head -c 200 "$tmp" | tr -s ' \n\t' '___')"
+		fi
+		;;
+	esac
+	cpu=$(cpu_delta "$s0" "$s1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")
+	read -r a_cpu sys_cpu steal <<<"$cpu"
+	[ -z "$A_PID" ] && a_cpu=-	# kernel rows: arcnat idle (expect 0)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$be" "$m" "$mtu" "$rep" "$v" "$unit" \
+		"$a_cpu" "$sys_cpu" "$steal" "$bg" "$extra" >>"$RAW"
+	log "[$be] $m mtu=$mtu rep=$rep: $v $unit arcnat_cpu=$a_cpu% sys_cpu=$sys_cpu% steal=$steal% bg_cpu=$bg% $extra"
+	rm -f "$tmp"
+	sleep 0.5
+}
+
+# --- summary -----------------------------------------------------------------------
+summary() {	# table on stdout and $SUM (TSV)
+	printf 'metric\tunit\tkernel_median\tkernel_min\tkernel_max\tarcnat_median\tarcnat_min\tarcnat_max\tratio_arcnat_kernel\tarcnat_cpu_pct_median\n' >"$SUM"
+	local m
+	for m in $METRICS; do
+		awk -F'\t' -v m="$m" '
+		function stats(be,   n, runs, i, j, t) {
+			n = runs = 0
+			for (i = 1; i <= N; i++)
+				if (B[i] == be && ++runs && V[i] != "nan" && V[i] != "") x[++n] = V[i] + 0
+			if (runs == 0) return "-\t-\t-"
+			for (i = 2; i <= n; i++)	# insertion sort, n is small
+				for (j = i; j > 1 && x[j - 1] > x[j]; j--) { t = x[j]; x[j] = x[j - 1]; x[j - 1] = t }
+			if (n == 0) return "nan\tnan\tnan"
+			med = n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
+			return med "\t" x[1] "\t" x[n]
+		}
+		function cpumed(   n, i, j, t) {
+			n = 0
+			for (i = 1; i <= N; i++)
+				if (B[i] == "arcnat" && C[i] != "-" && C[i] != "") y[++n] = C[i] + 0
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && y[j - 1] > y[j]; j--) { t = y[j]; y[j] = y[j - 1]; y[j - 1] = t }
+			return n ? (n % 2 ? y[(n + 1) / 2] : (y[n / 2] + y[n / 2 + 1]) / 2) : "-"
+		}
+		$2 == m { N++; B[N] = $1; V[N] = $5; C[N] = $7; unit = $6 }
+		END {
+			if (!N) exit
+			k = stats("kernel"); split(k, kk, "\t")
+			a = stats("arcnat"); split(a, aa, "\t")
+			r = (kk[1] !~ /^(nan|-)$/ && aa[1] !~ /^(nan|-)$/ && kk[1] > 0) ? sprintf("%.2f", aa[1] / kk[1]) : "-"
+			print m "\t" unit "\t" k "\t" a "\t" r "\t" cpumed()
+		}' "$RAW" >>"$SUM"
+	done
+	echo
+	echo "machine: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //'), kernel $(uname -r)"
+	has arcnat && echo "arcnat: $A_VERSION"
+	awk -F'\t' -v q="$QUIET_MAX" 'NR > 1 { n++; b[n] = $10 + 0; if ($10 + 0 > q) busy++ }
+		END { if (n) printf "background load before the runs (100 = one core): max %d%%, %d of %d runs above QUIET_MAX=%d%%\n", \
+			max(b, n), busy, n, q }
+		function max(a, k,   i, m) { m = a[1]; for (i = 2; i <= k; i++) if (a[i] > m) m = a[i]; return m }' "$RAW"
+	echo "runs: REPS=$REPS T=${T}s per run, backends interleaved; median [min..max]; TCP_CC=${TCP_CC:-default}"
+	echo
+	awk -F'\t' 'function f(v, u) {
+			if (v == "nan") return "FAILED"
+			return u == "Gbit/s" ? sprintf("%.2f", v) : sprintf("%.0f", v)
+		}
+		function cell(a, b, c, u) {
+			if (a == "-") return "-"
+			return a == "nan" ? "FAILED" : f(a, u) " [" f(b, u) ".." f(c, u) "]"
+		}
+		NR == 1 {
+			printf "| %-14s | %-8s | %-28s | %-28s | %-6s | %-10s |\n", "metric", "unit", "kernel", "arcnat", "ratio", "arcnat CPU"
+			printf "|%s|%s|%s|%s|%s|%s|\n", "----------------", "----------", "------------------------------", "------------------------------", "--------", "------------"
+			next
+		}
+		{
+			printf "| %-14s | %-8s | %-28s | %-28s | %-6s | %-10s |\n", $1, $2, cell($3, $4, $5, $2), cell($6, $7, $8, $2), $9, ($10 == "-" ? "-" : $10 "%")
+		}' "$SUM"
+	echo
+	echo "raw runs: $RAW"
+	echo "summary:  $SUM"
+}
+
+# --- main ------------------------------------------------------------------------------
+mkdir -p "$RESULTS_DIR" "$BUILD" || die "mkdir"
+STAMP=gateway_vs_kernel-$(date +%Y%m%d-%H%M%S)
+RAW=$RESULTS_DIR/$STAMP.tsv
+SUM=$RESULTS_DIR/$STAMP-summary.tsv
+printf 'backend\tmetric\tmtu\trep\tvalue\tunit\tarcnat_cpu_pct\tsys_cpu_pct\tsteal_pct\tbg_cpu_pct\textra\n' >"$RAW"
+
+if [ ! -x "$NBENCH" ] || [ bench/net/nbench.c -nt "$NBENCH" ]; then
+	cc -O2 -Wall -Wextra -o "$NBENCH" bench/net/nbench.c || die "build nbench"
+fi
+log "machine: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //'), kernel $(uname -r)"
+log "REPS=$REPS T=$T BACKENDS='$BACKENDS' METRICS='$METRICS'"
+
+has() { case " $BACKENDS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+sanity() {	# sanity BACKEND NS: one short TCP exchange must work before any load
+	local out
+	out=$(timeout 10 ip netns exec "$2" "$NBENCH" rr -H $SERVER_ADDR -p $NB_PORT -t 0.5 -n 100 2>&1)
+	grep -q 'count=100 ' <<<"$out" || die "[$1] sanity check failed: $out"
+	log "[$1] sanity ok: $out"
+}
+
+# Run a private copy: a rebuild of $ARCNAT during the run (make in another
+# shell) must not change the binary between the MTU phases.
+if has arcnat; then
+	TMPD=$(mktemp -d) || die "mktemp"
+	A_BIN=$TMPD/arcnat
+	cp "$ARCNAT" "$A_BIN" || die "cp $ARCNAT"
+	A_VERSION="$ARCNAT ($("$A_BIN" --version 2>&1 | head -n 1), built $(date -r "$ARCNAT" '+%F %T'), sha256 $(sha256sum "$A_BIN" | cut -c1-12))"
+	log "arcnat: $A_VERSION"
+fi
+has kernel && setup_kernel
+has arcnat && setup_arcnat
+
+for mtu in 1500 9000; do
+	ms=""
+	for m in $METRICS; do
+		case $m in
+		*_9000) [ "$mtu" = 9000 ] && ms="$ms $m" ;;
+		*) [ "$mtu" = 1500 ] && ms="$ms $m" ;;
+		esac
+	done
+	[ -n "$ms" ] || continue
+	if has kernel; then
+		mtu_kernel $mtu
+		sanity kernel $K_IN
+	fi
+	if has arcnat; then
+		stop_arcnat
+		start_arcnat $mtu
+		sanity arcnat $A_IN
+	fi
+	for rep in $(seq "$REPS"); do
+		order=$BACKENDS
+		[ $((rep % 2)) = 0 ] && order=$(echo "$BACKENDS" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }')
+		for m in $ms; do
+			for be in $order; do
+				run_one "$be" "$m" "$mtu" "$rep"
+			done
+		done
+	done
+done
+has arcnat && stop_arcnat
+summary
+failed=$(awk -F'\t' 'NR > 1 && $5 == "nan"' "$RAW" | wc -l)
+if [ "$failed" -gt 0 ]; then
+	log "$failed run(s) failed (value nan in $RAW, reason in its last column)"
+	exit 1
+fi
