@@ -1002,14 +1002,13 @@ static void port_parity_full_falls_back(void **state __maybe_unused)
 {
 	struct nat_config cfg;
 	struct tc c;
-	struct ep e;
 
 	cfg_default(&cfg);
 	cfg.port_min = 3000;
 	cfg.port_max = 3299;	/* 150 even ports: more than NAT_PORT_PROBES */
 	tc_init(&c, &cfg);
 	for (uint16_t i = 0; i < 300; i++) {
-		e = OPEN(&c, IN1, (uint16_t)(6000 + 2 * i), R1, 53);
+		struct ep e = OPEN(&c, IN1, (uint16_t)(6000 + 2 * i), R1, 53);
 		assert_true(e.port >= 3000 && e.port <= 3299);
 		assert_int_equal(e.port % 2, i < 150 ? 0 : 1);
 	}
