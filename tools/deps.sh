@@ -12,7 +12,7 @@ PKGS="
 	cppcheck clang-tidy
 	iproute2 iputils-ping python3
 	libmnl-dev pkg-config
-	python3-scapy iperf3 socat nftables tcpdump netcat-openbsd
+	python3-scapy iperf3 socat nftables tcpdump netcat-openbsd ethtool
 "
 
 missing=""

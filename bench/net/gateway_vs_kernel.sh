@@ -38,6 +38,8 @@
 #   BACKENDS     default "kernel arcnat"
 #   METRICS      default "tcp_up tcp_down udp64_pps tcp_rr tcp_crr tcp_up_9000 tcp_down_9000"
 #   ARCNAT_OPTS  extra options for `arcnat gateway`
+#   NO_GSO=1     TSO, GSO and GRO off on every link (ethtool): MTU-sized
+#                packets only, to measure what GSO pass-through buys
 #   TCP_CC       congestion control set per socket by iperf3 -C (default cubic;
 #                "" = the namespace default)
 #   CRR_MAX      connections per TCP_CRR run at most (default 200000)
@@ -65,6 +67,7 @@ fi
 BACKENDS=${BACKENDS:-kernel arcnat}
 METRICS=${METRICS:-tcp_up tcp_down udp64_pps tcp_rr tcp_crr tcp_up_9000 tcp_down_9000}
 ARCNAT_OPTS=${ARCNAT_OPTS:-}
+NO_GSO=${NO_GSO:-0}
 TCP_CC=${TCP_CC-cubic}
 CRR_MAX=${CRR_MAX:-200000}
 CLIENT_PORTS=${CLIENT_PORTS:-1024 65000}
@@ -200,6 +203,18 @@ mtu_kernel() {
 	ip -n $K_RT link set i0 mtu "$1"
 	ip -n $K_RT link set r0 mtu "$1"
 	ip -n $K_OUT link set s0 mtu "$1"
+	no_gso $K_IN eth0 $K_RT i0 $K_RT r0 $K_OUT s0
+}
+
+# NO_GSO=1: segmentation and receive offloads off on every link of the
+# topology, so that every packet is MTU-sized: what GSO pass-through buys.
+no_gso() {	# no_gso NS IFACE [NS IFACE]...
+	[ "$NO_GSO" = 1 ] || return 0
+	while [ $# -ge 2 ]; do
+		ip netns exec "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1 ||
+			die "ethtool -K $2 in $1 failed (is ethtool installed?)"
+		shift 2
+	done
 }
 
 # --- arcnat backend ----------------------------------------------------------------
@@ -246,6 +261,7 @@ start_arcnat() {	# start_arcnat MTU
 	# arcnat brings tap0 up; make sure the guest side is configured
 	ip -n $A_IN addr replace 10.0.2.2/24 dev tap0
 	ip -n $A_IN route replace default via 10.0.2.1 dev tap0 || die "route via tap0"
+	no_gso_arcnat
 	log "[arcnat] ready, pid $A_PID, $(ip -n $A_IN -o link show tap0 | grep -o 'mtu [0-9]*')"
 }
 
@@ -261,6 +277,10 @@ mtu_arcnat() {
 	ip -n $A_IN link set tap0 mtu "$1"
 	ip -n $A_RT link set r0 mtu "$1"
 	ip -n $A_OUT link set s0 mtu "$1"
+}
+
+no_gso_arcnat() {	# after arcnat set the TAP's offloads up
+	no_gso $A_IN tap0 $A_RT r0 $A_OUT s0
 }
 
 # --- measurements ------------------------------------------------------------------

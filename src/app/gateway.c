@@ -198,8 +198,8 @@ static bool gw_usable_host(uint32_t a_be)
 {
 	uint32_t a = ntohl(a_be);
 
-	return a && a >> 24 != 127 && (a & 0xf0000000u) != 0xe0000000u &&
-	       a != 0xffffffffu;
+	/* Not 0/8, loopback, multicast or 240/4 (reserved, broadcast). */
+	return a >> 24 != 0 && a >> 24 != 127 && a < 0xe0000000u;
 }
 
 /* Forward targets must be guests: inside the gateway's subnet, not it. */
@@ -209,15 +209,46 @@ static int gw_check_forwards(const struct gw_opts *o)
 	char a[INET_ADDRSTRLEN];
 
 	for (unsigned int i = 0; i < o->n_fwd; i++) {
-		uint32_t t = o->fwd[i].int_addr;
+		const struct nat_forward *f = &o->fwd[i];
+		uint32_t t = f->int_addr;
 
-		if ((t & mask) == (o->gw_addr & mask) && t != o->gw_addr &&
-		    (t & ~mask) != ~mask && (t & ~mask) != 0)
-			continue;
 		inet_ntop(AF_INET, &t, a, sizeof(a));
-		return gw_usage_error("--forward: %s is not a guest address in "
-				      "the gateway's subnet (--gateway-ip)", a);
+		if ((t & mask) != (o->gw_addr & mask) || t == o->gw_addr ||
+		    (t & ~mask) == ~mask || (t & ~mask) == 0)
+			return gw_usage_error("--forward: %s is not a guest address "
+					      "in the gateway's subnet (--gateway-ip)",
+					      a);
+		for (unsigned int j = 0; j < i; j++) {
+			const struct nat_forward *g = &o->fwd[j];
+
+			if (g->proto == f->proto &&
+			    (g->ext_port == f->ext_port ||
+			     (g->int_addr == t && g->int_port == f->int_port)))
+				return gw_usage_error(
+					"--forward %s:%u:%s:%u: that external port, or "
+					"that internal address and port, is already "
+					"forwarded", f->proto == IPPROTO_TCP ? "tcp" : "udp",
+					f->ext_port, a, f->int_port);
+		}
 	}
+	return 0;
+}
+
+/* The gateway address must be a host of its subnet; the next hop an
+ * on-link host of the external prefix other than the external address. */
+static int gw_check_addrs(const struct gw_opts *o)
+{
+	uint32_t gmask = htonl(~0u << (32 - o->gw_plen));
+	uint32_t emask = htonl(o->ext_plen == 32 ? ~0u : ~(~0u >> o->ext_plen));
+
+	if (!gw_usable_host(o->gw_addr) || (o->gw_addr & ~gmask) == 0 ||
+	    (o->gw_addr & ~gmask) == ~gmask)
+		return gw_usage_error("--gateway-ip: not a host address of its "
+				      "subnet");
+	if (o->next_hop && ((o->next_hop & emask) != (o->ext_addr & emask) ||
+			    o->next_hop == o->ext_addr))
+		return gw_usage_error("--next-hop: must be another address in "
+				      "the --external-ip prefix (on-link)");
 	return 0;
 }
 
@@ -361,6 +392,8 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 	if (o->next_hop && o->outside_tun)
 		return gw_usage_error("--next-hop applies to an AF_PACKET uplink, "
 				      "not to tun:");
+	if (gw_check_addrs(o))
+		return 2;
 	return gw_check_forwards(o);
 }
 
@@ -516,10 +549,6 @@ int gateway_main(int argc, char **argv)
 	/* Configuration errors first, before any device is created. */
 	if (gw_build_nat(&o, &nat))
 		goto out;
-	if (tap_open(&inside, &tc))
-		goto out;
-	if (gw_open_outside(&o, &outside))
-		goto out;
 	if (o.pcap) {
 		err = dp_pcap_open(&pcap, o.pcap);
 		if (err) {
@@ -527,6 +556,10 @@ int gateway_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (tap_open(&inside, &tc))
+		goto out;
+	if (gw_open_outside(&o, &outside))
+		goto out;
 
 	dc.inside = inside;
 	dc.outside = outside;

@@ -458,6 +458,7 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 {
 	const struct nat_stats *ns = nat_get_stats(w->cfg.nat);
 	const struct arp_stats *as = arp_get_stats(w->arp);
+	const struct ct_stats *cs = ct_get_stats(nat_ct(w->cfg.nat));
 
 	w->st.drops[DP_DROP_NEIGH_TIMEOUT] = as->hold_expired;
 	fprintf(f, "arcnat: statistics\n");
@@ -483,6 +484,8 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 	fprintf(f, "stat nat.icmp_errors %" PRIu64 "\n", ns->icmp_errors);
 	fprintf(f, "stat nat.fragments %" PRIu64 "\n", ns->fragments);
 	fprintf(f, "stat nat.mappings %" PRIu64 "\n", ns->mappings);
+	fprintf(f, "stat ct.early_drops %" PRIu64 "\n", cs->early_drops);
+	fprintf(f, "stat ct.reclaimed %" PRIu64 "\n", cs->reclaimed);
 	fprintf(f, "stat nat.translated_out %" PRIu64 "\n",
 		ns->translated[NAT_INSIDE]);
 	fprintf(f, "stat nat.translated_in %" PRIu64 "\n",
@@ -491,6 +494,7 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 	fprintf(f, "stat gw.arp_frames %" PRIu64 "\n", w->st.arp_in);
 	fprintf(f, "stat gw.arp_replies %" PRIu64 "\n", as->replies_out);
 	fprintf(f, "stat gw.arp_requests %" PRIu64 "\n", as->requests_out);
+	fprintf(f, "stat gw.arp_refreshes %" PRIu64 "\n", as->refreshes);
 	fprintf(f, "stat gw.held %" PRIu64 "\n", w->st.held);
 	fprintf(f, "stat dp.wakeups %" PRIu64 "\n", w->st.wakeups);
 	for (unsigned int i = 0; i < DP_HIST_BUCKETS; i++)

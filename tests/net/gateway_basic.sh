@@ -85,3 +85,20 @@ dt=$(stat_last drops.total)
 [ "$fo" -gt 0 ] || fail "stat nat.flows_out is $fo after the run (expected > 0)"
 [ "$fi_" -gt 0 ] || fail "stat nat.flows_in is $fi_ after the port forwards (expected > 0)"
 ok "final statistics: nat.flows_out $fo > 0, nat.flows_in $fi_ > 0 (drops.total $dt)"
+
+# --- --pcap: both ports, as received and as sent, readable by tcpdump --------
+start_arcnat --inside "tap0@$NS_IN" --outside r0 --external-ip 198.51.100.2/24 \
+	--pcap "$TMPD/cap.pcap"
+in_ns timeout 15 ping -c 2 -i 0.2 -W 2 198.51.100.1 >/dev/null 2>&1 ||
+	fail "ping through NAT failed in the --pcap run"
+stop_arcnat
+tcpdump -n -r "$TMPD/cap.pcap" >"$TMPD/cap.txt" 2>"$TMPD/cap.err" ||
+	fail "tcpdump cannot read the --pcap file: $(cat "$TMPD/cap.err")"
+for want in 'IP 10.0.2.2 > 198.51.100.1: ICMP echo request' \
+	'IP 198.51.100.2 > 198.51.100.1: ICMP echo request' \
+	'IP 198.51.100.1 > 198.51.100.2: ICMP echo reply' \
+	'IP 198.51.100.1 > 10.0.2.2: ICMP echo reply'; do
+	[ "$(grep -c "$want" "$TMPD/cap.txt")" -ge 2 ] ||
+		fail "--pcap: expected 2 x '$want'; tcpdump shows: $(head -n 8 "$TMPD/cap.txt")"
+done
+ok "--pcap: tcpdump reads the file; echo requests and replies on both sides of the NAT, before and after translation"
