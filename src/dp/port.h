@@ -29,7 +29,7 @@
 /* A 64 KiB GSO super-frame plus an Ethernet header and one VLAN tag. */
 #define DP_BUF_DATA_MAX	(65535u + 18u)
 /* Packets per burst; overridable at build time to measure what batching
- * buys (docs/performance.md): make O=build-b1 CFLAGS=-DDP_BURST_MAX=1u */
+ * buys (docs/performance.md): make O=build-b1 CC='cc -DDP_BURST_MAX=1u' */
 #ifndef DP_BURST_MAX
 #define DP_BURST_MAX	64u
 #endif
