@@ -144,6 +144,8 @@ fuzz: $(FUZZERS)
 corpus: $(O)/tools/gen_corpus
 	$(O)/tools/gen_corpus fuzz/corpus
 	/usr/bin/python3 tools/gen_dp_corpus.py fuzz/corpus/dp
+	/usr/bin/python3 tools/gen_dhcp_corpus.py fuzz/corpus/dhcp
+	/usr/bin/python3 tools/gen_dns_corpus.py fuzz/corpus/dns
 
 fuzz-smoke: fuzz
 	@tools/fuzz-smoke.sh $(FUZZ_SECONDS) $(FUZZERS)

@@ -14,6 +14,9 @@
  *   len   2 bytes little-endian (clamped to what is left)
  *   body
  *
+ * DHCP and the DNS forwarder are on (upstream 198.51.100.1), so guest
+ * frames reach them too, and forged upstream answers reach the forwarder.
+ *
  * Checks: nat_verify() after every record; every frame a port sends parses
  * (IPv4 header checksum included) and has the right link framing: frames
  * to the guests come from the gateway MAC, packets to the uplink are bare
@@ -150,6 +153,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dc.gw_plen = 24;
 	memcpy(dc.gw_mac, fz_gw_mac, sizeof(dc.gw_mac));
 	dc.stats_out = stderr;
+	/* The services too: DHCP from the guests, DNS both ways (upstream
+	 * 198.51.100.1, whose answers the fuzzer can forge from the uplink). */
+	struct dhcp_cfg hc = {
+		.server = dc.gw_addr,
+		.plen = 24,
+		.mtu = 1500,
+	};
+	struct dns_cfg nc2 = {
+		.upstream = { htonl(0xc6336401) },
+		.n_upstream = 1,
+		.gateway_addr = dc.gw_addr,
+		.cache_entries = 64,
+		.cache_bytes = 65536,
+		.max_inflight = 16,
+		.seed = 1,
+	};
+	memcpy(hc.server_mac, fz_gw_mac, sizeof(hc.server_mac));
+	dc.dhcp = &hc;
+	dc.dns = &nc2;
+	dc.ext_addr = FZ_EXT;
 	if (dp_worker_create(&w, &dc))
 		abort();
 

@@ -13,6 +13,7 @@ PKGS="
 	iproute2 iputils-ping python3
 	libmnl-dev pkg-config
 	python3-scapy iperf3 socat nftables tcpdump netcat-openbsd ethtool
+	busybox isc-dhcp-client dnsmasq-base bind9-dnsutils
 "
 
 missing=""

@@ -10,7 +10,7 @@ import os
 import struct
 import sys
 
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, raw  # noqa: E402
+from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, ICMP, IP, TCP, UDP, Ether, raw  # noqa: E402
 
 GW_MAC = "02:ab:cd:00:00:01"
 G_MAC = "52:54:00:12:34:56"
@@ -66,10 +66,27 @@ def seeds():
     )
 
 
+def services():
+    mac = bytes.fromhex("525400123456")
+    disc = (Ether(dst="ff:ff:ff:ff:ff:ff", src=G_MAC) / IP(src="0.0.0.0", dst="255.255.255.255")
+            / UDP(sport=68, dport=67) / BOOTP(chaddr=mac, xid=0x1234, flags=0x8000)
+            / DHCP(options=[("message-type", "discover"), ("hostname", b"guest1"), "end"]))
+    req = (Ether(dst="ff:ff:ff:ff:ff:ff", src=G_MAC) / IP(src="0.0.0.0", dst="255.255.255.255")
+           / UDP(sport=68, dport=67) / BOOTP(chaddr=mac, xid=0x1234)
+           / DHCP(options=[("message-type", "request"), ("server_id", GW), ("requested_addr", "10.0.2.2"), "end"]))
+    yield "dhcp", rec(disc) + rec(req)
+    q = eth(IP(src=G, dst=GW) / UDP(sport=5555, dport=53) / DNS(id=7, rd=1, qd=DNSQR(qname="svc.test")))
+    a = (IP(src="198.51.100.1", dst=EXT) / UDP(sport=53, dport=49151)
+         / DNS(id=0, qr=1, ra=1, qd=DNSQR(qname="svc.test"), an=DNSRR(rrname="svc.test", rdata="198.51.100.77", ttl=60)))
+    local = eth(IP(src=G, dst=GW) / UDP(sport=5556, dport=53) / DNS(id=8, rd=1, qd=DNSQR(qname="gateway.arcnat.internal")))
+    tcp = eth(IP(src=G, dst=GW) / TCP(sport=40100, dport=53, flags="S", seq=1))
+    yield "dns", rec(arp_req()) + rec(q) + rec(a, outside=True) + rec(q, step=1) + rec(local) + rec(tcp)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "fuzz/corpus/dp"
     os.makedirs(out, exist_ok=True)
-    for name, data in seeds():
+    for name, data in list(seeds()) + list(services()):
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
     print(f"gen_dp_corpus: wrote {out}")

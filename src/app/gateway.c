@@ -29,7 +29,9 @@
 #include "app/opts.h"
 #include "core/compiler.h"
 #include "core/log.h"
+#include "dp/services.h"
 #include "dp/worker.h"
+#include "svc/dns_resolv.h"
 #include "guest/tap.h"
 #include "uplink/packet.h"
 #include "uplink/tun.h"
@@ -41,6 +43,8 @@
 #define GW_MTU_MIN		576u
 #define GW_MTU_MAX		65520u
 #define GW_MAX_FORWARDS		64u
+#define GW_MAX_DHCP_HOSTS	256u
+#define GW_RESOLV_CONF		"/etc/resolv.conf"
 
 static const uint8_t gw_default_mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x00, 0x01 };
 
@@ -98,6 +102,30 @@ static const char gw_usage[] =
 "  --timeout-icmp S            ICMP echo (default 60)\n"
 "  --allow-short-udp-timeout   accept --timeout-udp below 120 s, which RFC 4787\n"
 "                              REQ-5 forbids; for tests\n"
+"\n";
+
+/* In two parts: ISO C caps a string literal at 4095 bytes. */
+static const char gw_usage_more[] =
+"Services (the gateway answers as --gateway-ip):\n"
+"  --no-dhcp                   no DHCP server\n"
+"  --dhcp-range FIRST,LAST     address pool (default: .2 to the last host\n"
+"                              address of the subnet, 10.0.2.2-10.0.2.254)\n"
+"  --dhcp-host MAC,IP[,NAME]   static reservation, repeatable (up to 256);\n"
+"                              NAME also resolves as NAME.DOMAIN\n"
+"  --lease-time S              lease time (default 3600)\n"
+"  --lease-file FILE           keep leases across restarts (atomic writes)\n"
+"  --domain NAME               local domain, DHCP options 15 and 119\n"
+"                              (default arcnat.internal)\n"
+"  --no-dns                    no DNS forwarder (DHCP then hands out the\n"
+"                              upstream servers)\n"
+"  --dns A.B.C.D               upstream DNS server, repeatable (up to 4;\n"
+"                              default: the IPv4 nameservers of\n"
+"                              /etc/resolv.conf that are not loopback),\n"
+"                              reached through the uplink from the external\n"
+"                              address, UDP source port 49151\n"
+"  --host-ip A.B.C.D           address answered for host.DOMAIN (default none)\n"
+"  --dns-min-ttl S, --dns-max-ttl S\n"
+"                              clamp cached TTLs (defaults 0 and 86400)\n"
 "\n"
 "Diagnostics:\n"
 "  --pcap FILE                 capture every packet at both ports, as received\n"
@@ -116,7 +144,9 @@ enum {
 	OPT_INSIDE = 256, OPT_OUTSIDE, OPT_EXT, OPT_GW, OPT_NEXT_HOP, OPT_MTU,
 	OPT_FORWARD, OPT_FILTERING, OPT_MAX_FLOWS, OPT_TO_EST, OPT_TO_TRANS,
 	OPT_TO_TW, OPT_TO_UDP, OPT_TO_ICMP, OPT_SHORT_UDP, OPT_PCAP,
-	OPT_STATS_INTERVAL, OPT_DEBUG,
+	OPT_STATS_INTERVAL, OPT_DEBUG, OPT_NO_DHCP, OPT_DHCP_RANGE, OPT_DHCP_HOST,
+	OPT_LEASE_TIME, OPT_LEASE_FILE, OPT_DOMAIN, OPT_NO_DNS, OPT_DNS,
+	OPT_HOST_IP, OPT_DNS_MIN_TTL, OPT_DNS_MAX_TTL,
 };
 
 static const struct option gw_options[] = {
@@ -138,6 +168,17 @@ static const struct option gw_options[] = {
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "debug", no_argument, NULL, OPT_DEBUG },
+	{ "no-dhcp", no_argument, NULL, OPT_NO_DHCP },
+	{ "dhcp-range", required_argument, NULL, OPT_DHCP_RANGE },
+	{ "dhcp-host", required_argument, NULL, OPT_DHCP_HOST },
+	{ "lease-time", required_argument, NULL, OPT_LEASE_TIME },
+	{ "lease-file", required_argument, NULL, OPT_LEASE_FILE },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "no-dns", no_argument, NULL, OPT_NO_DNS },
+	{ "dns", required_argument, NULL, OPT_DNS },
+	{ "host-ip", required_argument, NULL, OPT_HOST_IP },
+	{ "dns-min-ttl", required_argument, NULL, OPT_DNS_MIN_TTL },
+	{ "dns-max-ttl", required_argument, NULL, OPT_DNS_MAX_TTL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -161,6 +202,11 @@ struct gw_opts {
 	struct nat_config nat;
 	const char *pcap;
 	uint32_t stats_interval;
+	bool no_dhcp;
+	bool no_dns;
+	struct dhcp_cfg dhcp;
+	struct dhcp_host hosts[GW_MAX_DHCP_HOSTS];
+	struct dns_cfg dns;
 };
 
 struct gw_run {
@@ -252,6 +298,12 @@ static int gw_check_addrs(const struct gw_opts *o)
 	return 0;
 }
 
+static int gw_parse_service(struct gw_opts *o, int c, const char *name,
+			    const char *arg);
+static int gw_finish(struct gw_opts *o, int argc, char **argv);
+static int gw_finish_core(struct gw_opts *o, int argc, char **argv);
+static int gw_finish_services(struct gw_opts *o);
+
 /* Return: 0, or the exit status for a usage error. */
 static int gw_parse(int argc, char **argv, struct gw_opts *o)
 {
@@ -276,6 +328,7 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 		switch (c) {
 		case 'h':
 			fputs(gw_usage, stdout);
+			fputs(gw_usage_more, stdout);
 			exit(0);
 		case OPT_INSIDE:
 			/* Split a copy: argv stays as the user wrote it (ps). */
@@ -371,13 +424,104 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 		case OPT_DEBUG:
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
-		default:	/* getopt_long() printed the reason */
-			fprintf(stderr, "Try 'arcnat gateway --help'.\n");
-			return 2;
+		default:
+			rc = gw_parse_service(o, c, name, optarg);
+			break;
 		}
 		if (rc)
 			return rc;
 	}
+	return gw_finish(o, argc, argv);
+}
+
+/* The services' options. Return: 0, or the usage exit status. */
+static int gw_parse_service(struct gw_opts *o, int c, const char *name,
+			    const char *arg)
+{
+	char first[INET_ADDRSTRLEN];
+	const char *comma;
+	uint32_t v;
+
+	switch (c) {
+	case OPT_NO_DHCP:
+		o->no_dhcp = true;
+		return 0;
+	case OPT_NO_DNS:
+		o->no_dns = true;
+		return 0;
+	case OPT_DHCP_RANGE:
+		comma = strchr(arg, ',');
+		if (!comma || (size_t)(comma - arg) >= sizeof(first))
+			break;
+		memcpy(first, arg, (size_t)(comma - arg));
+		first[comma - arg] = '\0';
+		if (opts_parse_ip4(first, &o->dhcp.pool_first) ||
+		    opts_parse_ip4(comma + 1, &o->dhcp.pool_last) ||
+		    ntohl(o->dhcp.pool_first) > ntohl(o->dhcp.pool_last))
+			break;
+		return 0;
+	case OPT_DHCP_HOST:
+		if (o->dhcp.n_hosts == GW_MAX_DHCP_HOSTS)
+			return gw_usage_error("--%s: more than %u reservations",
+					      name, GW_MAX_DHCP_HOSTS);
+		if (dhcp_parse_host(arg, &o->hosts[o->dhcp.n_hosts]))
+			return gw_usage_error("--%s: '%s' is not MAC,IP[,NAME]",
+					      name, arg);
+		o->dhcp.n_hosts++;
+		return 0;
+	case OPT_LEASE_TIME:
+		if (opts_parse_u32(arg, 60, DHCP_LEASE_SEC_MAX, &o->dhcp.lease_sec))
+			return gw_usage_error("--%s: '%s' is not in 60..%u", name,
+					      arg, DHCP_LEASE_SEC_MAX);
+		return 0;
+	case OPT_LEASE_FILE:
+		o->dhcp.lease_file = arg;
+		return 0;
+	case OPT_DOMAIN:
+		o->dhcp.domain = arg;
+		o->dns.domain = arg;
+		return 0;
+	case OPT_DNS:
+		if (o->dns.n_upstream == DNS_MAX_UPSTREAM)
+			return gw_usage_error("--%s: more than %u servers", name,
+					      DNS_MAX_UPSTREAM);
+		if (opts_parse_ip4(arg, &o->dns.upstream[o->dns.n_upstream]) ||
+		    !gw_usable_host(o->dns.upstream[o->dns.n_upstream]))
+			break;
+		o->dns.n_upstream++;
+		return 0;
+	case OPT_HOST_IP:
+		if (opts_parse_ip4(arg, &o->dns.host_addr) ||
+		    !gw_usable_host(o->dns.host_addr))
+			break;
+		return 0;
+	case OPT_DNS_MIN_TTL:
+	case OPT_DNS_MAX_TTL:
+		if (opts_parse_u32(arg, 0, 7 * 86400, &v))
+			return gw_usage_error("--%s: '%s' is not in 0..604800", name,
+					      arg);
+		*(c == OPT_DNS_MIN_TTL ? &o->dns.min_ttl : &o->dns.max_ttl) = v;
+		return 0;
+	default:	/* getopt_long() printed the reason */
+		fprintf(stderr, "Try 'arcnat gateway --help'.\n");
+		return 2;
+	}
+	return gw_usage_error("--%s: '%s' is not a valid value", name, arg);
+}
+
+/* After the options: required ones, consistency, defaults. */
+static int gw_finish(struct gw_opts *o, int argc, char **argv)
+{
+	int rc;
+
+	rc = gw_finish_core(o, argc, argv);
+	if (rc)
+		return rc;
+	return gw_finish_services(o);
+}
+
+static int gw_finish_core(struct gw_opts *o, int argc, char **argv)
+{
 	if (optind < argc)
 		return gw_usage_error("'%s': unexpected argument", argv[optind]);
 	if (!o->inside)
@@ -395,6 +539,48 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 	if (gw_check_addrs(o))
 		return 2;
 	return gw_check_forwards(o);
+}
+
+/* DHCP and DNS parameters from the options and the defaults. */
+static int gw_finish_services(struct gw_opts *o)
+{
+	uint32_t found[DNS_MAX_UPSTREAM];
+	unsigned int n = 0;
+
+	if (!o->no_dns && !o->dns.n_upstream) {
+		/* A loopback resolver of this host is not reachable through
+		 * the uplink: skip it, as pasta and slirp4netns do. */
+		if (dns_read_resolv_conf(GW_RESOLV_CONF, found, DNS_MAX_UPSTREAM,
+					 &n) == 0) {
+			for (unsigned int i = 0; i < n; i++)
+				if (gw_usable_host(found[i]))
+					o->dns.upstream[o->dns.n_upstream++] =
+						found[i];
+		}
+		if (!o->dns.n_upstream)
+			log_warn("no usable nameserver in %s and no --dns: the DNS "
+				 "forwarder answers local names only (SERVFAIL "
+				 "for the rest)", GW_RESOLV_CONF);
+	}
+	for (unsigned int i = 0; !o->no_dns && i < o->n_fwd; i++)
+		if (o->fwd[i].proto == IPPROTO_UDP &&
+		    o->fwd[i].ext_port == DP_SVC_DNS_PORT)
+			return gw_usage_error("--forward udp:%u: that port is the DNS "
+					      "forwarder's (use --no-dns to free it)",
+					      DP_SVC_DNS_PORT);
+	o->dns.gateway_addr = o->gw_addr;
+
+	o->dhcp.server = o->gw_addr;
+	o->dhcp.plen = o->gw_plen;
+	memcpy(o->dhcp.server_mac, gw_default_mac, sizeof(o->dhcp.server_mac));
+	o->dhcp.mtu = (uint16_t)(o->mtu ? o->mtu : 1500);
+	o->dhcp.hosts = o->hosts;
+	if (o->no_dns) {
+		/* Guests then ask the upstream servers themselves. */
+		for (unsigned int i = 0; i < o->dns.n_upstream && i < DHCP_DNS_MAX; i++)
+			o->dhcp.dns[o->dhcp.n_dns++] = o->dns.upstream[i];
+	}
+	return 0;
 }
 
 static void *gw_worker_thread(void *arg)
@@ -569,6 +755,9 @@ int gateway_main(int argc, char **argv)
 	memcpy(dc.gw_mac, gw_default_mac, sizeof(dc.gw_mac));
 	dc.pcap = pcap;
 	dc.stats_interval = o.stats_interval;
+	dc.dhcp = o.no_dhcp ? NULL : &o.dhcp;
+	dc.dns = o.no_dns ? NULL : &o.dns;
+	dc.ext_addr = o.ext_addr;
 	if (!o.outside_tun) {
 		dc.extra_stats = gw_packet_stats;
 		dc.extra_ctx = outside;

@@ -22,6 +22,7 @@
 #include "core/compiler.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
+#include "dp/services.h"
 #include "dp/stats.h"
 #include "pkt/parse.h"
 #include "prot/eth.h"
@@ -44,6 +45,7 @@ enum { EV_INSIDE, EV_OUTSIDE, EV_TIMER, EV_CTL };
 struct dp_worker {
 	struct dp_config cfg;
 	struct arp *arp;
+	struct dp_svc *svc;
 	struct clock clock;
 	struct dp_stats st;
 	struct ratelimit rl_drop;
@@ -103,6 +105,25 @@ static void dp_arp_send(void *ctx, const uint8_t *frame, size_t len)
 	struct dp_buf *bp = &b;
 
 	dp_tx(w, w->cfg.inside, &bp, 1);
+}
+
+/* Services output: a complete frame for the guests. */
+static void dp_svc_tx_inside(void *ctx, uint8_t *frame, size_t len)
+{
+	dp_arp_send(ctx, frame, len);
+}
+
+/* Services output: an IP packet for the uplink. */
+static void dp_svc_tx_outside(void *ctx, uint8_t *pkt, size_t len)
+{
+	struct dp_worker *w = ctx;
+	struct dp_buf b = {
+		.data = pkt,
+		.len = (uint32_t)len,
+	};
+	struct dp_buf *bp = &b;
+
+	dp_tx(w, w->cfg.outside, &bp, 1);
 }
 
 static void dp_write_eth(uint8_t *frame, const uint8_t dst[ETH_ALEN],
@@ -252,6 +273,11 @@ static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 							  DP_DROP_ETHERTYPE);
 			continue;
 		}
+		p->flags = (b->vnet.flags & VNET_F_NEEDS_CSUM) ?
+				   NAT_PKT_CSUM_PARTIAL : 0;
+		if (dp_svc_inside(w->svc, b->data, m,
+				  p->flags & NAT_PKT_CSUM_PARTIAL, now))
+			continue;
 		daddr = dp_ip4_daddr(b->data + m->l3_off);
 		if (daddr == w->cfg.gw_addr) {
 			if (dp_echo(w, b, m, now)) {
@@ -267,8 +293,6 @@ static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 			continue;
 		}
 		p->frame = b->data;
-		p->flags = (b->vnet.flags & VNET_F_NEEDS_CSUM) ?
-				   NAT_PKT_CSUM_PARTIAL : 0;
 		w->pkt_buf[np++] = b;
 	}
 
@@ -331,6 +355,8 @@ static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 							       DP_DROP_ETHERTYPE);
 			continue;
 		}
+		if (dp_svc_outside(w->svc, b->data, &p->meta, now))
+			continue;
 		p->frame = b->data;
 		p->flags = (b->vnet.flags & VNET_F_NEEDS_CSUM) ?
 				   NAT_PKT_CSUM_PARTIAL : 0;
@@ -346,6 +372,8 @@ static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 
 		switch (p->verdict) {
 		case NAT_V_TO_INSIDE:
+			dp_svc_to_guest(w->svc, b->data, m,
+					p->flags & NAT_PKT_CSUM_PARTIAL);
 			if (dp_to_guest(w, b, 0, m->l3_len, now))
 				w->tx_in[nin++] = b;
 			break;
@@ -422,6 +450,7 @@ static uint64_t dp_total_drops(struct dp_worker *w)
 		t += w->st.pkt_drops[i];
 	for (unsigned int i = 1; i < NAT_DROP__MAX; i++)
 		t += ns->drops[i];
+	t += dp_svc_drops(w->svc);
 	t += w->cfg.inside->stats.tx_dropped + w->cfg.inside->stats.tx_lost;
 	t += w->cfg.outside->stats.tx_dropped + w->cfg.outside->stats.tx_lost;
 	return t;
@@ -500,6 +529,7 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 	for (unsigned int i = 0; i < DP_HIST_BUCKETS; i++)
 		fprintf(f, "stat dp.burst_%u %" PRIu64 "\n", 1u << i,
 			w->st.batch_hist[i]);
+	dp_svc_print_stats(w->svc, f);
 	if (w->cfg.extra_stats)
 		w->cfg.extra_stats(w->cfg.extra_ctx, f);
 	fprintf(f, "arcnat: end of statistics\n");
@@ -516,6 +546,7 @@ static void dp_tick(struct dp_worker *w, uint64_t now)
 	nat_tick(w->cfg.nat, now, DP_EXPIRE_BUDGET);
 	arp_tick(w->arp, now);
 	w->st.drops[DP_DROP_NEIGH_TIMEOUT] = arp_get_stats(w->arp)->hold_expired;
+	dp_svc_tick(w->svc, now, (int64_t)time(NULL));
 	if (w->cfg.inside->ops->tick)
 		w->cfg.inside->ops->tick(w->cfg.inside, now);
 	if (w->cfg.outside->ops->tick)
@@ -678,6 +709,21 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 	if (err)
 		goto err;
 
+	struct dp_svc_cfg sc = {
+		.dhcp = cfg->dhcp,
+		.dns = cfg->dns,
+		.gw_addr = cfg->gw_addr,
+		.ext_addr = cfg->ext_addr,
+		.arp = w->arp,
+		.tx_inside = dp_svc_tx_inside,
+		.tx_outside = dp_svc_tx_outside,
+		.ctx = w,
+	};
+	memcpy(sc.gw_mac, cfg->gw_mac, sizeof(sc.gw_mac));
+	err = dp_svc_create(&w->svc, &sc, clock_read(&w->clock));
+	if (err)
+		goto err;
+
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
 	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -711,6 +757,7 @@ void dp_worker_destroy(struct dp_worker *w)
 		close(w->tfd);
 	if (w->efd >= 0)
 		close(w->efd);
+	dp_svc_destroy(w->svc);
 	arp_destroy(w->arp);
 	if (w->storage)
 		munmap(w->storage, w->storage_len);

@@ -26,6 +26,8 @@
 
 #include "dp/pcap.h"
 #include "dp/port.h"
+#include "svc/dhcp.h"
+#include "svc/dns.h"
 #include "nat/nat.h"
 
 /**
@@ -41,6 +43,9 @@
  * @stats_out:      where statistics go (stderr when NULL)
  * @extra_stats:    optional: prints more `stat` lines (a port's own)
  * @extra_ctx:      its argument
+ * @dhcp:           DHCP server parameters, NULL for none (dp/services.h)
+ * @dns:            DNS forwarder parameters, NULL for none
+ * @ext_addr:       the external address (source of upstream DNS queries)
  */
 struct dp_config {
 	struct dp_port *inside;
@@ -54,6 +59,9 @@ struct dp_config {
 	FILE *stats_out;
 	void (*extra_stats)(void *ctx, FILE *f);
 	void *extra_ctx;
+	const struct dhcp_cfg *dhcp;
+	const struct dns_cfg *dns;
+	uint32_t ext_addr;
 };
 
 struct dp_worker;

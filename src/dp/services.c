@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: MIT
+/*
+ * services.c - DHCP and DNS on the datapath (theory in services.h).
+ */
+#include "dp/services.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/compiler.h"
+#include "core/log.h"
+#include "nat/rewrite.h"
+#include "pkt/build.h"
+#include "prot/dhcp.h"
+#include "prot/dns.h"
+#include "prot/eth.h"
+#include "prot/ip4.h"
+#include "prot/udp.h"
+
+/* Idle DNS-over-TCP redirections are forgotten after this. */
+#define DP_SVC_DNAT_IDLE_NS	(300 * NSEC_PER_SEC)
+/* Headroom for the Ethernet, IPv4 and UDP headers of a built reply. */
+#define DP_SVC_HDRS		(ETH_HLEN + 60 + UDP_HLEN)
+
+struct dp_svc_dnat {
+	uint32_t addr;		/* guest, network order */
+	uint16_t port;		/* guest's source port, network order */
+	uint64_t used;		/* last packet, ns; 0 = free slot */
+};
+
+struct dp_svc {
+	struct dp_svc_cfg cfg;
+	struct dhcp *dhcp;
+	struct dns *dns;
+	uint32_t dns_upstream;		/* DNAT target for DNS over TCP */
+	uint64_t no_mac;		/* late DNS replies to an unknown guest */
+	uint64_t dnat_full;		/* redirections refused: table full */
+	uint64_t now;			/* of the latest call in, for callbacks */
+	struct dp_svc_dnat dnat[DP_SVC_DNAT_MAX];
+	uint8_t dns_reply[DNS_EDNS_MAX];
+	uint8_t frame[DP_SVC_HDRS + DNS_EDNS_MAX];
+};
+
+/* Build and send a UDP datagram from the gateway to a guest. */
+static void svc_udp_to_guest(struct dp_svc *s, const uint8_t mac[ETH_ALEN],
+			     uint32_t dst, uint16_t dport, uint16_t sport,
+			     const uint8_t *payload, size_t len)
+{
+	struct pkt_spec sp = {
+		.src4 = s->cfg.gw_addr,
+		.dst4 = dst,
+		.ttl = 64,
+		.proto = IPPROTO_UDP,
+		.sport = sport,
+		.dport = ntohs(dport),
+		.payload = payload,
+		.payload_len = len,
+	};
+	int n;
+
+	memcpy(sp.eth_dst, mac, ETH_ALEN);
+	memcpy(sp.eth_src, s->cfg.gw_mac, ETH_ALEN);
+	n = pkt_build(&sp, s->frame, sizeof(s->frame));
+	if (n > 0)
+		s->cfg.tx_inside(s->cfg.ctx, s->frame, (size_t)n);
+}
+
+/* dns callback: a query to an upstream server, from ext:DP_SVC_DNS_PORT. */
+static void svc_dns_upstream(void *ctx, uint32_t server, uint16_t id,
+			     const uint8_t *msg, size_t len)
+{
+	struct dp_svc *s = ctx;
+	struct pkt_spec sp = {
+		.no_eth = true,
+		.src4 = s->cfg.ext_addr,
+		.dst4 = server,
+		.ttl = 64,
+		.proto = IPPROTO_UDP,
+		.sport = DP_SVC_DNS_PORT,
+		.dport = DNS_PORT,
+		.payload = msg,
+		.payload_len = len,
+	};
+	int n;
+
+	(void)id;
+	n = pkt_build(&sp, s->frame, sizeof(s->frame));
+	if (n > 0)
+		s->cfg.tx_outside(s->cfg.ctx, s->frame, (size_t)n);
+}
+
+/* dns callback: an answer that came later; the guest's MAC from ARP. */
+static void svc_dns_reply(void *ctx, const struct dns_client *c,
+			  const uint8_t *msg, size_t len)
+{
+	struct dp_svc *s = ctx;
+	uint8_t mac[ETH_ALEN];
+
+	if (c->tcp)
+		return;		/* never: TCP clients are redirected, not served */
+	if (arp_lookup(s->cfg.arp, c->addr, s->now, mac) != 0) {
+		s->no_mac++;
+		return;
+	}
+	svc_udp_to_guest(s, mac, c->addr, c->port, DNS_PORT, msg, len);
+}
+
+static int svc_local_addr(void *ctx, const char *name, uint32_t *ip)
+{
+	const struct dp_svc *s = ctx;
+
+	return s->dhcp ? dhcp_addr_of(s->dhcp, name, ip) : -ENOENT;
+}
+
+static const char *svc_local_name(void *ctx, uint32_t ip)
+{
+	const struct dp_svc *s = ctx;
+
+	return s->dhcp ? dhcp_name_of(s->dhcp, ip) : NULL;
+}
+
+int dp_svc_create(struct dp_svc **out, const struct dp_svc_cfg *cfg,
+		  uint64_t now)
+{
+	struct dp_svc *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	if (cfg->dhcp) {
+		err = dhcp_create(&s->dhcp, cfg->dhcp, now, (int64_t)time(NULL));
+		if (err) {
+			log_err("DHCP server: %s", strerror(-err));
+			goto err;
+		}
+	}
+	if (cfg->dns) {
+		struct dns_cfg dc = *cfg->dns;
+
+		dc.local_addr = svc_local_addr;
+		dc.local_name = svc_local_name;
+		dc.send_upstream = svc_dns_upstream;
+		dc.send_reply = svc_dns_reply;
+		dc.ctx = s;
+		err = dns_create(&s->dns, &dc);
+		if (err) {
+			log_err("DNS forwarder: %s", strerror(-err));
+			goto err;
+		}
+		s->dns_upstream = dc.n_upstream ? dc.upstream[0] : 0;
+	}
+	*out = s;
+	return 0;
+err:
+	dp_svc_destroy(s);
+	return err;
+}
+
+void dp_svc_destroy(struct dp_svc *s)
+{
+	if (!s)
+		return;
+	dns_destroy(s->dns);
+	dhcp_destroy(s->dhcp);
+	free(s);
+}
+
+static struct dp_svc_dnat *dnat_find(struct dp_svc *s, uint32_t addr,
+				     uint16_t port)
+{
+	for (unsigned int i = 0; i < DP_SVC_DNAT_MAX; i++) {
+		struct dp_svc_dnat *d = &s->dnat[i];
+
+		if (d->used && d->addr == addr && d->port == port)
+			return d;
+	}
+	return NULL;
+}
+
+/* A slot for a new redirection: a free or idle one, else none. */
+static struct dp_svc_dnat *dnat_new(struct dp_svc *s, uint64_t now)
+{
+	for (unsigned int i = 0; i < DP_SVC_DNAT_MAX; i++) {
+		struct dp_svc_dnat *d = &s->dnat[i];
+
+		if (!d->used || now - d->used >= DP_SVC_DNAT_IDLE_NS)
+			return d;
+	}
+	return NULL;
+}
+
+/* DNS over TCP to the gateway: redirect to the first upstream server. */
+static bool svc_dns_tcp(struct dp_svc *s, uint8_t *frame,
+			const struct pkt_meta *m, bool csum_partial,
+			uint32_t saddr, uint64_t now)
+{
+	struct dp_svc_dnat *d = dnat_find(s, saddr, m->sport);
+	struct ct_tuple to = {
+		.saddr = saddr,
+		.daddr = s->dns_upstream,
+		.sport = m->sport,
+		.dport = m->dport,
+		.proto = IPPROTO_TCP,
+	};
+
+	if (!s->dns_upstream)
+		return false;	/* nothing to redirect to: the gateway drops it */
+	if (!d) {
+		d = dnat_new(s, now);
+		if (!d) {
+			s->dnat_full++;
+			return true;	/* counted; the client retries */
+		}
+		d->addr = saddr;
+		d->port = m->sport;
+	}
+	d->used = now ? now : 1;
+	nat_rewrite(frame, m, &to, csum_partial);
+	return false;
+}
+
+bool dp_svc_inside(struct dp_svc *s, uint8_t *frame, const struct pkt_meta *m,
+		   bool csum_partial, uint64_t now)
+{
+	uint32_t saddr, daddr;
+	int n;
+
+	s->now = now;
+	if (!(m->flags & PKT_F_L4) || (m->flags & PKT_F_FRAG))
+		return false;
+	daddr = pkt_ip4_daddr(frame, m);
+	if (m->l4_proto == IPPROTO_UDP && m->dport == htons(DHCP_SERVER_PORT) &&
+	    s->dhcp) {
+		n = dhcp_input(s->dhcp, frame, m, now, s->frame, sizeof(s->frame));
+		if (n > 0)
+			s->cfg.tx_inside(s->cfg.ctx, s->frame, (size_t)n);
+		return true;
+	}
+	if (daddr != s->cfg.gw_addr || m->dport != htons(DNS_PORT) || !s->dns)
+		return false;
+	saddr = pkt_ip4_saddr(frame, m);
+	if (m->l4_proto == IPPROTO_TCP)
+		return svc_dns_tcp(s, frame, m, csum_partial, saddr, now);
+	if (m->l4_proto != IPPROTO_UDP)
+		return false;
+
+	const struct dns_client c = {
+		.addr = saddr,
+		.port = m->sport,
+	};
+
+	n = dns_query(s->dns, &c, frame + m->payload_off,
+		      m->l4_off + m->l4_len - m->payload_off, now, s->dns_reply,
+		      sizeof(s->dns_reply));
+	if (n > 0) {
+		uint8_t mac[ETH_ALEN];
+
+		memcpy(mac, frame + ETH_ALEN, ETH_ALEN);	/* the asker */
+		svc_udp_to_guest(s, mac, saddr, m->sport, DNS_PORT, s->dns_reply,
+				 (size_t)n);
+	}
+	return true;
+}
+
+bool dp_svc_outside(struct dp_svc *s, const uint8_t *pkt,
+		    const struct pkt_meta *m, uint64_t now)
+{
+	if (!s->dns || m->l4_proto != IPPROTO_UDP || !(m->flags & PKT_F_L4) ||
+	    (m->flags & PKT_F_FRAG) || m->dport != htons(DP_SVC_DNS_PORT) ||
+	    m->sport != htons(DNS_PORT) ||
+	    pkt_ip4_daddr(pkt, m) != s->cfg.ext_addr)
+		return false;
+	s->now = now;
+	dns_upstream_input(s->dns, pkt_ip4_saddr(pkt, m), pkt + m->payload_off,
+			   m->l4_off + m->l4_len - m->payload_off, now);
+	return true;
+}
+
+void dp_svc_to_guest(struct dp_svc *s, uint8_t *frame, const struct pkt_meta *m,
+		     bool csum_partial)
+{
+	struct ct_tuple to;
+
+	if (!s->dns_upstream || m->l4_proto != IPPROTO_TCP ||
+	    !(m->flags & PKT_F_L4) || m->sport != htons(DNS_PORT) ||
+	    pkt_ip4_saddr(frame, m) != s->dns_upstream)
+		return;
+	/* @m is from before NAT: the destination port is read from the
+	 * translated packet. */
+	to.daddr = pkt_ip4_daddr(frame, m);
+	memcpy(&to.dport, frame + m->l4_off + 2, sizeof(to.dport));
+	if (!dnat_find(s, to.daddr, to.dport))
+		return;		/* the guest's own connection to that server */
+	to.saddr = s->cfg.gw_addr;
+	to.sport = m->sport;
+	to.proto = IPPROTO_TCP;
+	memset(to.pad, 0, sizeof(to.pad));
+	nat_rewrite(frame, m, &to, csum_partial);
+}
+
+void dp_svc_tick(struct dp_svc *s, uint64_t now, int64_t wall_sec)
+{
+	s->now = now;
+	if (s->dhcp)
+		dhcp_tick(s->dhcp, now, wall_sec);
+	if (s->dns)
+		dns_tick(s->dns, now);
+}
+
+uint64_t dp_svc_drops(const struct dp_svc *s)
+{
+	uint64_t t = s->no_mac + s->dnat_full;
+
+	if (s->dhcp) {
+		const struct dhcp_stats *ds = dhcp_get_stats(s->dhcp);
+
+		for (unsigned int i = 0; i < DHCP_DROP_MAX; i++)
+			t += ds->drops[i];
+	}
+	if (s->dns) {
+		const struct dns_stats *ns = dns_get_stats(s->dns);
+
+		t += ns->drops + ns->bad_answers;
+	}
+	return t;
+}
+
+void dp_svc_print_stats(const struct dp_svc *s, FILE *f)
+{
+	if (s->dhcp) {
+		const struct dhcp_stats *ds = dhcp_get_stats(s->dhcp);
+
+		fprintf(f, "stat dhcp.discover %" PRIu64 "\n", ds->in[DHCP_DISCOVER]);
+		fprintf(f, "stat dhcp.request %" PRIu64 "\n", ds->in[DHCP_REQUEST]);
+		fprintf(f, "stat dhcp.offer %" PRIu64 "\n", ds->out[DHCP_OFFER]);
+		fprintf(f, "stat dhcp.ack %" PRIu64 "\n", ds->out[DHCP_ACK]);
+		fprintf(f, "stat dhcp.nak %" PRIu64 "\n", ds->out[DHCP_NAK]);
+		fprintf(f, "stat dhcp.leases_active %" PRIu64 "\n",
+			ds->leases_active);
+		for (unsigned int i = 0; i < DHCP_DROP_MAX; i++)
+			if (ds->drops[i])
+				fprintf(f, "stat drop.dhcp.%s %" PRIu64 "\n",
+					dhcp_drop_name(i), ds->drops[i]);
+	}
+	if (s->dns) {
+		const struct dns_stats *ns = dns_get_stats(s->dns);
+
+		fprintf(f, "stat dns.queries %" PRIu64 "\n", ns->queries_udp);
+		fprintf(f, "stat dns.queries_tcp %" PRIu64 "\n", ns->queries_tcp);
+		fprintf(f, "stat dns.coalesced %" PRIu64 "\n", ns->coalesced);
+		fprintf(f, "stat dns.formerr %" PRIu64 "\n", ns->formerr);
+		fprintf(f, "stat dns.notimp %" PRIu64 "\n", ns->notimp);
+		fprintf(f, "stat dns.badvers %" PRIu64 "\n", ns->badvers);
+		fprintf(f, "stat dns.local %" PRIu64 "\n", ns->local);
+		fprintf(f, "stat dns.cache_hits %" PRIu64 "\n", ns->cache_hits);
+		fprintf(f, "stat dns.cache_misses %" PRIu64 "\n", ns->cache_misses);
+		fprintf(f, "stat dns.forwarded %" PRIu64 "\n", ns->forwarded);
+		fprintf(f, "stat dns.upstream_answers %" PRIu64 "\n",
+			ns->upstream_answers);
+		fprintf(f, "stat dns.servfail %" PRIu64 "\n", ns->servfail);
+		fprintf(f, "stat dns.truncated %" PRIu64 "\n", ns->truncated);
+		fprintf(f, "stat dns.timeouts %" PRIu64 "\n", ns->timeouts);
+		fprintf(f, "stat drop.dns.malformed %" PRIu64 "\n", ns->drops);
+		fprintf(f, "stat drop.dns.bad_answers %" PRIu64 "\n",
+			ns->bad_answers);
+		fprintf(f, "stat dns.cache_entries %" PRIu32 "\n",
+			ns->cache_entries);
+	}
+	fprintf(f, "stat dns.tcp_redirects_full %" PRIu64 "\n", s->dnat_full);
+	fprintf(f, "stat drop.dns.reply_no_mac %" PRIu64 "\n", s->no_mac);
+}
