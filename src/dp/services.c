@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,6 +42,7 @@ struct dp_svc {
 	uint32_t dns_upstream;		/* DNAT target for DNS over TCP */
 	uint64_t no_mac;		/* late DNS replies to an unknown guest */
 	uint64_t dnat_full;		/* redirections refused: table full */
+	uint64_t upstream_icmp;		/* ICMP errors about upstream queries */
 	uint64_t now;			/* of the latest call in, for callbacks */
 	struct dp_svc_dnat dnat[DP_SVC_DNAT_MAX];
 	uint8_t dns_reply[DNS_EDNS_MAX];
@@ -269,9 +271,32 @@ bool dp_svc_inside(struct dp_svc *s, uint8_t *frame, const struct pkt_meta *m,
 	return true;
 }
 
+/* An ICMP error about one of our upstream queries (port unreachable from a
+ * server that is down): ours, not a NAT flow's. Counted; the forwarder's
+ * timeout moves on to the next server. */
+static bool svc_upstream_icmp(struct dp_svc *s, const uint8_t *pkt,
+			      const struct pkt_meta *m)
+{
+	const struct pkt_inner *in = &m->inner;
+	uint32_t src;
+
+	if (!(m->flags & PKT_F_ICMP_ERROR) || in->proto != IPPROTO_UDP ||
+	    !(in->flags & PKT_INNER_PORTS) || in->sport != htons(DP_SVC_DNS_PORT) ||
+	    in->dport != htons(DNS_PORT))
+		return false;
+	memcpy(&src, pkt + in->l3_off + offsetof(struct ip4_hdr, saddr),
+	       sizeof(src));
+	if (src != s->cfg.ext_addr)
+		return false;
+	s->upstream_icmp++;
+	return true;
+}
+
 bool dp_svc_outside(struct dp_svc *s, const uint8_t *pkt,
 		    const struct pkt_meta *m, uint64_t now)
 {
+	if (s->dns && m->l4_proto == IPPROTO_ICMP && svc_upstream_icmp(s, pkt, m))
+		return true;
 	if (!s->dns || m->l4_proto != IPPROTO_UDP || !(m->flags & PKT_F_L4) ||
 	    (m->flags & PKT_F_FRAG) || m->dport != htons(DP_SVC_DNS_PORT) ||
 	    m->sport != htons(DNS_PORT) ||
@@ -374,5 +399,7 @@ void dp_svc_print_stats(const struct dp_svc *s, FILE *f)
 			ns->cache_entries);
 	}
 	fprintf(f, "stat dns.tcp_redirects_full %" PRIu64 "\n", s->dnat_full);
+	fprintf(f, "stat dns.upstream_icmp_errors %" PRIu64 "\n",
+		s->upstream_icmp);
 	fprintf(f, "stat drop.dns.reply_no_mac %" PRIu64 "\n", s->no_mac);
 }

@@ -18,14 +18,25 @@
 # arcnat's TUN; the outside must see it as the source of everything.
 . "$(dirname "$0")/lib.sh"
 
-command -v tcpdump >/dev/null 2>&1 || skip "missing tcpdump"
+for t in tcpdump dnsmasq dig; do
+	command -v "$t" >/dev/null 2>&1 || skip "missing $t"
+done
 net_setup tun
 DATA=$TMPD/data.100M
 make_data "$DATA" 100
 XFER_TO=$(tscale 120)
 
+# An upstream DNS server for the forwarder's check below (services work
+# the same whatever the uplink).
+printf 'address=/svc.test/198.51.100.77\n' >"$TMPD/dnsmasq.conf"
+bg out_ns timeout "$(tscale 300)" dnsmasq --keep-in-foreground --no-resolv --no-hosts \
+	--listen-address=198.51.100.1 --bind-interfaces --local-ttl=60 --pid-file= \
+	--user=root --conf-file="$TMPD/dnsmasq.conf" >"$TMPD/dnsmasq.out" 2>&1
+wait_listen out_ns u 53 || fail "dnsmasq did not start: $(tail -n 5 "$TMPD/dnsmasq.out")"
+wait_listen out_ns t 53 || fail "dnsmasq does not listen on TCP"
+
 start_arcnat --inside "tap0@$NS_IN" --outside tun:arc0 --external-ip 203.0.113.2/32 \
-	--forward tcp:8080:10.0.2.2:80
+	--forward tcp:8080:10.0.2.2:80 --dns 198.51.100.1
 rt_ns ip route show 203.0.113.2 | grep -q 'dev arc0' ||
 	fail "no route 203.0.113.2 dev arc0 in the router namespace: $(rt_ns ip route show | tr '\n' ';')"
 ok "arcnat made arc0 and the route 203.0.113.2 dev arc0 in the router namespace"
@@ -71,6 +82,14 @@ bg_stop "$FS"
 [ "$got" = "peer 198.51.100.1" ] ||
 	fail "TCP forward 203.0.113.2:8080 -> 10.0.2.2:80: expected 'peer 198.51.100.1', got '$got'"
 ok "TCP forward 203.0.113.2:8080 -> 10.0.2.2:80: the inside server saw the real client 198.51.100.1"
+
+# --- DNS forwarder through the TUN: UDP (forwarded), TCP (redirected) -------
+for proto in +notcp +tcp; do
+	got=$(in_ns timeout 15 dig +short "$proto" +time=3 +tries=1 @10.0.2.1 svc.test 2>&1)
+	[ "$got" = 198.51.100.77 ] ||
+		fail "dig $proto @10.0.2.1 svc.test through the TUN uplink: expected 198.51.100.77, got '$got'"
+done
+ok "DNS via the gateway over the TUN uplink: UDP forwarded from 203.0.113.2, TCP redirected; both answered 198.51.100.77"
 
 # --- exit and counters ----------------------------------------------------------
 arcnat_alive || fail "arcnat is not running any more"

@@ -240,7 +240,10 @@ ms=$(((tb - ta) / 1000000))
 [ "$ms" -lt 8000 ] || fail "upstream gone: SERVFAIL after $ms ms (expected < 8 s)"
 snap
 [ "$(stat_last dns.servfail)" -gt "$s0" ] || fail "dns.servfail $s0 -> $(stat_last dns.servfail) after a SERVFAIL"
-ok "upstream gone (dnsmasq stopped): SERVFAIL in $ms ms; dns.servfail $s0 -> $(stat_last dns.servfail), dns.timeouts $to0 -> $(stat_last dns.timeouts)"
+# The server's port-unreachable errors are recognised as ours, not a NAT drop.
+[ "$(stat_last dns.upstream_icmp_errors)" -gt 0 ] ||
+	fail "upstream gone: no dns.upstream_icmp_errors counted for the ICMP port-unreachable replies"
+ok "upstream gone (dnsmasq stopped): SERVFAIL in $ms ms; dns.servfail $s0 -> $(stat_last dns.servfail), dns.timeouts $to0 -> $(stat_last dns.timeouts), dns.upstream_icmp_errors $(stat_last dns.upstream_icmp_errors)"
 # cached names still answer without the upstream
 qdig svc.test A || fail "dig svc.test (cached) failed with the upstream gone (status $?)"
 [ "$(dig_answers A)" = 198.51.100.77 ] || fail "with the upstream gone, cached svc.test: A '$(dig_answers A)' (status $(dig_status))"
