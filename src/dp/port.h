@@ -80,6 +80,8 @@ static inline uint32_t dp_buf_room(const struct dp_buf *b)
  * @rx_packets: packets handed to the pipeline
  * @rx_bytes:   their bytes
  * @rx_errors:  read errors and packets the port refused before the pipeline
+ * @rx_dropped: packets the kernel dropped because arcnat's receive queue
+ *              was full (where the device reports it: AF_PACKET)
  * @tx_packets: packets the device accepted
  * @tx_bytes:   their bytes
  * @tx_dropped: packets the device refused (queue full, error, no neighbour)
@@ -90,6 +92,7 @@ struct dp_port_stats {
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
 	uint64_t rx_errors;
+	uint64_t rx_dropped;
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
 	uint64_t tx_dropped;

@@ -451,6 +451,7 @@ static uint64_t dp_total_drops(struct dp_worker *w)
 	for (unsigned int i = 1; i < NAT_DROP__MAX; i++)
 		t += ns->drops[i];
 	t += dp_svc_drops(w->svc);
+	t += w->cfg.inside->stats.rx_dropped + w->cfg.outside->stats.rx_dropped;
 	t += w->cfg.inside->stats.tx_dropped + w->cfg.inside->stats.tx_lost;
 	t += w->cfg.outside->stats.tx_dropped + w->cfg.outside->stats.tx_lost;
 	return t;
@@ -477,6 +478,7 @@ static void dp_print_port(FILE *f, const char *side, const struct dp_port *p)
 	fprintf(f, "stat %s.rx_packets %" PRIu64 "\n", side, s->rx_packets);
 	fprintf(f, "stat %s.rx_bytes %" PRIu64 "\n", side, s->rx_bytes);
 	fprintf(f, "stat %s.rx_errors %" PRIu64 "\n", side, s->rx_errors);
+	fprintf(f, "stat %s.rx_dropped %" PRIu64 "\n", side, s->rx_dropped);
 	fprintf(f, "stat %s.tx_packets %" PRIu64 "\n", side, s->tx_packets);
 	fprintf(f, "stat %s.tx_bytes %" PRIu64 "\n", side, s->tx_bytes);
 	fprintf(f, "stat %s.tx_dropped %" PRIu64 "\n", side, s->tx_dropped);

@@ -379,6 +379,13 @@ static unsigned int pu_tx_burst(struct dp_port *p, struct dp_buf **bufs,
 
 static void pu_tick(struct dp_port *p, uint64_t now)
 {
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+
+	/* The kernel's count of frames our full receive queue refused; the
+	 * call also resets it, so it is added up here. */
+	if (getsockopt(p->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+		p->stats.rx_dropped += st.tp_drops;
 	arp_tick(pu_of(p)->arp, now);
 	p->stats.tx_lost = arp_get_stats(pu_of(p)->arp)->hold_expired;
 }
