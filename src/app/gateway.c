@@ -29,6 +29,7 @@
 #include "app/opts.h"
 #include "core/compiler.h"
 #include "core/log.h"
+#include "prot/ip4.h"
 #include "dp/services.h"
 #include "dp/worker.h"
 #include "svc/dns_resolv.h"
@@ -252,7 +253,7 @@ static bool gw_usable_host(uint32_t a_be)
 /* Forward targets must be guests: inside the gateway's subnet, not it. */
 static int gw_check_forwards(const struct gw_opts *o)
 {
-	uint32_t mask = htonl(~0u << (32 - o->gw_plen));
+	uint32_t mask = ip4_prefix_mask(o->gw_plen);
 	char a[INET_ADDRSTRLEN];
 
 	for (unsigned int i = 0; i < o->n_fwd; i++) {
@@ -285,8 +286,8 @@ static int gw_check_forwards(const struct gw_opts *o)
  * on-link host of the external prefix other than the external address. */
 static int gw_check_addrs(const struct gw_opts *o)
 {
-	uint32_t gmask = htonl(~0u << (32 - o->gw_plen));
-	uint32_t emask = htonl(o->ext_plen == 32 ? ~0u : ~(~0u >> o->ext_plen));
+	uint32_t gmask = ip4_prefix_mask(o->gw_plen);
+	uint32_t emask = ip4_prefix_mask(o->ext_plen);
 
 	if (!gw_usable_host(o->gw_addr) || (o->gw_addr & ~gmask) == 0 ||
 	    (o->gw_addr & ~gmask) == ~gmask)

@@ -22,26 +22,6 @@
 
 static_assert(sizeof(struct virtio_net_hdr) == 10, "virtio_net_hdr layout");
 
-static void vnet_from_wire(struct pkt_vnet *v, const struct virtio_net_hdr *h)
-{
-	v->flags = h->flags;
-	v->gso_type = h->gso_type;
-	v->hdr_len = le16toh(h->hdr_len);
-	v->gso_size = le16toh(h->gso_size);
-	v->csum_start = le16toh(h->csum_start);
-	v->csum_offset = le16toh(h->csum_offset);
-}
-
-static void vnet_to_wire(struct virtio_net_hdr *h, const struct pkt_vnet *v)
-{
-	h->flags = v->flags;
-	h->gso_type = v->gso_type;
-	h->hdr_len = htole16(v->hdr_len);
-	h->gso_size = htole16(v->gso_size);
-	h->csum_start = htole16(v->csum_start);
-	h->csum_offset = htole16(v->csum_offset);
-}
-
 /* The mergeable-buffers variant is 2 bytes longer; arcnat never sets them. */
 #define FDIO_VNET_MAX 12
 
@@ -76,7 +56,7 @@ int dp_fdio_rx_burst(struct dp_port *p, int fd, size_t vnet_len,
 		}
 		b->len = (uint32_t)((size_t)r - vnet_len);
 		if (vnet_len) {
-			vnet_from_wire(&b->vnet, (const struct virtio_net_hdr *)hdr);
+			pkt_vnet_from_wire(&b->vnet, (const struct virtio_net_hdr *)hdr);
 			b->flags |= DP_BUF_VNET;
 		}
 		p->stats.rx_packets++;
@@ -101,7 +81,7 @@ unsigned int dp_fdio_tx_burst(struct dp_port *p, int fd, size_t vnet_len,
 		struct iovec iov[2];
 		ssize_t r;
 
-		vnet_to_wire((struct virtio_net_hdr *)hdr, &b->vnet);
+		pkt_vnet_to_wire((struct virtio_net_hdr *)hdr, &b->vnet);
 		iov[0] = (struct iovec){ hdr, vnet_len };
 		iov[1] = (struct iovec){ b->data, b->len };
 		do {

@@ -174,6 +174,12 @@ void dp_svc_destroy(struct dp_svc *s)
 	free(s);
 }
 
+/* Bytes of L4 payload (the DNS message) of a parsed UDP packet. */
+static size_t udp_payload_len(const struct pkt_meta *m)
+{
+	return m->l4_off + m->l4_len - m->payload_off;
+}
+
 static struct dp_svc_dnat *dnat_find(struct dp_svc *s, uint32_t addr,
 				     uint16_t port)
 {
@@ -237,7 +243,6 @@ bool dp_svc_inside(struct dp_svc *s, uint8_t *frame, const struct pkt_meta *m,
 	s->now = now;
 	if (!(m->flags & PKT_F_L4) || (m->flags & PKT_F_FRAG))
 		return false;
-	daddr = pkt_ip4_daddr(frame, m);
 	if (m->l4_proto == IPPROTO_UDP && m->dport == htons(DHCP_SERVER_PORT) &&
 	    s->dhcp) {
 		n = dhcp_input(s->dhcp, frame, m, now, s->frame, sizeof(s->frame));
@@ -245,7 +250,10 @@ bool dp_svc_inside(struct dp_svc *s, uint8_t *frame, const struct pkt_meta *m,
 			s->cfg.tx_inside(s->cfg.ctx, s->frame, (size_t)n);
 		return true;
 	}
-	if (daddr != s->cfg.gw_addr || m->dport != htons(DNS_PORT) || !s->dns)
+	if (m->dport != htons(DNS_PORT) || !s->dns)
+		return false;
+	daddr = pkt_ip4_daddr(frame, m);
+	if (daddr != s->cfg.gw_addr)
 		return false;
 	saddr = pkt_ip4_saddr(frame, m);
 	if (m->l4_proto == IPPROTO_TCP)
@@ -258,9 +266,8 @@ bool dp_svc_inside(struct dp_svc *s, uint8_t *frame, const struct pkt_meta *m,
 		.port = m->sport,
 	};
 
-	n = dns_query(s->dns, &c, frame + m->payload_off,
-		      m->l4_off + m->l4_len - m->payload_off, now, s->dns_reply,
-		      sizeof(s->dns_reply));
+	n = dns_query(s->dns, &c, frame + m->payload_off, udp_payload_len(m),
+		      now, s->dns_reply, sizeof(s->dns_reply));
 	if (n > 0) {
 		uint8_t mac[ETH_ALEN];
 
@@ -304,7 +311,7 @@ bool dp_svc_outside(struct dp_svc *s, const uint8_t *pkt,
 		return false;
 	s->now = now;
 	dns_upstream_input(s->dns, pkt_ip4_saddr(pkt, m), pkt + m->payload_off,
-			   m->l4_off + m->l4_len - m->payload_off, now);
+			   udp_payload_len(m), now);
 	return true;
 }
 

@@ -43,7 +43,8 @@ enum dp_drop {
 
 /**
  * struct dp_stats - one worker's counters.
- * @drops:      datapath drops per enum dp_drop
+ * @drops:      datapath drops per enum dp_drop (neigh_timeout is not kept
+ *              here: the ARP endpoint counts it, as hold_expired)
  * @pkt_drops:  parser drops per enum pkt_drop
  * @batch_hist: receive bursts by size, log2 buckets
  * @wakeups:    epoll wakeups

@@ -154,31 +154,25 @@ static void dp_arp_deliver(void *ctx, uint8_t *pkt, size_t len,
 	dp_tx(w, w->cfg.inside, &bp, 1);
 }
 
-static uint32_t dp_ip4_daddr(const uint8_t *l3)
-{
-	uint32_t a;
-
-	memcpy(&a, l3 + offsetof(struct ip4_hdr, daddr), sizeof(a));
-	return a;
-}
-
 /**
  * dp_to_guest() - give a translated packet its Ethernet header for a guest.
  * @w:      worker
- * @b:      the buffer; its packet starts at @b->data + @l3_off
- * @l3_off: ETH_HLEN for a frame from the inside, 0 for a packet from an
- *          L3 uplink (the header then goes into the headroom)
- * @l3_len: IP packet length
+ * @b:      the buffer
+ * @m:      its parse result: l3_off is ETH_HLEN for a frame from the
+ *          inside, 0 for a packet from an L3 uplink (the header then goes
+ *          into the headroom)
  * @now:    time
  *
  * Return: true if @b is ready to send; false if it was held for ARP (the
  * ARP endpoint copied it) or dropped (counted).
  */
 static bool dp_to_guest(struct dp_worker *w, struct dp_buf *b,
-			unsigned int l3_off, uint32_t l3_len, uint64_t now)
+			const struct pkt_meta *m, uint64_t now)
 {
+	unsigned int l3_off = m->l3_off;
+	uint32_t l3_len = m->l3_len;
 	uint8_t *l3 = b->data + l3_off;
-	uint32_t dst = dp_ip4_daddr(l3);
+	uint32_t dst = pkt_ip4_daddr(b->data, m);
 	uint8_t mac[ETH_ALEN];
 	struct pkt_vnet v;
 
@@ -205,8 +199,9 @@ static bool dp_to_guest(struct dp_worker *w, struct dp_buf *b,
 }
 
 /* A packet to an address the gateway owns: answer it if it is an echo
- * request within the rate limit. Fragments are not reassembled: a
- * fragmented echo request is a counted drop. */
+ * request within the rate limit, in place and ready to go back where it
+ * came from (an Ethernet frame gets the asker as destination). Fragments
+ * are not reassembled: a fragmented echo request is a counted drop. */
 static bool dp_echo(struct dp_worker *w, struct dp_buf *b,
 		    const struct pkt_meta *m, uint64_t now)
 {
@@ -219,6 +214,11 @@ static bool dp_echo(struct dp_worker *w, struct dp_buf *b,
 		return false;
 	}
 	icmp_echo_reply(b->data, m);
+	if (m->l3_off) {
+		memcpy(b->data, b->data + ETH_ALEN, ETH_ALEN);
+		memcpy(b->data + ETH_ALEN, w->cfg.gw_mac, ETH_ALEN);
+	}
+	b->len = m->l3_off + m->l3_len;
 	w->st.echo++;
 	return true;
 }
@@ -278,14 +278,10 @@ static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 		if (dp_svc_inside(w->svc, b->data, m,
 				  p->flags & NAT_PKT_CSUM_PARTIAL, now))
 			continue;
-		daddr = dp_ip4_daddr(b->data + m->l3_off);
+		daddr = pkt_ip4_daddr(b->data, m);
 		if (daddr == w->cfg.gw_addr) {
-			if (dp_echo(w, b, m, now)) {
-				memcpy(b->data, b->data + ETH_ALEN, ETH_ALEN);
-				memcpy(b->data + ETH_ALEN, w->cfg.gw_mac, ETH_ALEN);
-				b->len = m->l3_off + m->l3_len;
+			if (dp_echo(w, b, m, now))
 				w->tx_in[nin++] = b;
-			}
 			continue;
 		}
 		if (!dp_ip4_unicast(daddr, bcast)) {
@@ -313,16 +309,12 @@ static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 			w->tx_out[nout++] = b;
 			break;
 		case NAT_V_TO_INSIDE:	/* hairpin */
-			if (dp_to_guest(w, b, m->l3_off, m->l3_len, now))
+			if (dp_to_guest(w, b, m, now))
 				w->tx_in[nin++] = b;
 			break;
 		case NAT_V_LOCAL:	/* echo to an external address */
-			if (dp_echo(w, b, m, now)) {
-				memcpy(b->data, b->data + ETH_ALEN, ETH_ALEN);
-				memcpy(b->data + ETH_ALEN, w->cfg.gw_mac, ETH_ALEN);
-				b->len = m->l3_off + m->l3_len;
+			if (dp_echo(w, b, m, now))
 				w->tx_in[nin++] = b;
-			}
 			break;
 		default:	/* NAT_V_DROP: counted by the NAT */
 			break;
@@ -374,7 +366,7 @@ static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 		case NAT_V_TO_INSIDE:
 			dp_svc_to_guest(w->svc, b->data, m,
 					p->flags & NAT_PKT_CSUM_PARTIAL);
-			if (dp_to_guest(w, b, 0, m->l3_len, now))
+			if (dp_to_guest(w, b, m, now))
 				w->tx_in[nin++] = b;
 			break;
 		case NAT_V_TO_OUTSIDE:
@@ -382,10 +374,8 @@ static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 			w->tx_out[nout++] = b;
 			break;
 		case NAT_V_LOCAL:	/* echo to the external address */
-			if (dp_echo(w, b, m, now)) {
-				b->len = m->l3_len;
+			if (dp_echo(w, b, m, now))
 				w->tx_out[nout++] = b;
-			}
 			break;
 		default:
 			break;
@@ -439,13 +429,21 @@ void dp_worker_input(struct dp_worker *w, bool from_inside, const uint8_t *data,
 		dp_outside_burst(w, 1, now);
 }
 
+/* A datapath drop count; neigh_timeout is the ARP endpoint's own counter. */
+static uint64_t dp_drop_count(const struct dp_worker *w, enum dp_drop r)
+{
+	if (r == DP_DROP_NEIGH_TIMEOUT)
+		return arp_get_stats(w->arp)->hold_expired;
+	return w->st.drops[r];
+}
+
 static uint64_t dp_total_drops(struct dp_worker *w)
 {
 	const struct nat_stats *ns = nat_get_stats(w->cfg.nat);
 	uint64_t t = 0;
 
 	for (unsigned int i = 1; i < DP_DROP__MAX; i++)
-		t += w->st.drops[i];
+		t += dp_drop_count(w, i);
 	for (unsigned int i = 1; i < PKT_DROP__MAX; i++)
 		t += w->st.pkt_drops[i];
 	for (unsigned int i = 1; i < NAT_DROP__MAX; i++)
@@ -491,7 +489,6 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 	const struct arp_stats *as = arp_get_stats(w->arp);
 	const struct ct_stats *cs = ct_get_stats(nat_ct(w->cfg.nat));
 
-	w->st.drops[DP_DROP_NEIGH_TIMEOUT] = as->hold_expired;
 	fprintf(f, "arcnat: statistics\n");
 	dp_print_port(f, "inside", w->cfg.inside);
 	dp_print_port(f, "outside", w->cfg.outside);
@@ -505,9 +502,9 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 			fprintf(f, "stat drop.nat.%s %" PRIu64 "\n",
 				nat_drop_name(i), ns->drops[i]);
 	for (unsigned int i = 1; i < DP_DROP__MAX; i++)
-		if (w->st.drops[i])
+		if (dp_drop_count(w, i))
 			fprintf(f, "stat drop.dp.%s %" PRIu64 "\n",
-				dp_drop_name(i), w->st.drops[i]);
+				dp_drop_name(i), dp_drop_count(w, i));
 	fprintf(f, "stat nat.flows %" PRIu32 "\n", ct_count(nat_ct(w->cfg.nat)));
 	fprintf(f, "stat nat.flows_out %" PRIu64 "\n", ns->flows_out);
 	fprintf(f, "stat nat.flows_in %" PRIu64 "\n", ns->flows_in);
@@ -547,7 +544,6 @@ static void dp_tick(struct dp_worker *w, uint64_t now)
 		log_warn("worker: timerfd read: %s", strerror(errno));
 	nat_tick(w->cfg.nat, now, DP_EXPIRE_BUDGET);
 	arp_tick(w->arp, now);
-	w->st.drops[DP_DROP_NEIGH_TIMEOUT] = arp_get_stats(w->arp)->hold_expired;
 	dp_svc_tick(w->svc, now, (int64_t)time(NULL));
 	if (w->cfg.inside->ops->tick)
 		w->cfg.inside->ops->tick(w->cfg.inside, now);
@@ -680,7 +676,7 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 	w->cfg = *cfg;
 	if (!w->cfg.stats_out)
 		w->cfg.stats_out = stderr;
-	w->gw_mask = htonl(~0u << (32 - cfg->gw_plen));
+	w->gw_mask = ip4_prefix_mask(cfg->gw_plen);
 	clock_init_monotonic(&w->clock);
 	ratelimit_init(&w->rl_drop, 10, NSEC_PER_SEC);
 	ratelimit_init(&w->rl_echo, DP_ECHO_PER_SEC, NSEC_PER_SEC);

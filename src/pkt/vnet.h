@@ -19,6 +19,8 @@
 #ifndef ARCNAT_PKT_VNET_H
 #define ARCNAT_PKT_VNET_H
 
+#include <endian.h>
+#include <linux/virtio_net.h>
 #include <stdint.h>
 
 /* pkt_vnet.flags (linux/virtio_net.h VIRTIO_NET_HDR_F_*) */
@@ -78,6 +80,38 @@ static inline void pkt_vnet_shift(struct pkt_vnet *v, int delta)
 		else
 			v->hdr_len = (uint16_t)(v->hdr_len + delta);
 	}
+}
+
+/**
+ * pkt_vnet_from_wire() - a device's header (little-endian) in host order.
+ * @v: out
+ * @h: the header as read
+ */
+static inline void pkt_vnet_from_wire(struct pkt_vnet *v,
+				      const struct virtio_net_hdr *h)
+{
+	v->flags = h->flags;
+	v->gso_type = h->gso_type;
+	v->hdr_len = le16toh(h->hdr_len);
+	v->gso_size = le16toh(h->gso_size);
+	v->csum_start = le16toh(h->csum_start);
+	v->csum_offset = le16toh(h->csum_offset);
+}
+
+/**
+ * pkt_vnet_to_wire() - the header a device expects, from host order.
+ * @h: out
+ * @v: metadata
+ */
+static inline void pkt_vnet_to_wire(struct virtio_net_hdr *h,
+				    const struct pkt_vnet *v)
+{
+	h->flags = v->flags;
+	h->gso_type = v->gso_type;
+	h->hdr_len = htole16(v->hdr_len);
+	h->gso_size = htole16(v->gso_size);
+	h->csum_start = htole16(v->csum_start);
+	h->csum_offset = htole16(v->csum_offset);
 }
 
 #endif /* ARCNAT_PKT_VNET_H */

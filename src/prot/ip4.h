@@ -5,6 +5,7 @@
 #ifndef ARCNAT_PROT_IP4_H
 #define ARCNAT_PROT_IP4_H
 
+#include <arpa/inet.h>
 #include <stdint.h>
 
 #include "core/compiler.h"
@@ -51,6 +52,13 @@ struct ip4_hdr {
 } __packed;
 
 static_assert(sizeof(struct ip4_hdr) == IP4_HLEN_MIN, "IPv4 header is 20 bytes");
+
+/* ip4_prefix_mask() - netmask of a prefix length 0..32, network order.
+ * Shifted in 64 bits so that 0 and 32 need no special case. */
+static inline uint32_t ip4_prefix_mask(unsigned int plen)
+{
+	return htonl((uint32_t)(0xffffffff00000000ULL >> (plen > 32 ? 32 : plen)));
+}
 
 static inline unsigned int ip4_version(const struct ip4_hdr *ip)
 {

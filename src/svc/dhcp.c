@@ -484,7 +484,7 @@ static int configure(struct dhcp *d, const struct dhcp_cfg *cfg,
 	    cfg->n_hosts > DHCP_HOSTS_MAX || (cfg->n_hosts && !cfg->hosts))
 		return -EINVAL;
 	d->env.server = cfg->server;
-	d->env.mask = htonl(~0u << (32 - cfg->plen));
+	d->env.mask = ip4_prefix_mask(cfg->plen);
 	d->net = d->env.server & d->env.mask;
 	d->bcast = d->net | ~d->env.mask;
 	if (!in_subnet(d, d->env.server))

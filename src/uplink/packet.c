@@ -62,28 +62,13 @@ static struct packet_uplink *pu_of(struct dp_port *p)
 	return container_of(p, struct packet_uplink, port);
 }
 
-static void vnet_from_wire(struct pkt_vnet *v, const struct virtio_net_hdr *h)
-{
-	v->flags = h->flags;
-	v->gso_type = h->gso_type;
-	v->hdr_len = le16toh(h->hdr_len);
-	v->gso_size = le16toh(h->gso_size);
-	v->csum_start = le16toh(h->csum_start);
-	v->csum_offset = le16toh(h->csum_offset);
-}
-
 /* The wire header of an L3 packet's metadata, with an Ethernet header added. */
 static void vnet_to_wire(struct virtio_net_hdr *h, const struct pkt_vnet *l3)
 {
 	struct pkt_vnet v = *l3;
 
 	pkt_vnet_shift(&v, ETH_HLEN);
-	h->flags = v.flags;
-	h->gso_type = v.gso_type;
-	h->hdr_len = htole16(v.hdr_len);
-	h->gso_size = htole16(v.gso_size);
-	h->csum_start = htole16(v.csum_start);
-	h->csum_offset = htole16(v.csum_offset);
+	pkt_vnet_to_wire(h, &v);
 }
 
 static void eth_write(const struct packet_uplink *pu, uint8_t *at,
@@ -186,7 +171,7 @@ static void rx_to_l3(struct dp_buf *b, const struct virtio_net_hdr *vh,
 	struct pkt_cursor c;
 	uint16_t tot;
 
-	vnet_from_wire(&b->vnet, vh);
+	pkt_vnet_from_wire(&b->vnet, vh);
 	pkt_vnet_shift(&b->vnet, -ETH_HLEN);
 	b->flags |= DP_BUF_VNET;
 	b->data += ETH_HLEN;
@@ -555,7 +540,7 @@ int packet_uplink_open(struct dp_port **out,
 	pu->port.fd = -1;
 	pu->port.flags = DP_PORT_L3 | DP_PORT_VNET;
 	pu->ext_addr = cfg->ext_addr;
-	pu->ext_mask = htonl(plen == 32 ? ~0u : ~(~0u >> plen));
+	pu->ext_mask = ip4_prefix_mask(plen);
 	pu->next_hop = cfg->next_hop;
 	snprintf(pu->port.name, sizeof(pu->port.name), "%s%s%s", cfg->ifname,
 		 cfg->netns ? "@" : "", cfg->netns ? cfg->netns : "");

@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "dp/fdio.h"
+#include "prot/ip4.h"
 
 int tun_uplink_open(struct dp_port **out, const struct tun_uplink_cfg *cfg)
 {
@@ -20,7 +21,6 @@ int tun_uplink_open(struct dp_port **out, const struct tun_uplink_cfg *cfg)
 
 	if (!cfg->ifname || !cfg->ifname[0] || cfg->ext_plen > 32)
 		return -EINVAL;
-	d.route_dst = cfg->ext_addr &
-		      htonl(d.route_plen == 32 ? ~0u : ~(~0u >> d.route_plen));
+	d.route_dst = cfg->ext_addr & ip4_prefix_mask(d.route_plen);
 	return dp_fdio_open(out, &d);
 }

@@ -641,6 +641,57 @@ EOF
 
 udptool() { "$PY" "$TMPD/udptool.py" "$@"; }
 
+# core_checks EXT: ping, 100 MiB TCP each way, UDP request/reply and a TCP
+# port forward (ext:8080 -> 10.0.2.2:80) through a running arcnat whose
+# external address is EXT; the outside must see EXT as every source.
+# Needs $DATA and $XFER_TO. Shared by gateway_basic.sh (AF_PACKET) and
+# gateway_tun.sh (TUN).
+core_checks() {
+	ext=$1
+	extre=$(printf '%s' "$ext" | sed 's/\./\\./g')
+	# --- ping, and the source address the outside sees ---------------------------
+	bg out_ns timeout 20 tcpdump -i o0 -n -l -c 3 icmp >"$TMPD/ping.tcpdump" 2>"$TMPD/ping.tcpdump.err"
+	TD=$BG_PID
+	wait_file_grep 50 "$TMPD/ping.tcpdump.err" 'listening on' || fail "tcpdump did not start: $(cat "$TMPD/ping.tcpdump.err")"
+	in_ns timeout 15 ping -c 3 -i 0.2 -W 2 198.51.100.1 >"$TMPD/ping.out" 2>&1 ||
+		fail "ping 10.0.2.2 -> 198.51.100.1 failed: $(tail -n 3 "$TMPD/ping.out")"
+	wait_file_grep 30 "$TMPD/ping.tcpdump" 'IP 198.51.100.1 > ' || true
+	bg_stop "$TD"
+	grep -q "IP $extre > 198.51.100.1: ICMP echo request" "$TMPD/ping.tcpdump" ||
+		fail "outside did not see the echo requests from $ext: $(head -n 4 "$TMPD/ping.tcpdump")"
+	grep -q '10\.0\.2\.' "$TMPD/ping.tcpdump" &&
+		fail "an inside address leaked to the outside: $(grep '10\.0\.2\.' "$TMPD/ping.tcpdump" | head -n 2)"
+	ok "ping 10.0.2.2 -> 198.51.100.1: 3/3 replies; the outside saw source $ext (tcpdump on o0)"
+
+	# --- TCP, 100 MiB each way ------------------------------------------------------
+	tcp_transfer up "$NS_OUT" "$NS_IN" 198.51.100.1 5001 198.51.100.1 "$DATA" "$XFER_TO"
+	ok "TCP 100 MiB inside -> outside (10.0.2.2 -> 198.51.100.1:5001), sha256 equal, $TRANSFER_RATE"
+	tcp_transfer down "$NS_OUT" "$NS_IN" 198.51.100.1 5002 198.51.100.1 "$DATA" "$XFER_TO"
+	ok "TCP 100 MiB outside -> inside (inside connects, 198.51.100.1:5002 sends), sha256 equal, $TRANSFER_RATE"
+
+	# --- UDP request (inside -> outside) and reply (outside -> inside) ------------
+	bg out_ns timeout 15 socat -T 10 UDP-RECVFROM:7000,bind=198.51.100.1 \
+		SYSTEM:'read l; echo "reply:$l:$SOCAT_PEERADDR"' >/dev/null 2>"$TMPD/udp.srv.err"
+	US=$BG_PID
+	wait_listen out_ns u 7000 || fail "UDP server did not start"
+	got=$(echo "req-$$" | in_ns timeout 10 socat -t 3 - UDP:198.51.100.1:7000 2>&1)
+	bg_stop "$US"
+	[ "$got" = "reply:req-$$:$ext" ] ||
+		fail "UDP request/reply: expected 'reply:req-$$:$ext', got '$got'"
+	ok "UDP 10.0.2.2 -> 198.51.100.1:7000 and back: reply content right, the server saw source $ext"
+
+	# --- TCP port forward: outside -> $ext:8080 -> 10.0.2.2:80 -----------
+	bg in_ns timeout 15 socat TCP-LISTEN:80,bind=10.0.2.2,reuseaddr \
+		SYSTEM:'echo "peer $SOCAT_PEERADDR"' 2>"$TMPD/fwd.srv.err"
+	FS=$BG_PID
+	wait_listen in_ns t 80 || fail "inside TCP server did not start"
+	got=$(out_ns timeout 10 socat -u TCP:$ext:8080,bind=198.51.100.1 - 2>&1)
+	bg_stop "$FS"
+	[ "$got" = "peer 198.51.100.1" ] ||
+		fail "TCP forward $ext:8080 -> 10.0.2.2:80: expected 'peer 198.51.100.1', got '$got'"
+	ok "TCP forward $ext:8080 -> 10.0.2.2:80: the inside server saw the real client 198.51.100.1"
+}
+
 # Sourced by a test: nothing more to do. Run by tests/run as a script of its
 # own (it matches tests/net/*.sh): report a skip, it holds no test.
 case $0 in

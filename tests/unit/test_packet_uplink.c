@@ -230,6 +230,23 @@ static void rx_udp(void **state)
 	assert_true(packet_uplink_stats(p)->rx_arp >= 1);
 	/* ARP frames are never returned to the pipeline. */
 	assert_int_equal(p->stats.rx_errors, 0);
+
+	/* A flood the uplink does not read overflows its receive queue: the
+	 * kernel's drops show as rx_dropped after a tick. */
+	{
+		static char big[1400];
+		unsigned int sent = 0;
+
+		assert_int_equal(p->stats.rx_dropped, 0);
+		for (unsigned int i = 0; i < 8000; i++)
+			if (sendto(fd, big, sizeof(big), 0, (struct sockaddr *)&to,
+				   sizeof(to)) > 0)
+				sent++;
+		assert_true(sent > 4000);
+		p->ops->tick(p, now_ns());
+		assert_true(p->stats.rx_dropped > 0);
+		assert_true(p->stats.rx_dropped < sent);
+	}
 	close(fd);
 	dp_port_destroy(p);
 }
