@@ -638,7 +638,7 @@ static void check_state(struct fz *z, bool force)
 	const struct nat_stats *st = nat_get_stats(z->nat);
 	const struct ct_table *ct = nat_ct(z->nat);
 	const struct ct_stats *cs = ct_get_stats(ct);
-	uint64_t drops = 0, gone = cs->early_drops + cs->deletes;
+	uint64_t drops = 0, gone = cs->early_drops + cs->reclaimed + cs->deletes;
 	uint64_t sig = state_sig(z);
 
 	/* nat_verify() walks every mapping object and port bitmap, ~45 us
