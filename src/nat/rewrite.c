@@ -90,7 +90,7 @@ static inline uint16_t csum_apply_pseudo(uint16_t sum, uint64_t delta)
 }
 
 void nat_rewrite(uint8_t *frame, const struct pkt_meta *m,
-		 const struct ct_tuple *to, bool csum_partial)
+		 const struct ct_tuple *to, bool partial)
 {
 	uint8_t *ip = frame + m->l3_off;
 	uint8_t *l4 = frame + m->l4_off;
@@ -119,8 +119,21 @@ void nat_rewrite(uint8_t *frame, const struct pkt_meta *m,
 		uint16_t oid = ld16(l4 + offsetof(struct icmp_hdr, un.echo.id));
 
 		st16(l4 + offsetof(struct icmp_hdr, un.echo.id), to->sport);
-		if (!csum_partial)
-			st16(l4 + coff, csum_apply(l4c, delta16(oid, to->sport)));
+		if (partial)
+			return;
+		l4c = csum_apply(l4c, delta16(oid, to->sport));
+		/*
+		 * The one case RFC 1624 eqn 3 gets wrong: a message whose words
+		 * all become zero (an echo reply with id 0, seq 0, no data)
+		 * sums to +0 and needs 0xffff, but the update yields 0x0000.
+		 * TCP and UDP cannot get there (the pseudo-header is never
+		 * zero); a whole echo message is short: sum it again.
+		 */
+		if (l4c == 0 && !(m->flags & PKT_F_FRAG)) {
+			st16(l4 + coff, 0);
+			l4c = csum_finish(csum_partial(l4, m->l4_len, 0));
+		}
+		st16(l4 + coff, l4c);
 		return;
 	}
 
@@ -129,7 +142,7 @@ void nat_rewrite(uint8_t *frame, const struct pkt_meta *m,
 	oport[1] = ld16(l4 + 2);
 	st16(l4, to->sport);
 	st16(l4 + 2, to->dport);
-	if (csum_partial) {
+	if (partial) {
 		/* The NIC sums the ports itself: only the pseudo-header changes. */
 		st16(l4 + coff, csum_apply_pseudo(l4c, daddr_delta));
 		return;
