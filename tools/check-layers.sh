@@ -1,50 +1,78 @@
 #!/bin/sh
-# Enforce design.md section 3: folders are layers, and a file may include
-# only headers of its own layer or of layers below it.
+# Enforce the layering of docs/architecture.md "Layers": folders under src/
+# are layers, and a file may include only headers of its own layer or of
+# layers below it.
 #
 #   core <- prot, pkt, mem, sys <- ct, svc <- nat <- dp <- guest, uplink, ctl <- app
 #
 # prot, pkt and mem share a rank, but prot holds wire formats only and must
-# not include pkt or mem. Exit 1 and name every offending include.
+# not include pkt or mem.
+#
+# Within that order, modules must not depend on each other in a cycle. A
+# module is a .c and its .h of the same name in one folder (src/nat/map.c
+# and src/nat/map.h are the module src/nat/map; a lone header is a module
+# too). Module A depends on module B when a file of A names B's header in
+# an #include "..." line; a cycle is A -> ... -> A through such
+# dependencies. So map.c including nat.h while nat.h (or nat.c) includes
+# map.h is a cycle between map and nat, even though the preprocessor is
+# happy with it: each half must be understood, tested and changed without
+# the other. tsort(1) finds the cycles.
+#
+# Exit 1 and name every offending include or cycle.
 set -eu
 cd "$(dirname "$0")/.."
 
+# Sets r to the rank of layer $1 (99: unknown). No subshell: this runs
+# once per include, and forks would make the check slow.
 rank() {
 	case $1 in
-	core) echo 0 ;;
-	prot | pkt | mem | sys) echo 1 ;;
-	ct | svc) echo 2 ;;
-	nat) echo 3 ;;
-	dp) echo 4 ;;
-	guest | uplink | ctl) echo 5 ;;
-	app) echo 6 ;;
-	*) echo 99 ;;
+	core) r=0 ;;
+	prot | pkt | mem | sys) r=1 ;;
+	ct | svc) r=2 ;;
+	nat) r=3 ;;
+	dp) r=4 ;;
+	guest | uplink | ctl) r=5 ;;
+	app) r=6 ;;
+	*) r=99 ;;
 	esac
 }
 
 bad=0
+edges=$(mktemp)
+trap 'rm -f "$edges" "$edges.err"' EXIT
 for f in $(find src -name '*.[ch]' | sort); do
-	layer=$(echo "$f" | cut -d/ -f2)
-	r=$(rank "$layer")
-	if [ "$r" = 99 ]; then
-		echo "check-layers: $f: folder '$layer' is not a known layer (add it to design.md and here)"
+	layer=${f#src/}
+	layer=${layer%%/*}
+	mod=${f%.?}
+	echo "$mod $mod" >>"$edges"
+	rank "$layer"
+	fr=$r
+	if [ "$fr" = 99 ]; then
+		echo "check-layers: $f: folder '$layer' is not a known layer (add it to docs/architecture.md and here)"
 		bad=1
 		continue
 	fi
 	# Project includes are the quoted ones: #include "layer/file.h"
 	for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
-		dep=$(echo "$inc" | cut -d/ -f1)
+		dep=${inc%%/*}
 		[ "$dep" = "$inc" ] && {
 			echo "check-layers: $f: include \"$inc\" must name its layer folder"
 			bad=1
 			continue
 		}
-		dr=$(rank "$dep")
-		if [ "$dr" -gt "$r" ] || { [ "$layer" = prot ] && [ "$dep" != prot ] && [ "$dep" != core ]; }; then
+		echo "src/${inc%.h} $mod" >>"$edges"
+		rank "$dep"
+		if [ "$r" -gt "$fr" ] || { [ "$layer" = prot ] && [ "$dep" != prot ] && [ "$dep" != core ]; }; then
 			echo "check-layers: $f ($layer) includes $inc ($dep): a lower layer may not include a higher one"
 			bad=1
 		fi
 	done
 done
+if ! tsort "$edges" >/dev/null 2>"$edges.err"; then
+	sed -e 's/^tsort: //' \
+	    -e 's/^.*input contains a loop:$/check-layers: modules that include each other in a cycle:/' \
+	    -e 's/^src/  src/' "$edges.err"
+	bad=1
+fi
 [ "$bad" = 0 ] && echo "check-layers: ok"
 exit "$bad"

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "core/assert.h"
+#include "core/compiler.h"
 #include "ct/tuple.h"
-#include "nat/nat.h"
 #include "prot/ip4.h"
 
 #define PORT_WORDS (65536 / 64)
@@ -16,7 +16,14 @@
 /* Which of a mapping's keys a hash value refers to (low 2 bits). */
 enum map_key { KEY_INT = 0, KEY_EXT = 1, KEY_PERM = 2 };
 
-static_assert(NAT_MAX_EXT_ADDRS <= 255, "ext_idx fits a byte");
+static_assert(NAT_MAP_MAX_EXT <= 255, "ext_idx fits a byte");
+
+unsigned int nat_ext_index(uint32_t int_addr, unsigned int n_ext_addrs)
+{
+	uint32_t h = ntohl(int_addr) * 2654435761u;
+
+	return (unsigned int)(((uint64_t)h * n_ext_addrs) >> 32);
+}
 
 unsigned int nat_proto_pidx(uint8_t proto)
 {

@@ -64,6 +64,7 @@ static_assert(sizeof(struct nat_map) == 20, "a mapping is 20 bytes");
 
 #define NAT_MAP_PROTOS 3	/* TCP, UDP, ICMP */
 #define NAT_MAP_MAX_EXT 16	/* external addresses */
+#define NAT_PORT_PROBES 128	/* port candidates tried one by one */
 
 /**
  * struct nat_maps - all mappings of one NAT.
@@ -205,5 +206,31 @@ bool nat_port_taken(const struct nat_maps *m, unsigned int ext_idx,
 
 /** nat_proto_pidx() - bitmap index of a protocol (TCP 0, UDP 1, ICMP 2). */
 unsigned int nat_proto_pidx(uint8_t proto);
+
+/**
+ * nat_ext_index() - which external address an internal address is paired
+ * with (RFC 4787 REQ-2 "paired" pooling).
+ * @int_addr:    internal address, network order
+ * @n_ext_addrs: number of external addresses
+ *
+ * Return: an index below @n_ext_addrs.
+ */
+unsigned int nat_ext_index(uint32_t int_addr, unsigned int n_ext_addrs);
+
+/**
+ * nat_rng_next() - the port-choice generator (splitmix64), exported so that
+ * a reference model can follow the same random choices.
+ * @state: generator state, advanced
+ *
+ * Return: 64 random bits.
+ */
+static inline uint64_t nat_rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
 
 #endif /* ARCNAT_NAT_MAP_H */

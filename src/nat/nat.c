@@ -55,13 +55,6 @@ const char *nat_drop_name(enum nat_drop r)
 	return nat_drop_names[r];
 }
 
-unsigned int nat_ext_index(uint32_t int_addr, unsigned int n_ext_addrs)
-{
-	uint32_t h = ntohl(int_addr) * 2654435761u;
-
-	return (unsigned int)(((uint64_t)h * n_ext_addrs) >> 32);
-}
-
 static bool is_external(const struct nat *nat, uint32_t addr)
 {
 	for (unsigned int i = 0; i < nat->n_ext; i++) {

@@ -42,7 +42,6 @@
 
 #define NAT_MAX_EXT_ADDRS	NAT_MAP_MAX_EXT
 #define NAT_MAX_FORWARDS	1024
-#define NAT_PORT_PROBES		128
 #define NAT_RECLAIM_MAX		8	/* closed connections dropped per port search */
 #define NAT_DEFAULT_PORT_MIN	49152
 #define NAT_DEFAULT_PORT_MAX	65535
@@ -258,31 +257,5 @@ struct ct_table *nat_ct(const struct nat *nat);
  * Return: 0, or -EUCLEAN with @why set.
  */
 int nat_verify(const struct nat *nat, char *why, size_t len);
-
-/**
- * nat_ext_index() - which external address an internal address is paired
- * with (RFC 4787 REQ-2 "paired" pooling).
- * @int_addr:    internal address, network order
- * @n_ext_addrs: number of external addresses
- *
- * Return: an index below @n_ext_addrs.
- */
-unsigned int nat_ext_index(uint32_t int_addr, unsigned int n_ext_addrs);
-
-/**
- * nat_rng_next() - the port-choice generator (splitmix64), exported so that
- * a reference model can follow the same random choices.
- * @state: generator state, advanced
- *
- * Return: 64 random bits.
- */
-static inline uint64_t nat_rng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 #endif /* ARCNAT_NAT_NAT_H */

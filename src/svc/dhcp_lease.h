@@ -40,7 +40,7 @@
 
 #include "core/siphash.h"
 #include "prot/eth.h"
-#include "svc/dhcp.h"
+#include "svc/dhcp_defs.h"
 
 #define DHCP_CLIENT_ID_MAX	64	/* longer ids: the client is known by MAC */
 #define DHCP_LEASE_NIL		UINT32_MAX

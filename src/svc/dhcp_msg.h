@@ -27,7 +27,7 @@
 #include "pkt/meta.h"
 #include "prot/dhcp.h"
 #include "prot/eth.h"
-#include "svc/dhcp.h"
+#include "svc/dhcp_defs.h"
 #include "svc/dhcp_lease.h"
 
 /**

@@ -66,11 +66,10 @@
 #include <stdint.h>
 
 #include "core/siphash.h"
+#include "svc/dns_local.h"
 #include "svc/dns_resolv.h"
 
 #define DNS_MAX_UPSTREAM	4
-#define DNS_DEFAULT_DOMAIN	"arcnat.internal"
-#define DNS_LOCAL_TTL		60	/* seconds, local answers */
 #define DNS_DEFAULT_INFLIGHT	1024
 #define DNS_MAX_INFLIGHT	16384	/* well below the 65536 IDs */
 #define DNS_MAX_WAITERS		64	/* clients joined to one question */

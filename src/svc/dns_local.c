@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "core/compiler.h"
-#include "svc/dns.h"
 
 /* "in-addr.arpa." in wire form, the tail of every IPv4 reverse name. */
 /* The NUL the compiler adds is the root label. */

@@ -29,6 +29,9 @@
 
 #include "svc/dns_msg.h"
 
+#define DNS_DEFAULT_DOMAIN	"arcnat.internal"
+#define DNS_LOCAL_TTL		60	/* seconds, local answers */
+
 /**
  * struct dns_local - the local names' configuration.
  * @domain:       the local domain, lowercased wire form
