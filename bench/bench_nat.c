@@ -30,8 +30,8 @@
  * table entry, and the rest of the NAT (mappings, their index, port
  * bitmaps, fragment table) from the growth of the resident set.
  *
- * Prints figures, with design.md section 7 targets and ratios where there
- * is one; never fails on speed (exit 1 only if the NAT misbehaves).
+ * Prints figures, with the targets of docs/architecture.md "Performance
+ * targets" and ratios where there is one; never fails on speed (exit 1 only if the NAT misbehaves).
  */
 #include <arpa/inet.h>
 #include <stdbool.h>

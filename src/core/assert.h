@@ -5,7 +5,8 @@
  * ARC_ASSERT() is for programmer invariants only: a condition that can be
  * false only if arcnat itself has a bug. It is never used on anything a
  * packet, a config file or a control request can influence; hostile input is
- * a counted drop or an error return (design.md section 6, rule 3).
+ * a counted drop or an error return (docs/architecture.md "Conventions",
+ * rules 3 and 10).
  *
  * It is not compiled out by NDEBUG: a broken invariant in a network stack is
  * better stopped loudly than carried on into memory corruption.

@@ -13,7 +13,8 @@
  * two buckets and asks the caller, through a match callback, whether the
  * value under a matching signature really holds the key (the caller owns
  * the objects the values refer to). So a hit costs the bucket line plus the
- * object's line: the two cache misses design.md section 7 allows.
+ * object's line: the two cache misses that docs/architecture.md
+ * "Performance targets" allows.
  *
  * Insertion that finds both buckets full displaces entries along a random
  * cuckoo path of at most CT_HASH_MAX_KICKS moves; if that fails every move

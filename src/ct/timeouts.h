@@ -2,7 +2,8 @@
 /*
  * timeouts.h - how long an idle connection lives, per protocol state.
  *
- * Defaults follow design.md section 5 and the RFCs behind it: an
+ * Defaults follow docs/architecture.md "Connection tracking and NAT
+ * rules" and the RFCs behind it: an
  * established TCP connection lives 2 h 4 min idle (RFC 5382 REQ-5), a UDP
  * mapping at least 2 min (RFC 4787 REQ-5; 5 min recommended), ICMP query
  * mappings 60 s (RFC 5508 REQ-1). Every value is configurable.

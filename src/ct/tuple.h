@@ -3,7 +3,8 @@
  * tuple.h - the identity of one direction of a connection.
  *
  * {source address, destination address, source port, destination port,
- * protocol}, all in network byte order (design.md section 6, rule 5). For
+ * protocol}, all in network byte order (docs/architecture.md
+ * "Conventions", rule 5). For
  * ICMP echo both ports hold the echo identifier, so that inverting a tuple
  * gives the tuple of the reply, as for TCP and UDP. The struct is exactly
  * 16 bytes with zeroed padding so that it is hashed and compared as bytes.

@@ -11,8 +11,9 @@
  * from the external address and a reserved source port (DP_SVC_DNS_PORT,
  * outside the NAT's port range, so no mapping can take it); their answers
  * are picked out of the uplink's traffic by dp_svc_outside() before NAT.
- * (design.md section 1 has them as a conntrack flow; a reserved port needs
- * no flow, no expiry and no mapping, and cannot clash with one.)
+ * (The original plan had them as a conntrack flow, docs/architecture.md
+ * "Departures": a reserved port needs no flow, no expiry and no mapping,
+ * and cannot clash with one.)
  *
  * DNS over TCP from a guest is not terminated here: the connection to the
  * gateway's port 53 is redirected (DNAT) to the first upstream server and

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * worker.h - one datapath worker: an epoll loop that moves packets between a
- * guest port and an uplink through the NAT (design.md section 4).
+ * guest port and an uplink through the NAT (docs/architecture.md "Data flow").
  *
  * Theory of operation: the worker owns everything it touches on the packet
  * path: its buffers, its statistics, the inside ARP endpoint, and (for now,

@@ -5,8 +5,9 @@
  * Theory of operation: only a first fragment carries the L4 header, so the
  * NAT remembers, per (source, destination, IP id, protocol) of a translated
  * first fragment, the flow and direction it belonged to; later fragments
- * are found by the same key and get the same address translation (design.md
- * section 5; RFC 4787 REQ-14). The table is a fixed ring of entries in
+ * are found by the same key and get the same address translation
+ * (docs/architecture.md "Connection tracking and NAT rules"; RFC 4787
+ * REQ-14). The table is a fixed ring of entries in
  * insertion order with a hash over their keys: inserting into a full table
  * evicts the oldest entry, so the state is bounded whatever arrives.
  * Entries remember both tuples of their flow, and a later fragment is

@@ -9,7 +9,8 @@
  * metadata is only a description of it (offsets are from the frame start).
  *
  * Ports, ICMP identifiers and addresses stay in network byte order, as the
- * conntrack tuple wants them (design.md section 6, rule 5); TCP option
+ * conntrack tuple wants them (docs/architecture.md "Conventions", rule
+ * 5); TCP option
  * values, lengths and offsets are in host order.
  */
 #ifndef ARCNAT_PKT_META_H
@@ -49,7 +50,8 @@ enum pkt_l3 {
 #define PKT_INNER_FRAG_LATER	(1u << 1)	/* inner is a non-first fragment */
 #define PKT_INNER_ECHO		(1u << 2)	/* inner is an ICMP echo: id in sport */
 
-/* Bound on IPv6 extension headers walked per packet (design.md rule 6). */
+/* Bound on IPv6 extension headers walked per packet: every loop driven by
+ * packets has a bound (docs/architecture.md "Conventions", rule 6). */
 #define PKT_IP6_EXT_MAX 8
 
 /**

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * utun.c - macOS utun uplink. UNTESTED: compiled only on macOS (see utun.h).
+ * utun.c - macOS utun uplink. Never built or run: arcnat does not build on
+ * macOS yet (see utun.h).
  */
 #include "uplink/utun.h"
 

@@ -2,8 +2,13 @@
 /*
  * utun.h - the macOS utun uplink (the original ArcBox backend).
  *
- * UNTESTED HERE: this file and utun.c compile only on macOS (__APPLE__);
- * arcnat's CI runs on Linux, where uplink/tun.h is the equivalent. A utun
+ * NOT USABLE TODAY: this file and utun.c compile to nothing but on macOS
+ * (__APPLE__), and the rest of arcnat does not build there (the worker's
+ * event loop is epoll, timerfd and eventfd; the gateway reads signals from
+ * a signalfd). Nothing calls utun_uplink_open() and it has never been
+ * built or run: it is the starting point of a macOS port, which needs a
+ * portable event loop first (docs/architecture.md "Platforms"). On Linux,
+ * uplink/tun.h is the equivalent. A utun
  * device carries IP packets behind a 4-byte address-family header and has
  * no offloads, so packets are at most the utun MTU and checksums complete.
  */

@@ -585,7 +585,7 @@ static void memory_and_capacity(void **state __maybe_unused)
 		      "%zu bytes for %u flows\n", per_flow_x10 / 10, per_flow_x10 % 10,
 		      sizeof(struct ct_entry), fixed, m1, n);
 	assert_true(per_flow_x10 >= 10 * sizeof(struct ct_entry));
-	assert_true(per_flow_x10 <= 1280);	/* design.md: <= 128 bytes */
+	assert_true(per_flow_x10 <= 1280);	/* <= 128 bytes: docs/architecture.md */
 	assert_true(sizeof(struct ct_entry) <= 104);
 
 	assert_int_equal(ct_create(&t, &cfg), -EINVAL);	/* zero timeouts */
