@@ -614,7 +614,10 @@ static void gw_packet_stats(void *ctx, FILE *f)
 			(unsigned long long)s->hold_expired);
 }
 
-/* Return: 0 to go on after a signal, 1 to stop. */
+/*
+ * Return: 0 after SIGINT or SIGTERM, 1 if the worker ended by itself,
+ * -errno if the signalfd cannot be read (-EIO for a short read).
+ */
 static int gw_wait_signals(int sfd, struct gw_run *r)
 {
 	struct signalfd_siginfo si;
@@ -624,8 +627,12 @@ static int gw_wait_signals(int sfd, struct gw_run *r)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n != (ssize_t)sizeof(si))
-			return 1;
+		if (n != (ssize_t)sizeof(si)) {
+			int err = n < 0 ? -errno : -EIO;
+
+			log_err("reading signals: %s; stopping", strerror(-err));
+			return err;
+		}
 		switch (si.ssi_signo) {
 		case SIGUSR1:
 			dp_worker_request_stats(r->worker);
@@ -640,6 +647,31 @@ static int gw_wait_signals(int sfd, struct gw_run *r)
 			break;
 		}
 	}
+}
+
+int gateway_serve(struct dp_worker *w, int sfd)
+{
+	struct gw_run r = { .worker = w, .main_thread = pthread_self() };
+	pthread_t th;
+	int err;
+
+	err = pthread_create(&th, NULL, gw_worker_thread, &r);
+	if (err) {
+		log_err("cannot start the worker: %s", strerror(err));
+		return -err;
+	}
+	fprintf(stderr, "arcnat: gateway ready\n");
+	err = gw_wait_signals(sfd, &r);
+	/*
+	 * Whatever ended the wait, the worker is told to stop before the join:
+	 * a stop request to a worker that already returned is harmless, and a
+	 * join without one would wait forever.
+	 */
+	dp_worker_stop(w);
+	pthread_join(th, NULL);
+	if (r.err)
+		log_err("the worker stopped: %s", strerror(-r.err));
+	return r.err ? r.err : MIN(err, 0);
 }
 
 static int gw_open_outside(const struct gw_opts *o, struct dp_port **out)
@@ -702,9 +734,8 @@ int gateway_main(int argc, char **argv)
 	struct dp_port *inside = NULL, *outside = NULL;
 	struct dp_pcap *pcap = NULL;
 	struct nat *nat = NULL;
-	struct gw_run r = { 0 };
+	struct dp_worker *worker = NULL;
 	struct dp_config dc = { 0 };
-	pthread_t th;
 	sigset_t set;
 	int sfd = -1, rc = 1, err;
 
@@ -764,28 +795,16 @@ int gateway_main(int argc, char **argv)
 		dc.extra_stats = gw_packet_stats;
 		dc.extra_ctx = outside;
 	}
-	err = dp_worker_create(&r.worker, &dc);
+	err = dp_worker_create(&worker, &dc);
 	if (err) {
 		log_err("cannot create the worker: %s", strerror(-err));
 		goto out;
 	}
-	r.main_thread = pthread_self();
-	err = pthread_create(&th, NULL, gw_worker_thread, &r);
-	if (err) {
-		log_err("cannot start the worker: %s", strerror(err));
-		goto out;
-	}
-	fprintf(stderr, "arcnat: gateway ready\n");
-
-	if (gw_wait_signals(sfd, &r) == 0)
-		dp_worker_stop(r.worker);
-	pthread_join(th, NULL);
-	dp_worker_print_stats(r.worker, stderr);
-	if (r.err)
-		log_err("the worker stopped: %s", strerror(-r.err));
-	rc = r.err ? 1 : 0;
+	err = gateway_serve(worker, sfd);
+	dp_worker_print_stats(worker, stderr);
+	rc = err ? 1 : 0;
 out:
-	dp_worker_destroy(r.worker);
+	dp_worker_destroy(worker);
 	dp_pcap_close(pcap);
 	nat_destroy(nat);
 	dp_port_destroy(outside);
