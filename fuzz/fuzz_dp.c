@@ -74,6 +74,7 @@ static unsigned int fz_tx(struct dp_port *p, struct dp_buf **bufs,
 		enum pkt_drop r;
 		uint32_t saddr;
 
+		dp_buf_check(b, 0);
 		r = pkt_parse(b->data, b->len, l3 ? PKT_PARSE_L3 : 0, &m);
 		if (r != PKT_DROP_OK)
 			fz_die("unparsable", p, r);

@@ -81,6 +81,7 @@ unsigned int dp_fdio_tx_burst(struct dp_port *p, int fd, size_t vnet_len,
 		struct iovec iov[2];
 		ssize_t r;
 
+		dp_buf_check(b, 0);
 		pkt_vnet_to_wire((struct virtio_net_hdr *)hdr, &b->vnet);
 		iov[0] = (struct iovec){ hdr, vnet_len };
 		iov[1] = (struct iovec){ b->data, b->len };

@@ -14,7 +14,12 @@
  * answers ARP for the external address, so the pipeline never sees its L2.
  *
  * Each buffer keeps DP_BUF_HEADROOM bytes in front of the data so that an
- * Ethernet header can be prepended to an L3 packet without a copy.
+ * Ethernet header can be prepended to an L3 packet without a copy. That is
+ * a contract: every buffer handed to tx_burst() lies in real storage
+ * (@head, @cap) with the headroom the port writes into, and every
+ * tx_burst() checks it with dp_buf_check() (always on: a buffer without
+ * storage is a bug of arcnat, never of a packet). Frames the gateway makes
+ * itself (ARP, DHCP, DNS) are built into a buffer of the worker's too.
  */
 #ifndef ARCNAT_DP_PORT_H
 #define ARCNAT_DP_PORT_H
@@ -23,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/assert.h"
 #include "pkt/vnet.h"
 
 #define DP_BUF_HEADROOM	64u
@@ -71,6 +77,22 @@ static inline uint32_t dp_buf_room(const struct dp_buf *b)
 	return b->cap - (uint32_t)(b->data - b->head);
 }
 
+/**
+ * dp_buf_check() - assert the buffer contract of tx_burst().
+ * @b:        a buffer handed to a port
+ * @headroom: bytes the port writes in front of @data (0 if none)
+ *
+ * @b has storage, @headroom bytes of it in front of @data, and its @len
+ * bytes end within @cap.
+ */
+static inline void dp_buf_check(const struct dp_buf *b, uint32_t headroom)
+{
+	ARC_ASSERT(b->head != NULL);
+	ARC_ASSERT(b->data >= b->head &&
+		   (size_t)(b->data - b->head) >= headroom);
+	ARC_ASSERT((size_t)(b->data - b->head) + b->len <= b->cap);
+}
+
 /* dp_port.flags */
 #define DP_PORT_L3	(1u << 0)	/* packets start at the IP header */
 #define DP_PORT_VNET	(1u << 1)	/* rx fills dp_buf.vnet, tx honours it */
@@ -106,8 +128,9 @@ struct dp_port;
  * @rx_burst: fill up to @n buffers (each reset, with headroom); return how
  *            many were filled (0 when nothing is pending), or -errno when
  *            the device failed for good. Never blocks.
- * @tx_burst: send @n packets; borrows the buffers. Returns how many the
- *            device took; the rest count in tx_dropped. Never blocks.
+ * @tx_burst: send @n packets; borrows the buffers, each checked with
+ *            dp_buf_check(). Returns how many the device took; the rest
+ *            count in tx_dropped. Never blocks.
  * @tick:     periodic work (ARP retries, expiry of held packets); may be NULL
  * @destroy:  close and free; NULL-safe on a half-built port
  */

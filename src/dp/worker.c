@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/assert.h"
 #include "core/clock.h"
 #include "core/compiler.h"
 #include "core/log.h"
@@ -59,6 +60,7 @@ struct dp_worker {
 	uint8_t *storage;
 	size_t storage_len;
 	uint32_t gw_mask;		/* network order */
+	struct dp_buf local;		/* for frames the gateway makes */
 	struct dp_buf bufs[DP_BURST_MAX];
 	struct dp_buf *rx[DP_BURST_MAX];
 	struct dp_buf *tx_in[DP_BURST_MAX];
@@ -94,17 +96,29 @@ static unsigned int dp_tx(struct dp_worker *w, struct dp_port *p,
 	return sent;
 }
 
+/*
+ * A frame the gateway made itself (ARP, DHCP, DNS), copied into the worker's
+ * own buffer: ports get storage with headroom (port.h), and the copy is
+ * small (ARP 42 bytes, DNS at most an EDNS message).
+ */
+static void dp_tx_local(struct dp_worker *w, struct dp_port *p,
+			const uint8_t *frame, size_t len)
+{
+	struct dp_buf *b = &w->local;
+
+	dp_buf_reset(b);
+	ARC_ASSERT(len <= dp_buf_room(b));
+	memcpy(b->data, frame, len);
+	b->len = (uint32_t)len;
+	dp_tx(w, p, &b, 1);
+}
+
 /* ARP endpoint output: a complete frame for the guests. */
 static void dp_arp_send(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct dp_worker *w = ctx;
-	struct dp_buf b = {
-		.data = (uint8_t *)frame,
-		.len = (uint32_t)len,
-	};
-	struct dp_buf *bp = &b;
 
-	dp_tx(w, w->cfg.inside, &bp, 1);
+	dp_tx_local(w, w->cfg.inside, frame, len);
 }
 
 /* Services output: a complete frame for the guests. */
@@ -117,13 +131,8 @@ static void dp_svc_tx_inside(void *ctx, uint8_t *frame, size_t len)
 static void dp_svc_tx_outside(void *ctx, uint8_t *pkt, size_t len)
 {
 	struct dp_worker *w = ctx;
-	struct dp_buf b = {
-		.data = pkt,
-		.len = (uint32_t)len,
-	};
-	struct dp_buf *bp = &b;
 
-	dp_tx(w, w->cfg.outside, &bp, 1);
+	dp_tx_local(w, w->cfg.outside, pkt, len);
 }
 
 static void dp_write_eth(uint8_t *frame, const uint8_t dst[ETH_ALEN],
@@ -146,6 +155,9 @@ static void dp_arp_deliver(void *ctx, uint8_t *pkt, size_t len,
 		.data = pkt - ETH_HLEN,
 		.len = (uint32_t)(len + ETH_HLEN),
 		.vnet = *vnet,
+		/* The hold slot: its headroom and the packet. */
+		.head = pkt - ARP_HOLD_HEADROOM,
+		.cap = (uint32_t)(ARP_HOLD_HEADROOM + len),
 	};
 	struct dp_buf *bp = &b;
 
@@ -655,9 +667,39 @@ static int dp_epoll_add(int ep, int fd, uint32_t tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+/*
+ * The buffers' storage: the burst buffers and the local one, each between
+ * two inaccessible guard pages, so that a write in front of a buffer's head
+ * or past its cap faults at once instead of corrupting its neighbour.
+ */
+static int dp_storage_map(struct dp_worker *w)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t span = ALIGN_UP((size_t)(DP_BUF_HEADROOM + DP_BUF_DATA_MAX), page);
+
+	w->storage_len = page + (DP_BURST_MAX + 1) * (span + page);
+	w->storage = mmap(NULL, w->storage_len, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (w->storage == MAP_FAILED) {
+		w->storage = NULL;
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i <= DP_BURST_MAX; i++) {
+		struct dp_buf *b = i < DP_BURST_MAX ? &w->bufs[i] : &w->local;
+
+		b->head = w->storage + page + i * (span + page);
+		b->cap = (uint32_t)span;
+		if (mprotect(b->head, span, PROT_READ | PROT_WRITE) < 0)
+			return -errno;
+		dp_buf_reset(b);
+		if (i < DP_BURST_MAX)
+			w->rx[i] = b;
+	}
+	return 0;
+}
+
 int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 {
-	size_t per_buf = DP_BUF_HEADROOM + DP_BUF_DATA_MAX;
 	struct arp_cfg ac = { 0 };
 	struct dp_worker *w;
 	int err;
@@ -667,7 +709,6 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 	    (cfg->inside->flags & DP_PORT_L3) || cfg->gw_plen > 30 ||
 	    cfg->gw_plen < 1)
 		return -EINVAL;
-	per_buf = (per_buf + 63) & ~(size_t)63;
 
 	w = calloc(1, sizeof(*w));
 	if (!w)
@@ -681,20 +722,9 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 	ratelimit_init(&w->rl_drop, 10, NSEC_PER_SEC);
 	ratelimit_init(&w->rl_echo, DP_ECHO_PER_SEC, NSEC_PER_SEC);
 
-	w->storage_len = per_buf * DP_BURST_MAX;
-	w->storage = mmap(NULL, w->storage_len, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (w->storage == MAP_FAILED) {
-		w->storage = NULL;
-		err = -ENOMEM;
+	err = dp_storage_map(w);
+	if (err)
 		goto err;
-	}
-	for (unsigned int i = 0; i < DP_BURST_MAX; i++) {
-		w->bufs[i].head = w->storage + i * per_buf;
-		w->bufs[i].cap = (uint32_t)per_buf;
-		dp_buf_reset(&w->bufs[i]);
-		w->rx[i] = &w->bufs[i];
-	}
 
 	memcpy(ac.mac, cfg->gw_mac, sizeof(ac.mac));
 	ac.own[0] = cfg->gw_addr;

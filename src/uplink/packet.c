@@ -322,10 +322,11 @@ static unsigned int pu_tx_burst(struct dp_port *p, struct dp_buf **bufs,
 		struct pkt_cursor c;
 		uint32_t nh = 0;
 
+		/* The Ethernet header goes into the headroom. */
+		dp_buf_check(b, ETH_HLEN);
 		pkt_cursor_init(&c, b->data, b->len);
 		ip = pkt_cursor_peek(&c, sizeof(*ip));
-		if (!ip || (ip->ver_ihl >> 4) != 4 ||
-		    (size_t)(b->data - b->head) < ETH_HLEN) {
+		if (!ip || (ip->ver_ihl >> 4) != 4) {
 			p->stats.tx_dropped++;
 			continue;
 		}
@@ -343,7 +344,6 @@ static unsigned int pu_tx_burst(struct dp_port *p, struct dp_buf **bufs,
 			}
 			continue;
 		}
-		/* Known: the Ethernet header goes into the headroom. */
 		eth_write(pu, b->data - ETH_HLEN, mac);
 		vnet_to_wire(&pu->vh[m], v);
 		pu->iov[m][0] = (struct iovec){ &pu->vh[m], PU_VNET_LEN };

@@ -60,13 +60,14 @@ static unsigned int utun_tx(struct dp_port *p, struct dp_buf **bufs,
 
 	(void)now;
 	for (unsigned int i = 0; i < n; i++) {
-		uint32_t af = htonl(bufs[i]->len && (bufs[i]->data[0] >> 4) == 6 ?
-					    AF_INET6 : AF_INET);
-		struct iovec iov[2] = {
-			{ &af, sizeof(af) },
-			{ bufs[i]->data, bufs[i]->len },
-		};
+		uint32_t af;
+		struct iovec iov[2];
 
+		dp_buf_check(bufs[i], 0);
+		af = htonl(bufs[i]->len && (bufs[i]->data[0] >> 4) == 6 ?
+				   AF_INET6 : AF_INET);
+		iov[0] = (struct iovec){ &af, sizeof(af) };
+		iov[1] = (struct iovec){ bufs[i]->data, bufs[i]->len };
 		if (writev(p->fd, iov, 2) < 0) {
 			p->stats.tx_dropped++;
 			continue;

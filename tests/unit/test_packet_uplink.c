@@ -34,16 +34,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "dns_wire.h"
 
 #include "core/clock.h"
 #include "core/compiler.h"
 #include "dp/port.h"
+#include "dp/services.h"
+#include "dp/worker.h"
 #include "pkt/build.h"
 #include "pkt/parse.h"
+#include "prot/arp.h"
 #include "prot/ip4.h"
 #include "prot/udp.h"
 #include "svc/arp.h"
@@ -322,6 +331,327 @@ static void tx_offlink(void **state)
 	dp_port_destroy(p);
 }
 
+/* Is the page holding @p mapped without any access (a guard page)? */
+static bool page_guarded(const void *p)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	uintptr_t a = (uintptr_t)p;
+	char line[512];
+	bool r = false;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perm[8];
+
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perm) == 3 &&
+		    a >= lo && a < hi) {
+			r = !strcmp(perm, "---p");
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+/* Wait (driving rx) until the uplink knows b0's MAC: one packet held and
+ * released. */
+static void learn_b0(struct dp_port *p, int fd, uint16_t port)
+{
+	build_udp(bufs[0], B0_ADDR, port, "learn b0");
+	assert_int_equal(p->ops->tx_burst(p, bufs, 1, now_ns()), 1);
+	assert_true(wait_recv(p, fd, "learn b0"));
+	assert_int_equal(packet_uplink_stats(p)->tx_released, 1);
+}
+
+/*
+ * The contract of tx_burst (dp/port.h): a buffer that is exactly one page
+ * between two guard pages, with exactly the Ethernet header's headroom and
+ * the packet up to its last byte, goes out without a byte written outside
+ * it; a buffer without storage, with too little headroom or longer than
+ * its storage stops the program (ARC_ASSERT) instead of being written
+ * around.
+ */
+static void tx_contract(void **state)
+{
+	struct dp_port *p = open_uplink(0, NULL);
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *map = mmap(NULL, 3 * pg, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t plen = pg - ETH_HLEN - IP4_HLEN_MIN - UDP_HLEN;
+	char *payload = malloc(plen), *got = malloc(plen + 1);
+	struct pkt_spec sp = { .no_eth = true, .src4 = EXT_ADDR,
+			       .dst4 = B0_ADDR, .proto = IPPROTO_NUM_UDP,
+			       .sport = EXT_PORT, .payload = payload,
+			       .payload_len = plen };
+	struct dp_buf g = { 0 }, *gp = &g;
+	unsigned int i, round;
+	uint16_t port;
+	int fd = udp_socket(&port);
+	ssize_t r = -1;
+	int n;
+
+	(void)state;
+	assert_true(map != MAP_FAILED);
+	assert_non_null(payload);
+	assert_non_null(got);
+	assert_int_equal(mprotect(map + pg, pg, PROT_READ | PROT_WRITE), 0);
+	learn_b0(p, fd, port);
+	/* A page-sized packet needs a larger MTU than the default 1500. */
+	assert_int_equal(system("ip link set a0 mtu 9000 && "
+				"ip link set b0 mtu 9000"), 0);
+
+	for (i = 0; i < plen; i++)
+		payload[i] = (char)('a' + i % 26);
+	sp.dport = port;
+	g.head = map + pg;
+	g.cap = (uint32_t)pg;
+	g.data = g.head + ETH_HLEN;
+	n = pkt_build(&sp, g.data, pg - ETH_HLEN);
+	assert_int_equal(n, (int)(pg - ETH_HLEN));
+	g.len = (uint32_t)n;
+	assert_true(page_guarded(g.head - 1));
+	assert_true(page_guarded(g.head + g.cap));
+	assert_int_equal(p->ops->tx_burst(p, &gp, 1, now_ns()), 1);
+	for (round = 0; round < WAIT_ROUNDS && r < 0; round++) {
+		r = recv(fd, got, plen + 1, MSG_DONTWAIT);
+		if (r < 0)
+			pause_10ms();
+	}
+	assert_int_equal(r, (ssize_t)plen);
+	assert_memory_equal(got, payload, plen);
+
+	/* Each broken contract aborts in a child, with its own message. */
+	for (i = 0; i < 3; i++) {
+		static const char *const what[] = {
+			"b->head != NULL", ">= headroom", "<= b->cap" };
+		int fds[2], status;
+		char out[512] = { 0 };
+		pid_t pid;
+
+		assert_int_equal(pipe(fds), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			dup2(fds[1], STDERR_FILENO);
+			if (i == 0)
+				g.head = NULL;		/* no storage */
+			else if (i == 1)
+				g.data--;		/* 13 bytes of headroom */
+			else
+				g.len++;		/* past the storage */
+			p->ops->tx_burst(p, &gp, 1, now_ns());
+			_exit(0);	/* not reached */
+		}
+		close(fds[1]);
+		r = read(fds[0], out, sizeof(out) - 1);
+		close(fds[0]);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		assert_int_equal(WTERMSIG(status), SIGABRT);
+		assert_true(r > 0);
+		assert_non_null(strstr(out, "assertion failed"));
+		assert_non_null(strstr(out, what[i]));
+	}
+	assert_int_equal(p->stats.tx_dropped, 0);
+	assert_int_equal(system("ip link set a0 mtu 1500 && "
+				"ip link set b0 mtu 1500"), 0);
+	free(got);
+	free(payload);
+	munmap(map, 3 * pg);
+	close(fd);
+	dp_port_destroy(p);
+}
+
+/* A guest port for the worker: receives nothing, records what it is sent
+ * and whether each buffer lay between guard pages. */
+struct guest_port {
+	struct dp_port port;
+	uint8_t last[2048];
+	uint32_t last_len;
+	unsigned int sent;
+	unsigned int unguarded;
+};
+
+static int gp_rx(struct dp_port *p, struct dp_buf **b, unsigned int n,
+		 uint64_t now)
+{
+	(void)p;
+	(void)b;
+	(void)n;
+	(void)now;
+	return 0;
+}
+
+static unsigned int gp_tx(struct dp_port *p, struct dp_buf **b, unsigned int n,
+			  uint64_t now)
+{
+	struct guest_port *g = container_of(p, struct guest_port, port);
+
+	(void)now;
+	for (unsigned int i = 0; i < n; i++) {
+		dp_buf_check(b[i], 0);
+		if (!page_guarded(b[i]->head - 1) ||
+		    !page_guarded(b[i]->head + b[i]->cap))
+			g->unguarded++;
+		g->last_len = b[i]->len < sizeof(g->last) ? b[i]->len :
+							    sizeof(g->last);
+		memcpy(g->last, b[i]->data, g->last_len);
+		g->sent++;
+	}
+	return n;
+}
+
+static void gp_destroy(struct dp_port *p)
+{
+	close(p->fd);
+}
+
+static const struct dp_port_ops gp_ops = {
+	.rx_burst = gp_rx, .tx_burst = gp_tx, .destroy = gp_destroy,
+};
+
+#define GW_ADDR	   IP(10, 0, 2, 1)
+#define GUEST_ADDR IP(10, 0, 2, 15)
+#define N_QUERIES  8
+
+static const uint8_t gw_mac[ETH_ALEN] = { 0x02, 0xab, 0xcd, 0, 0, 1 };
+static const uint8_t guest_mac[ETH_ALEN] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
+
+/* A guest's DNS query for @name to the gateway, through the worker. */
+static void guest_query(struct dp_worker *w, const char *name, uint16_t id)
+{
+	struct wire q;
+	struct pkt_spec sp = { .src4 = GUEST_ADDR, .dst4 = GW_ADDR,
+			       .proto = IPPROTO_NUM_UDP, .sport = 40000,
+			       .dport = 53 };
+	uint8_t f[512];
+	int n;
+
+	w_reset(&q);
+	w_hdr(&q, id, 0x0100, 1, 0, 0, 0);
+	w_question(&q, name, 1, 1);
+	sp.payload = q.b;
+	sp.payload_len = q.n;
+	memcpy(sp.eth_dst, gw_mac, ETH_ALEN);
+	memcpy(sp.eth_src, guest_mac, ETH_ALEN);
+	n = pkt_build(&sp, f, sizeof(f));
+	assert_true(n > 0);
+	dp_worker_input(w, true, f, (size_t)n, NULL, now_ns());
+}
+
+/*
+ * Upstream DNS queries over the AF_PACKET uplink with the next hop's MAC
+ * known: the services' packets are built in a buffer of the worker's with
+ * real headroom, between guard pages, so the Ethernet header the uplink
+ * writes lands in that headroom (before, they had no storage at all and
+ * the header went over the services' DNS reply buffer). Under ASan and in
+ * the plain build alike, a write outside the buffer faults.
+ */
+static void worker_dns_upstream(void **state)
+{
+	struct dp_port *p = open_uplink(0, NULL);
+	struct guest_port g = { .port = { .ops = &gp_ops, .name = "guest" } };
+	struct dns_cfg dns = { .upstream = { B0_ADDR }, .n_upstream = 1 };
+	struct nat_config nc = { .ext_addrs = { EXT_ADDR }, .n_ext_addrs = 1,
+				 .max_flows = 64 };
+	struct dp_config dc = { .inside = &g.port, .outside = p,
+				.gw_addr = GW_ADDR, .gw_plen = 24,
+				.dns = &dns, .ext_addr = EXT_ADDR };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53),
+				  .sin_addr.s_addr = B0_ADDR };
+	struct dp_worker *w = NULL;
+	struct nat *nat = NULL;
+	uint8_t got[512];
+	char name[32];
+	uint16_t port;
+	int fd = udp_socket(&port), dfd;
+	unsigned int i, round;
+	struct pkt_meta m;
+
+	(void)state;
+	g.port.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	assert_true(g.port.fd >= 0);
+	dfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	assert_true(dfd >= 0);
+	assert_int_equal(bind(dfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ct_timeouts_default(&nc.timeouts);
+	assert_int_equal(nat_create(&nat, &nc), 0);
+	dc.nat = nat;
+	memcpy(dc.gw_mac, gw_mac, ETH_ALEN);
+	assert_int_equal(dp_worker_create(&w, &dc), 0);
+
+	learn_b0(p, fd, port);
+	/* The guest ARPs for the gateway: the reply is the worker's own. */
+	{
+		static const uint8_t bcast[ETH_ALEN] = { 0xff, 0xff, 0xff,
+							 0xff, 0xff, 0xff };
+		uint8_t f[64];
+		int n = pkt_build_arp(f, sizeof(f), ARP_OP_REQUEST, bcast,
+				      guest_mac, GUEST_ADDR,
+				      (const uint8_t[ETH_ALEN]){ 0 }, GW_ADDR);
+
+		assert_true(n > 0);
+		dp_worker_input(w, true, f, (size_t)n, NULL, now_ns());
+		assert_int_equal(g.sent, 1);
+	}
+
+	for (i = 0; i < N_QUERIES; i++) {
+		snprintf(name, sizeof(name), "q%u.example.test", i);
+		guest_query(w, name, 0x1000 + i);
+	}
+	assert_int_equal(p->stats.tx_packets, 1 + N_QUERIES);
+	assert_int_equal(packet_uplink_stats(p)->tx_held, 1);	/* learn_b0 */
+	assert_int_equal(p->stats.tx_dropped, 0);
+
+	/* Each query arrived whole from ext:DP_SVC_DNS_PORT; answer the
+	 * last one. */
+	for (i = 0; i < N_QUERIES; i++) {
+		socklen_t fl = sizeof(sa);
+		ssize_t r = -1;
+
+		for (round = 0; round < WAIT_ROUNDS && r < 0; round++) {
+			r = recvfrom(dfd, got, sizeof(got), 0,
+				     (struct sockaddr *)&sa, &fl);
+			if (r < 0)
+				pause_10ms();
+		}
+		assert_true(r > DNS_HLEN);
+		assert_int_equal(sa.sin_addr.s_addr, EXT_ADDR);
+		assert_int_equal(ntohs(sa.sin_port), DP_SVC_DNS_PORT);
+		if (i == N_QUERIES - 1) {
+			got[2] |= 0x80;		/* QR: a response */
+			got[3] |= 0x80;		/* RA */
+			assert_int_equal(sendto(dfd, got, (size_t)r, 0,
+						(struct sockaddr *)&sa, fl), r);
+		}
+	}
+	/* The answer comes in through the uplink and goes to the guest. */
+	for (round = 0; round < WAIT_ROUNDS && g.sent < 2; round++) {
+		int n = rx_once(p);
+
+		for (int k = 0; k < n; k++)
+			dp_worker_input(w, false, bufs[k]->data, bufs[k]->len,
+					&bufs[k]->vnet, now_ns());
+		if (!n)
+			pause_10ms();
+	}
+	assert_int_equal(g.sent, 2);
+	assert_int_equal(pkt_parse(g.last, g.last_len, 0, &m), PKT_DROP_OK);
+	assert_memory_equal(g.last, guest_mac, ETH_ALEN);
+	assert_int_equal(m.sport, htons(53));
+	assert_int_equal(m.dport, htons(40000));
+	assert_int_equal(r16(g.last + m.payload_off), 0x1000 + N_QUERIES - 1);
+	assert_int_equal(g.unguarded, 0);
+
+	dp_worker_destroy(w);
+	nat_destroy(nat);
+	close(dfd);
+	close(fd);
+	gp_destroy(&g.port);
+	dp_port_destroy(p);
+}
+
 /* Write one frame onto b0 (it arrives on a0). */
 static void b0_inject(int fd, const struct pkt_spec *s)
 {
@@ -430,6 +760,8 @@ int main(void)
 		cmocka_unit_test(rx_udp),
 		cmocka_unit_test(tx_udp),
 		cmocka_unit_test(tx_offlink),
+		cmocka_unit_test(tx_contract),
+		cmocka_unit_test(worker_dns_upstream),
 		cmocka_unit_test(rx_filters),
 		cmocka_unit_test(open_errors),
 	};

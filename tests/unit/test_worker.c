@@ -86,6 +86,7 @@ static unsigned int mp_tx(struct dp_port *p, struct dp_buf **bufs,
 	for (unsigned int i = 0; i < n && m->n_out < MQ_MAX; i++) {
 		struct mframe *f = &m->out[m->n_out++];
 
+		dp_buf_check(bufs[i], 0);
 		assert_true(bufs[i]->len <= MQ_FRAME);
 		memcpy(f->data, bufs[i]->data, bufs[i]->len);
 		f->len = bufs[i]->len;
