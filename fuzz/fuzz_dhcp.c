@@ -392,6 +392,18 @@ static void trace_stats(void)
 	fputc('\n', stderr);
 }
 
+/* The lease file's text, as the datapath takes it each tick: it fits, and
+ * every line ends where it should. */
+static void check_snapshot(void)
+{
+	static char text[1 << 20];
+	int n = dhcp_snapshot(fz.d, fz.now, fz.wall, text, sizeof(text));
+
+	CHECK(n >= 0);
+	CHECK(n == 0 || text[n - 1] == '\n');
+	CHECK(dhcp_snapshot(fz.d, fz.now, fz.wall, text, sizeof(text)) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t off = 2;
@@ -432,8 +444,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 2:
 			for (i = 0; i <= (unsigned int)(ctl >> 5); i++) {
 				fz.now += 100 * NSEC_PER_MSEC;
-				dhcp_tick(fz.d, fz.now, fz.wall);
+				dhcp_tick(fz.d, fz.now);
 			}
+			check_snapshot();
 			break;
 		default:
 			if (left < 1)
@@ -447,7 +460,7 @@ out:
 	/* Everything ends: after the longest lease, nothing is held. */
 	fz.now += 3601 * NSEC_PER_SEC;
 	for (i = 0; i * DHCP_GC_SLICE < fz.slots; i++)
-		dhcp_tick(fz.d, fz.now, fz.wall);
+		dhcp_tick(fz.d, fz.now);
 	{
 		const struct dhcp_stats *s = dhcp_get_stats(fz.d);
 

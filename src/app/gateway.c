@@ -15,7 +15,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,6 +32,7 @@
 #include "core/compiler.h"
 #include "core/log.h"
 #include "prot/ip4.h"
+#include "dp/persist.h"
 #include "dp/services.h"
 #include "dp/worker.h"
 #include "svc/dns_resolv.h"
@@ -728,6 +731,42 @@ static int gw_build_nat(struct gw_opts *o, struct nat **nat)
 	return 0;
 }
 
+/*
+ * The lease file's directory stays open: the writer thread works in it with
+ * openat() and renameat(), which also works after a privilege drop as long
+ * as the directory is writable.
+ */
+static int gw_open_leases(const struct gw_opts *o, int *dirfd,
+			  struct dp_persist **out)
+{
+	char dir[PATH_MAX], base[PATH_MAX];
+	struct dp_persist_cfg pc = {
+		.cap = DHCP_FILE_MAX,
+		.retry_sec = DHCP_FILE_RETRY_SEC,
+		.label = o->dhcp.lease_file,
+	};
+	int err;
+
+	if (o->no_dhcp || !o->dhcp.lease_file)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", o->dhcp.lease_file);
+	snprintf(base, sizeof(base), "%s", o->dhcp.lease_file);
+	pc.name = basename(base);
+	*dirfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0) {
+		err = -errno;
+		log_err("--lease-file %s: directory %s: %s", o->dhcp.lease_file,
+			dir, strerror(-err));
+		return err;
+	}
+	pc.dirfd = *dirfd;
+	err = dp_persist_create(out, &pc);
+	if (err)
+		log_err("--lease-file %s: %s", o->dhcp.lease_file,
+			err == -EINVAL ? "not a file name" : strerror(-err));
+	return err;
+}
+
 int gateway_main(int argc, char **argv)
 {
 	struct gw_opts o = { 0 };
@@ -735,7 +774,9 @@ int gateway_main(int argc, char **argv)
 	struct dp_pcap *pcap = NULL;
 	struct nat *nat = NULL;
 	struct dp_worker *worker = NULL;
+	struct dp_persist *leases = NULL;
 	struct dp_config dc = { 0 };
+	int lease_dir = -1;
 	sigset_t set;
 	int sfd = -1, rc = 1, err;
 
@@ -775,6 +816,8 @@ int gateway_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (gw_open_leases(&o, &lease_dir, &leases))
+		goto out;
 	if (tap_open(&inside, &tc))
 		goto out;
 	if (gw_open_outside(&o, &outside))
@@ -791,6 +834,7 @@ int gateway_main(int argc, char **argv)
 	dc.dhcp = o.no_dhcp ? NULL : &o.dhcp;
 	dc.dns = o.no_dns ? NULL : &o.dns;
 	dc.ext_addr = o.ext_addr;
+	dc.leases = leases;
 	if (!o.outside_tun) {
 		dc.extra_stats = gw_packet_stats;
 		dc.extra_ctx = outside;
@@ -800,11 +844,24 @@ int gateway_main(int argc, char **argv)
 		log_err("cannot create the worker: %s", strerror(-err));
 		goto out;
 	}
+	if (leases) {
+		err = dp_persist_start(leases);
+		if (err) {
+			log_err("cannot start the lease file writer: %s",
+				strerror(-err));
+			goto out;
+		}
+	}
 	err = gateway_serve(worker, sfd);
+	/* Writes the worker's last snapshot before the statistics count it. */
+	dp_persist_stop(leases);
 	dp_worker_print_stats(worker, stderr);
 	rc = err ? 1 : 0;
 out:
 	dp_worker_destroy(worker);
+	dp_persist_destroy(leases);
+	if (lease_dir >= 0)
+		close(lease_dir);
 	dp_pcap_close(pcap);
 	nat_destroy(nat);
 	dp_port_destroy(outside);

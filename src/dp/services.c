@@ -43,6 +43,7 @@ struct dp_svc {
 	uint64_t no_mac;		/* late DNS replies to an unknown guest */
 	uint64_t dnat_full;		/* redirections refused: table full */
 	uint64_t upstream_icmp;		/* ICMP errors about upstream queries */
+	uint64_t leases_too_big;	/* snapshots that did not fit */
 	uint64_t now;			/* of the latest call in, for callbacks */
 	struct dp_svc_dnat dnat[DP_SVC_DNAT_MAX];
 	uint8_t dns_reply[DNS_EDNS_MAX];
@@ -337,11 +338,28 @@ void dp_svc_to_guest(struct dp_svc *s, uint8_t *frame, const struct pkt_meta *m,
 	nat_rewrite(frame, m, &to, csum_partial);
 }
 
+/* A changed lease table goes to the lease file's writer: formatting in
+ * memory here, the disk on the writer's thread (dp/persist.h). */
+static void svc_leases_publish(struct dp_svc *s, uint64_t now, int64_t wall_sec)
+{
+	struct dp_persist *p = s->cfg.leases;
+	int n = dhcp_snapshot(s->dhcp, now, wall_sec, dp_persist_buf(p),
+			      dp_persist_cap(p));
+
+	if (n > 0)
+		dp_persist_publish(p, (size_t)n);
+	else if (n < 0 && !s->leases_too_big++)
+		log_err("dhcp: the lease file does not fit in %zu bytes",
+			dp_persist_cap(p));
+}
+
 void dp_svc_tick(struct dp_svc *s, uint64_t now, int64_t wall_sec)
 {
 	s->now = now;
 	if (s->dhcp)
-		dhcp_tick(s->dhcp, now, wall_sec);
+		dhcp_tick(s->dhcp, now);
+	if (s->dhcp && s->cfg.leases)
+		svc_leases_publish(s, now, wall_sec);
 	if (s->dns)
 		dns_tick(s->dns, now);
 }
@@ -380,6 +398,15 @@ void dp_svc_print_stats(const struct dp_svc *s, FILE *f)
 			if (ds->drops[i])
 				fprintf(f, "stat drop.dhcp.%s %" PRIu64 "\n",
 					dhcp_drop_name(i), ds->drops[i]);
+	}
+	if (s->dhcp && s->cfg.leases) {
+		struct dp_persist_stats ps;
+
+		dp_persist_get_stats(s->cfg.leases, &ps);
+		fprintf(f, "stat dhcp.file_snapshots %" PRIu64 "\n",
+			ps.published);
+		fprintf(f, "stat dhcp.file_writes %" PRIu64 "\n", ps.writes);
+		fprintf(f, "stat dhcp.file_errors %" PRIu64 "\n", ps.errors);
 	}
 	if (s->dns) {
 		const struct dns_stats *ns = dns_get_stats(s->dns);

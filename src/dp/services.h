@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dp/persist.h"
 #include "pkt/meta.h"
 #include "svc/arp.h"
 #include "svc/dhcp.h"
@@ -50,6 +51,8 @@
  * @tx_inside:  send a complete Ethernet frame to the guests
  * @tx_outside: send an IP packet to the uplink
  * @ctx:        for the two
+ * @leases:     writer of the lease file (started, borrowed), or NULL: each
+ *              tick hands it the lease table when it changed
  */
 struct dp_svc_cfg {
 	const struct dhcp_cfg *dhcp;
@@ -61,6 +64,7 @@ struct dp_svc_cfg {
 	void (*tx_inside)(void *ctx, uint8_t *frame, size_t len);
 	void (*tx_outside)(void *ctx, uint8_t *pkt, size_t len);
 	void *ctx;
+	struct dp_persist *leases;
 };
 
 struct dp_svc;

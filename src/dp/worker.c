@@ -746,6 +746,7 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 		.tx_inside = dp_svc_tx_inside,
 		.tx_outside = dp_svc_tx_outside,
 		.ctx = w,
+		.leases = cfg->leases,
 	};
 	memcpy(sc.gw_mac, cfg->gw_mac, sizeof(sc.gw_mac));
 	err = dp_svc_create(&w->svc, &sc, clock_read(&w->clock));

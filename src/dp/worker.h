@@ -25,6 +25,7 @@
 #include <stdio.h>
 
 #include "dp/pcap.h"
+#include "dp/persist.h"
 #include "dp/port.h"
 #include "svc/dhcp.h"
 #include "svc/dns.h"
@@ -46,6 +47,7 @@
  * @dhcp:           DHCP server parameters, NULL for none (dp/services.h)
  * @dns:            DNS forwarder parameters, NULL for none
  * @ext_addr:       the external address (source of upstream DNS queries)
+ * @leases:         the lease file's writer, or NULL (dp/services.h)
  */
 struct dp_config {
 	struct dp_port *inside;
@@ -62,6 +64,7 @@ struct dp_config {
 	const struct dhcp_cfg *dhcp;
 	const struct dns_cfg *dns;
 	uint32_t ext_addr;
+	struct dp_persist *leases;
 };
 
 struct dp_worker;

@@ -26,11 +26,8 @@ struct dhcp {
 	uint32_t net;
 	uint32_t bcast;
 	uint32_t decline_sec;
-	char *lease_file;
 	struct dhcp_leases tab;
 	uint64_t now;			/* latest time seen, for const lookups */
-	uint64_t file_retry_at;
-	bool file_failing;
 	struct ratelimit log_rl;
 	struct dhcp_stats stats;
 };
@@ -353,29 +350,20 @@ int dhcp_input(struct dhcp *d, const uint8_t *frame, const struct pkt_meta *m,
 	return n;
 }
 
-void dhcp_tick(struct dhcp *d, uint64_t now, int64_t wall_sec)
+void dhcp_tick(struct dhcp *d, uint64_t now)
 {
 	if (now > d->now)
 		d->now = now;
 	dhcp_lease_gc(&d->tab, now, DHCP_GC_SLICE);
-	if (d->lease_file && d->tab.dirty && now >= d->file_retry_at) {
-		int r = dhcp_lease_save(&d->tab, d->lease_file, now, wall_sec);
-		if (r < 0) {
-			d->stats.file_errors++;
-			if (!d->file_failing)
-				log_err("dhcp: cannot write lease file %s: %s (will retry)",
-					d->lease_file, strerror(-r));
-			d->file_failing = true;
-			d->file_retry_at = now + DHCP_FILE_RETRY_SEC * NSEC_PER_SEC;
-		} else {
-			d->stats.file_writes++;
-			if (d->file_failing)
-				log_info("dhcp: lease file %s written again",
-					 d->lease_file);
-			d->file_failing = false;
-		}
-	}
 	sync_stats(d);
+}
+
+int dhcp_snapshot(struct dhcp *d, uint64_t now, int64_t wall_sec, char *buf,
+		  size_t cap)
+{
+	if (!d->tab.dirty)
+		return 0;
+	return dhcp_lease_format(&d->tab, now, wall_sec, buf, cap);
 }
 
 /* ---- names ---- */
@@ -543,11 +531,7 @@ int dhcp_create(struct dhcp **out, const struct dhcp_cfg *cfg, uint64_t now,
 	if (r < 0)
 		goto err_free;
 	if (cfg->lease_file) {
-		d->lease_file = strdup(cfg->lease_file);
-		r = -ENOMEM;
-		if (!d->lease_file)
-			goto err_free;
-		r = dhcp_lease_load(&d->tab, d->lease_file, now, wall_sec,
+		r = dhcp_lease_load(&d->tab, cfg->lease_file, now, wall_sec,
 				    DHCP_LEASE_SEC_MAX,
 				    &d->stats.file_bad_lines);
 		/* An unreadable file is logged; the server starts empty. */
@@ -567,6 +551,5 @@ void dhcp_destroy(struct dhcp *d)
 	if (!d)
 		return;
 	dhcp_leases_fini(&d->tab);
-	free(d->lease_file);
 	free(d);
 }

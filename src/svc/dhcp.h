@@ -8,8 +8,9 @@
  * every IPv4/UDP frame to port 67 (dhcp_input()), and it writes the whole
  * reply frame (Ethernet, IPv4, UDP, BOOTP) into the caller's buffer, from
  * the gateway's address and MAC. Time is always the caller's `now`
- * (monotonic nanoseconds); dhcp_tick() also gets the wall clock, because
- * the lease file stores absolute expiry times that must survive a restart.
+ * (monotonic nanoseconds); dhcp_create() and dhcp_snapshot() also get the
+ * wall clock, because the lease file stores absolute expiry times that must
+ * survive a restart.
  *
  * Leases (svc/dhcp_lease.h) live in a table of fixed size allocated in
  * dhcp_create(): one slot per pool address, plus one per static host. A
@@ -88,7 +89,8 @@
  * @dns:         option 6 addresses, network order
  * @n_dns:       entries in @dns (0 = { @server })
  * @domain:      options 15 and 119 (NULL = DHCP_DEFAULT_DOMAIN)
- * @lease_file:  where leases are kept across restarts (NULL = in memory)
+ * @lease_file:  the lease file read at start (NULL = none); dhcp_snapshot()
+ *               gives what to write back
  * @hosts:       static reservations (copied)
  * @n_hosts:     entries in @hosts
  * @decline_sec: quarantine of a declined address (0 = DHCP_DEFAULT_DECLINE)
@@ -129,8 +131,6 @@ struct dhcp_cfg {
  *                   client is then known by its MAC)
  * @file_loaded:     leases read from the lease file at start
  * @file_bad_lines:  lease file lines ignored (malformed, stale, conflicting)
- * @file_writes:     lease file writes that succeeded
- * @file_errors:     lease file writes that failed
  */
 struct dhcp_stats {
 	uint64_t in[DHCP_MSG_TYPE_MAX + 1];
@@ -149,8 +149,6 @@ struct dhcp_stats {
 	uint64_t client_id_long;
 	uint64_t file_loaded;
 	uint64_t file_bad_lines;
-	uint64_t file_writes;
-	uint64_t file_errors;
 };
 
 struct dhcp;
@@ -180,7 +178,7 @@ int dhcp_create(struct dhcp **out, const struct dhcp_cfg *cfg, uint64_t now,
 
 /**
  * dhcp_destroy() - free a server. The lease file is not written: the last
- * dhcp_tick() did that.
+ * dhcp_snapshot() gave its content.
  * @d: server, or NULL
  */
 void dhcp_destroy(struct dhcp *d);
@@ -211,17 +209,31 @@ int dhcp_input(struct dhcp *d, const uint8_t *frame, const struct pkt_meta *m,
 
 /**
  * dhcp_tick() - periodic work, about every 100 ms.
+ * @d:   server
+ * @now: current time, ns
+ *
+ * Ends expired offers, leases and quarantines, DHCP_GC_SLICE slots at a
+ * time. The lease file is not written here: see dhcp_snapshot().
+ */
+void dhcp_tick(struct dhcp *d, uint64_t now);
+
+/**
+ * dhcp_snapshot() - the lease file's content, if a bound lease changed
+ * since the last snapshot (or the file loaded at start had bad lines).
  * @d:        server
  * @now:      current time, ns
  * @wall_sec: wall-clock time, seconds since the epoch
+ * @buf:      where the text goes (not NUL-terminated)
+ * @cap:      its size; DHCP_FILE_MAX always suffices
  *
- * Ends expired offers, leases and quarantines, DHCP_GC_SLICE slots at a
- * time, and writes the lease file if any bound lease changed: a temporary
- * file in the same directory, fsync, rename over the old one, fsync of the
- * directory. A failed write is logged once (until one succeeds again),
- * counted, and retried after DHCP_FILE_RETRY_SEC; it is never fatal.
+ * Only formats (memory to memory): the caller hands the text to a writer
+ * that replaces the file atomically off the packet thread (dp/persist).
+ *
+ * Return: the text's length; 0 if nothing changed; -ENOSPC if @cap is too
+ * small (the change is kept for the next call).
  */
-void dhcp_tick(struct dhcp *d, uint64_t now, int64_t wall_sec);
+int dhcp_snapshot(struct dhcp *d, uint64_t now, int64_t wall_sec, char *buf,
+		  size_t cap);
 
 /**
  * dhcp_name_of() - the host name of a guest, for PTR answers.

@@ -26,6 +26,11 @@
 #define DHCP_OFFER_SEC		60	/* an offer holds its address this long */
 #define DHCP_GC_SLICE		256	/* lease slots aged per dhcp_tick() */
 #define DHCP_FILE_RETRY_SEC	10	/* after a failed lease file write */
+#define DHCP_FILE_HEADER_MAX	128	/* the lease file's comment line */
+#define DHCP_FILE_LINE_MAX	256	/* one lease in the lease file */
+/* The largest lease file: every pool address bound. */
+#define DHCP_FILE_MAX	(DHCP_FILE_HEADER_MAX + \
+			 (size_t)DHCP_POOL_MAX * DHCP_FILE_LINE_MAX)
 #define DHCP_DEFAULT_DOMAIN	"arcnat.internal"
 
 /* X(enum suffix, name, what it means); -EINVAL ones are malformed input. */

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +25,12 @@
 
 #define LINE_MAX_LEN	512	/* lease file lines we write are < 260 */
 #define BAD_LOG_MAX	5	/* bad lines logged one by one at load */
+/* Longest line written: 20 + 17 + 15 + 63 + 128 bytes, 4 spaces, newline. */
+static_assert(DHCP_FILE_LINE_MAX >= 20 + 1 + 17 + 1 + 15 + 1 + DHCP_NAME_MAX + 1 +
+				    2 * DHCP_CLIENT_ID_MAX + 1, "DHCP_FILE_LINE_MAX");
 #define FILE_HEADER \
 	"# arcnat DHCP leases: expiry (s since epoch) MAC IP name client-id\n"
+static_assert(sizeof(FILE_HEADER) <= DHCP_FILE_HEADER_MAX, "DHCP_FILE_HEADER_MAX");
 
 /* ---- names ---- */
 
@@ -659,12 +662,14 @@ bad:
 	return r ? r : loaded;
 }
 
-static int write_lease(FILE *f, const struct dhcp_lease *l, uint64_t now,
-		       int64_t wall_sec)
+/* Append @l's line at @buf + *@off. Return: 0, or -ENOSPC. */
+static int format_lease(const struct dhcp_lease *l, uint64_t now,
+			int64_t wall_sec, char *buf, size_t cap, size_t *off)
 {
 	char cid[2 * DHCP_CLIENT_ID_MAX + 1], ip[INET_ADDRSTRLEN];
 	uint64_t left = (l->expires - now + NSEC_PER_SEC - 1) / NSEC_PER_SEC;
 	const uint8_t *m = l->mac;
+	int n;
 
 	if (l->key.kind == DHCP_KEY_CLIENT_ID) {
 		size_t i;
@@ -674,69 +679,33 @@ static int write_lease(FILE *f, const struct dhcp_lease *l, uint64_t now,
 	} else {
 		strcpy(cid, "*");
 	}
-	if (!inet_ntop(AF_INET, &l->ip, ip, sizeof(ip)))
-		return -EINVAL;
-	return fprintf(f, "%" PRId64 " %02x:%02x:%02x:%02x:%02x:%02x %s %s %s\n",
-		       wall_sec + (int64_t)left, m[0], m[1], m[2], m[3], m[4],
-		       m[5], ip, l->name[0] ? l->name : "*", cid) < 0
-		       ? -EIO : 0;
+	inet_ntop(AF_INET, &l->ip, ip, sizeof(ip));
+	n = snprintf(buf + *off, cap - *off,
+		     "%" PRId64 " %02x:%02x:%02x:%02x:%02x:%02x %s %s %s\n",
+		     wall_sec + (int64_t)left, m[0], m[1], m[2], m[3], m[4], m[5],
+		     ip, l->name[0] ? l->name : "*", cid);
+	if (n < 0 || (size_t)n >= cap - *off)
+		return -ENOSPC;
+	*off += (size_t)n;
+	return 0;
 }
 
-/* Make the rename durable. Failure only weakens that, so it is ignored. */
-static void sync_dir(const char *path)
+int dhcp_lease_format(struct dhcp_leases *t, uint64_t now, int64_t wall_sec,
+		      char *buf, size_t cap)
 {
-	char buf[PATH_MAX];
-	int fd;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	(void)fsync(fd);
-	close(fd);
-}
-
-int dhcp_lease_save(struct dhcp_leases *t, const char *path, uint64_t now,
-		    int64_t wall_sec)
-{
-	char tmp[PATH_MAX];
+	size_t off = sizeof(FILE_HEADER) - 1;
 	uint32_t i;
-	FILE *f;
-	int fd, r = 0;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >=
-	    sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		goto err_unlink;
-	}
-	if (fputs(FILE_HEADER, f) < 0)
-		r = -EIO;
-	for (i = 0; i < t->n_pool && !r; i++) {
+	if (cap <= off)
+		return -ENOSPC;
+	memcpy(buf, FILE_HEADER, off);
+	for (i = 0; i < t->n_pool; i++) {
 		const struct dhcp_lease *l = &t->l[i];
 
-		if (l->state == DHCP_LS_BOUND && l->expires > now)
-			r = write_lease(f, l, now, wall_sec);
+		if (l->state == DHCP_LS_BOUND && l->expires > now &&
+		    format_lease(l, now, wall_sec, buf, cap, &off))
+			return -ENOSPC;
 	}
-	if (!r && (fflush(f) || fsync(fileno(f))))
-		r = -errno;
-	if (fclose(f) && !r)
-		r = -errno;
-	if (!r && rename(tmp, path))
-		r = -errno;
-	if (r)
-		goto err_unlink;
-	sync_dir(path);
 	t->dirty = false;
-	return 0;
-
-err_unlink:
-	unlink(tmp);
-	return r;
+	return (int)off;
 }

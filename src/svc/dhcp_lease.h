@@ -27,9 +27,10 @@
  *   EXPIRY MAC IP NAME CLIENT-ID
  * EXPIRY is the wall-clock end (seconds since the epoch), NAME and
  * CLIENT-ID are "*" when absent, CLIENT-ID is hex. Lines starting with '#'
- * are comments. It is written whole to a temporary file in the same
- * directory, fsynced and renamed over the old one, so a crash leaves the
- * old file or the new one, never a mix.
+ * are comments. The table only formats the text (dhcp_lease_format());
+ * dp/persist writes it whole to a temporary file in the same directory,
+ * fsyncs it and renames it over the old one, from a thread of its own, so
+ * a crash leaves the old file or the new one, never a mix.
  */
 #ifndef ARCNAT_SVC_DHCP_LEASE_H
 #define ARCNAT_SVC_DHCP_LEASE_H
@@ -327,17 +328,19 @@ int dhcp_lease_load(struct dhcp_leases *t, const char *path, uint64_t now,
 		    int64_t wall_sec, uint32_t max_sec, uint64_t *bad_lines);
 
 /**
- * dhcp_lease_save() - write every bound dynamic lease to @path atomically.
+ * dhcp_lease_format() - the lease file's content: every bound dynamic lease.
  * @t:        table
- * @path:     the file (at most PATH_MAX - 16 bytes)
  * @now:      current time, ns
  * @wall_sec: current wall-clock time, seconds
+ * @buf:      where the text goes (not NUL-terminated)
+ * @cap:      its size; DHCP_FILE_MAX always suffices
  *
- * Clears @t->dirty on success. The temporary file is removed on failure.
+ * Clears @t->dirty on success. Writing the text to the file is the
+ * caller's business (off the packet thread: dp/persist).
  *
- * Return: 0, or -errno (not logged: the caller logs once).
+ * Return: the length of the text, or -ENOSPC.
  */
-int dhcp_lease_save(struct dhcp_leases *t, const char *path, uint64_t now,
-		    int64_t wall_sec);
+int dhcp_lease_format(struct dhcp_leases *t, uint64_t now, int64_t wall_sec,
+		      char *buf, size_t cap);
 
 #endif /* ARCNAT_SVC_DHCP_LEASE_H */

@@ -211,7 +211,7 @@ static inline void td_fini(struct td *t)
 
 		t->now += 2 * 86400 * NSEC_PER_SEC;
 		for (i = 0; i < 300; i++)
-			dhcp_tick(t->d, t->now, t->wall);
+			dhcp_tick(t->d, t->now);
 		assert_int_equal(s->leases_active, 0);
 		assert_int_equal(s->offers_pending, 0);
 		assert_int_equal(s->quarantined, 0);
