@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "test_exit.h"
 #include "core/clock.h"
 #include "core/compiler.h"
 #include "core/log.h"
@@ -629,5 +630,5 @@ int main(void)
 		cmocka_unit_test(create_errors),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

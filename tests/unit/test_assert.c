@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_exit.h"
 #include "core/assert.h"
 
 static void assert_true_is_silent(void **state)
@@ -57,5 +58,5 @@ int main(void)
 		cmocka_unit_test(assert_false_aborts_with_message),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
+#include "test_exit.h"
 #include "core/compiler.h"
 #include "pkt/build.h"
 #include "pkt/csum.h"
@@ -615,5 +616,5 @@ int main(void)
 	}
 	for (i = 0; i < ARRAY_SIZE(fixed); i++)
 		tests[n++] = fixed[i];
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

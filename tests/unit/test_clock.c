@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <time.h>
 
+#include "test_exit.h"
 #include "core/clock.h"
 
 static void clock_manual_moves_only_by_hand(void **state)
@@ -50,5 +51,5 @@ int main(void)
 		cmocka_unit_test(clock_monotonic_tracks_clock_gettime),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

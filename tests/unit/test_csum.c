@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include "test_exit.h"
 #include "pkt/csum.h"
 #include "ref/csum_ref.h"
 
@@ -573,5 +574,5 @@ int main(void)
 		cmocka_unit_test(test_partial_csum_update_ip6),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_exit.h"
 #include "core/compiler.h"
 #include "ct/hash.h"
 
@@ -660,5 +661,5 @@ int main(void)
 		cmocka_unit_test(test_init_errors),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "test_exit.h"
 #include "core/compiler.h"
 #include "ct/tcp.h"
 #include "prot/tcp.h"
@@ -890,5 +891,5 @@ int main(void)
 		cmocka_unit_test(tcp_random_robustness),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

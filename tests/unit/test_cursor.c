@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_exit.h"
 #include "pkt/cursor.h"
 
 static void cursor_reads_within_window(void **state)
@@ -72,5 +73,5 @@ int main(void)
 		cmocka_unit_test(cursor_no_overflow),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

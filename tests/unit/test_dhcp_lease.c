@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "test_exit.h"
 #include "core/clock.h"
 #include "prot/dhcp.h"
 #include "svc/dhcp.h"
@@ -517,5 +518,5 @@ int main(void)
 		cmocka_unit_test(lease_file_round_trip),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

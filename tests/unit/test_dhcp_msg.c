@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "test_exit.h"
 #include "core/clock.h"
 #include "prot/dhcp.h"
 #include "svc/dhcp.h"
@@ -365,5 +366,5 @@ int main(void)
 		cmocka_unit_test(reply_size_limits),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "test_exit.h"
 #include "unit/dns_harness.h"
 
 /* ---- forwarding and the cache ---- */
@@ -673,5 +674,5 @@ int main(void)
 		cmocka_unit_test(test_create_rejects),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

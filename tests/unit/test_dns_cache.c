@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "test_exit.h"
 #include "core/clock.h"
 #include "core/compiler.h"
 #include "svc/dns_cache.h"
@@ -473,5 +474,5 @@ int main(void)
 		cmocka_unit_test(test_create_rejects),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_exit.h"
 #include "unit/dns_harness.h"
 
 /* ---- local names ---- */
@@ -136,5 +137,5 @@ int main(void)
 		cmocka_unit_test(test_local_ptr),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

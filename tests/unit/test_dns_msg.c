@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "test_exit.h"
 #include "prot/dns.h"
 #include "svc/dns_msg.h"
 #include "unit/dns_wire.h"
@@ -648,5 +649,5 @@ int main(void)
 		cmocka_unit_test(test_adjust_ttls),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 
+#include "test_exit.h"
 #include "prot/ip4.h"
 
 static void ip4_prefix_mask_all_lengths(void **state)
@@ -29,5 +30,5 @@ int main(void)
 		cmocka_unit_test(ip4_prefix_mask_all_lengths),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

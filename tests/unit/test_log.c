@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test_exit.h"
 #include "core/clock.h"
 #include "core/log.h"
 
@@ -146,5 +147,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(log_level_names, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "test_exit.h"
 #include "core/clock.h"
 #include "core/compiler.h"
 #include "ct/table.h"
@@ -1538,5 +1539,5 @@ int main(void)
 		cmocka_unit_test(nat_create_rejects_bad_config),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -46,6 +46,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include "test_exit.h"
 #include "core/clock.h"
 #include "core/compiler.h"
 #include "ct/table.h"
@@ -1198,5 +1199,5 @@ int main(void)
 			.initial_state = (void *)&runs[i],
 		};
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -4,12 +4,12 @@
  *
  * Needs root and /dev/net/tun; main() moves the whole program into a
  * private network namespace (unshare(CLONE_NEWNET)) before anything else,
- * and exits 4 (skipped) when it cannot, so nothing here touches the host's
- * links, addresses or routes. Links are TAP devices from tuntap_open(),
- * gone when their fd is closed. Routes are checked against `ip -4 route`,
- * an independent reader of the same table. The netns round trip uses a
- * PID-named namespace made with `ip netns add`, deleted by the test's
- * teardown whether the test passed or not.
+ * so nothing here touches the host's links, addresses or routes. Not root,
+ * it skips (exit 77); as root, a missing piece is a failure. Links are TAP
+ * devices from tuntap_open(), gone when their fd is closed. Routes are
+ * checked against `ip -4 route`, an independent reader of the same table.
+ * The netns round trip uses a PID-named namespace made with `ip netns add`,
+ * deleted by the test's teardown whether the test passed or not.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "test_exit.h"
 #include "sys/netlink.h"
 #include "sys/netns.h"
 #include "sys/tuntap.h"
@@ -264,7 +265,7 @@ static void test_netns_round_trip(void **state)
 	(void)snprintf(cmd, sizeof(cmd), "ip netns add %s", ns_name);
 	if (system(cmd) != 0) {
 		ns_name[0] = '\0';
-		skip();
+		fail_msg("as root, '%s' failed: a setup failure, not a skip", cmd);
 	}
 	(void)snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, ns_name);
 
@@ -301,17 +302,14 @@ int main(void)
 					  netns_teardown),
 	};
 
-	if (geteuid() != 0) {
-		printf("skipped: needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN)\n");
-		return 4;
-	}
-	if (access("/dev/net/tun", F_OK)) {
-		printf("skipped: no /dev/net/tun\n");
-		return 4;
-	}
-	if (unshare(CLONE_NEWNET)) {
-		printf("skipped: unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return 4;
-	}
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	/* Not root is the one reason not to run; as root, every missing
+	 * piece is a failure (tests/run must not count it as a skip). */
+	if (geteuid() != 0)
+		return test_exit_skip("needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN)");
+	if (access("/dev/net/tun", F_OK))
+		return test_exit_fail("as root, no /dev/net/tun (modprobe tun)");
+	if (unshare(CLONE_NEWNET))
+		return test_exit_fail("as root, unshare(CLONE_NEWNET): %s",
+				      strerror(errno));
+	return TEST_RUN_GROUP(tests, group_setup, group_teardown);
 }

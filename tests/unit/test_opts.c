@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "test_exit.h"
 #include "app/opts.h"
 
 static void opts_u32_strict(void **state)
@@ -118,5 +119,5 @@ int main(void)
 		cmocka_unit_test(opts_filtering),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

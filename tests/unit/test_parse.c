@@ -28,6 +28,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include "test_exit.h"
 #include "core/compiler.h"
 #include "pkt/build.h"
 #include "pkt/csum.h"
@@ -1257,5 +1258,5 @@ int main(void)
 	for (i = 0; i < ARRAY_SIZE(fixed); i++)
 		tests[n++] = fixed[i];
 	tests[n] = (struct CMUnitTest)cmocka_unit_test(test_all_reasons_covered);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

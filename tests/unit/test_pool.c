@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_exit.h"
 #include "core/compiler.h"
 #include "mem/pool.h"
 
@@ -557,5 +558,5 @@ int main(void)
 		FX_TEST(test_abort_foreign_pointer),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

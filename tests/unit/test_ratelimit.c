@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_exit.h"
 #include "core/clock.h"
 #include "core/ratelimit.h"
 
@@ -68,5 +69,5 @@ int main(void)
 		cmocka_unit_test(ratelimit_time_backwards_reopens),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "test_exit.h"
 #include "core/compiler.h"
 #include "mem/ring.h"
 
@@ -306,5 +307,5 @@ int main(void)
 		cmocka_unit_test(test_stress_two_threads),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_exit.h"
 #include "core/siphash.h"
 
 static const uint64_t siphash24_vectors[64] = {
@@ -117,5 +118,5 @@ int main(void)
 		cmocka_unit_test(siphash13_published_outputs),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -4,8 +4,8 @@
  *
  * Needs root and /dev/net/tun; main() moves the whole program into a
  * private network namespace first (unshare(CLONE_NEWNET)), so the devices
- * made here are invisible to the host and vanish with the process, and
- * exits 4 (skipped) when it cannot. IPv6 is turned off in that namespace
+ * made here are invisible to the host and vanish with the process. Not
+ * root, it skips (exit 77); as root, a missing piece is a failure. IPv6 is turned off in that namespace
  * so that a device going up sends nothing (no DAD, no router solicitation)
  * and a read that finds nothing means what the test says.
  */
@@ -27,6 +27,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "test_exit.h"
 #include "sys/netlink.h"
 #include "sys/tuntap.h"
 
@@ -268,19 +269,16 @@ int main(void)
 		cmocka_unit_test(test_write_then_nothing_to_read),
 	};
 
-	if (geteuid() != 0) {
-		printf("skipped: needs root (CAP_NET_ADMIN)\n");
-		return 4;
-	}
-	if (access("/dev/net/tun", F_OK)) {
-		printf("skipped: no /dev/net/tun\n");
-		return 4;
-	}
-	if (unshare(CLONE_NEWNET)) {
-		printf("skipped: unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return 4;
-	}
+	/* Not root is the one reason not to run; as root, every missing
+	 * piece is a failure (tests/run must not count it as a skip). */
+	if (geteuid() != 0)
+		return test_exit_skip("needs root (CAP_NET_ADMIN)");
+	if (access("/dev/net/tun", F_OK))
+		return test_exit_fail("as root, no /dev/net/tun (modprobe tun)");
+	if (unshare(CLONE_NEWNET))
+		return test_exit_fail("as root, unshare(CLONE_NEWNET): %s",
+				      strerror(errno));
 	sysctl_one("/proc/sys/net/ipv6/conf/default/disable_ipv6");
 	sysctl_one("/proc/sys/net/ipv6/conf/all/disable_ipv6");
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

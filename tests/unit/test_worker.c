@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test_exit.h"
 #include "dp/worker.h"
 #include "pkt/build.h"
 #include "pkt/csum.h"
@@ -439,5 +440,5 @@ int main(void)
 						env_setup, env_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }
