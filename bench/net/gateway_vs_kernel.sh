@@ -50,8 +50,9 @@
 #                with QUICK) for the machine's background load to fall below
 #                this (percent, 100 = one core; default 30); it is recorded
 #
-# Exit 0 = every run measured, 1 = setup failed or some run failed (the
-# table is printed anyway), 4 = skipped (not root, a tool missing).
+# Exit 0 = every run measured, 1 = setup failed (as root: no /dev/net/tun,
+# a tool missing) or some run failed (the table is printed anyway),
+# 77 = skipped (not root).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -84,7 +85,7 @@ SERVER_ADDR=198.51.100.1
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 skip() {
 	echo "gateway_vs_kernel: skipped: $*"
-	exit 4
+	exit 77
 }
 die() {
 	log "FATAL: $*"
@@ -92,9 +93,9 @@ die() {
 }
 
 [ "$(id -u)" = 0 ] || skip "not root (needs network namespaces, TAP devices and nftables)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+[ -c /dev/net/tun ] || die "as root, no /dev/net/tun (modprobe tun)"
 for b in ip nft iperf3 cc timeout python3; do
-	command -v "$b" >/dev/null || skip "missing $b"
+	command -v "$b" >/dev/null || die "missing $b (tools/deps.sh installs it)"
 done
 case " $BACKENDS " in
 *" arcnat "*) [ -x "$ARCNAT" ] || die "$ARCNAT not built (make -j2), or set ARCNAT=" ;;

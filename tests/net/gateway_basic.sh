@@ -14,7 +14,8 @@
 # the NAT, and the outside must see 198.51.100.2 as the source.
 . "$(dirname "$0")/lib.sh"
 
-command -v tcpdump >/dev/null 2>&1 || skip "missing tcpdump"
+net_checks
+need tcpdump
 net_setup packet
 DATA=$TMPD/data.100M
 make_data "$DATA" 100

@@ -19,7 +19,7 @@
 . "$(dirname "$0")/lib.sh"
 
 net_checks
-"$PY" -c 'import scapy.all' >/dev/null 2>&1 || skip "missing scapy for $PY (python3-scapy)"
+need_scapy
 net_setup packet
 DATA=$TMPD/data.1M
 make_data "$DATA" 1

@@ -18,9 +18,8 @@
 # arcnat's TUN; the outside must see it as the source of everything.
 . "$(dirname "$0")/lib.sh"
 
-for t in tcpdump dnsmasq dig; do
-	command -v "$t" >/dev/null 2>&1 || skip "missing $t"
-done
+net_checks
+need tcpdump dnsmasq dig
 net_setup tun
 DATA=$TMPD/data.100M
 make_data "$DATA" 100

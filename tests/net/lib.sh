@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # tests/net/lib.sh - shared helpers of the `arcnat gateway` integration tests.
 # Source it:  . "$(dirname "$0")/lib.sh"
-# (tests/run skips it; run on its own it holds no test and exits 4.)
+# (tests/run skips it; run on its own it holds no test and skips, exit 77.)
 #
 # The common topology (packet uplink; gateway_tun.sh adapts it):
 #
@@ -19,8 +19,12 @@
 # PID in cleanup (trap EXIT), which also deletes the namespaces.
 #
 # Provided:
-#   net_setup packet|tun   checks (root, /dev/net/tun, ip netns: else exit 4),
-#                          temp dir $TMPD, namespaces and links
+#   net_setup packet|tun   net_checks, temp dir $TMPD, namespaces and links
+#   net_checks             not root: skip (exit 77), the only reason to; as
+#                          root, no /dev/net/tun or a missing tool fails
+#   need TOOL...           fail unless each TOOL is installed (call it after
+#                          net_checks, so that not root still skips first)
+#   need_scapy             fail unless $PY imports scapy
 #   start_arcnat ARGS...   `$ARCNAT gateway ARGS...` in the router namespace,
 #                          stderr+stdout to $ARC_LOG; waits (bounded) for
 #                          "arcnat: gateway ready"; fails with the log if it exits
@@ -31,6 +35,9 @@
 #   stats_request / stat_last NAME   one SIGUSR1, then several values from that block
 #                          (stat_last also reads the block printed at exit)
 #   fail MSG / ok MSG / skip MSG / info MSG
+#                          fail: exit 1; skip: exit 77, only for "cannot run
+#                          here" (not root): a setup step that fails as root
+#                          (ip netns add, a TAP, a veth, a tool) is a fail
 #   bg CMD...              run CMD (with its own `timeout`) in the background,
 #                          tracked for cleanup; its PID in $BG_PID
 #   bg_stop PID            stop one of those now
@@ -99,9 +106,12 @@ out_ns() { ip netns exec "$NS_OUT" "$@"; }
 
 ok() { printf 'ok   [%4ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
 info() { printf '     [%4ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
+# skip MSG: the test cannot run here (not root). tests/run counts exit 77
+# as skipped, and under CI as a failure unless tests/skip-allowed names the
+# script. Never for a setup step that failed: that is fail.
 skip() {
 	printf 'SKIP: %s\n' "$*"
-	exit 4
+	exit 77
 }
 
 show_arcnat_log() {
@@ -181,7 +191,7 @@ cleanup() {
 	for _p in $BG_PIDS; do kill_pid "$_p" 2>/dev/null; done
 	for _n in $NS_LIST; do ip netns del "$_n" 2>/dev/null; done
 	if [ -n "$TMPD" ] && [ -d "$TMPD" ]; then
-		if [ "$_rc" != 0 ] && [ "$_rc" != 4 ] && [ -n "${NET_KEEP_LOGS:-}" ]; then
+		if [ "$_rc" != 0 ] && [ "$_rc" != 77 ] && [ -n "${NET_KEEP_LOGS:-}" ]; then
 			echo "logs kept in $TMPD"
 		else
 			rm -rf "$TMPD"
@@ -215,19 +225,33 @@ wait_listen() {
 	return 1
 }
 
-net_checks() {
-	[ "$(id -u)" = 0 ] || skip "not root"
-	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-	for _t in ip timeout socat sha256sum ping ss awk "$PY"; do
-		command -v "$_t" >/dev/null 2>&1 || skip "missing $_t"
+# need TOOL...: every TOOL is a command. tools/deps.sh installs them all
+# (CI runs it), so a missing one is a broken setup: fail, not skip.
+need() {
+	for _t in "$@"; do
+		command -v "$_t" >/dev/null 2>&1 ||
+			fail "missing $_t: tools/deps.sh installs every tool the tests use"
 	done
+}
+
+need_scapy() {
+	"$PY" -c 'import scapy.all' >/dev/null 2>&1 ||
+		fail "$PY cannot import scapy: tools/deps.sh installs python3-scapy (or set PY)"
+}
+
+# net_checks: not root is the one reason to skip; as root everything else
+# must be there (tools/deps.sh), so what is missing is a failure.
+net_checks() {
+	[ "$(id -u)" = 0 ] || skip "not root (network namespaces, TAP devices)"
+	[ -c /dev/net/tun ] || fail "as root, no /dev/net/tun (modprobe tun)"
+	need ip timeout socat sha256sum ping ss awk "$PY"
 	[ -x "$ARCNAT" ] || fail "no arcnat binary at $ARCNAT (build first, or set ARCNAT)"
 	# does this arcnat end its statistics blocks with a marker line?
 	if grep -q -a 'arcnat: end of statistics' "$ARCNAT"; then ARC_STATS_END=1; else ARC_STATS_END=0; fi
 }
 
 ns_add() {
-	ip netns add "$1" 2>/dev/null || skip "cannot create network namespaces (ip netns add $1 failed)"
+	_err=$(ip netns add "$1" 2>&1) || fail "ip netns add $1 failed: $_err"
 	NS_LIST="$NS_LIST $1"
 	ip -n "$1" link set lo up
 	# IPv6 off on the test links, to keep the noise down (arcnat copes
@@ -249,8 +273,8 @@ net_setup() {
 	ns_add "$NS_RT"
 	ns_add "$NS_OUT"
 
-	ip -n "$NS_IN" tuntap add dev tap0 mode tap 2>/dev/null ||
-		skip "cannot create a TAP device (ip tuntap add failed)"
+	_err=$(ip -n "$NS_IN" tuntap add dev tap0 mode tap 2>&1) ||
+		fail "cannot create a TAP device (ip tuntap add): $_err"
 	ip -n "$NS_IN" addr add 10.0.2.2/24 dev tap0 || fail "addr tap0"
 	ip -n "$NS_IN" addr add 10.0.2.3/24 dev tap0 || fail "addr tap0 (2nd)"
 	ip -n "$NS_IN" link set tap0 up || fail "tap0 up"
@@ -692,11 +716,8 @@ core_checks() {
 	ok "TCP forward $ext:8080 -> 10.0.2.2:80: the inside server saw the real client 198.51.100.1"
 }
 
-# Sourced by a test: nothing more to do. Run by tests/run as a script of its
-# own (it matches tests/net/*.sh): report a skip, it holds no test.
+# Sourced by a test: nothing more to do. Run on its own (tests/run leaves
+# it out): it holds no test, so it says so and skips.
 case $0 in
-*/lib.sh | lib.sh)
-	echo "lib.sh: helpers for the other scripts, no test of its own"
-	exit 4
-	;;
+*/lib.sh | lib.sh) skip "lib.sh: helpers for the other scripts, no test of its own" ;;
 esac

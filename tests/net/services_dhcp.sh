@@ -23,10 +23,10 @@
 . "$(dirname "$0")/lib.sh"
 
 net_checks
-command -v busybox >/dev/null 2>&1 || skip "missing busybox (udhcpc)"
-busybox udhcpc --help 2>&1 | grep -q -- '-x OPT:VAL' || skip "busybox has no udhcpc"
-command -v dhclient >/dev/null 2>&1 || skip "missing dhclient (isc-dhcp-client)"
-"$PY" -c 'import scapy.all' >/dev/null 2>&1 || skip "missing scapy for $PY (python3-scapy)"
+need busybox dhclient
+busybox udhcpc --help 2>&1 | grep -q -- '-x OPT:VAL' ||
+	fail "this busybox has no udhcpc (tools/deps.sh installs Debian's busybox, which has)"
+need_scapy
 net_setup packet
 
 MAC_A=52:54:00:a0:00:01

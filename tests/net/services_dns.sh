@@ -29,10 +29,8 @@
 . "$(dirname "$0")/lib.sh"
 
 net_checks
-for t in dig dnsmasq busybox; do
-	command -v "$t" >/dev/null 2>&1 || skip "missing $t"
-done
-"$PY" -c 'import scapy.all' >/dev/null 2>&1 || skip "missing scapy for $PY (python3-scapy)"
+need dig dnsmasq busybox
+need_scapy
 net_setup packet
 DIG_TO=$(tscale 3)
 LATE_FAIL=""
