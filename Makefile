@@ -3,6 +3,7 @@
 #   make                 build the library, the test programs, the benchmarks
 #   make check           install missing Debian packages, build, run every test
 #                        (plain and SANITIZE=address,undefined builds)
+#   make selftest        check that tests/run counts honestly (part of check)
 #   make fuzz            build the libFuzzer harnesses (clang)
 #   make fuzz-smoke      run each fuzzer for FUZZ_SECONDS (default 60) on its corpus
 #   make bench           build and run the micro-benchmarks
@@ -61,6 +62,7 @@ REF_SRCS   := $(sort $(wildcard tests/ref/*.c))
 TEST_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 FUZZ_SRCS  := $(sort $(wildcard fuzz/fuzz_*.c))
+SELF_SRCS  := $(sort $(wildcard tests/selftest/*.c))
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 REF_OBJS  := $(REF_SRCS:%.c=$(O)/%.o)
@@ -69,6 +71,8 @@ REFLIB    := $(O)/libref.a
 TESTS     := $(TEST_SRCS:tests/unit/%.c=$(O)/tests/%)
 BENCHES   := $(BENCH_SRCS:bench/%.c=$(O)/bench/%)
 TOOLS     := $(O)/tools/gen_corpus
+SELF_OBJS := $(SELF_SRCS:tests/selftest/%.c=$(O)/selftest/%.o)
+SELFTESTS := $(SELF_SRCS:tests/selftest/%.c=$(O)/selftest/%)
 PROG      := $(O)/arcnat
 
 FO        := build-fuzz
@@ -77,12 +81,12 @@ FUZZ_FLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -DPKT_FUZZING -Isrc -Itests \
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FO)/%.o)
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(FO)/%)
 
-.PHONY: all check unit fuzz fuzz-smoke bench bench-net lint clean deps corpus demo
+.PHONY: all check selftest unit fuzz fuzz-smoke bench bench-net lint clean deps corpus demo
 .DEFAULT_GOAL := all
 # Keep intermediate objects (test and bench .o files) between runs.
 .SECONDARY:
 
-all: $(PROG) $(LIB) $(TESTS) $(BENCHES) $(TOOLS)
+all: $(PROG) $(LIB) $(TESTS) $(BENCHES) $(TOOLS) $(SELFTESTS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -102,6 +106,15 @@ $(PROG): $(O)/src/app/main.o $(LIB)
 $(O)/tests/%: $(O)/tests/unit/%.o $(REFLIB) $(LIB)
 	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $< $(REFLIB) $(LIB) -lcmocka $(LDLIBS)
 
+# The fixtures of tests/selftest/run.sh (static patterns: $(O)/selftest/%
+# would otherwise also match the objects).
+$(SELF_OBJS): $(O)/selftest/%.o: tests/selftest/%.c
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(SELFTESTS): $(O)/selftest/%: $(O)/selftest/%.o
+	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $< -lcmocka
+
 $(O)/bench/%: $(O)/bench/%.o $(REFLIB) $(LIB)
 	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $< $(REFLIB) $(LIB) $(LDLIBS)
 
@@ -113,10 +126,16 @@ deps:
 
 # The whole test suite: plain build, then the sanitizer build of the same
 # tests, both run by tests/run, which prints the "N passed" summary line.
+# First tests/selftest/run.sh checks (in a second or two) that the runner
+# counts honestly: a suite is only as green as its counting.
 check: deps
 	$(MAKE) all
+	tests/selftest/run.sh build
 	$(MAKE) SANITIZE=address,undefined unit build-san/arcnat
 	BUILD_DIRS="build build-san" tests/run
+
+selftest: $(SELFTESTS)
+	tests/selftest/run.sh $(O)
 
 unit: $(TESTS)
 
