@@ -13,7 +13,8 @@
 # into them.
 . "$(dirname "$0")/lib.sh"
 
-command -v iperf3 >/dev/null 2>&1 || skip "missing iperf3"
+net_checks
+need iperf3
 net_setup packet
 
 start_arcnat --inside "tap0@$NS_IN" --outside r0 --external-ip 198.51.100.2/24

@@ -101,6 +101,7 @@ else
 fi
 
 # Every unit test returns through the fold; no script skips the old way.
+: >"$T/out"
 cases=$((cases + 1))
 raw=$(grep -l 'cmocka_run_group_tests' tests/unit/test_*.c)
 [ -z "$raw" ] || miss "cmocka's failure count returned unfolded (use TEST_RUN_GROUP) in: $raw"

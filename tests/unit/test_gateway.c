@@ -25,6 +25,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "test_exit.h"
 #include "app/gateway.h"
 #include "dp/worker.h"
 
@@ -208,5 +209,5 @@ int main(void)
 						env_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }
