@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test_exit.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "dp/persist.h"
@@ -704,5 +705,5 @@ int main(void)
 		cmocka_unit_test(worker_goes_on_while_the_writer_is_blocked),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }
