@@ -2,10 +2,13 @@
 /*
  * test_worker.c - the datapath worker between two in-memory ports.
  *
- * The ports are test doubles (a queue in, a log out, an eventfd for epoll):
- * what is tested is the worker's classification, the NAT verdict handling,
- * the Ethernet strip/prepend with the virtio-net offsets, ARP resolution of
- * guests with the hold queue, echo replies and the drop counters.
+ * The ports are test doubles (a queue in, a record out, an eventfd for
+ * epoll) that check nothing on the worker's thread: each test stops the
+ * worker (env_pause()) before it reads and asserts. What is tested is the
+ * worker's classification, the NAT verdict handling, the Ethernet
+ * strip/prepend with the virtio-net offsets, ARP resolution of guests with
+ * the hold queue, echo replies, the drop counters, and that frames a port
+ * refuses are counted as dropped, not as sent.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,13 +46,24 @@ struct mframe {
 	struct pkt_vnet vnet;
 };
 
+/*
+ * An in-memory port. It only records: what the worker sends goes into
+ * out[] (at most MQ_MAX frames of at most MQ_FRAME bytes), counted in the
+ * port's statistics like a device would; what it cannot take is refused,
+ * counted in tx_dropped and not reported as sent. Nothing is checked on
+ * the worker's thread except the buffer contract (dp_buf_check(), an
+ * always-on assert every port makes, which aborts): the tests read the
+ * record on their own thread while the worker is stopped (env_pause()).
+ */
 struct memport {
 	struct dp_port port;
 	pthread_mutex_t lock;
 	struct mframe in[MQ_MAX];
 	unsigned int in_head, in_tail;
 	struct mframe out[MQ_MAX];
-	unsigned int n_out;
+	unsigned int n_out;		/* frames recorded in out[] */
+	unsigned int n_full;		/* refused: out[] was full */
+	unsigned int n_oversize;	/* refused: longer than MQ_FRAME */
 };
 
 static int mp_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
@@ -57,7 +71,7 @@ static int mp_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
 {
 	struct memport *m = container_of(p, struct memport, port);
 	unsigned int got = 0;
-	uint64_t v;
+	uint64_t v = 1;
 
 	(void)now;
 	if (read(p->fd, &v, sizeof(v)) < 0)
@@ -72,7 +86,13 @@ static int mp_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
 		b->len = f->len;
 		b->vnet = f->vnet;
 		b->flags = DP_BUF_VNET;
+		p->stats.rx_packets++;
+		p->stats.rx_bytes += f->len;
 	}
+	/* Level-triggered like a device: frames left over wake the worker
+	 * again (the read above consumed the eventfd's count). */
+	if (m->in_head != m->in_tail && write(p->fd, &v, sizeof(v)) < 0)
+		p->stats.rx_errors++;
 	pthread_mutex_unlock(&m->lock);
 	return (int)got;
 }
@@ -81,20 +101,35 @@ static unsigned int mp_tx(struct dp_port *p, struct dp_buf **bufs,
 			  unsigned int n, uint64_t now)
 {
 	struct memport *m = container_of(p, struct memport, port);
+	unsigned int sent = 0;
 
 	(void)now;
 	pthread_mutex_lock(&m->lock);
-	for (unsigned int i = 0; i < n && m->n_out < MQ_MAX; i++) {
-		struct mframe *f = &m->out[m->n_out++];
+	for (unsigned int i = 0; i < n; i++) {
+		const struct dp_buf *b = bufs[i];
+		struct mframe *f;
 
-		dp_buf_check(bufs[i], 0);
-		assert_true(bufs[i]->len <= MQ_FRAME);
-		memcpy(f->data, bufs[i]->data, bufs[i]->len);
-		f->len = bufs[i]->len;
-		f->vnet = bufs[i]->vnet;
+		dp_buf_check(b, 0);
+		if (b->len > MQ_FRAME) {
+			m->n_oversize++;
+			p->stats.tx_dropped++;
+			continue;
+		}
+		if (m->n_out == MQ_MAX) {
+			m->n_full++;
+			p->stats.tx_dropped++;
+			continue;
+		}
+		f = &m->out[m->n_out++];
+		memcpy(f->data, b->data, b->len);
+		f->len = b->len;
+		f->vnet = b->vnet;
+		p->stats.tx_packets++;
+		p->stats.tx_bytes += b->len;
+		sent++;
 	}
 	pthread_mutex_unlock(&m->lock);
-	return n;
+	return sent;
 }
 
 static void mp_destroy(struct dp_port *p)
@@ -118,34 +153,57 @@ static void mp_init(struct memport *m, uint32_t flags)
 	assert_true(m->port.fd >= 0);
 }
 
+/* Queue a frame for the worker to receive; the test's thread only. */
 static void mp_push(struct memport *m, const uint8_t *frame, size_t len,
 		    const struct pkt_vnet *v)
 {
 	uint64_t one = 1;
+	unsigned int queued;
 
+	assert_true(len <= MQ_FRAME);
 	pthread_mutex_lock(&m->lock);
-	struct mframe *f = &m->in[m->in_tail++ % MQ_MAX];
+	queued = m->in_tail - m->in_head;
+	if (queued < MQ_MAX) {
+		struct mframe *f = &m->in[m->in_tail++ % MQ_MAX];
 
-	memcpy(f->data, frame, len);
-	f->len = (uint32_t)len;
-	f->vnet = v ? *v : (struct pkt_vnet){ 0 };
+		memcpy(f->data, frame, len);
+		f->len = (uint32_t)len;
+		f->vnet = v ? *v : (struct pkt_vnet){ 0 };
+	}
 	pthread_mutex_unlock(&m->lock);
+	assert_true(queued < MQ_MAX);	/* the test pushed more than it waited for */
 	assert_int_equal(write(m->port.fd, &one, sizeof(one)), sizeof(one));
 }
 
-/* Wait (bounded, 2 s) until @m has sent @n frames. */
-static void mp_wait(struct memport *m, unsigned int n)
+/* mp_until(): poll (1 ms steps, 2 s at most) until @m has recorded @n sent
+ * frames (MP_SENT) or the worker has taken every queued one (MP_TAKEN). */
+enum mp_what { MP_SENT, MP_TAKEN };
+
+static bool mp_until(struct memport *m, enum mp_what what, unsigned int n)
 {
 	for (int i = 0; i < 2000; i++) {
-		pthread_mutex_lock(&m->lock);
-		unsigned int got = m->n_out;
+		bool done;
 
+		pthread_mutex_lock(&m->lock);
+		done = what == MP_SENT ? m->n_out >= n : m->in_head == m->in_tail;
 		pthread_mutex_unlock(&m->lock);
-		if (got >= n)
-			return;
+		if (done)
+			return true;
 		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	}
-	fail_msg("port sent fewer than %u frames", n);
+	return false;
+}
+
+static void mp_wait(struct memport *m, unsigned int n)
+{
+	if (!mp_until(m, MP_SENT, n))
+		fail_msg("port sent fewer than %u frames within 2 s", n);
+}
+
+static void mp_wait_taken(struct memport *m)
+{
+	if (!mp_until(m, MP_TAKEN, 0))
+		fail_msg("the worker did not take the queued frames within 2 s");
 }
 
 static const uint8_t gw_mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x00, 0x01 };
@@ -157,6 +215,7 @@ struct env {
 	struct nat *nat;
 	struct dp_worker *w;
 	pthread_t th;
+	bool running;
 	int run_err;
 };
 
@@ -166,6 +225,30 @@ static void *env_thread(void *arg)
 
 	e->run_err = dp_worker_run(e->w);
 	return NULL;
+}
+
+/* Start (or restart) the worker's thread. */
+static void env_resume(struct env *e)
+{
+	assert_false(e->running);
+	assert_int_equal(pthread_create(&e->th, NULL, env_thread, e), 0);
+	e->running = true;
+}
+
+/*
+ * Stop the worker and join its thread. Until env_resume(), the ports'
+ * records and statistics and the worker are the test's alone: read and
+ * assert on them here. Frames the worker took before the stop have been
+ * processed (it handles a stop only between bursts).
+ */
+static void env_pause(struct env *e)
+{
+	if (!e->running)
+		return;
+	dp_worker_stop(e->w);
+	assert_int_equal(pthread_join(e->th, NULL), 0);
+	e->running = false;
+	assert_int_equal(e->run_err, 0);
 }
 
 static int env_setup(void **state)
@@ -199,18 +282,20 @@ static int env_setup(void **state)
 	dc.gw_plen = 24;
 	memcpy(dc.gw_mac, gw_mac, 6);
 	assert_int_equal(dp_worker_create(&e->w, &dc), 0);
-	assert_int_equal(pthread_create(&e->th, NULL, env_thread, e), 0);
+	env_resume(e);
 	*state = e;
 	return 0;
 }
 
+/* Every test ends with nothing refused unless it counted on it (and then
+ * reset the record); a worker that failed shows in run_err. */
 static int env_teardown(void **state)
 {
 	struct env *e = *state;
 
-	dp_worker_stop(e->w);
-	pthread_join(e->th, NULL);
-	assert_int_equal(e->run_err, 0);
+	env_pause(e);
+	assert_int_equal(e->in.n_full + e->out.n_full, 0);
+	assert_int_equal(e->in.n_oversize + e->out.n_oversize, 0);
 	dp_worker_destroy(e->w);
 	nat_destroy(e->nat);
 	close(e->in.port.fd);
@@ -219,7 +304,7 @@ static int env_teardown(void **state)
 	return 0;
 }
 
-/* The statistics block, after the worker stopped. */
+/* The statistics block, with the worker stopped (env_pause()). */
 static char *env_stats(struct env *e)
 {
 	char *buf = NULL;
@@ -227,12 +312,9 @@ static char *env_stats(struct env *e)
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	dp_worker_stop(e->w);
-	pthread_join(e->th, NULL);
+	env_pause(e);
 	dp_worker_print_stats(e->w, f);
 	fclose(f);
-	/* Restart so that teardown finds a running worker. */
-	assert_int_equal(pthread_create(&e->th, NULL, env_thread, e), 0);
 	return buf;
 }
 
@@ -277,20 +359,26 @@ static size_t udp_frame(uint8_t *buf, bool eth, const uint8_t *src_mac,
 static void learn_guest(struct env *e, const uint8_t *mac, uint32_t ip)
 {
 	uint8_t f[MQ_FRAME];
-	unsigned int before = e->in.n_out;
+	unsigned int before;
 	struct arp_eth_ip4 a;
 
 	size_t n = arp_frame(f, ARP_OP_REQUEST, mac, ip, (const uint8_t[6]){ 0 },
 			     htonl(0x0a000201));
 
+	env_pause(e);
+	before = e->in.n_out;
+	env_resume(e);
 	mp_push(&e->in, f, n, NULL);
 	mp_wait(&e->in, before + 1);
+	env_pause(e);
+	assert_int_equal(e->in.n_out, before + 1);
 	memcpy(&a, e->in.out[before].data + ETH_HLEN, sizeof(a));
 	assert_int_equal(ntohs(a.op), ARP_OP_REPLY);
 	assert_memory_equal(a.sha, gw_mac, 6);
 	assert_int_equal(a.spa, htonl(0x0a000201));
 	assert_memory_equal(a.tha, mac, 6);
 	assert_memory_equal(e->in.out[before].data, mac, 6);
+	env_resume(e);
 }
 
 static void worker_outbound_strips_eth_and_keeps_offloads(void **state)
@@ -312,8 +400,10 @@ static void worker_outbound_strips_eth_and_keeps_offloads(void **state)
 		      htonl(0xc6336401), 7, "hello");
 	mp_push(&e->in, f, n, &v);
 	mp_wait(&e->out, 1);
+	env_pause(e);
 
 	/* An L3 packet, translated, offsets moved by the Ethernet header. */
+	assert_int_equal(e->out.n_out, 1);
 	assert_int_equal(e->out.out[0].len, n - ETH_HLEN);
 	assert_int_equal(pkt_parse(e->out.out[0].data, e->out.out[0].len,
 				   PKT_PARSE_L3, &m), PKT_DROP_OK);
@@ -324,6 +414,7 @@ static void worker_outbound_strips_eth_and_keeps_offloads(void **state)
 	assert_int_equal(e->out.out[0].vnet.csum_start, IP4_HLEN_MIN);
 	assert_int_equal(e->out.out[0].vnet.csum_offset, 6);
 	assert_int_equal(e->out.out[0].vnet.hdr_len, IP4_HLEN_MIN + 8);
+	env_resume(e);
 
 	/* The reply comes back as a frame to the guest's MAC. */
 	n = udp_frame(f, false, NULL, htonl(0xc6336401), 7,
@@ -332,6 +423,8 @@ static void worker_outbound_strips_eth_and_keeps_offloads(void **state)
 			       .csum_start = IP4_HLEN_MIN, .csum_offset = 6 };
 	mp_push(&e->out, f, n, &v);
 	mp_wait(&e->in, 2);
+	env_pause(e);
+	assert_int_equal(e->in.n_out, 2);
 	assert_int_equal(e->in.out[1].len, n + ETH_HLEN);
 	assert_memory_equal(e->in.out[1].data, guest_mac, 6);
 	assert_memory_equal(e->in.out[1].data + 6, gw_mac, 6);
@@ -340,6 +433,11 @@ static void worker_outbound_strips_eth_and_keeps_offloads(void **state)
 	assert_int_equal(e->in.out[1].vnet.csum_start, ETH_HLEN + IP4_HLEN_MIN);
 	assert_memory_equal(e->in.out[1].data + ETH_HLEN + IP4_HLEN_MIN + 8,
 			    "world", 5);
+	/* What the ports counted is what they recorded. */
+	assert_int_equal(e->in.port.stats.tx_packets, 2);
+	assert_int_equal(e->out.port.stats.tx_packets, 1);
+	assert_int_equal(e->in.port.stats.tx_dropped, 0);
+	assert_int_equal(e->out.port.stats.tx_dropped, 0);
 }
 
 static void worker_forward_arps_for_unknown_guest_then_delivers(void **state)
@@ -347,31 +445,58 @@ static void worker_forward_arps_for_unknown_guest_then_delivers(void **state)
 	struct env *e = *state;
 	uint8_t f[MQ_FRAME];
 	struct arp_eth_ip4 a;
+	struct ip4_hdr ip;
+	struct udp_hdr u;
 	size_t n;
 
 	n = udp_frame(f, false, NULL, htonl(0xc6336401), 1234,
 		      htonl(0xc6336402), 5000, "query");
 	mp_push(&e->out, f, n, NULL);
 	mp_wait(&e->in, 1);
+	env_pause(e);
 	/* First an ARP request for the forward's target... */
+	assert_int_equal(e->in.n_out, 1);
 	memcpy(&a, e->in.out[0].data + ETH_HLEN, sizeof(a));
 	assert_int_equal(ntohs(a.op), ARP_OP_REQUEST);
 	assert_int_equal(a.tpa, htonl(0x0a000209));
 	assert_int_equal(a.spa, htonl(0x0a000201));
+	env_resume(e);
 	/* ...and after the guest answers, the held packet, DNATed. */
 	n = arp_frame(f, ARP_OP_REPLY, guest2_mac, htonl(0x0a000209), gw_mac,
 		      htonl(0x0a000201));
 	mp_push(&e->in, f, n, NULL);
 	mp_wait(&e->in, 2);
+	env_pause(e);
+	assert_int_equal(e->in.n_out, 2);
 	assert_memory_equal(e->in.out[1].data, guest2_mac, 6);
-	struct ip4_hdr ip;
-	struct udp_hdr u;
-
 	memcpy(&ip, e->in.out[1].data + ETH_HLEN, sizeof(ip));
 	memcpy(&u, e->in.out[1].data + ETH_HLEN + IP4_HLEN_MIN, sizeof(u));
 	assert_int_equal(ip.saddr, htonl(0xc6336401));
 	assert_int_equal(ip.daddr, htonl(0x0a000209));
 	assert_int_equal(u.dport, htons(53));
+}
+
+/* An echo request from the guest to the gateway, into @f. */
+static size_t echo_frame(uint8_t *f, uint16_t seq)
+{
+	struct pkt_spec s = {
+		.src4 = htonl(0x0a000202),
+		.dst4 = htonl(0x0a000201),
+		.ttl = 64,
+		.proto = IPPROTO_ICMP,
+		.icmp_type = 8,
+		.icmp_id = 77,
+		.icmp_seq = seq,
+		.payload = "ping",
+		.payload_len = 4,
+	};
+	int n;
+
+	memcpy(s.eth_dst, gw_mac, 6);
+	memcpy(s.eth_src, guest_mac, 6);
+	n = pkt_build(&s, f, MQ_FRAME);
+	assert_true(n > 0);
+	return (size_t)n;
 }
 
 static void worker_echo_and_counted_drops(void **state)
@@ -381,10 +506,8 @@ static void worker_echo_and_counted_drops(void **state)
 		.src4 = htonl(0x0a000202),
 		.dst4 = htonl(0x0a000201),
 		.ttl = 64,
-		.proto = IPPROTO_ICMP,
-		.icmp_type = 8,
-		.icmp_id = 77,
-		.icmp_seq = 1,
+		.proto = IPPROTO_UDP,
+		.ip6 = true,
 		.payload = "ping",
 		.payload_len = 4,
 	};
@@ -393,12 +516,10 @@ static void worker_echo_and_counted_drops(void **state)
 	char *stats;
 	int n;
 
-	memcpy(s.eth_dst, gw_mac, 6);
-	memcpy(s.eth_src, guest_mac, 6);
-	n = pkt_build(&s, f, sizeof(f));
-	assert_true(n > 0);
-	mp_push(&e->in, f, (size_t)n, NULL);
+	mp_push(&e->in, f, echo_frame(f, 1), NULL);
 	mp_wait(&e->in, 1);
+	env_pause(e);
+	assert_int_equal(e->in.n_out, 1);
 	assert_int_equal(pkt_parse(e->in.out[0].data, e->in.out[0].len, 0, &m),
 			 PKT_DROP_OK);
 	assert_int_equal(m.icmp_type, 0);
@@ -406,25 +527,58 @@ static void worker_echo_and_counted_drops(void **state)
 	assert_int_equal(csum_fold(csum_partial(e->in.out[0].data + m.l4_off,
 						m.l4_len, 0)), 0xffff);
 	assert_memory_equal(e->in.out[0].data, guest_mac, 6);
+	env_resume(e);
 
 	/* IPv6, a truncated frame, a bad IHL: three counted drops. */
-	s.ip6 = true;
-	s.proto = IPPROTO_UDP;
+	memcpy(s.eth_dst, gw_mac, 6);
+	memcpy(s.eth_src, guest_mac, 6);
 	n = pkt_build(&s, f, sizeof(f));
 	assert_true(n > 0);
 	mp_push(&e->in, f, (size_t)n, NULL);
 	mp_push(&e->in, f, 10, NULL);
-	s.ip6 = false;
-	n = pkt_build(&s, f, sizeof(f));
+	n = (int)echo_frame(f, 2);
 	f[ETH_HLEN] = 0x44;
 	mp_push(&e->in, f, (size_t)n, NULL);
+	mp_wait_taken(&e->in);
 	stats = env_stats(e);
 	assert_non_null(strstr(stats, "stat drops.total 3\n"));
 	assert_non_null(strstr(stats, "stat drop.dp.ipv6 1\n"));
 	assert_non_null(strstr(stats, "stat drop.pkt.eth_truncated 1\n"));
 	assert_non_null(strstr(stats, "stat drop.pkt.ip4_bad_ihl 1\n"));
 	assert_non_null(strstr(stats, "stat gw.echo_replies 1\n"));
+	assert_non_null(strstr(stats, "stat inside.rx_packets 4\n"));
+	assert_non_null(strstr(stats, "stat inside.tx_packets 1\n"));
 	free(stats);
+}
+
+/*
+ * A port that takes fewer frames than it is given says so: the worker is
+ * told the truth and the port's tx_dropped (and so drops.total) counts
+ * the rest. 19 echo requests, room for 16 replies.
+ */
+static void worker_port_refusals_are_counted(void **state)
+{
+	struct env *e = *state;
+	uint8_t f[MQ_FRAME];
+	unsigned int i;
+	char *stats;
+
+	for (i = 0; i < MQ_MAX; i++)
+		mp_push(&e->in, f, echo_frame(f, (uint16_t)i), NULL);
+	mp_wait(&e->in, MQ_MAX);
+	for (; i < MQ_MAX + 3; i++)
+		mp_push(&e->in, f, echo_frame(f, (uint16_t)i), NULL);
+	mp_wait_taken(&e->in);
+	stats = env_stats(e);
+	assert_int_equal(e->in.n_out, MQ_MAX);
+	assert_int_equal(e->in.n_full, 3);
+	assert_int_equal(e->in.port.stats.tx_packets, MQ_MAX);
+	assert_int_equal(e->in.port.stats.tx_dropped, 3);
+	assert_non_null(strstr(stats, "stat gw.echo_replies 19\n"));
+	assert_non_null(strstr(stats, "stat inside.tx_dropped 3\n"));
+	assert_non_null(strstr(stats, "stat drops.total 3\n"));
+	free(stats);
+	e->in.n_full = 0;	/* counted on: teardown checks nothing else was */
 }
 
 int main(void)
@@ -437,6 +591,8 @@ int main(void)
 			worker_forward_arps_for_unknown_guest_then_delivers,
 			env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(worker_echo_and_counted_drops,
+						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(worker_port_refusals_are_counted,
 						env_setup, env_teardown),
 	};
 
