@@ -6,9 +6,10 @@
 #
 # Fixtures: BUILD_DIR/selftest/{four_fail,passes,skips} (built by `make`
 # from tests/selftest/*.c), test programs made here that exit 2, 4, 76 and
-# 78, and tests/selftest/net/setup_fails.sh. Each case runs tests/run on a
-# subset (TEST_FILTER) of a private build directory, with its own CI
-# setting and allow-list, and checks the exit status and the summary line.
+# 78, tests/selftest/net/setup_fails.sh and lib_skip.sh. Each case runs
+# tests/run on a subset (TEST_FILTER) of a private build directory, with
+# its own CI setting and allow-list, and checks the exit status and the
+# summary line.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 O=${1:-build}
@@ -85,8 +86,10 @@ runner 1 test_skips "$T/allow.other"
 expect "exit 77 under CI=1, another test allow-listed" FAIL "0 passed, 1 failed, 0 skipped"
 runner 1 test_skips "$T/allow.skips"
 expect "exit 77 under CI=1, allow-listed" OK "0 passed, 0 failed, 1 skipped" "selftest reason $$"
+runner "" lib_skip "$T/allow.none"
+expect "lib.sh's skip without CI" OK "0 passed, 0 failed, 1 skipped" "SKIP: selftest fixture: lib.sh skip"
 runner 1 "" "$T/allow.skips"
-expect "everything under CI=1" FAIL "1 passed, 6 failed, 1 skipped"
+expect "everything under CI=1" FAIL "1 passed, 7 failed, 1 skipped"
 
 runner "" no-such-test "$T/allow.none"
 expect "a filter that matches nothing" FAIL "0 passed, 1 failed, 0 skipped"
