@@ -11,7 +11,9 @@
  *         addresses 203.0.113.1 and .2 (else .1); bit 3 verify IPv4 header
  *         checksums (else PKT_PARSE_NO_IP4_CSUM); bit 4 forward TCP
  *         ext1:8080 (bit 7: ext1:port_min) -> 10.0.0.2:80; bit 5 forward
- *         UDP ext2:5353 -> 10.0.0.3:53; bit 6 L3 frames (PKT_PARSE_L3)
+ *         UDP ext2:5353 -> 10.0.0.3:53; bit 6 L3 frames (PKT_PARSE_L3).
+ *         Always: a redirect of TCP to 10.0.0.1:53 to 198.51.100.1:53 (as
+ *         the gateway does with DNS over TCP to its own address)
  *     h1  bits 0-1 max_flows 8 << n; bits 2-4 port_min, bits 5-7 range
  *         width, from small pools (narrow ranges exhaust)
  *     h2  bits 0-2 timeout scale; bits 3-5 fragment timeout - 1 s; bit 6 a
@@ -777,6 +779,8 @@ static void setup(struct fz *z, const uint8_t *h)
 	static const uint16_t widths[8] = { 0, 1, 2, 5, 9, 17, 40, 300 };
 	static const uint16_t base_to[CT_TO__MAX] = { 60, 8, 4, 2, 3, 10, 3 };
 	unsigned int sc = 1u + (h[2] & 7u);
+	struct nat_redirect rd = { .proto = IPPROTO_NUM_TCP, .port = 53,
+				   .to_port = 53 };
 	struct nat_config cfg = { 0 };
 	int err;
 
@@ -808,6 +812,9 @@ static void setup(struct fz *z, const uint8_t *h)
 	err = nat_create(&z->nat, &cfg);
 	if (err)
 		FAIL("nat_create: %d", err);
+	rd.addr = pool_addr(0);
+	rd.to_addr = pool_addr(4);
+	CHECK(nat_add_redirect(z->nat, &rd) == 0);
 	if (h[0] & 0x10)
 		add_forward(z, IPPROTO_NUM_TCP, 0, h[0] & 0x80 ? z->pmin : 8080,
 			    pool_addr(1), 80);

@@ -16,7 +16,7 @@
 #include "core/clock.h"
 #include "core/compiler.h"
 #include "core/log.h"
-#include "nat/rewrite.h"
+#include "nat/nat.h"
 #include "pkt/build.h"
 #include "prot/dhcp.h"
 #include "prot/dns.h"
@@ -24,28 +24,17 @@
 #include "prot/ip4.h"
 #include "prot/udp.h"
 
-/* Idle DNS-over-TCP redirections are forgotten after this. */
-#define DP_SVC_DNAT_IDLE_NS	(300 * NSEC_PER_SEC)
 /* Headroom for the Ethernet, IPv4 and UDP headers of a built reply. */
 #define DP_SVC_HDRS		(ETH_HLEN + 60 + UDP_HLEN)
-
-struct dp_svc_dnat {
-	uint32_t addr;		/* guest, network order */
-	uint16_t port;		/* guest's source port, network order */
-	uint64_t used;		/* last packet, ns; 0 = free slot */
-};
 
 struct dp_svc {
 	struct dp_svc_cfg cfg;
 	struct dhcp *dhcp;
 	struct dns *dns;
-	uint32_t dns_upstream;		/* DNAT target for DNS over TCP */
 	uint64_t no_mac;		/* late DNS replies to an unknown guest */
-	uint64_t dnat_full;		/* redirections refused: table full */
 	uint64_t upstream_icmp;		/* ICMP errors about upstream queries */
 	uint64_t leases_too_big;	/* snapshots that did not fit */
 	uint64_t now;			/* of the latest call in, for callbacks */
-	struct dp_svc_dnat dnat[DP_SVC_DNAT_MAX];
 	uint8_t dns_reply[DNS_EDNS_MAX];
 	uint8_t frame[DP_SVC_HDRS + DNS_EDNS_MAX];
 };
@@ -157,7 +146,23 @@ int dp_svc_create(struct dp_svc **out, const struct dp_svc_cfg *cfg,
 			log_err("DNS forwarder: %s", strerror(-err));
 			goto err;
 		}
-		s->dns_upstream = dc.n_upstream ? dc.upstream[0] : 0;
+		if (cfg->nat && dc.n_upstream) {
+			/* DNS over TCP: the guest's connection itself goes to
+			 * the first upstream server, a NAT flow like any other. */
+			const struct nat_redirect rd = {
+				.proto = IPPROTO_TCP,
+				.addr = cfg->gw_addr,
+				.port = DNS_PORT,
+				.to_addr = dc.upstream[0],
+				.to_port = DNS_PORT,
+			};
+
+			err = nat_add_redirect(cfg->nat, &rd);
+			if (err) {
+				log_err("DNS over TCP redirect: %s", strerror(-err));
+				goto err;
+			}
+		}
 	}
 	*out = s;
 	return 0;
@@ -181,62 +186,8 @@ static size_t udp_payload_len(const struct pkt_meta *m)
 	return m->l4_off + m->l4_len - m->payload_off;
 }
 
-static struct dp_svc_dnat *dnat_find(struct dp_svc *s, uint32_t addr,
-				     uint16_t port)
-{
-	for (unsigned int i = 0; i < DP_SVC_DNAT_MAX; i++) {
-		struct dp_svc_dnat *d = &s->dnat[i];
-
-		if (d->used && d->addr == addr && d->port == port)
-			return d;
-	}
-	return NULL;
-}
-
-/* A slot for a new redirection: a free or idle one, else none. */
-static struct dp_svc_dnat *dnat_new(struct dp_svc *s, uint64_t now)
-{
-	for (unsigned int i = 0; i < DP_SVC_DNAT_MAX; i++) {
-		struct dp_svc_dnat *d = &s->dnat[i];
-
-		if (!d->used || now - d->used >= DP_SVC_DNAT_IDLE_NS)
-			return d;
-	}
-	return NULL;
-}
-
-/* DNS over TCP to the gateway: redirect to the first upstream server. */
-static bool svc_dns_tcp(struct dp_svc *s, uint8_t *frame,
-			const struct pkt_meta *m, bool csum_partial,
-			uint32_t saddr, uint64_t now)
-{
-	struct dp_svc_dnat *d = dnat_find(s, saddr, m->sport);
-	struct ct_tuple to = {
-		.saddr = saddr,
-		.daddr = s->dns_upstream,
-		.sport = m->sport,
-		.dport = m->dport,
-		.proto = IPPROTO_TCP,
-	};
-
-	if (!s->dns_upstream)
-		return false;	/* nothing to redirect to: the gateway drops it */
-	if (!d) {
-		d = dnat_new(s, now);
-		if (!d) {
-			s->dnat_full++;
-			return true;	/* counted; the client retries */
-		}
-		d->addr = saddr;
-		d->port = m->sport;
-	}
-	d->used = now ? now : 1;
-	nat_rewrite(frame, m, &to, csum_partial);
-	return false;
-}
-
-bool dp_svc_inside(struct dp_svc *s, uint8_t *frame, const struct pkt_meta *m,
-		   bool csum_partial, uint64_t now)
+bool dp_svc_inside(struct dp_svc *s, const uint8_t *frame,
+		   const struct pkt_meta *m, uint64_t now)
 {
 	uint32_t saddr, daddr;
 	int n;
@@ -256,11 +207,9 @@ bool dp_svc_inside(struct dp_svc *s, uint8_t *frame, const struct pkt_meta *m,
 	daddr = pkt_ip4_daddr(frame, m);
 	if (daddr != s->cfg.gw_addr)
 		return false;
-	saddr = pkt_ip4_saddr(frame, m);
-	if (m->l4_proto == IPPROTO_TCP)
-		return svc_dns_tcp(s, frame, m, csum_partial, saddr, now);
 	if (m->l4_proto != IPPROTO_UDP)
-		return false;
+		return false;	/* DNS over TCP: the NAT's redirect */
+	saddr = pkt_ip4_saddr(frame, m);
 
 	const struct dns_client c = {
 		.addr = saddr,
@@ -316,28 +265,6 @@ bool dp_svc_outside(struct dp_svc *s, const uint8_t *pkt,
 	return true;
 }
 
-void dp_svc_to_guest(struct dp_svc *s, uint8_t *frame, const struct pkt_meta *m,
-		     bool csum_partial)
-{
-	struct ct_tuple to;
-
-	if (!s->dns_upstream || m->l4_proto != IPPROTO_TCP ||
-	    !(m->flags & PKT_F_L4) || m->sport != htons(DNS_PORT) ||
-	    pkt_ip4_saddr(frame, m) != s->dns_upstream)
-		return;
-	/* @m is from before NAT: the destination port is read from the
-	 * translated packet. */
-	to.daddr = pkt_ip4_daddr(frame, m);
-	memcpy(&to.dport, frame + m->l4_off + 2, sizeof(to.dport));
-	if (!dnat_find(s, to.daddr, to.dport))
-		return;		/* the guest's own connection to that server */
-	to.saddr = s->cfg.gw_addr;
-	to.sport = m->sport;
-	to.proto = IPPROTO_TCP;
-	memset(to.pad, 0, sizeof(to.pad));
-	nat_rewrite(frame, m, &to, csum_partial);
-}
-
 /* A changed lease table goes to the lease file's writer: formatting in
  * memory here, the disk on the writer's thread (dp/persist.h). */
 static void svc_leases_publish(struct dp_svc *s, uint64_t now, int64_t wall_sec)
@@ -366,7 +293,7 @@ void dp_svc_tick(struct dp_svc *s, uint64_t now, int64_t wall_sec)
 
 uint64_t dp_svc_drops(const struct dp_svc *s)
 {
-	uint64_t t = s->no_mac + s->dnat_full;
+	uint64_t t = s->no_mac;
 
 	if (s->dhcp) {
 		const struct dhcp_stats *ds = dhcp_get_stats(s->dhcp);
@@ -432,7 +359,6 @@ void dp_svc_print_stats(const struct dp_svc *s, FILE *f)
 		fprintf(f, "stat dns.cache_entries %" PRIu32 "\n",
 			ns->cache_entries);
 	}
-	fprintf(f, "stat dns.tcp_redirects_full %" PRIu64 "\n", s->dnat_full);
 	fprintf(f, "stat dns.upstream_icmp_errors %" PRIu64 "\n",
 		s->upstream_icmp);
 	fprintf(f, "stat drop.dns.reply_no_mac %" PRIu64 "\n", s->no_mac);

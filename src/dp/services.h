@@ -15,12 +15,13 @@
  * "Departures": a reserved port needs no flow, no expiry and no mapping,
  * and cannot clash with one.)
  *
- * DNS over TCP from a guest is not terminated here: the connection to the
- * gateway's port 53 is redirected (DNAT) to the first upstream server and
- * translated by the NAT like any other; dp_svc_to_guest() gives its replies
- * the gateway's address back. A small table remembers which guest
- * connections were redirected, so that a guest's own connection to that
- * server is left alone.
+ * DNS over TCP from a guest is not terminated here: dp_svc_create() gives
+ * the NAT a redirect (nat_add_redirect()) that sends a guest's connection
+ * to the gateway's port 53 to the first upstream server. The flow itself
+ * holds the redirection (its reply tuple is the server's), so its replies
+ * come back from the gateway's address and it ends with the connection's
+ * TCP state, like any NAT flow; a guest's own connection to that server is
+ * a flow of its own.
  */
 #ifndef ARCNAT_DP_SERVICES_H
 #define ARCNAT_DP_SERVICES_H
@@ -31,13 +32,13 @@
 #include <stdio.h>
 
 #include "dp/persist.h"
+#include "nat/nat.h"
 #include "pkt/meta.h"
 #include "svc/arp.h"
 #include "svc/dhcp.h"
 #include "svc/dns.h"
 
 #define DP_SVC_DNS_PORT		49151	/* below the NAT's default 49152-65535 */
-#define DP_SVC_DNAT_MAX		256	/* guest DNS-over-TCP connections at once */
 
 /**
  * struct dp_svc_cfg - which services, and how to reach the ports.
@@ -48,6 +49,7 @@
  * @gw_mac:     its MAC
  * @ext_addr:   the external address (source of upstream queries)
  * @arp:        the inside ARP endpoint (guest MACs for late DNS replies)
+ * @nat:        the NAT that gets the DNS-over-TCP redirect, NULL for none
  * @tx_inside:  send a complete Ethernet frame to the guests
  * @tx_outside: send an IP packet to the uplink
  * @ctx:        for the two
@@ -61,6 +63,7 @@ struct dp_svc_cfg {
 	uint8_t gw_mac[6];
 	uint32_t ext_addr;
 	struct arp *arp;
+	struct nat *nat;
 	void (*tx_inside)(void *ctx, uint8_t *frame, size_t len);
 	void (*tx_outside)(void *ctx, uint8_t *pkt, size_t len);
 	void *ctx;
@@ -75,7 +78,8 @@ struct dp_svc;
  * @cfg: configuration (copied)
  * @now: current time, ns
  *
- * Return: 0, or the error of dhcp_create() / dns_create(), -ENOMEM.
+ * Return: 0, or the error of dhcp_create() / dns_create() /
+ * nat_add_redirect(), -ENOMEM.
  */
 int dp_svc_create(struct dp_svc **out, const struct dp_svc_cfg *cfg,
 		  uint64_t now);
@@ -86,16 +90,15 @@ void dp_svc_destroy(struct dp_svc *s);
 /**
  * dp_svc_inside() - offer an IPv4 frame from the guests to the services.
  * @s:     services
- * @frame: the frame (borrowed; a DNS-over-TCP packet is redirected in place)
+ * @frame: the frame (borrowed)
  * @m:     its parse result
- * @csum_partial: the L4 checksum holds a pseudo-header sum (virtio)
  * @now:   time
  *
  * Return: true if a service took it (answered or counted it); false if it
- * goes on to NAT (possibly redirected to the upstream DNS server).
+ * goes on (DNS over TCP to the gateway goes to the NAT's redirect).
  */
-bool dp_svc_inside(struct dp_svc *s, uint8_t *frame, const struct pkt_meta *m,
-		   bool csum_partial, uint64_t now);
+bool dp_svc_inside(struct dp_svc *s, const uint8_t *frame,
+		   const struct pkt_meta *m, uint64_t now);
 
 /**
  * dp_svc_outside() - offer an IP packet from the uplink: upstream DNS
@@ -109,17 +112,6 @@ bool dp_svc_inside(struct dp_svc *s, uint8_t *frame, const struct pkt_meta *m,
  */
 bool dp_svc_outside(struct dp_svc *s, const uint8_t *pkt,
 		    const struct pkt_meta *m, uint64_t now);
-
-/**
- * dp_svc_to_guest() - undo the DNS-over-TCP redirection on a translated
- * packet going to a guest (source upstream:53 becomes the gateway:53).
- * @s:     services
- * @frame: the packet's buffer (modified in place)
- * @m:     its parse result (offsets from @frame)
- * @csum_partial: as for dp_svc_inside()
- */
-void dp_svc_to_guest(struct dp_svc *s, uint8_t *frame, const struct pkt_meta *m,
-		     bool csum_partial);
 
 /**
  * dp_svc_tick() - timers of the services (leases, lease file, DNS retries).

@@ -250,6 +250,15 @@ static bool dp_ip4_unicast(uint32_t daddr_be, uint32_t bcast_be)
 	       daddr_be != bcast_be;
 }
 
+/* To the gateway's address but for the NAT: a redirect (DNS over TCP)
+ * applies. Not a fragment: the later ones carry no ports to match. */
+static bool dp_redirected(const struct dp_worker *w, const struct pkt_meta *m,
+			  uint32_t daddr)
+{
+	return (m->flags & PKT_F_L4) && !(m->flags & PKT_F_FRAG) &&
+	       nat_redirects(w->cfg.nat, m->l4_proto, daddr, m->dport);
+}
+
 /* Frames from the guests. */
 static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 {
@@ -287,11 +296,10 @@ static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 		}
 		p->flags = (b->vnet.flags & VNET_F_NEEDS_CSUM) ?
 				   NAT_PKT_CSUM_PARTIAL : 0;
-		if (dp_svc_inside(w->svc, b->data, m,
-				  p->flags & NAT_PKT_CSUM_PARTIAL, now))
+		if (dp_svc_inside(w->svc, b->data, m, now))
 			continue;
 		daddr = pkt_ip4_daddr(b->data, m);
-		if (daddr == w->cfg.gw_addr) {
+		if (daddr == w->cfg.gw_addr && !dp_redirected(w, m, daddr)) {
 			if (dp_echo(w, b, m, now))
 				w->tx_in[nin++] = b;
 			continue;
@@ -376,8 +384,6 @@ static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 
 		switch (p->verdict) {
 		case NAT_V_TO_INSIDE:
-			dp_svc_to_guest(w->svc, b->data, m,
-					p->flags & NAT_PKT_CSUM_PARTIAL);
 			if (dp_to_guest(w, b, m, now))
 				w->tx_in[nin++] = b;
 			break;
@@ -521,6 +527,7 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 	fprintf(f, "stat nat.flows_out %" PRIu64 "\n", ns->flows_out);
 	fprintf(f, "stat nat.flows_in %" PRIu64 "\n", ns->flows_in);
 	fprintf(f, "stat nat.hairpin %" PRIu64 "\n", ns->hairpin);
+	fprintf(f, "stat nat.redirects %" PRIu64 "\n", ns->redirects);
 	fprintf(f, "stat nat.icmp_errors %" PRIu64 "\n", ns->icmp_errors);
 	fprintf(f, "stat nat.fragments %" PRIu64 "\n", ns->fragments);
 	fprintf(f, "stat nat.mappings %" PRIu64 "\n", ns->mappings);
@@ -743,6 +750,7 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 		.gw_addr = cfg->gw_addr,
 		.ext_addr = cfg->ext_addr,
 		.arp = w->arp,
+		.nat = cfg->nat,
 		.tx_inside = dp_svc_tx_inside,
 		.tx_outside = dp_svc_tx_outside,
 		.ctx = w,

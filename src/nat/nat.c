@@ -35,6 +35,8 @@ struct nat {
 	uint32_t ext_addrs[NAT_MAX_EXT_ADDRS];
 	unsigned int n_ext;
 	unsigned int n_forwards;
+	unsigned int n_redirects;
+	struct nat_redirect redirects[NAT_MAX_REDIRECTS];	/* ports in network order */
 	uint64_t frag_timeout_ns;
 	struct nat_stats stats;
 };
@@ -70,6 +72,31 @@ static inline bool flow_holds_perm(const struct nat *nat, const struct ct_entry 
 	       !(e->flags & (CT_F_INBOUND | CT_F_HAIRPIN));
 }
 
+/*
+ * The remote address an outbound flow's ADF permission is for: where its
+ * packets really go, which is the reply's source (for a redirected flow,
+ * the new destination, not the one the inside host addressed).
+ */
+static inline uint32_t flow_remote(const struct ct_entry *e)
+{
+	return e->tuple[CT_DIR_REPLY].saddr;
+}
+
+/* The redirect for a new flow's destination, or NULL (at most
+ * NAT_MAX_REDIRECTS rules: a bounded scan, and only for new flows). */
+static const struct nat_redirect *find_redirect(const struct nat *nat,
+						uint8_t proto, uint32_t addr,
+						uint16_t port)
+{
+	for (unsigned int i = 0; i < nat->n_redirects; i++) {
+		const struct nat_redirect *rd = &nat->redirects[i];
+
+		if (rd->proto == proto && rd->addr == addr && rd->port == port)
+			return rd;
+	}
+	return NULL;
+}
+
 /* The table removes a flow (expiry, early drop, lazy removal): release. */
 static void nat_flow_gone(void *ctx, struct ct_entry *e, enum ct_gone why)
 {
@@ -82,7 +109,7 @@ static void nat_flow_gone(void *ctx, struct ct_entry *e, enum ct_gone why)
 	map = nat_map_at(&nat->maps, e->owner);
 	if (flow_holds_perm(nat, e)) {
 		struct nat_map *perm = nat_perm_find(&nat->maps, map,
-						     e->tuple[CT_DIR_ORIG].daddr);
+						     flow_remote(e));
 
 		ARC_ASSERT(perm);
 		nat_map_put(&nat->maps, perm);
@@ -231,7 +258,7 @@ static enum nat_drop confirm(struct nat *nat, struct ct_entry *e,
 		return err == -EEXIST ? NAT_DROP_CLASH : NAT_DROP_HASH_FULL;
 	}
 	if (flow_holds_perm(nat, e) &&
-	    nat_perm_get(&nat->maps, map, e->tuple[CT_DIR_ORIG].daddr) < 0) {
+	    nat_perm_get(&nat->maps, map, flow_remote(e)) < 0) {
 		/* Sized for one permission per flow: cannot happen. */
 		ARC_ASSERT(0);
 	}
@@ -331,6 +358,7 @@ static enum nat_drop create_inside(struct nat *nat, struct nat_pkt *p,
 				   uint64_t now, struct ct_entry **out)
 {
 	const struct ct_tuple *k = &p->key;
+	const struct nat_redirect *rd;
 	struct ct_tcp tcp = { 0 };
 	struct ct_entry *e;
 	struct nat_map *sm;
@@ -373,11 +401,14 @@ static enum nat_drop create_inside(struct nat *nat, struct nat_pkt *p,
 		return r;
 	}
 	hold(nat, sm);
+	rd = k->proto == IPPROTO_NUM_ICMP ? NULL
+		: find_redirect(nat, k->proto, k->daddr, k->dport);
 	e->tuple[CT_DIR_ORIG] = *k;
 	e->tuple[CT_DIR_REPLY] = (struct ct_tuple){
-		.saddr = k->daddr,
+		.saddr = rd ? rd->to_addr : k->daddr,
 		.daddr = sm->ext_addr,
-		.sport = k->proto == IPPROTO_NUM_ICMP ? sm->ext_port : k->dport,
+		.sport = k->proto == IPPROTO_NUM_ICMP ? sm->ext_port
+			 : rd ? rd->to_port : k->dport,
 		.dport = sm->ext_port,
 		.proto = k->proto,
 	};
@@ -387,6 +418,7 @@ static enum nat_drop create_inside(struct nat *nat, struct nat_pkt *p,
 		return r;
 	}
 	nat->stats.flows_out++;
+	nat->stats.redirects += rd != NULL;
 	*out = e;
 	return NAT_DROP_NONE;
 }
@@ -697,6 +729,30 @@ int nat_add_forward(struct nat *nat, const struct nat_forward *fwd)
 	return 0;
 }
 
+int nat_add_redirect(struct nat *nat, const struct nat_redirect *rd)
+{
+	struct nat_redirect r = *rd;
+
+	if ((r.proto != IPPROTO_NUM_TCP && r.proto != IPPROTO_NUM_UDP) ||
+	    r.port == 0 || r.to_port == 0 || r.addr == 0 || r.to_addr == 0 ||
+	    is_external(nat, r.addr) || is_external(nat, r.to_addr))
+		return -EINVAL;
+	r.port = htons(r.port);
+	r.to_port = htons(r.to_port);
+	if (find_redirect(nat, r.proto, r.addr, r.port))
+		return -EADDRINUSE;
+	if (nat->n_redirects >= NAT_MAX_REDIRECTS)
+		return -ENOSPC;
+	nat->redirects[nat->n_redirects++] = r;
+	return 0;
+}
+
+bool nat_redirects(const struct nat *nat, uint8_t proto, uint32_t addr,
+		   uint16_t port)
+{
+	return find_redirect(nat, proto, addr, port) != NULL;
+}
+
 static int check_config(const struct nat_config *cfg, struct ct_timeouts *to,
 			uint16_t *pmin, uint16_t *pmax)
 {
@@ -839,7 +895,7 @@ int nat_verify(const struct nat *nat, char *why, size_t len)
 		refs[e->owner]++;
 		if (flow_holds_perm(nat, e)) {
 			const struct nat_map *perm = nat_perm_find(
-				mm, &mm->maps[e->owner], e->tuple[CT_DIR_ORIG].daddr);
+				mm, &mm->maps[e->owner], flow_remote(e));
 
 			VERIFY(perm, "flow %u has no permission", i);
 			refs[nat_map_index(mm, perm)]++;

@@ -18,8 +18,11 @@
  * - Filtering of packets from outside that match no flow: endpoint-
  *   independent (EIF), address-dependent (ADF) or address-and-port-
  *   dependent (APDF, default).
- * - Static port forwards; hairpinning with the external address and port as
- *   source; ICMP errors translated inside and out (RFC 5508); fragments
+ * - Static port forwards; redirects (a new connection from inside to one
+ *   destination goes to another, as DNS over TCP to the gateway goes to
+ *   the upstream server: a DNAT held by the flow, so replies come back
+ *   from the original destination and the state ends with the flow);
+ *   hairpinning with the external address and port as source; ICMP errors translated inside and out (RFC 5508); fragments
  *   matched to their first fragment's flow.
  * - Rewrites update checksums incrementally; a packet whose L4 checksum is
  *   a partial (pseudo-header) sum, as virtio-net NEEDS_CSUM packets carry,
@@ -42,6 +45,7 @@
 
 #define NAT_MAX_EXT_ADDRS	NAT_MAP_MAX_EXT
 #define NAT_MAX_FORWARDS	1024
+#define NAT_MAX_REDIRECTS	8
 #define NAT_RECLAIM_MAX		8	/* closed connections dropped per port search */
 #define NAT_DEFAULT_PORT_MIN	49152
 #define NAT_DEFAULT_PORT_MAX	65535
@@ -82,6 +86,24 @@ struct nat_forward {
 	uint16_t ext_port;
 	uint32_t int_addr;
 	uint16_t int_port;
+};
+
+/**
+ * struct nat_redirect - a destination rule for new connections from inside.
+ * @proto:   IPPROTO_NUM_TCP or IPPROTO_NUM_UDP
+ * @addr:    destination address it applies to (network order); not an
+ *           external address
+ * @port:    destination port it applies to (host order)
+ * @to_addr: where such connections go instead (network order); not an
+ *           external address
+ * @to_port: and the port (host order)
+ */
+struct nat_redirect {
+	uint8_t proto;
+	uint32_t addr;
+	uint16_t port;
+	uint32_t to_addr;
+	uint16_t to_port;
 };
 
 /**
@@ -147,6 +169,8 @@ struct nat_pkt {
  * @flows_out:      connections created by a packet from inside
  * @flows_in:       connections created by a packet from outside
  * @hairpin:        connections between two inside hosts via external addresses
+ * @redirects:      connections from inside sent elsewhere by a redirect
+ *                  (also counted in @flows_out)
  * @icmp_errors:    ICMP errors translated
  * @fragments:      non-first fragments translated
  * @frag_evicted:   fragment-tracking entries evicted to make room
@@ -160,6 +184,7 @@ struct nat_stats {
 	uint64_t flows_out;
 	uint64_t flows_in;
 	uint64_t hairpin;
+	uint64_t redirects;
 	uint64_t icmp_errors;
 	uint64_t fragments;
 	uint64_t frag_evicted;
@@ -197,6 +222,39 @@ void nat_destroy(struct nat *nat);
  * -EADDRINUSE (that external port is taken); -ENOSPC (too many forwards).
  */
 int nat_add_forward(struct nat *nat, const struct nat_forward *fwd);
+
+/**
+ * nat_add_redirect() - add a redirect.
+ * @nat: NAT
+ * @rd:  the rule
+ *
+ * A packet from inside that would create a flow to (@rd->addr, @rd->port,
+ * @rd->proto) creates one to (@rd->to_addr, @rd->to_port) instead, from
+ * the source's mapping like any outbound flow (SNAT and DNAT at once). The
+ * flow's reply tuple is that of the new destination, so the redirection
+ * lives and dies with the flow: replies get the original destination back
+ * as their source, and nothing remains once the flow is gone. Existing
+ * flows are not affected.
+ *
+ * Return: 0; -EINVAL (bad protocol, port 0, address 0 or external);
+ * -EADDRINUSE (a rule for that destination exists); -ENOSPC (more than
+ * NAT_MAX_REDIRECTS).
+ */
+int nat_add_redirect(struct nat *nat, const struct nat_redirect *rd);
+
+/**
+ * nat_redirects() - whether a redirect applies to a destination, for a
+ * caller that must tell such packets apart from others to the same address
+ * (the gateway's own address, say) before handing them to nat_process().
+ * @nat:   NAT
+ * @proto: IP protocol
+ * @addr:  destination address, network order
+ * @port:  destination port, network order
+ *
+ * Return: true if a rule matches.
+ */
+bool nat_redirects(const struct nat *nat, uint8_t proto, uint32_t addr,
+		   uint16_t port);
 
 /**
  * nat_process() - translate a batch of packets that came from one side.

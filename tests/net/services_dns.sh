@@ -15,7 +15,8 @@
 # dnsmasq's records: svc.test (and every name under it) A 198.51.100.77,
 # TTL 60; big.test 12 TXT records of 250 bytes (about 3 KB: more than the
 # 1232 bytes dig offers, so the answer comes truncated and dig retries over
-# TCP, which arcnat redirects to the upstream server).
+# TCP, which arcnat's NAT redirects to the upstream server; dig +tcp too,
+# counted in nat.redirects).
 # The DHCP pool starts at .100 so that the leased address is not the static
 # 10.0.2.2 that dig uses.
 # Malformed queries (inject_services.py dns, from 10.0.2.2): no readable
@@ -121,6 +122,21 @@ grep -q 'SERVER: 10.0.2.1#53(10.0.2.1) (TCP)' "$TMPD/dig.out" ||
 t1=$(stat dns.truncated) || fail "statistics"
 [ "$t1" -gt "$t0" ] || fail "dns.truncated $t0 -> $t1 after a truncated reply"
 ok "dig big.test TXT: 'Truncated, retrying in TCP mode', then over TCP 12 TXT records, MSG SIZE $sz > 2900; dns.truncated $t0 -> $t1"
+
+# --- dig +tcp: one NAT flow redirected to the upstream server ----------------------
+snap
+r0=$(stat_last nat.redirects)
+q0=$(grep -c 'query\[A\] svc.test from 198.51.100.2$' "$TMPD/dnsmasq.log")
+qdig +tcp svc.test A || fail "dig +tcp svc.test failed (status $?): $(tail -n 5 "$TMPD/dig.out")"
+[ "$(dig_answers A)" = 198.51.100.77 ] || fail "dig +tcp svc.test: A '$(dig_answers A)'"
+grep -q 'SERVER: 10.0.2.1#53(10.0.2.1) (TCP)' "$TMPD/dig.out" ||
+	fail "dig +tcp svc.test: the answer did not come over TCP from 10.0.2.1: $(grep SERVER "$TMPD/dig.out")"
+q1=$(grep -c 'query\[A\] svc.test from 198.51.100.2$' "$TMPD/dnsmasq.log")
+[ "$q1" -eq $((q0 + 1)) ] ||
+	fail "dnsmasq saw svc.test from the external address $q0 -> $q1 times (expected +1: the TCP query, uncached)"
+r1=$(stat nat.redirects) || fail "statistics"
+[ "$r1" -eq $((r0 + 1)) ] || fail "nat.redirects $r0 -> $r1 after one dig +tcp (expected +1)"
+ok "dig +tcp svc.test: answered from 10.0.2.1 over TCP by the upstream server (one NAT redirect: nat.redirects $r0 -> $r1)"
 
 # --- local names -------------------------------------------------------------------
 snap

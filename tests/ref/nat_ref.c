@@ -75,6 +75,8 @@ struct nat_ref {
 	uint32_t n_maps;
 	uint32_t cap_maps;
 	unsigned int n_forwards;
+	struct nat_redirect redirects[NAT_MAX_REDIRECTS];	/* host-order ports */
+	unsigned int n_redirects;
 	struct nat_ref_frag *frags;	/* fragment entries, oldest first */
 	uint32_t n_frags;
 	uint16_t *cand;			/* scratch: port candidates */
@@ -446,14 +448,15 @@ static bool confirm(struct nat_ref *m, struct nat_ref_flow *f,
 	return true;
 }
 
-/* ADF: some present inside flow of @map_id went to @addr. */
+/* ADF: some present inside flow of @map_id went to @addr (its reply's
+ * source: a redirected flow went to the redirect's target). */
 static bool permitted(const struct nat_ref *m, uint64_t map_id, uint32_t addr)
 {
 	for (uint32_t i = 0; i < m->n_flows; i++) {
 		const struct nat_ref_flow *f = &m->flows[i];
 
 		if (f->kind == NAT_REF_OUT && f->mapping == map_id &&
-		    f->tuple[CT_DIR_ORIG].daddr == addr)
+		    f->tuple[CT_DIR_REPLY].saddr == addr)
 			return true;
 	}
 	return false;
@@ -888,6 +891,7 @@ static enum nat_drop do_new_inside(struct nat_ref *m, struct nat_pkt *pkt,
 	struct nat_ref_flow f;
 	struct ct_tcp tcp;
 	uint16_t rsport;
+	uint32_t rsaddr;
 
 	memset(&tcp, 0, sizeof(tcp));
 	if (key->proto == IPPROTO_NUM_TCP) {
@@ -916,9 +920,19 @@ static enum nat_drop do_new_inside(struct nat_ref *m, struct nat_pkt *pkt,
 
 	/* ICMP: both "ports" of the reply tuple are the external id. */
 	rsport = key->proto == IPPROTO_NUM_ICMP ? src.ext_port : key->dport;
+	rsaddr = key->daddr;
+	for (unsigned int r = 0; r < m->n_redirects; r++) {
+		const struct nat_redirect *rd = &m->redirects[r];
+
+		if (rd->proto == key->proto && rd->addr == key->daddr &&
+		    rd->port == ntohs(key->dport)) {
+			rsaddr = rd->to_addr;
+			rsport = htons(rd->to_port);
+		}
+	}
 	memset(&f, 0, sizeof(f));
 	f.tuple[CT_DIR_ORIG] = *key;
-	f.tuple[CT_DIR_REPLY] = mk_tuple(key->daddr, src.ext_addr, rsport,
+	f.tuple[CT_DIR_REPLY] = mk_tuple(rsaddr, src.ext_addr, rsport,
 					 src.ext_port, key->proto);
 	f.tcp = tcp;
 	f.kind = NAT_REF_OUT;
@@ -1106,6 +1120,25 @@ int nat_ref_add_forward(struct nat_ref *m, const struct nat_forward *fwd)
 		     htons(fwd->ext_port), fwd->proto, true))
 		return -ENOSPC;
 	m->n_forwards++;
+	return 0;
+}
+
+int nat_ref_add_redirect(struct nat_ref *m, const struct nat_redirect *rd)
+{
+	if (rd->proto != IPPROTO_NUM_TCP && rd->proto != IPPROTO_NUM_UDP)
+		return -EINVAL;
+	if (rd->port == 0 || rd->to_port == 0 || rd->addr == 0 ||
+	    rd->to_addr == 0 || is_ext(m, rd->addr) || is_ext(m, rd->to_addr))
+		return -EINVAL;
+	for (unsigned int i = 0; i < m->n_redirects; i++) {
+		if (m->redirects[i].proto == rd->proto &&
+		    m->redirects[i].addr == rd->addr &&
+		    m->redirects[i].port == rd->port)
+			return -EADDRINUSE;
+	}
+	if (m->n_redirects >= NAT_MAX_REDIRECTS)
+		return -ENOSPC;
+	m->redirects[m->n_redirects++] = *rd;
 	return 0;
 }
 

@@ -125,6 +125,15 @@ void nat_ref_destroy(struct nat_ref *m);
 int nat_ref_add_forward(struct nat_ref *m, const struct nat_forward *fwd);
 
 /**
+ * nat_ref_add_redirect() - add a redirect, as nat_add_redirect().
+ * @m:  model
+ * @rd: the rule
+ *
+ * Return: 0, -EINVAL, -EADDRINUSE or -ENOSPC (see nat_add_redirect()).
+ */
+int nat_ref_add_redirect(struct nat_ref *m, const struct nat_redirect *rd);
+
+/**
  * nat_ref_process() - give one packet its verdict, rewriting it in place.
  * @m:    model
  * @pkt:  the packet; @pkt->meta must come from pkt_parse() of @pkt->frame;

@@ -1098,6 +1098,197 @@ static void echo_all_zero_checksum(void **state __maybe_unused)
 	tc_done(&c);
 }
 
+/* ---- redirects: DNS over TCP to the gateway goes to the upstream server ---- */
+
+#define GW	IN(1)
+#define UP	R2
+
+static void add_dns_redirect(struct tc *c)
+{
+	const struct nat_redirect rd = { .proto = TCP, .addr = GW, .port = 53,
+					 .to_addr = UP, .to_port = 53 };
+
+	assert_int_equal(nat_add_redirect(c->nat, &rd), 0);
+	assert_true(nat_redirects(c->nat, TCP, GW, htons(53)));
+	assert_false(nat_redirects(c->nat, UDP, GW, htons(53)));
+	assert_false(nat_redirects(c->nat, TCP, GW, htons(54)));
+	assert_false(nat_redirects(c->nat, TCP, UP, htons(53)));
+}
+
+/*
+ * SYN, SYN-ACK, ACK of IN1:@port -> GW:53, redirected to UP:53. Returns
+ * the connection's external endpoint; *@iseq and *@rseq are the next
+ * sequence numbers of the guest and of the server.
+ */
+static struct ep redirect_open(struct tc *c, uint16_t port, uint32_t *iseq,
+			       uint32_t *rseq)
+{
+	uint64_t flows = ct_count(ct(c)), redirects = stats(c)->redirects;
+	struct ep e;
+
+	*iseq = 1000;
+	*rseq = 5000;
+	SEND(c, tcp(IN1, port, GW, 53, TCP_SYN, (*iseq)++, 0), INSIDE, TO_OUTSIDE);
+	e = out_src(c);
+	CHECK_OUT(c, EXT1, e.port, UP, 53);	/* DNAT and SNAT at once */
+	assert_int_equal(ct_count(ct(c)), flows + 1);	/* one flow */
+	assert_int_equal(stats(c)->redirects, redirects + 1);
+	/* Replies get the gateway's address and port back. */
+	XLATE(c, tcp(UP, 53, e.addr, e.port, TCP_SYN | TCP_ACK, (*rseq)++, *iseq),
+	      OUTSIDE, TO_INSIDE, GW, 53, IN1, port);
+	XLATE(c, tcp(IN1, port, GW, 53, TCP_ACK, *iseq, *rseq), INSIDE,
+	      TO_OUTSIDE, EXT1, e.port, UP, 53);
+	XLATE(c, tcp(UP, 53, e.addr, e.port, TCP_ACK, *rseq, *iseq), OUTSIDE,
+	      TO_INSIDE, GW, 53, IN1, port);
+	assert_int_equal(ct_count(ct(c)), flows + 1);
+	return e;
+}
+
+static uint8_t redirect_state(const struct tc *c, uint16_t port)
+{
+	const struct ct_entry *e = find_flow(c, IN1, port, GW, 53, TCP);
+
+	assert_non_null(e);
+	return e->tcp.state;
+}
+
+/* One flow holds the redirection; its reply tuple maps back to the
+ * gateway; it is tracked like any TCP connection; nothing else is
+ * redirected (other ports, UDP, other destinations). */
+static void redirect_one_flow(void **state __maybe_unused)
+{
+	uint32_t iseq, rseq;
+	struct tc c;
+	struct ep e;
+
+	tc_init_mode(&c, NAT_FILTER_APDF, 1);
+	add_dns_redirect(&c);
+	e = redirect_open(&c, 40000, &iseq, &rseq);
+	assert_int_equal(redirect_state(&c, 40000), CT_TCP_ESTABLISHED);
+	assert_non_null(find_flow(&c, UP, 53, EXT1, e.port, TCP));
+	/* The same source port keeps its mapping (endpoint independent). */
+	XLATE(&c, tcp(IN1, 40000, R1, 80, TCP_SYN, 1, 0), INSIDE, TO_OUTSIDE,
+	      EXT1, e.port, R1, 80);
+	/* Not redirected: UDP to the gateway, TCP to another port of it. */
+	SEND(&c, udp(IN1, 40002, GW, 53), INSIDE, TO_OUTSIDE);
+	CHECK_OUT(&c, EXT1, out_src(&c).port, GW, 53);
+	SEND(&c, tcp(IN1, 40004, GW, 54, TCP_SYN, 1, 0), INSIDE, TO_OUTSIDE);
+	CHECK_OUT(&c, EXT1, out_src(&c).port, GW, 54);
+	/* A guest's own connection to the server is its own flow. */
+	SEND(&c, tcp(IN2, 40000, UP, 53, TCP_SYN, 1, 0), INSIDE, TO_OUTSIDE);
+	CHECK_OUT(&c, EXT1, out_src(&c).port, UP, 53);
+	assert_int_not_equal(out_src(&c).port, e.port);
+	assert_int_equal(stats(&c)->redirects, 1);
+	assert_int_equal(stats(&c)->flows_out, 5);
+	check_verify(&c);
+	tc_done(&c);
+}
+
+/* The redirection ends with the connection: FIN both ways, TIME_WAIT for
+ * its timeout, then no flow and no mapping; a late segment is not
+ * redirected any more (not a SYN). An RST closes it the same way. */
+static void redirect_ends_with_tcp(void **state __maybe_unused)
+{
+	struct nat_config cfg;
+	uint32_t iseq, rseq;
+	struct tc c;
+	struct ep e;
+
+	cfg_default(&cfg);
+	tc_init(&c, &cfg);
+	add_dns_redirect(&c);
+	e = redirect_open(&c, 40000, &iseq, &rseq);
+	SEND(&c, tcp(IN1, 40000, GW, 53, TCP_FIN | TCP_ACK, iseq++, rseq),
+	     INSIDE, TO_OUTSIDE);
+	XLATE(&c, tcp(UP, 53, e.addr, e.port, TCP_FIN | TCP_ACK, rseq++, iseq),
+	      OUTSIDE, TO_INSIDE, GW, 53, IN1, 40000);
+	SEND(&c, tcp(IN1, 40000, GW, 53, TCP_ACK, iseq, rseq), INSIDE, TO_OUTSIDE);
+	assert_int_equal(redirect_state(&c, 40000), CT_TCP_TIME_WAIT);
+	advance(&c, SEC(CT_TO_DEFAULT_TCP_TIME_WAIT) - SEC(1));
+	assert_int_equal(ct_count(ct(&c)), 1);
+	advance(&c, SEC(2));
+	assert_int_equal(ct_count(ct(&c)), 0);
+	assert_int_equal(stats(&c)->mappings, 0);
+	DROP(&c, tcp(IN1, 40000, GW, 53, TCP_ACK, iseq, rseq), INSIDE, TCP_NOT_SYN);
+	DROP(&c, tcp(UP, 53, e.addr, e.port, TCP_ACK, rseq, iseq), OUTSIDE,
+	     UNSOLICITED);
+
+	e = redirect_open(&c, 40002, &iseq, &rseq);
+	XLATE(&c, tcp(UP, 53, e.addr, e.port, TCP_RST, rseq, 0), OUTSIDE,
+	      TO_INSIDE, GW, 53, IN1, 40002);
+	assert_int_equal(redirect_state(&c, 40002), CT_TCP_CLOSE);
+	advance(&c, SEC(CT_TO_DEFAULT_TCP_CLOSE) + SEC(1));
+	assert_int_equal(ct_count(ct(&c)), 0);
+	assert_int_equal(stats(&c)->redirects, 2);
+	tc_done(&c);
+}
+
+/* Packets from outside never match a redirect: without a flow, the server
+ * and the rule's address are strangers like any other; with one, only the
+ * server's endpoint gets through (APDF), and with ADF the permission is
+ * for the server the flow really reaches, not for the gateway address. */
+static void redirect_not_from_outside(void **state __maybe_unused)
+{
+	uint32_t iseq, rseq;
+	struct tc c;
+	struct ep e;
+
+	tc_init_mode(&c, NAT_FILTER_APDF, 1);
+	add_dns_redirect(&c);
+	DROP(&c, tcp(UP, 53, EXT1, 53, TCP_SYN, 1, 0), OUTSIDE, UNSOLICITED);
+	DROP(&c, tcp(UP, 53, EXT1, 40000, TCP_SYN | TCP_ACK, 1, 1), OUTSIDE,
+	     UNSOLICITED);
+	DROP(&c, tcp(R1, 1234, GW, 53, TCP_SYN, 1, 0), OUTSIDE, NOT_OURS);
+	assert_int_equal(ct_count(ct(&c)), 0);
+	e = redirect_open(&c, 40000, &iseq, &rseq);
+	DROP(&c, tcp(UP, 54, e.addr, e.port, TCP_SYN, 1, 0), OUTSIDE, FILTERED);
+	DROP(&c, tcp(R1, 53, e.addr, e.port, TCP_SYN, 1, 0), OUTSIDE, FILTERED);
+	assert_int_equal(ct_count(ct(&c)), 1);
+	tc_done(&c);
+
+	tc_init_mode(&c, NAT_FILTER_ADF, 1);
+	add_dns_redirect(&c);
+	e = redirect_open(&c, 40000, &iseq, &rseq);
+	XLATE(&c, tcp(UP, 54, e.addr, e.port, TCP_SYN, 1, 0), OUTSIDE, TO_INSIDE,
+	      UP, 54, IN1, 40000);
+	DROP(&c, tcp(GW, 54, e.addr, e.port, TCP_SYN, 1, 0), OUTSIDE, FILTERED);
+	check_verify(&c);
+	tc_done(&c);
+}
+
+static void redirect_rejects_bad_rules(void **state __maybe_unused)
+{
+	const struct nat_redirect bad[] = {
+		{ .proto = ICMP, .addr = GW, .port = 53, .to_addr = UP, .to_port = 53 },
+		{ .proto = TCP, .addr = GW, .port = 0, .to_addr = UP, .to_port = 53 },
+		{ .proto = TCP, .addr = GW, .port = 53, .to_addr = UP, .to_port = 0 },
+		{ .proto = TCP, .addr = 0, .port = 53, .to_addr = UP, .to_port = 53 },
+		{ .proto = TCP, .addr = GW, .port = 53, .to_addr = 0, .to_port = 53 },
+		{ .proto = TCP, .addr = EXT1, .port = 53, .to_addr = UP, .to_port = 53 },
+		{ .proto = TCP, .addr = GW, .port = 53, .to_addr = EXT1, .to_port = 53 },
+	};
+	struct nat_redirect rd = { .proto = UDP, .addr = GW, .port = 1,
+				   .to_addr = UP, .to_port = 53 };
+	struct tc c;
+
+	tc_init_mode(&c, NAT_FILTER_APDF, 1);
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(nat_add_redirect(c.nat, &bad[i]), -EINVAL);
+	add_dns_redirect(&c);
+	rd.proto = TCP;
+	rd.port = 53;
+	rd.to_addr = R1;
+	assert_int_equal(nat_add_redirect(c.nat, &rd), -EADDRINUSE);
+	rd.proto = UDP;
+	for (unsigned int i = 1; i < NAT_MAX_REDIRECTS; i++) {
+		rd.port = (uint16_t)i;
+		assert_int_equal(nat_add_redirect(c.nat, &rd), 0);
+	}
+	rd.port = NAT_MAX_REDIRECTS;
+	assert_int_equal(nat_add_redirect(c.nat, &rd), -ENOSPC);
+	tc_done(&c);
+}
+
 static void table_full_early_drop(void **state __maybe_unused)
 {
 	const struct ct_stats *cs;
@@ -1537,6 +1728,10 @@ int main(void)
 		cmocka_unit_test(icmp_type),
 		cmocka_unit_test(nat_verify_clean),
 		cmocka_unit_test(nat_create_rejects_bad_config),
+		cmocka_unit_test(redirect_one_flow),
+		cmocka_unit_test(redirect_ends_with_tcp),
+		cmocka_unit_test(redirect_not_from_outside),
+		cmocka_unit_test(redirect_rejects_bad_rules),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);

@@ -19,7 +19,7 @@
  * reused and port searches run out), packets of known flows in either
  * direction with TCP segments that follow or break the handshake, spoofed
  * packets from the wrong side, unsolicited packets, hairpinning, port
- * forwards, ICMP errors quoting translated (or unknown, or truncated)
+ * forwards, redirects, ICMP errors quoting translated (or unknown, or truncated)
  * packets, fragments, UDP without checksum and CHECKSUM_PARTIAL packets.
  * Time moves mostly by small steps, sometimes past whole timeouts, and
  * sometimes by exact numbers of seconds so that deadlines land on `now`.
@@ -71,6 +71,7 @@
 			      (uint32_t)(c) << 8 | (uint32_t)(d))
 
 /* emit() modifiers */
+#define REDIRECT_ADDR	IP4(10, 0, 2, 1)	/* no inside host has it */
 #define EM_PARTIAL	(1u << 0)	/* NAT_PKT_CSUM_PARTIAL */
 
 /**
@@ -465,6 +466,8 @@ static void gen_new_out(struct harness *h)
 	} else {
 		d.sport = chance(h, 1) ? 0 : inside_port(h);
 		d.dport = remote_port(h);
+		if (chance(h, 8))	/* the redirects' address (add_forwards) */
+			d.daddr = REDIRECT_ADDR;
 	}
 	fill_l4(h, &d, chance(h, 93));
 	emit(h, &d, NAT_INSIDE, maybe_partial(h, 7));
@@ -1059,9 +1062,19 @@ static void short_timeouts(struct ct_timeouts *t)
 	t->sec[CT_TO_ICMP] = 5;
 }
 
-/* Same forwards, and the same refusals, on both. */
+/* Same forwards and redirects, and the same refusals, on both. */
 static void add_forwards(struct harness *h)
 {
+	const struct nat_redirect rd[] = {
+		{ IPPROTO_NUM_TCP, REDIRECT_ADDR, 53, IP4(198, 51, 100, 1), 53 },
+		{ IPPROTO_NUM_UDP, REDIRECT_ADDR, 53, IP4(198, 51, 100, 2), 5353 },
+		{ IPPROTO_NUM_TCP, REDIRECT_ADDR, 80, IP4(10, 0, 2, 3), 8080 },
+		/* refused: taken, bad protocol, an external address */
+		{ IPPROTO_NUM_TCP, REDIRECT_ADDR, 53, IP4(198, 51, 100, 3), 53 },
+		{ IPPROTO_NUM_ICMP, REDIRECT_ADDR, 53, IP4(198, 51, 100, 3), 53 },
+		{ IPPROTO_NUM_UDP, REDIRECT_ADDR, 443, IP4(203, 0, 113, 1), 443 },
+	};
+
 	uint16_t base = h->port_min;
 	const struct nat_forward cand[] = {
 		{ IPPROTO_NUM_TCP, 0, 8080, IP4(10, 0, 2, 5), 80 },
@@ -1085,6 +1098,13 @@ static void add_forwards(struct harness *h)
 		if (a == 0 && h->n_fwd < ARRAY_SIZE(h->fwd))
 			h->fwd[h->n_fwd++] = cand[i];
 	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(rd); i++) {
+		int a = nat_add_redirect(h->nat, &rd[i]);
+		int b = nat_ref_add_redirect(h->ref, &rd[i]);
+
+		if (a != b)
+			fail_msg("redirect %u: nat_add_redirect %d, model %d", i, a, b);
+	}
 }
 
 /* What the run covered, so that a change to the generator is seen. */
@@ -1094,7 +1114,7 @@ static void summary(const struct harness *h)
 
 	fprintf(stderr, "  out %llu, in %llu, local %llu, dropped %llu; early drops %llu,"
 		" reclaimed %llu, frag evictions %llu, icmp errors %llu, fragments %llu,"
-		" hairpin %llu\n  drops:",
+		" hairpin %llu, redirects %llu\n  drops:",
 		(unsigned long long)h->verdicts[NAT_V_TO_OUTSIDE],
 		(unsigned long long)h->verdicts[NAT_V_TO_INSIDE],
 		(unsigned long long)h->verdicts[NAT_V_LOCAL],
@@ -1103,7 +1123,7 @@ static void summary(const struct harness *h)
 		(unsigned long long)nat_ref_get_stats(h->ref)->reclaimed,
 		(unsigned long long)nat_ref_get_stats(h->ref)->frag_evicted,
 		(unsigned long long)ns->icmp_errors, (unsigned long long)ns->fragments,
-		(unsigned long long)ns->hairpin);
+		(unsigned long long)ns->hairpin, (unsigned long long)ns->redirects);
 	for (unsigned int r = 1; r < NAT_DROP__MAX; r++) {
 		if (h->reasons[r])
 			fprintf(stderr, " %s=%llu", nat_drop_name((enum nat_drop)r),
