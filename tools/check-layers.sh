@@ -19,8 +19,64 @@
 # the other. tsort(1) finds the cycles.
 #
 # Exit 1 and name every offending include or cycle.
+#
+#   tools/check-layers.sh [ROOT]     check ROOT/src (default: this tree)
+#   tools/check-layers.sh --self-test
+#     checks the checker on small trees it makes: a clean one passes; an
+#     upward include, a cycle through a header, a cycle of three and one
+#     through a lone header each fail and are named. CI runs it.
 set -eu
-cd "$(dirname "$0")/.."
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+
+if [ "${1:-}" = --self-test ]; then
+	t=$(mktemp -d "${TMPDIR:-/tmp}/check-layers.XXXXXX")
+	trap 'rm -rf "$t"' EXIT
+	fails=0
+	# put FILE LINE...: write a file of the test tree.
+	put() {
+		f=$t/$1
+		shift
+		mkdir -p "$(dirname "$f")"
+		printf '%s\n' "$@" >"$f"
+	}
+	# expect STATUS TEXT: run the check on the tree, compare.
+	expect() {
+		st=0
+		"$self" "$t" >"$t.out" 2>&1 || st=$?
+		if [ "$st" != "$1" ] || ! grep -q "$2" "$t.out"; then
+			echo "check-layers self-test: exit $st, want $1 and '$2' in:"
+			sed 's/^/    | /' "$t.out"
+			fails=1
+		fi
+	}
+	put src/core/log.h '/* lone header */'
+	put src/nat/map.h '#include "core/log.h"'
+	put src/nat/map.c '#include "nat/map.h"'
+	put src/nat/nat.h '#include "nat/map.h"'
+	put src/nat/nat.c '#include "nat/nat.h"'
+	expect 0 'check-layers: ok'
+	put src/core/log.c '#include "core/log.h"' '#include "nat/nat.h"'
+	expect 1 'src/core/log.c (core) includes nat/nat.h (nat): a lower layer'
+	put src/core/log.c '#include "core/log.h"'
+	expect 0 'check-layers: ok'
+	put src/nat/map.c '#include "nat/map.h"' '#include "nat/nat.h"'
+	expect 1 'src/nat/nat'
+	grep -q 'cycle' "$t.out" || { echo "check-layers self-test: no cycle named"; fails=1; }
+	put src/nat/map.c '#include "nat/map.h"' '#include "nat/frag.h"'
+	put src/nat/frag.h '#include "core/log.h"'
+	put src/nat/frag.c '#include "nat/frag.h"' '#include "nat/nat.h"'
+	expect 1 'src/nat/frag'
+	put src/nat/frag.c '#include "nat/frag.h"'
+	put src/nat/frag.h '#include "nat/drop.h"'
+	put src/nat/drop.h '#include "nat/nat.h"'
+	expect 1 'src/nat/drop'
+	put src/nat/drop.h '/* lone header */'
+	expect 0 'check-layers: ok'
+	rm -f "$t.out"
+	[ "$fails" = 0 ] && echo "check-layers self-test: ok"
+	exit "$fails"
+fi
+cd "${1:-$(dirname "$self")/..}"
 
 # Sets r to the rank of layer $1 (99: unknown). No subshell: this runs
 # once per include, and forks would make the check slow.
