@@ -251,3 +251,29 @@ int pkt_build_arp(uint8_t *buf, size_t cap, uint16_t op,
 	memcpy(buf + l2, &arp, sizeof(arp));
 	return (int)(l2 + sizeof(arp));
 }
+
+int pkt_build_icmp4_error(const struct pkt_icmp4_err *e, uint8_t *buf,
+			  size_t cap)
+{
+	struct pkt_spec s = {
+		.no_eth = e->no_eth,
+		.src4 = e->src4,
+		.dst4 = e->dst4,
+		.tos = 0xc0,
+		.ip_id = e->ip_id,
+		.proto = IPPROTO_NUM_ICMP,
+		.icmp_type = e->type,
+		.icmp_code = e->code,
+		.icmp_seq = e->mtu,
+		.payload = e->quote,
+		.payload_len = e->quote_len,
+	};
+
+	if (e->quote_len < IP4_HLEN_MIN + 8)
+		return -EINVAL;
+	if (s.payload_len > PKT_ICMP4_QUOTE_MAX)
+		s.payload_len = PKT_ICMP4_QUOTE_MAX;
+	memcpy(s.eth_dst, e->eth_dst, ETH_ALEN);
+	memcpy(s.eth_src, e->eth_src, ETH_ALEN);
+	return pkt_build(&s, buf, cap);
+}

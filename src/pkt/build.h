@@ -140,4 +140,56 @@ int pkt_build_arp(uint8_t *buf, size_t cap, uint16_t op,
 		  const uint8_t eth_dst[ETH_ALEN], const uint8_t sha[ETH_ALEN],
 		  uint32_t spa, const uint8_t tha[ETH_ALEN], uint32_t tpa);
 
+/* An ICMPv4 error is at most 576 bytes (RFC 1812 section 4.3.2.3): the
+ * quote takes what is left after the IPv4 and ICMP headers. */
+#define PKT_ICMP4_ERR_MAX	576u
+#define PKT_ICMP4_QUOTE_MAX	(PKT_ICMP4_ERR_MAX - 20u - 8u)
+
+/**
+ * struct pkt_icmp4_err - an ICMPv4 error message about a packet.
+ * @no_eth:    write an L3 packet, no Ethernet header
+ * @eth_dst:   Ethernet destination (unless @no_eth)
+ * @eth_src:   Ethernet source (unless @no_eth)
+ * @src4:      source address of the error (the reporting router), network order
+ * @dst4:      destination (the offending packet's source), network order
+ * @ip_id:     IPv4 identification (host order)
+ * @type:      ICMP type (ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED...)
+ * @code:      ICMP code
+ * @mtu:       next-hop MTU (host order) for ICMP_FRAG_NEEDED (RFC 1191),
+ *             written in bytes 6-7 of the ICMP header; 0 otherwise
+ * @quote:     the offending packet from its IPv4 header on, as its sender
+ *             sent it
+ * @quote_len: bytes at @quote; at most PKT_ICMP4_QUOTE_MAX are used
+ */
+struct pkt_icmp4_err {
+	bool no_eth;
+	uint8_t eth_dst[ETH_ALEN];
+	uint8_t eth_src[ETH_ALEN];
+	uint32_t src4;
+	uint32_t dst4;
+	uint16_t ip_id;
+	uint8_t type;
+	uint8_t code;
+	uint16_t mtu;
+	const void *quote;
+	size_t quote_len;
+};
+
+/**
+ * pkt_build_icmp4_error() - write an ICMPv4 error message.
+ * @e:   what to write
+ * @buf: output buffer
+ * @cap: its size
+ *
+ * The message gets TOS 0xc0 (precedence "internetwork control", RFC 1812
+ * section 4.3.2.5), TTL 64, no DF, and as much of the quote as keeps it
+ * within 576 bytes (RFC 1812 section 4.3.2.3; RFC 792 asks for at least the
+ * IP header and 8 bytes).
+ *
+ * Return: the frame length, -EINVAL if the quote is shorter than an IPv4
+ * header and 8 bytes, or -ENOSPC.
+ */
+int pkt_build_icmp4_error(const struct pkt_icmp4_err *e, uint8_t *buf,
+			  size_t cap);
+
 #endif /* ARCNAT_PKT_BUILD_H */

@@ -595,6 +595,81 @@ static void test_build_arp(void **state)
 				       zero, 2), -ENOSPC);
 }
 
+/* ICMP "fragmentation needed": a 600-byte offending packet is quoted to
+ * 548 bytes, so that the message is 576; every header byte and both
+ * checksums as computed independently (Python struct and the RFC 1071
+ * sum). With an Ethernet header the L3 bytes are the same. */
+static void test_icmp4_error(void **state)
+{
+	static const uint8_t ip_hdr[20] = {
+		0x45, 0xc0, 0x02, 0x40, 0x00, 0x07, 0x00, 0x00,
+		0x40, 0x01, 0x5f, 0xf4, 0x0a, 0x00, 0x02, 0x01,
+		0x0a, 0x00, 0x02, 0x02,
+	};
+	static const uint8_t icmp_hdr[8] = { 3, 4, 0x65, 0x33, 0, 0, 0x05, 0xdc };
+	static uint8_t quote[600];
+	uint8_t buf[700];
+	struct pkt_icmp4_err e = {
+		.no_eth = true,
+		.src4 = htonl(0x0a000201),
+		.dst4 = htonl(0x0a000202),
+		.ip_id = 7,
+		.type = ICMP_DEST_UNREACH,
+		.code = ICMP_FRAG_NEEDED,
+		.mtu = 1500,
+		.quote = quote,
+		.quote_len = sizeof(quote),
+	};
+	struct pkt_meta m;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(quote); i++)
+		quote[i] = (uint8_t)(i * 5 + 1);
+	assert_int_equal(pkt_build_icmp4_error(&e, buf, sizeof(buf)), 576);
+	assert_memory_equal(buf, ip_hdr, sizeof(ip_hdr));
+	assert_memory_equal(buf + 20, icmp_hdr, sizeof(icmp_hdr));
+	assert_memory_equal(buf + 28, quote, 548);
+
+	e.no_eth = false;
+	memcpy(e.eth_dst, mac_d, ETH_ALEN);
+	memcpy(e.eth_src, mac_s, ETH_ALEN);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(pkt_build_icmp4_error(&e, buf, sizeof(buf)),
+			 ETH_HLEN + 576);
+	assert_memory_equal(buf, mac_d, ETH_ALEN);
+	assert_memory_equal(buf + ETH_ALEN, mac_s, ETH_ALEN);
+	assert_memory_equal(buf + ETH_HLEN, ip_hdr, sizeof(ip_hdr));
+	assert_memory_equal(buf + ETH_HLEN + 20, icmp_hdr, sizeof(icmp_hdr));
+
+	/* a short quote is quoted whole: a UDP header's worth of a datagram */
+	struct pkt_spec q = {
+		.no_eth = true,
+		.src4 = e.dst4,
+		.dst4 = htonl(0xc6336401),
+		.proto = IPPROTO_NUM_UDP,
+		.sport = 1000,
+		.dport = 2000,
+		.payload = payload_bytes,
+		.payload_len = 500,
+	};
+
+	assert_int_equal(pkt_build(&q, quote, 600), 528);
+	e.quote_len = 28;
+	assert_int_equal(pkt_build_icmp4_error(&e, buf, sizeof(buf)),
+			 ETH_HLEN + 56);
+	assert_int_equal(pkt_parse(buf, ETH_HLEN + 56, 0, &m), PKT_DROP_OK);
+	assert_int_equal(m.icmp_type, ICMP_DEST_UNREACH);
+	assert_int_equal(m.icmp_code, ICMP_FRAG_NEEDED);
+	assert_true(m.flags & PKT_F_ICMP_ERROR);
+	assert_int_equal(m.inner.sport, htons(1000));
+	assert_int_equal(m.inner.dport, htons(2000));
+	/* less than a header and 8 bytes: refused; no room: -ENOSPC */
+	e.quote_len = 27;
+	assert_int_equal(pkt_build_icmp4_error(&e, buf, sizeof(buf)), -EINVAL);
+	e.quote_len = 28;
+	assert_int_equal(pkt_build_icmp4_error(&e, buf, ETH_HLEN + 55), -ENOSPC);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -602,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_udp_csum_zero_is_ffff),
 		cmocka_unit_test(test_einval),
 		cmocka_unit_test(test_build_arp),
+		cmocka_unit_test(test_icmp4_error),
 	};
 	struct CMUnitTest tests[ARRAY_SIZE(variants) + ARRAY_SIZE(fixed)];
 	size_t i, n = 0;
