@@ -14,6 +14,11 @@
  *   len   2 bytes little-endian (clamped to what is left)
  *   body
  *
+ * The ports' MTUs depend on the input's length (size % 4): none, guests
+ * 9000 and uplink 1500, guests 1500 and uplink 9000, or guests 576 and
+ * uplink 65535, so that big packets meet ICMP "fragmentation needed", the
+ * fragmenter and the GSO segment-size rules (dp/mtu) both ways.
+ *
  * DHCP and the DNS forwarder are on (upstream 198.51.100.1), so guest
  * frames reach them too, and forged upstream answers reach the forwarder.
  *
@@ -103,11 +108,13 @@ static const struct dp_port_ops fz_ops = {
 	.destroy = fz_destroy,
 };
 
-static void fz_port_init(struct fz_port *fp, uint32_t flags, const char *name)
+static void fz_port_init(struct fz_port *fp, uint32_t flags, uint32_t mtu,
+			 const char *name)
 {
 	memset(fp, 0, sizeof(*fp));
 	fp->port.ops = &fz_ops;
 	fp->port.flags = flags;
+	fp->port.mtu = mtu;
 	fp->port.fd = eventfd(0, EFD_CLOEXEC);
 	snprintf(fp->port.name, sizeof(fp->port.name), "%s", name);
 	if (fp->port.fd < 0)
@@ -136,8 +143,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char why[128];
 	size_t off = 0;
 
-	fz_port_init(&in, 0, "inside");
-	fz_port_init(&out, DP_PORT_L3 | DP_PORT_VNET, "outside");
+	static const uint32_t mtus[4][2] = {
+		{ 0, 0 }, { 9000, 1500 }, { 1500, 9000 }, { 576, 65535 },
+	};
+
+	fz_port_init(&in, 0, mtus[size % 4][0], "inside");
+	fz_port_init(&out, DP_PORT_L3 | DP_PORT_VNET, mtus[size % 4][1],
+		     "outside");
 	nc.ext_addrs[0] = FZ_EXT;
 	nc.n_ext_addrs = 1;
 	nc.port_min = 40000;

@@ -66,6 +66,34 @@ def seeds():
     )
 
 
+
+def mtu_pad(data, want):
+    """fuzz_dp picks the ports' MTUs by the input's length modulo 4:
+    pad with 0-3 bytes (too few for a record) to get configuration @want."""
+    return data + b"\0" * ((want - len(data)) % 4)
+
+
+def mtu():
+    big = bytes((i * 7 + 3) & 0xFF for i in range(4000))
+    # guests at 9000, uplink at 1500: DF gets ICMP, no DF is fragmented,
+    # TSO (DF) gets ICMP, TSO without DF a smaller gso_size
+    yield "mtu_out", mtu_pad(
+        rec(arp_req())
+        + rec(eth(IP(src=G, dst=R, flags="DF", id=1) / UDP(sport=40000, dport=7) / big))
+        + rec(eth(IP(src=G, dst=R, id=2) / UDP(sport=40000, dport=7) / big))
+        + rec(eth(IP(src=G, dst=R) / TCP(sport=40001, dport=80, flags="S", seq=1000)))
+        + rec(IP(src=R, dst=EXT) / TCP(sport=80, dport=40001, flags="SA", seq=5, ack=1001), outside=True)
+        + rec(eth(IP(src=G, dst=R, flags="DF") / TCP(sport=40001, dport=80, flags="A", seq=1001, ack=6) / big),
+              vnet=(1, 1, 14 + 20 + 20, 3000, 34, 16))
+        + rec(eth(IP(src=G, dst=R) / TCP(sport=40001, dport=80, flags="A", seq=5001, ack=6) / big),
+              vnet=(1, 1, 14 + 20 + 20, 3000, 34, 16)), 1)
+    # guests at 1500, uplink at 9000: the forward to 10.0.2.3:53, with and without DF
+    yield "mtu_in", mtu_pad(
+        rec(Ether(dst=GW_MAC, src=G2_MAC) / ARP(op=2, hwsrc=G2_MAC, psrc=G2, hwdst=GW_MAC, pdst=GW))
+        + rec(IP(src=R, dst=EXT, flags="DF") / UDP(sport=1234, dport=5353) / big, outside=True)
+        + rec(IP(src=R, dst=EXT, flags="MF", id=9) / UDP(sport=1234, dport=5353) / big, outside=True), 2)
+
+
 def services():
     mac = bytes.fromhex("525400123456")
     disc = (Ether(dst="ff:ff:ff:ff:ff:ff", src=G_MAC) / IP(src="0.0.0.0", dst="255.255.255.255")
@@ -86,7 +114,7 @@ def services():
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "fuzz/corpus/dp"
     os.makedirs(out, exist_ok=True)
-    for name, data in list(seeds()) + list(services()):
+    for name, data in list(seeds()) + list(mtu()) + list(services()):
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
     print(f"gen_dp_corpus: wrote {out}")

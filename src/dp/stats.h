@@ -29,7 +29,9 @@
 	X(ECHO_LIMIT, "echo_limit", "echo request over the reply rate limit")   \
 	X(NO_ROUTE, "no_route", "translated to an address off the inside subnet") \
 	X(NO_NEIGH, "no_neigh", "guest MAC unknown and the packet not holdable (queue full, over 9216 bytes)") \
-	X(NEIGH_TIMEOUT, "neigh_timeout", "held for a guest that never answered ARP")
+	X(NEIGH_TIMEOUT, "neigh_timeout", "held for a guest that never answered ARP") \
+	X(TOO_BIG, "too_big", "over the egress MTU with DF set (answered with ICMP fragmentation needed unless rate-limited, an ICMP error or a later fragment)") \
+	X(CANNOT_FRAGMENT, "cannot_fragment", "over the egress MTU without DF and cannot be cut (a USO super-frame, an MTU below its header + 8, offsets past 64 KiB)")
 
 enum dp_drop {
 #define DP_DROP_ENUM(sym, name, desc) DP_DROP_##sym,

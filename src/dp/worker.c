@@ -23,6 +23,7 @@
 #include "core/compiler.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
+#include "dp/mtu.h"
 #include "dp/services.h"
 #include "dp/stats.h"
 #include "pkt/parse.h"
@@ -47,6 +48,7 @@ struct dp_worker {
 	struct dp_config cfg;
 	struct arp *arp;
 	struct dp_svc *svc;
+	struct dp_mtu *mtu;
 	struct clock clock;
 	struct dp_stats st;
 	struct ratelimit rl_drop;
@@ -235,6 +237,79 @@ static bool dp_echo(struct dp_worker *w, struct dp_buf *b,
 	return true;
 }
 
+struct dp_frag_ctx {
+	struct dp_worker *w;
+	struct dp_port *p;
+};
+
+static void dp_frag_tx(void *ctx, struct dp_buf **bufs, unsigned int n)
+{
+	const struct dp_frag_ctx *c = ctx;
+
+	dp_tx(c->w, c->p, bufs, n);
+}
+
+/**
+ * dp_fit() - the egress MTU check of a translated packet (dp/mtu.h).
+ * @w:           worker
+ * @slot:        its index in the NAT batch
+ * @b:           the buffer, its IP header @l3 bytes in
+ * @l3:          see @b
+ * @m:           its parse result
+ * @egress:      the port it leaves by
+ * @from_inside: it came from a guest (the ICMP error goes back inside)
+ * @nin:         packets queued on w->tx_in
+ * @nout:        packets queued on w->tx_out
+ * @now:         time
+ *
+ * Too big: with DF, @b becomes the ICMP error for its sender, queued for
+ * the port it came from; without DF, its fragments go out at once, after
+ * what is already queued for @egress (a flow keeps its order); else a
+ * counted drop. A fragmented packet for a guest gets its Ethernet header
+ * first (or is held whole for ARP).
+ *
+ * Return: true if @b goes out as it is: the caller queues it.
+ */
+static bool dp_fit(struct dp_worker *w, unsigned int slot, struct dp_buf *b,
+		   unsigned int l3, const struct pkt_meta *m,
+		   struct dp_port *egress, bool from_inside, unsigned int *nin,
+		   unsigned int *nout, uint64_t now)
+{
+	bool in = egress == w->cfg.inside;
+	struct dp_frag_ctx c = { w, egress };
+
+	switch (dp_mtu_check(w->mtu, slot, b, l3, m, egress->mtu, from_inside,
+			     now)) {
+	case DP_MTU_FITS:
+		return true;
+	case DP_MTU_ICMP:
+		dp_drop(w, DP_DROP_TOO_BIG);
+		if (from_inside)
+			w->tx_in[(*nin)++] = b;
+		else
+			w->tx_out[(*nout)++] = b;
+		return false;
+	case DP_MTU_TOO_BIG:
+		dp_drop(w, DP_DROP_TOO_BIG);
+		return false;
+	case DP_MTU_FRAGMENT:
+		break;
+	default:
+		dp_drop(w, DP_DROP_CANNOT_FRAGMENT);
+		return false;
+	}
+	if (in) {
+		if (!dp_to_guest(w, b, m, now))
+			return false;
+		l3 = ETH_HLEN;
+	}
+	dp_tx(w, egress, in ? w->tx_in : w->tx_out, in ? *nin : *nout);
+	*(in ? nin : nout) = 0;
+	if (dp_mtu_fragment(w->mtu, b, l3, egress->mtu, dp_frag_tx, &c) < 0)
+		dp_drop(w, DP_DROP_CANNOT_FRAGMENT);
+	return false;
+}
+
 static void dp_log_drop(struct dp_worker *w, const struct dp_port *p,
 			enum pkt_drop r, uint64_t now)
 {
@@ -309,6 +384,7 @@ static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 			continue;
 		}
 		p->frame = b->data;
+		dp_mtu_note(w->mtu, np, b, m);
 		w->pkt_buf[np++] = b;
 	}
 
@@ -326,10 +402,14 @@ static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 			b->data += m->l3_off;
 			b->len = m->l3_len;
 			pkt_vnet_shift(&b->vnet, -(int)m->l3_off);
-			w->tx_out[nout++] = b;
+			if (dp_fit(w, i, b, 0, m, w->cfg.outside, true, &nin,
+				   &nout, now))
+				w->tx_out[nout++] = b;
 			break;
 		case NAT_V_TO_INSIDE:	/* hairpin */
-			if (dp_to_guest(w, b, m, now))
+			if (dp_fit(w, i, b, m->l3_off, m, in, true, &nin, &nout,
+				   now) &&
+			    dp_to_guest(w, b, m, now))
 				w->tx_in[nin++] = b;
 			break;
 		case NAT_V_LOCAL:	/* echo to an external address */
@@ -372,6 +452,7 @@ static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 		p->frame = b->data;
 		p->flags = (b->vnet.flags & VNET_F_NEEDS_CSUM) ?
 				   NAT_PKT_CSUM_PARTIAL : 0;
+		dp_mtu_note(w->mtu, np, b, &p->meta);
 		w->pkt_buf[np++] = b;
 	}
 
@@ -384,7 +465,9 @@ static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 
 		switch (p->verdict) {
 		case NAT_V_TO_INSIDE:
-			if (dp_to_guest(w, b, m, now))
+			if (dp_fit(w, i, b, m->l3_off, m, w->cfg.inside, false,
+				   &nin, &nout, now) &&
+			    dp_to_guest(w, b, m, now))
 				w->tx_in[nin++] = b;
 			break;
 		case NAT_V_TO_OUTSIDE:
@@ -543,6 +626,7 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 	fprintf(f, "stat gw.arp_requests %" PRIu64 "\n", as->requests_out);
 	fprintf(f, "stat gw.arp_refreshes %" PRIu64 "\n", as->refreshes);
 	fprintf(f, "stat gw.held %" PRIu64 "\n", w->st.held);
+	dp_mtu_print_stats(w->mtu, f);
 	fprintf(f, "stat dp.wakeups %" PRIu64 "\n", w->st.wakeups);
 	for (unsigned int i = 0; i < DP_HIST_BUCKETS; i++)
 		fprintf(f, "stat dp.burst_%u %" PRIu64 "\n", 1u << i,
@@ -733,6 +817,21 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 	if (err)
 		goto err;
 
+	struct dp_mtu_cfg mc = {
+		.gw_addr = cfg->gw_addr,
+		.mtu_min = cfg->inside->mtu,
+		.mtu_max = cfg->inside->mtu,
+	};
+
+	if (!mc.mtu_min || (cfg->outside->mtu && cfg->outside->mtu < mc.mtu_min))
+		mc.mtu_min = cfg->outside->mtu;
+	if (cfg->outside->mtu > mc.mtu_max)
+		mc.mtu_max = cfg->outside->mtu;
+	memcpy(mc.gw_mac, cfg->gw_mac, sizeof(mc.gw_mac));
+	err = dp_mtu_create(&w->mtu, &mc);
+	if (err)
+		goto err;
+
 	memcpy(ac.mac, cfg->gw_mac, sizeof(ac.mac));
 	ac.own[0] = cfg->gw_addr;
 	ac.n_own = 1;
@@ -796,6 +895,7 @@ void dp_worker_destroy(struct dp_worker *w)
 		close(w->efd);
 	dp_svc_destroy(w->svc);
 	arp_destroy(w->arp);
+	dp_mtu_destroy(w->mtu);
 	if (w->storage)
 		munmap(w->storage, w->storage_len);
 	free(w);
