@@ -76,6 +76,7 @@ static unsigned int rp_tx(struct dp_port *p, struct dp_buf **bufs,
 
 	(void)now;
 	for (unsigned int i = 0; i < n; i++) {
+		dp_buf_check(bufs[i], (p->flags & DP_PORT_L3) ? ETH_HLEN : 0);
 		if (r->n == REC_MAX || bufs[i]->len > REC_FRAME) {
 			r->lost++;
 			continue;
