@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
+#include "test_exit.h"
 #include "core/compiler.h"
 #include "pkt/build.h"
 #include "pkt/csum.h"
@@ -231,5 +232,5 @@ int main(void)
 	};
 
 	fill();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "test_exit.h"
 #include "core/clock.h"
 #include "dp/mtu.h"
 #include "dp/worker.h"
@@ -550,5 +551,5 @@ int main(void)
 
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i * 7 + 3);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TEST_RUN_GROUP(tests, NULL, NULL);
 }
