@@ -14,7 +14,8 @@
 #   UDP 6000 B, no DF:   10.0.2.2 -> 198.51.100.1:7001, arrives whole (arcnat cut it, the outside reassembled)
 #   ping -M do -s 8000:  10.0.2.2 -> 198.51.100.1, "Frag needed ... mtu = 1500" from 10.0.2.1
 #   tracepath:           10.0.2.2 -> 198.51.100.3, pmtu 1500
-#   TCP 20 MiB up:       10.0.2.2 -> 198.51.100.4:5001 (MSS 8960 offered), sha256 equal
+#   TCP 20 MiB up:       10.0.2.2 -> 198.51.100.4:5001 (MSS 8960 offered): TSO super-frames (tcpdump on
+#                        tap0), ICMP errors, the guest's path MTU 1500, sha256 equal
 #
 # Run 2: guests at MTU 1500, the uplink at 9000 (r0 and o0).
 #
@@ -77,7 +78,7 @@ mtupy() { "$PY" "$TMPD/mtu.py" "$@"; }
 start_arcnat --inside "tap0@$NS_IN" --outside r0 --external-ip 198.51.100.2/24 --mtu 9000
 tm=$(ip -n "$NS_IN" -o link show tap0 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
 rm_=$(ip -n "$NS_RT" -o link show r0 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
-[ "$tm" = 9000 ] && [ "$rm_" = 1500 ] || fail "MTUs: tap0 $tm (want 9000), r0 $rm_ (want 1500)"
+{ [ "$tm" = 9000 ] && [ "$rm_" = 1500 ]; } || fail "MTUs: tap0 $tm (want 9000), r0 $rm_ (want 1500)"
 
 # --- UDP without DF, bigger than the uplink MTU: fragmented, arrives whole ---
 bg out_ns timeout 15 "$PY" "$TMPD/mtu.py" recv 198.51.100.1 7001 6000 10 >"$TMPD/udp1.out"
@@ -90,11 +91,11 @@ grep -q '^WHOLE 6000 from 198.51.100.2$' "$TMPD/udp1.out" ||
 	fail "6000-byte UDP datagram without DF did not arrive whole: '$(cat "$TMPD/udp1.out")'"
 fr=$(stat mtu.fragmented) || fail "could not read statistics"
 fs=$(stat_last mtu.fragments)
-[ "$fr" -ge 1 ] && [ "$fs" -ge 5 ] || fail "mtu.fragmented $fr (want >= 1), mtu.fragments $fs (want >= 5)"
+{ [ "$fr" -ge 1 ] && [ "$fs" -ge 5 ]; } || fail "mtu.fragmented $fr (want >= 1), mtu.fragments $fs (want >= 5)"
 ok "UDP 6000 B without DF 10.0.2.2 -> 198.51.100.1: arcnat cut it ($fs fragments), it arrived whole from 198.51.100.2"
 
 # --- ping -M do -s 8000: "Frag needed", then the kernel knows mtu 1500 ------
-in_ns timeout 15 ping -c 3 -i 0.5 -W 2 -M do -s 8000 198.51.100.1 >"$TMPD/ping.out" 2>&1
+in_ns timeout 15 ping -c 3 -i 0.5 -W 2 -M "do" -s 8000 198.51.100.1 >"$TMPD/ping.out" 2>&1
 grep -E -q 'mtu ?= ?1500' "$TMPD/ping.out" ||
 	fail "ping -M do -s 8000 got no 'Frag needed (mtu 1500)': $(cat "$TMPD/ping.out")"
 grep -q 'From 10.0.2.1 .*Frag needed' "$TMPD/ping.out" ||
@@ -103,7 +104,7 @@ in_ns ip route get 198.51.100.1 | grep -q 'mtu 1500' ||
 	fail "the inside kernel has no path MTU 1500 for 198.51.100.1: $(in_ns ip route get 198.51.100.1)"
 fn=$(stat mtu.icmp_frag_needed) || fail "could not read statistics"
 tb=$(stat_last drop.dp.too_big)
-[ "$fn" -ge 1 ] && [ "$tb" -ge "$fn" ] || fail "mtu.icmp_frag_needed $fn, drop.dp.too_big $tb"
+{ [ "$fn" -ge 1 ] && [ "$tb" -ge "$fn" ]; } || fail "mtu.icmp_frag_needed $fn, drop.dp.too_big $tb"
 ok "ping -M do -s 8000: '$(grep -m 1 'Frag needed' "$TMPD/ping.out")'; route cache mtu 1500; icmp_frag_needed $fn"
 
 # --- tracepath: pmtu 1500 ---------------------------------------------------------
@@ -116,10 +117,22 @@ ok "tracepath 198.51.100.3: $(grep 'Resume' "$TMPD/tp.out" | sed 's/^ *//')"
 # --- TCP with TSO, MSS 8960 offered: path MTU discovery, data intact ------------
 DATA=$TMPD/data.20M
 make_data "$DATA" 20
+# a frame over tap0's MTU of 9000 can only be a TSO super-frame
+bg in_ns timeout 60 tcpdump -i tap0 -n -l -c 1 'src host 10.0.2.2 and tcp and greater 9100' \
+	>"$TMPD/tso.tcpdump" 2>"$TMPD/tso.tcpdump.err"
+TD=$BG_PID
+wait_file_grep 50 "$TMPD/tso.tcpdump.err" 'listening on' || fail "tcpdump did not start: $(cat "$TMPD/tso.tcpdump.err")"
+f0=$(stat mtu.icmp_frag_needed) || fail "could not read statistics"
 tcp_transfer up "$NS_OUT" "$NS_IN" 198.51.100.4 5001 198.51.100.4 "$DATA" "$(tscale 60)"
+wait_file_grep 30 "$TMPD/tso.tcpdump" 'length' || true
+bg_stop "$TD"
+grep -q 'IP 10.0.2.2.* > 198.51.100.4.5001: ' "$TMPD/tso.tcpdump" ||
+	fail "no TSO super-frame (over 9100 bytes) from the guest during the transfer: '$(cat "$TMPD/tso.tcpdump")'"
+f1=$(stat mtu.icmp_frag_needed) || fail "could not read statistics"
+[ "$f1" -gt "$f0" ] || fail "the TCP transfer got no ICMP fragmentation needed (mtu.icmp_frag_needed $f0 -> $f1)"
 in_ns ip route get 198.51.100.4 | grep -q 'mtu 1500' ||
 	fail "no path MTU 1500 for 198.51.100.4 after the TCP transfer: $(in_ns ip route get 198.51.100.4)"
-ok "TCP 20 MiB 10.0.2.2 -> 198.51.100.4 (offered MSS 8960): sha256 equal, path MTU 1500 learnt, $TRANSFER_RATE"
+ok "TCP 20 MiB with TSO 10.0.2.2 -> 198.51.100.4 (offered MSS 8960): $((f1 - f0)) ICMP errors, path MTU 1500 learnt, sha256 equal, $TRANSFER_RATE"
 stop_arcnat
 ok "final: mtu.icmp_frag_needed $(stat_last mtu.icmp_frag_needed), mtu.fragments $(stat_last mtu.fragments), drop.dp.too_big $(stat_last drop.dp.too_big), drops.total $(stat_last drops.total)"
 
@@ -132,7 +145,7 @@ bg out_ns timeout 15 tcpdump -i o0 -n -l -c 1 'icmp[icmptype] == 3 and icmp[icmp
 	>"$TMPD/fn.tcpdump" 2>"$TMPD/fn.tcpdump.err"
 TD=$BG_PID
 wait_file_grep 50 "$TMPD/fn.tcpdump.err" 'listening on' || fail "tcpdump did not start: $(cat "$TMPD/fn.tcpdump.err")"
-got=$(out_ns timeout 10 "$PY" "$TMPD/mtu.py" send 198.51.100.1 198.51.100.2 5000 4000 do 1)
+got=$(out_ns timeout 10 "$PY" "$TMPD/mtu.py" send 198.51.100.1 198.51.100.2 5000 4000 "do" 1)
 wait_file_grep 30 "$TMPD/fn.tcpdump" 'need to frag' || true
 bg_stop "$TD"
 grep -q 'IP 198.51.100.2 > 198.51.100.1: ICMP 198.51.100.2 unreachable - need to frag (mtu 1500)' "$TMPD/fn.tcpdump" ||
