@@ -265,6 +265,7 @@ static void test_df_guest_to_uplink(void **state)
 	check_icmp(e->in.out[0].data + ETH_HLEN, 576, GW, GUEST, 1500,
 		   orig + ETH_HLEN, 548);
 	assert_int_equal(env_stat(e, "drop.dp.too_big"), 1);
+	assert_int_equal(env_stat(e, "drops.total"), 1);
 	assert_int_equal(env_stat(e, "mtu.icmp_frag_needed"), 1);
 	/* the flow exists: the NAT forwarded it, the MTU refused it */
 	assert_int_equal(env_stat(e, "nat.flows"), 1);
