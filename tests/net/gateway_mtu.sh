@@ -1,5 +1,5 @@
 #!/bin/sh
-# gateway_mtu.sh - no black holes at an MTU step (AF_PACKET uplink): ICMP
+# gateway_mtu.sh - no black holes at an MTU step (AF_PACKET and TUN uplinks): ICMP
 # "fragmentation needed" (RFC 1191) both ways for packets with DF, fragments
 # (RFC 791) for packets without it, and TCP with TSO finding the path MTU.
 #
@@ -24,8 +24,14 @@
 #                        tcpdump on o0 and as IP_MTU 1500 on the sender's socket
 #   UDP 4000 B, no DF:   the same datagram arrives whole at 10.0.2.2:5000
 #
-# (The TUN uplink has one --mtu for both devices, so it has no MTU step of
-# its own to test.)
+# Run 3: the TUN uplink. --mtu sets both devices, so the step comes from
+# tap0 set to 9000 beforehand (arcnat keeps a TAP's MTU as found) and the
+# TUN arc0 at the kernel's 1500; r0 gets 198.51.100.254/24 and forwards,
+# the outside routes 203.0.113.0/24 via it (as in gateway_tun.sh).
+#
+#   arcnat gateway --inside tap0@an-in-$$ --outside tun:arc0 --external-ip 203.0.113.2/32
+#   UDP 6000 B, no DF:   10.0.2.2 -> 198.51.100.5:7005, arrives whole from 203.0.113.2
+#   ping -M do -s 8000:  10.0.2.2 -> 198.51.100.6, "Frag needed ... mtu = 1500" from 10.0.2.1
 . "$(dirname "$0")/lib.sh"
 
 command -v tcpdump >/dev/null 2>&1 || skip "missing tcpdump"
@@ -162,4 +168,35 @@ wait "$UR"
 grep -q '^WHOLE 4000 from 198.51.100.1$' "$TMPD/udp2.out" ||
 	fail "4000-byte UDP datagram without DF did not arrive whole inside: '$(cat "$TMPD/udp2.out")'"
 ok "UDP 4000 B without DF 198.51.100.1 -> 198.51.100.2:5000 -> 10.0.2.2: cut to the guests' MTU, arrived whole"
+stop_arcnat
+
+# --- run 3: TUN uplink at 1500, guests at 9000 -------------------------------------
+ip -n "$NS_RT" link set r0 mtu 1500 || fail "r0 mtu 1500"
+ip -n "$NS_RT" addr add 198.51.100.254/24 dev r0 || fail "addr r0"
+rt_ns sysctl -qw net.ipv4.ip_forward=1 >/dev/null || fail "ip_forward"
+ip -n "$NS_OUT" route add 203.0.113.0/24 via 198.51.100.254 || fail "outside route"
+ip -n "$NS_OUT" addr add 198.51.100.5/24 dev o0 || fail "addr o0 (.5)"
+ip -n "$NS_OUT" addr add 198.51.100.6/24 dev o0 || fail "addr o0 (.6)"
+ip -n "$NS_IN" link set tap0 mtu 9000 || fail "tap0 mtu 9000"
+start_arcnat --inside "tap0@$NS_IN" --outside tun:arc0 --external-ip 203.0.113.2/32
+am=$(ip -n "$NS_RT" -o link show arc0 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
+tm=$(ip -n "$NS_IN" -o link show tap0 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
+{ [ "$tm" = 9000 ] && [ "$am" = 1500 ]; } || fail "MTUs: tap0 $tm (want 9000), arc0 $am (want 1500)"
+
+bg out_ns timeout 15 "$PY" "$TMPD/mtu.py" recv 198.51.100.5 7005 6000 10 >"$TMPD/udp3.out"
+UR=$BG_PID
+wait_listen out_ns u 7005 || fail "UDP receiver did not start"
+in_ns timeout 5 "$PY" "$TMPD/mtu.py" send 10.0.2.2 198.51.100.5 7005 6000 dont ||
+	fail "UDP send 6000 bytes without DF failed"
+wait "$UR"
+grep -q '^WHOLE 6000 from 203.0.113.2$' "$TMPD/udp3.out" ||
+	fail "TUN: 6000-byte UDP datagram without DF did not arrive whole: '$(cat "$TMPD/udp3.out")'"
+fs=$(stat mtu.fragments) || fail "could not read statistics"
+[ "$fs" -ge 5 ] || fail "TUN: mtu.fragments $fs (want >= 5)"
+ok "TUN: UDP 6000 B without DF 10.0.2.2 -> 198.51.100.5: cut by arcnat ($fs fragments) into arc0, arrived whole from 203.0.113.2"
+
+in_ns timeout 15 ping -c 3 -i 0.5 -W 2 -M "do" -s 8000 198.51.100.6 >"$TMPD/ping3.out" 2>&1
+grep -q 'From 10.0.2.1 .*Frag needed.*mtu = 1500' "$TMPD/ping3.out" ||
+	fail "TUN: ping -M do -s 8000 got no 'Frag needed (mtu = 1500)' from 10.0.2.1: $(cat "$TMPD/ping3.out")"
+ok "TUN: ping -M do -s 8000: '$(grep -m 1 'Frag needed' "$TMPD/ping3.out")'"
 stop_arcnat
