@@ -240,6 +240,9 @@ static bool dp_echo(struct dp_worker *w, struct dp_buf *b,
 struct dp_frag_ctx {
 	struct dp_worker *w;
 	struct dp_port *p;
+	uint32_t dst;		/* held for this guest's MAC: network order */
+	unsigned int l3;
+	uint64_t now;
 };
 
 static void dp_frag_tx(void *ctx, struct dp_buf **bufs, unsigned int n)
@@ -247,6 +250,21 @@ static void dp_frag_tx(void *ctx, struct dp_buf **bufs, unsigned int n)
 	const struct dp_frag_ctx *c = ctx;
 
 	dp_tx(c->w, c->p, bufs, n);
+}
+
+/* Fragments for a guest whose MAC is not known yet: each is held (as an
+ * IP packet) like any other packet for it, and goes out when it answers. */
+static void dp_frag_hold(void *ctx, struct dp_buf **bufs, unsigned int n)
+{
+	const struct dp_frag_ctx *c = ctx;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (arp_hold(c->w->arp, c->dst, bufs[i]->data + c->l3,
+			     bufs[i]->len - c->l3, NULL, c->now) == 0)
+			c->w->st.held++;
+		else
+			dp_drop(c->w, DP_DROP_NO_NEIGH);
+	}
 }
 
 /**
@@ -264,9 +282,8 @@ static void dp_frag_tx(void *ctx, struct dp_buf **bufs, unsigned int n)
  *
  * Too big: with DF, @b becomes the ICMP error for its sender, queued for
  * the port it came from; without DF, its fragments go out at once, after
- * what is already queued for @egress (a flow keeps its order); else a
- * counted drop. A fragmented packet for a guest gets its Ethernet header
- * first (or is held whole for ARP).
+ * what is already queued for @egress (a flow keeps its order), or, for a
+ * guest whose MAC is not known yet, are held for it; else a counted drop.
  *
  * Return: true if @b goes out as it is: the caller queues it.
  */
@@ -276,7 +293,7 @@ static bool dp_fit(struct dp_worker *w, unsigned int slot, struct dp_buf *b,
 		   unsigned int *nout, uint64_t now)
 {
 	bool in = egress == w->cfg.inside;
-	struct dp_frag_ctx c = { w, egress };
+	struct dp_frag_ctx c = { w, egress, 0, l3, now };
 
 	switch (dp_mtu_check(w->mtu, slot, b, l3, m, egress->mtu, from_inside,
 			     now)) {
@@ -299,6 +316,16 @@ static bool dp_fit(struct dp_worker *w, unsigned int slot, struct dp_buf *b,
 		return false;
 	}
 	if (in) {
+		uint8_t mac[ETH_ALEN];
+
+		c.dst = pkt_ip4_daddr(b->data, m);
+		if ((c.dst & w->gw_mask) == (w->cfg.gw_addr & w->gw_mask) &&
+		    arp_lookup(w->arp, c.dst, now, mac) != 0) {
+			if (dp_mtu_fragment(w->mtu, b, l3, egress->mtu,
+					    dp_frag_hold, &c) < 0)
+				dp_drop(w, DP_DROP_CANNOT_FRAGMENT);
+			return false;
+		}
 		if (!dp_to_guest(w, b, m, now))
 			return false;
 		l3 = ETH_HLEN;

@@ -46,6 +46,7 @@
 
 static const uint8_t gw_mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x00, 0x01 };
 static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+static const uint8_t guest2_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x99 };
 
 struct rec {
 	uint8_t data[REC_FRAME];
@@ -121,8 +122,9 @@ static void rp_init(struct recport *r, uint32_t flags, uint32_t mtu)
 	assert_true(r->port.fd >= 0);
 }
 
-/* Guests at MTU @in_mtu, uplink at @out_mtu; a UDP forward EXT:5000 ->
- * GUEST:5000; the guest's MAC known (it asked for the gateway's). */
+/* Guests at MTU @in_mtu, uplink at @out_mtu; UDP forwards EXT:5000 ->
+ * GUEST:5000 and EXT:5001 -> 10.0.2.3:5001; GUEST's MAC known (it asked
+ * for the gateway's), 10.0.2.3's not. */
 static struct env *env_new(uint32_t in_mtu, uint32_t out_mtu)
 {
 	struct env *e = calloc(1, sizeof(*e));
@@ -147,6 +149,9 @@ static struct env *env_new(uint32_t in_mtu, uint32_t out_mtu)
 	nc.seed = 1;
 	ct_timeouts_default(&nc.timeouts);
 	assert_int_equal(nat_create(&e->nat, &nc), 0);
+	assert_int_equal(nat_add_forward(e->nat, &fwd), 0);
+	fwd.ext_port = fwd.int_port = 5001;
+	fwd.int_addr = htonl(0x0a000203);
 	assert_int_equal(nat_add_forward(e->nat, &fwd), 0);
 	dc.inside = &e->in.port;
 	dc.outside = &e->out.port;
@@ -318,7 +323,7 @@ static void test_df_uplink_to_guest(void **state)
 	check_icmp(e->out.out[0].data, e->out.out[0].len, EXT, PEER, 1500,
 		   orig, 548);
 	/* a packet the NAT drops (no flow, filtered) gets no error */
-	n = udp(false, PEER, 6000, EXT, 5001, 4000, IP4_FLAG_DF);
+	n = udp(false, PEER, 6000, EXT, 5002, 4000, IP4_FLAG_DF);
 	dp_worker_input(e->w, false, frame, n, NULL, e->now);
 	assert_int_equal(e->out.n, 1);
 	assert_int_equal(env_stat(e, "mtu.icmp_frag_needed"), 1);
@@ -392,6 +397,48 @@ static void test_fragments(void **state)
 		assert_true(m.l3_len <= 1500);
 		assert_int_equal(pkt_ip4_daddr(e->in.out[i].data, &m), GUEST);
 	}
+	env_free(e);
+}
+
+/* Fragments for a guest whose MAC is not known yet are held, each one,
+ * while the gateway asks, and go out when the guest answers. */
+static void test_fragments_held_for_arp(void **state)
+{
+	struct env *e = env_new(1500, 9000);
+	size_t n = udp(false, PEER, 6000, EXT, 5001, 3000, 0);
+	static uint8_t joined[4000];
+	unsigned int at = 0;
+	uint8_t arp[64];
+	int k;
+
+	(void)state;
+	dp_worker_input(e->w, false, frame, n, NULL, e->now);
+	assert_int_equal(e->in.n, 1);	/* the ARP request, nothing else */
+	assert_int_equal(e->in.out[0].data[12] << 8 | e->in.out[0].data[13],
+			 ETH_P_ARP);
+	assert_int_equal(env_stat(e, "gw.held"), 3);
+	k = pkt_build_arp(arp, sizeof(arp), ARP_OP_REPLY, gw_mac, guest2_mac,
+			  htonl(0x0a000203), gw_mac, GW);
+	assert_true(k > 0);
+	dp_worker_input(e->w, true, arp, (size_t)k, NULL, e->now);
+	assert_int_equal(e->in.n, 4);
+	for (unsigned int i = 1; i < 4; i++) {
+		const struct rec *r = &e->in.out[i];
+		struct pkt_meta m;
+		uint16_t fo;
+
+		assert_memory_equal(r->data, guest2_mac, 6);
+		assert_memory_equal(r->data + 6, gw_mac, 6);
+		assert_int_equal(pkt_parse(r->data, r->len, 0, &m), PKT_DROP_OK);
+		assert_true(m.l3_len <= 1500);
+		memcpy(&fo, r->data + ETH_HLEN + 6, 2);
+		assert_int_equal((ntohs(fo) & IP4_OFFSET_MASK) * 8u, at);
+		memcpy(joined + at, r->data + ETH_HLEN + 20, m.l3_len - 20);
+		at += m.l3_len - 20;
+	}
+	assert_int_equal(at, 8 + 3000);
+	assert_memory_equal(joined + 8, payload, 3000);
+	assert_int_equal(env_stat(e, "drops.total"), 0);
 	env_free(e);
 }
 
@@ -546,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_df_quote_completes_csum),
 		cmocka_unit_test(test_df_uplink_to_guest),
 		cmocka_unit_test(test_fragments),
+		cmocka_unit_test(test_fragments_held_for_arp),
 		cmocka_unit_test(test_no_error_and_rate_limit),
 		cmocka_unit_test(test_gso),
 	};
