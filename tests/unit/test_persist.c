@@ -133,7 +133,7 @@ static unsigned int dir_count(const struct dir *d)
 
 	assert_non_null(dd);
 	while ((e = readdir(dd)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
 			n++;
 	closedir(dd);
 	return n;
@@ -217,9 +217,9 @@ static void *reader_thread(void *arg)
 static void blocked_writer_catches_up_atomically(void **state)
 {
 	struct gate g;
-	struct dir d;
+	struct dir d = { 0 };
 	struct dp_persist *p;
-	struct dp_persist_stats s;
+	struct dp_persist_stats s = { 0 };
 	struct reader r = { 0 };
 	struct dp_persist_cfg cfg = {
 		.name = "leases", .cap = BIG, .retry_sec = 1,
@@ -295,9 +295,9 @@ static void count_sink(void *ctx, enum log_level level, const char *msg)
 /* A failed write is logged once, counted, retried; the newest content wins. */
 static void failed_write_is_retried(void **state)
 {
-	struct dir d;
+	struct dir d = { 0 };
 	struct dp_persist *p;
-	struct dp_persist_stats s;
+	struct dp_persist_stats s = { 0 };
 	struct dp_persist_cfg cfg = { .name = "leases", .cap = 64, .retry_sec = 1 };
 	char tmp[128], sub[160], got[64];
 	atomic_uint logged = 0;
@@ -346,7 +346,7 @@ static void failed_write_is_retried(void **state)
 /* Stopping writes what was published last; without a start, nothing. */
 static void stop_writes_the_last_content(void **state)
 {
-	struct dir d;
+	struct dir d = { 0 };
 	struct dp_persist *p;
 	struct dp_persist_cfg cfg = { .name = "leases", .cap = 64, .retry_sec = 1 };
 	char got[64];
@@ -471,6 +471,7 @@ static void mp_push(struct memport *m, const uint8_t *frame, size_t len)
 /* Wait (bounded) until @m sent @n frames; copy frame @n - 1 to @f. */
 static void mp_wait(struct memport *m, unsigned int n, struct mframe *f)
 {
+	memset(f, 0, sizeof(*f));
 	for (uint64_t t0 = mono_ms(); mono_ms() - t0 < WAIT_MS; sleep_ms(1)) {
 		pthread_mutex_lock(&m->lock);
 		bool got = m->n_out >= n;
@@ -601,14 +602,15 @@ static void worker_goes_on_while_the_writer_is_blocked(void **state)
 		.before_write = gate_hook,
 	};
 	struct dp_persist *p;
-	struct dp_persist_stats s;
+	struct dp_persist_stats s = { 0 };
 	struct mframe f;
 	struct gate g;
-	struct dir d;
+	struct dir d = { 0 };
 	pthread_t th;
 	uint8_t buf[MQ_FRAME];
 	char text[4096], want[32];
 	uint32_t yi = 0, yi2 = 0;
+	size_t len;
 	unsigned int n_in = 0, n_out = 0;
 	uint64_t t0;
 
@@ -646,10 +648,12 @@ static void worker_goes_on_while_the_writer_is_blocked(void **state)
 	assert_int_equal(pthread_create(&th, NULL, wenv_thread, e), 0);
 
 	/* A lease: DISCOVER, OFFER, REQUEST, ACK. */
-	mp_push(&e->in, buf, dhcp_frame(buf, DHCP_DISCOVER, 0));
+	len = dhcp_frame(buf, DHCP_DISCOVER, 0);
+	mp_push(&e->in, buf, len);
 	mp_wait(&e->in, ++n_in, &f);
 	assert_int_equal(dhcp_reply(&f, &yi), DHCP_OFFER);
-	mp_push(&e->in, buf, dhcp_frame(buf, DHCP_REQUEST, yi));
+	len = dhcp_frame(buf, DHCP_REQUEST, yi);
+	mp_push(&e->in, buf, len);
 	mp_wait(&e->in, ++n_in, &f);
 	assert_int_equal(dhcp_reply(&f, &yi2), DHCP_ACK);
 	assert_int_equal(yi2, yi);
@@ -658,10 +662,12 @@ static void worker_goes_on_while_the_writer_is_blocked(void **state)
 
 	/* Blocked: DHCP answers and forwarding go on, for a while. */
 	for (unsigned int i = 0; i < 5; i++) {
-		mp_push(&e->in, buf, dhcp_frame(buf, DHCP_REQUEST, yi));
+		len = dhcp_frame(buf, DHCP_REQUEST, yi);
+		mp_push(&e->in, buf, len);
 		mp_wait(&e->in, ++n_in, &f);
 		assert_int_equal(dhcp_reply(&f, &yi2), DHCP_ACK);
-		mp_push(&e->in, buf, udp_frame(buf, (uint16_t)(40000 + i)));
+		len = udp_frame(buf, (uint16_t)(40000 + i));
+		mp_push(&e->in, buf, len);
 		mp_wait(&e->out, ++n_out, &f);
 		sleep_ms(100);
 	}
