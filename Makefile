@@ -54,7 +54,7 @@ endif
 CFLAGS  ?=
 CFLAGS  := $(CFLAGS_BASE) $(CFLAGS)
 LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS_SAN) $(LDFLAGS)
-LDLIBS  := -lmnl -lpthread
+LDLIBS  := -lmnl -lseccomp -lcap-ng -lpthread
 
 APP_MAIN   := src/app/main.c
 LIB_SRCS   := $(filter-out $(APP_MAIN),$(sort $(wildcard src/*/*.c)))

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "app/opts.h"
+#include "app/sandbox.h"
 #include "core/compiler.h"
 #include "core/log.h"
 #include "prot/ip4.h"
@@ -140,9 +141,19 @@ static const char gw_usage_more[] =
 "  --debug                     verbose log\n"
 "  -h, --help                  this text\n"
 "\n"
+"Least privilege (see docs/security.md), once the devices are open:\n"
+"  --user USER                 run as USER (started as root: default nobody);\n"
+"                              no capabilities are kept, no_new_privs is set\n"
+"                              and a seccomp allow-list is loaded. The\n"
+"                              --lease-file directory must be writable by USER.\n"
+"  --no-drop-privileges        stay root, with its capabilities (no_new_privs\n"
+"                              and seccomp still apply)\n"
+"  --no-sandbox                none of it, for debugging\n"
+"\n"
 "Signals: SIGUSR1 prints statistics (`stat NAME VALUE` lines) to stderr;\n"
 "SIGINT and SIGTERM stop cleanly and print the final statistics.\n"
-"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a usage error.\n"
+"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a usage error,\n"
+"159 if the sandbox blocked a system call.\n"
 "See arcnat(1).\n";
 
 enum {
@@ -151,7 +162,8 @@ enum {
 	OPT_TO_TW, OPT_TO_UDP, OPT_TO_ICMP, OPT_SHORT_UDP, OPT_PCAP,
 	OPT_STATS_INTERVAL, OPT_DEBUG, OPT_NO_DHCP, OPT_DHCP_RANGE, OPT_DHCP_HOST,
 	OPT_LEASE_TIME, OPT_LEASE_FILE, OPT_DOMAIN, OPT_NO_DNS, OPT_DNS,
-	OPT_HOST_IP, OPT_DNS_MIN_TTL, OPT_DNS_MAX_TTL,
+	OPT_HOST_IP, OPT_DNS_MIN_TTL, OPT_DNS_MAX_TTL, OPT_USER, OPT_NO_DROP,
+	OPT_NO_SANDBOX,
 };
 
 static const struct option gw_options[] = {
@@ -184,6 +196,9 @@ static const struct option gw_options[] = {
 	{ "host-ip", required_argument, NULL, OPT_HOST_IP },
 	{ "dns-min-ttl", required_argument, NULL, OPT_DNS_MIN_TTL },
 	{ "dns-max-ttl", required_argument, NULL, OPT_DNS_MAX_TTL },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "no-drop-privileges", no_argument, NULL, OPT_NO_DROP },
+	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -212,6 +227,10 @@ struct gw_opts {
 	struct dhcp_cfg dhcp;
 	struct dhcp_host hosts[GW_MAX_DHCP_HOSTS];
 	struct dns_cfg dns;
+	const char *user;
+	bool no_drop;
+	bool no_sandbox;
+	struct sandbox sb;
 };
 
 struct gw_run {
@@ -308,6 +327,7 @@ static int gw_parse_service(struct gw_opts *o, int c, const char *name,
 static int gw_finish(struct gw_opts *o, int argc, char **argv);
 static int gw_finish_core(struct gw_opts *o, int argc, char **argv);
 static int gw_finish_services(struct gw_opts *o);
+static int gw_finish_sandbox(struct gw_opts *o);
 
 /* Return: 0, or the exit status for a usage error. */
 static int gw_parse(int argc, char **argv, struct gw_opts *o)
@@ -429,6 +449,17 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 		case OPT_DEBUG:
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
+		case OPT_USER:
+			o->user = optarg;
+			if (!optarg[0])
+				rc = gw_usage_error("--%s: empty user name", name);
+			break;
+		case OPT_NO_DROP:
+			o->no_drop = true;
+			break;
+		case OPT_NO_SANDBOX:
+			o->no_sandbox = true;
+			break;
 		default:
 			rc = gw_parse_service(o, c, name, optarg);
 			break;
@@ -543,7 +574,37 @@ static int gw_finish_core(struct gw_opts *o, int argc, char **argv)
 				      "not to tun:");
 	if (gw_check_addrs(o))
 		return 2;
-	return gw_check_forwards(o);
+	if (gw_check_forwards(o))
+		return 2;
+	return gw_finish_sandbox(o);
+}
+
+/* Who arcnat becomes once its devices are open (app/sandbox.h). */
+static int gw_finish_sandbox(struct gw_opts *o)
+{
+	enum sandbox_mode mode = o->no_sandbox ? SANDBOX_OFF :
+				 o->no_drop ? SANDBOX_KEEP_ROOT : SANDBOX_FULL;
+	int err;
+
+	if (o->user && o->no_drop)
+		return gw_usage_error("--user and --no-drop-privileges exclude "
+				      "each other");
+	if (o->user && o->no_sandbox)
+		return gw_usage_error("--user and --no-sandbox exclude each other "
+				      "(--no-sandbox keeps the user)");
+	err = sandbox_init(&o->sb, o->user, mode);
+	if (err == -ENOENT)
+		return gw_usage_error("--user: no user '%s'%s",
+				      o->user ? o->user : SANDBOX_DEFAULT_USER,
+				      o->user ? "" : " (the default when started "
+				      "as root): pass --user USER or "
+				      "--no-drop-privileges");
+	if (err == -EPERM)
+		return gw_usage_error("--user: switching users needs root (arcnat "
+				      "runs as uid %u)", (unsigned int)getuid());
+	if (err)
+		return gw_usage_error("--user: '%s': %s", o->user, strerror(-err));
+	return 0;
 }
 
 /* DHCP and DNS parameters from the options and the defaults. */
@@ -767,6 +828,45 @@ static int gw_open_leases(const struct gw_opts *o, int *dirfd,
 	return err;
 }
 
+/*
+ * Everything privileged is open and no other thread exists yet: drop the
+ * user and capabilities, make sure the lease file's directory is still
+ * writable, then load the seccomp filter that the threads start under.
+ */
+static int gw_enter_sandbox(const struct gw_opts *o, int lease_dir)
+{
+	int err;
+
+	err = sandbox_drop(&o->sb);
+	if (err)
+		return err;
+	if (lease_dir >= 0 && o->sb.switch_user &&
+	    sandbox_dir_writable(lease_dir)) {
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s", o->dhcp.lease_file);
+		log_err("--lease-file: directory %s is not writable by user %s: "
+			"make it writable by %s, pick another --user, or use "
+			"--no-drop-privileges", dirname(dir), o->sb.user,
+			o->sb.user);
+		return -EACCES;
+	}
+	err = sandbox_lock(&o->sb);
+	if (err)
+		log_err("cannot load the seccomp filter: %s", strerror(-err));
+	else if (o->sb.mode != SANDBOX_OFF)
+		log_info("sandbox: %s%s%s, no_new_privs, seccomp allow-list of %u "
+			 "system calls",
+			 o->sb.switch_user ? "user " : "",
+			 o->sb.switch_user ? o->sb.user : "",
+			 o->sb.mode == SANDBOX_FULL ?
+				 (o->sb.switch_user ? ", no capabilities" :
+						      "no capabilities") :
+				 "root and its capabilities kept",
+			 sandbox_allowed());
+	return err;
+}
+
 int gateway_main(int argc, char **argv)
 {
 	struct gw_opts o = { 0 };
@@ -844,6 +944,8 @@ int gateway_main(int argc, char **argv)
 		log_err("cannot create the worker: %s", strerror(-err));
 		goto out;
 	}
+	if (gw_enter_sandbox(&o, lease_dir))
+		goto out;
 	if (leases) {
 		err = dp_persist_start(leases);
 		if (err) {

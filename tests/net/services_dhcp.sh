@@ -33,7 +33,10 @@ MAC_A=52:54:00:a0:00:01
 MAC_B=52:54:00:a0:00:02
 MAC_C=52:54:00:a0:00:03
 MAC_S=52:54:00:a0:00:50
-LEASES=$TMPD/leases
+# arcnat runs as nobody once its devices are open (docs/security.md): the
+# lease file's directory must be writable by that user.
+mkdir "$TMPD/leases.d" && chown nobody "$TMPD/leases.d" || fail "lease directory for nobody"
+LEASES=$TMPD/leases.d/leases
 CLI_TO=$(tscale 15)
 
 # The guests get their addresses by DHCP here: none on tap0 to begin with.

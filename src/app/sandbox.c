@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sandbox.c - user switch, capabilities, no_new_privs and the seccomp
+ * allow-list of `arcnat gateway`. Theory of operation in sandbox.h; the
+ * list and the reasons for each group are in docs/security.md.
+ */
+#include "app/sandbox.h"
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
+#include <pwd.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/compiler.h"
+#include "core/log.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_ASAN 1
+#endif
+#endif
+#ifndef SANDBOX_ASAN
+#define SANDBOX_ASAN 0
+#endif
+
+#ifndef SOL_PACKET
+#define SOL_PACKET 263
+#endif
+
+/*
+ * Allowed without conditions: what the netns suite saw the running gateway
+ * call (docs/security.md), in groups. "a|b": a, or b on an architecture
+ * without a (aarch64 has no poll, epoll_wait or renameat). The packet path
+ * comes first: its calls get the highest priority in the filter.
+ */
+static const char *const sandbox_calls[] = {
+	/* datapath: the worker's epoll loop and its devices */
+	"epoll_wait|epoll_pwait", "read", "write", "readv", "writev",
+	"recvmmsg", "sendmmsg", "sendmsg", "timerfd_settime",
+	/* the vDSO calls this when the clock source has no vDSO support */
+	"clock_gettime",
+	/* memory: free() of large blocks and thread stacks (mmap and mprotect
+	 * are allowed without PROT_EXEC only: sandbox_conditional()) */
+	"munmap", "madvise",
+	/* threads: start, end, join, signal masks (glibc sets up its own
+	 * handlers when the first thread starts) */
+	"futex", "set_robust_list", "rseq", "rt_sigprocmask", "rt_sigaction",
+	"getpid", "exit",
+	/* the lease writer: wait for work, write, flush, replace */
+	"poll|ppoll", "fsync", "unlinkat", "renameat|renameat2",
+	/* a poll() with a timeout that a SIGSTOP interrupted resumes so */
+	"restart_syscall",
+	/* shutdown: the devices' descriptors, the process */
+	"close", "exit_group",
+};
+
+/*
+ * AddressSanitizer's runtime (sandbox.h): LeakSanitizer's helper task at
+ * exit (clone without CLONE_THREAD, ptrace, wait4, prctl, getppid, the
+ * thread list from /proc/self/task by open and getdents, sched_yield while
+ * waiting), reading /proc/self/maps (open, lseek), the alternate signal
+ * stack of each thread, the threads' CPU sets. mmap, mprotect, openat and
+ * tgkill without the conditions of the plain build.
+ */
+static const char *const sandbox_asan_calls[] = {
+	"clone", "ptrace", "wait4", "prctl", "getppid", "open", "getdents",
+	"lseek", "sched_yield", "sigaltstack", "gettid", "sched_getaffinity",
+	"mmap", "mprotect", "openat", "tgkill",
+};
+
+/* The number of @name ("a" or "a|b"), or a negative value if neither is a
+ * call of this architecture. */
+static int sandbox_nr(const char *name)
+{
+	const char *bar = strchr(name, '|');
+	char first[32];
+	int nr;
+
+	if (!bar)
+		return seccomp_syscall_resolve_name(name);
+	snprintf(first, sizeof(first), "%.*s", (int)(bar - name), name);
+	nr = seccomp_syscall_resolve_name(first);
+	return nr >= 0 ? nr : seccomp_syscall_resolve_name(bar + 1);
+}
+
+static int sandbox_allow(scmp_filter_ctx ctx, const char *name, uint8_t prio)
+{
+	int nr = sandbox_nr(name);
+	int r;
+
+	if (nr == __NR_SCMP_ERROR || nr < 0)
+		return 0;	/* not a call of this architecture */
+	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	if (r == 0 && prio)
+		r = seccomp_syscall_priority(ctx, nr, prio);
+	return r;
+}
+
+/* The calls allowed only with some arguments. */
+static int sandbox_conditional(scmp_filter_ctx ctx)
+{
+	/* Threads, not processes: pthread_create() falls back to clone when
+	 * clone3 (whose flags a filter cannot see) says ENOSYS. */
+	int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+
+	if (!r && !SANDBOX_ASAN)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
+					     CLONE_THREAD));
+	/* No new executable memory. */
+	if (!r && !SANDBOX_ASAN)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (!r && !SANDBOX_ASAN)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/* Files are only created, write-only and new: the lease writer's
+	 * temporary file. Nothing that exists can be opened. */
+	if (!r && !SANDBOX_ASAN)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ,
+					     O_ACCMODE | O_CREAT | O_EXCL,
+					     O_WRONLY | O_CREAT | O_EXCL));
+	/* pthread_kill() to the main thread, in this process only. */
+	if (!r && !SANDBOX_ASAN)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	/* The AF_PACKET uplink's drop counter, nothing else. */
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getsockopt), 2,
+				     SCMP_A1(SCMP_CMP_EQ, SOL_PACKET),
+				     SCMP_A2(SCMP_CMP_EQ, PACKET_STATISTICS));
+	return r;
+}
+
+/*
+ * Async-signal-safe: one write(2) of the whole line, then _exit(2), both
+ * on the list.
+ */
+static void sandbox_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	static const char pre[] = "arcnat: seccomp: blocked system call ";
+	char line[sizeof(pre) + 24], num[24], *p = num + sizeof(num);
+	unsigned long v = (unsigned long)si->si_syscall;
+	size_t len = sizeof(pre) - 1;
+
+	(void)sig;
+	(void)uc;
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(line, pre, len);
+	memcpy(line + len, p, (size_t)(num + sizeof(num) - p));
+	len += (size_t)(num + sizeof(num) - p);
+	line[len++] = '\n';
+	if (write(STDERR_FILENO, line, len) < 0)
+		_exit(SANDBOX_EXIT_BLOCKED);
+	_exit(SANDBOX_EXIT_BLOCKED);
+}
+
+int sandbox_init(struct sandbox *sb, const char *user, enum sandbox_mode mode)
+{
+	struct passwd *pw;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->mode = mode;
+	if (mode != SANDBOX_FULL)
+		return 0;
+	if (geteuid() != 0) {
+		if (user)
+			return -EPERM;
+		return 0;
+	}
+	if (!user)
+		user = SANDBOX_DEFAULT_USER;
+	if (strlen(user) >= sizeof(sb->user))
+		return -ENAMETOOLONG;
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw)
+		return -ENOENT;
+	snprintf(sb->user, sizeof(sb->user), "%s", user);
+	sb->uid = pw->pw_uid;
+	sb->gid = pw->pw_gid;
+	sb->switch_user = true;
+	return 0;
+}
+
+int sandbox_drop(const struct sandbox *sb)
+{
+	int r;
+
+	if (sb->mode != SANDBOX_FULL)
+		return 0;
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (sb->switch_user) {
+		/* Groups, gid, uid; no capability survives, none can come back. */
+		r = capng_change_id((int)sb->uid, (int)sb->gid,
+				    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING |
+				    CAPNG_CLEAR_AMBIENT);
+		if (r) {
+			log_err("cannot switch to user %s: libcap-ng error %d",
+				sb->user, r);
+			return -EPERM;
+		}
+	} else {
+		/* Not root: drop what the file or the caller gave us. */
+		r = capng_apply(CAPNG_SELECT_BOTH);
+		if (r) {
+			log_err("cannot drop capabilities: libcap-ng error %d", r);
+			return -EPERM;
+		}
+		(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	}
+	/* The sanitizers' runtime must ptrace its own threads and read
+	 * /proc/self as the new user: stay dumpable in those builds only. */
+	if (SANDBOX_ASAN && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int sandbox_dir_writable(int dirfd)
+{
+	/* The real ids: the new user's after sandbox_drop(). */
+	return faccessat(dirfd, ".", W_OK | X_OK, 0) < 0 ? -errno : 0;
+}
+
+int sandbox_lock(const struct sandbox *sb)
+{
+	struct sigaction sa = { .sa_sigaction = sandbox_sigsys,
+				.sa_flags = SA_SIGINFO };
+	scmp_filter_ctx ctx;
+	int r = 0;
+
+	if (sb->mode == SANDBOX_OFF)
+		return 0;
+	if (sigaction(SIGSYS, &sa, NULL) < 0)
+		return -errno;
+	ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (!ctx)
+		return -ENOMEM;
+	/* no_new_privs is set by the load; TSYNC covers any thread. */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+	if (!r)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	for (size_t i = 0; !r && i < ARRAY_SIZE(sandbox_calls); i++)
+		r = sandbox_allow(ctx, sandbox_calls[i], i < 10 ? 255 - i : 0);
+	for (size_t i = 0; !r && SANDBOX_ASAN && i < ARRAY_SIZE(sandbox_asan_calls);
+	     i++)
+		r = sandbox_allow(ctx, sandbox_asan_calls[i], 0);
+	if (!r)
+		r = sandbox_conditional(ctx);
+	if (!r)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r > 0 ? -r : r;
+}
+
+unsigned int sandbox_allowed(void)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sandbox_calls); i++)
+		n += sandbox_nr(sandbox_calls[i]) >= 0;
+	for (size_t i = 0; SANDBOX_ASAN && i < ARRAY_SIZE(sandbox_asan_calls); i++)
+		n += sandbox_nr(sandbox_asan_calls[i]) >= 0;
+	/* clone, mmap, mprotect, openat, tgkill, getsockopt with conditions
+	 * (the ASan list has the first five without) */
+	return n + (SANDBOX_ASAN ? 1 : 6);
+}
