@@ -36,6 +36,7 @@
 #include "dp/persist.h"
 #include "dp/services.h"
 #include "dp/worker.h"
+#include "pkt/martian.h"
 #include "svc/dns_resolv.h"
 #include "guest/tap.h"
 #include "uplink/packet.h"
@@ -264,14 +265,6 @@ static int gw_timeout(struct gw_opts *o, int idx, const char *name,
 	return 0;
 }
 
-static bool gw_usable_host(uint32_t a_be)
-{
-	uint32_t a = ntohl(a_be);
-
-	/* Not 0/8, loopback, multicast or 240/4 (reserved, broadcast). */
-	return a >> 24 != 0 && a >> 24 != 127 && a < 0xe0000000u;
-}
-
 /* Forward targets must be guests: inside the gateway's subnet, not it. */
 static int gw_check_forwards(const struct gw_opts *o)
 {
@@ -311,7 +304,7 @@ static int gw_check_addrs(const struct gw_opts *o)
 	uint32_t gmask = ip4_prefix_mask(o->gw_plen);
 	uint32_t emask = ip4_prefix_mask(o->ext_plen);
 
-	if (!gw_usable_host(o->gw_addr) || (o->gw_addr & ~gmask) == 0 ||
+	if (!pkt_ip4_host(o->gw_addr) || (o->gw_addr & ~gmask) == 0 ||
 	    (o->gw_addr & ~gmask) == ~gmask)
 		return gw_usage_error("--gateway-ip: not a host address of its "
 				      "subnet");
@@ -377,7 +370,7 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 			break;
 		case OPT_EXT:
 			if (opts_parse_prefix(optarg, 0, &o->ext_addr, &o->ext_plen) ||
-			    o->ext_plen == 0 || !gw_usable_host(o->ext_addr))
+			    o->ext_plen == 0 || !pkt_ip4_host(o->ext_addr))
 				rc = gw_usage_error("--%s: '%s' is not A.B.C.D/LEN "
 						    "(LEN 1..32, a unicast host address)",
 						    name, optarg);
@@ -390,7 +383,7 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 			break;
 		case OPT_NEXT_HOP:
 			if (opts_parse_ip4(optarg, &o->next_hop) ||
-			    !gw_usable_host(o->next_hop))
+			    !pkt_ip4_host(o->next_hop))
 				rc = gw_usage_error("--%s: '%s' is not a unicast IPv4 "
 						    "address", name, optarg);
 			break;
@@ -522,13 +515,13 @@ static int gw_parse_service(struct gw_opts *o, int c, const char *name,
 			return gw_usage_error("--%s: more than %u servers", name,
 					      DNS_MAX_UPSTREAM);
 		if (opts_parse_ip4(arg, &o->dns.upstream[o->dns.n_upstream]) ||
-		    !gw_usable_host(o->dns.upstream[o->dns.n_upstream]))
+		    !pkt_ip4_host(o->dns.upstream[o->dns.n_upstream]))
 			break;
 		o->dns.n_upstream++;
 		return 0;
 	case OPT_HOST_IP:
 		if (opts_parse_ip4(arg, &o->dns.host_addr) ||
-		    !gw_usable_host(o->dns.host_addr))
+		    !pkt_ip4_host(o->dns.host_addr))
 			break;
 		return 0;
 	case OPT_DNS_MIN_TTL:
@@ -619,7 +612,7 @@ static int gw_finish_services(struct gw_opts *o)
 		if (dns_read_resolv_conf(GW_RESOLV_CONF, found, DNS_MAX_UPSTREAM,
 					 &n) == 0) {
 			for (unsigned int i = 0; i < n; i++)
-				if (gw_usable_host(found[i]))
+				if (pkt_ip4_host(found[i]))
 					o->dns.upstream[o->dns.n_upstream++] =
 						found[i];
 		}
@@ -934,6 +927,7 @@ int gateway_main(int argc, char **argv)
 	dc.dhcp = o.no_dhcp ? NULL : &o.dhcp;
 	dc.dns = o.no_dns ? NULL : &o.dns;
 	dc.ext_addr = o.ext_addr;
+	dc.ext_plen = o.ext_plen;
 	dc.leases = leases;
 	if (!o.outside_tun) {
 		dc.extra_stats = gw_packet_stats;

@@ -17,21 +17,23 @@
 #include <stdint.h>
 
 #include "pkt/drop.h"
+#include "pkt/martian.h"
 
-/* X(enum suffix, name, what it means) */
+/* X(enum suffix, name, what it means); the martian rule's reasons
+ * (pkt/martian.h) are the worker's drops too, under their own names. */
 #define DP_DROP_LIST(X)                                                        \
 	X(NONE, "none", "not dropped")                                         \
 	X(IPV6, "ipv6", "IPv6: the gateway translates IPv4 only")              \
 	X(ETHERTYPE, "ethertype", "neither IPv4, IPv6 nor ARP")                \
 	X(VLAN, "vlan", "802.1Q-tagged frame on an untagged port")             \
-	X(NOT_UNICAST, "not_unicast", "IPv4 broadcast or multicast")           \
 	X(TO_GATEWAY, "to_gateway", "for the gateway address, no service for it") \
 	X(ECHO_LIMIT, "echo_limit", "echo request over the reply rate limit")   \
 	X(NO_ROUTE, "no_route", "translated to an address off the inside subnet") \
 	X(NO_NEIGH, "no_neigh", "guest MAC unknown and the packet not holdable (queue full, over 9216 bytes)") \
 	X(NEIGH_TIMEOUT, "neigh_timeout", "held for a guest that never answered ARP") \
 	X(TOO_BIG, "too_big", "over the egress MTU with DF set (answered with ICMP fragmentation needed unless rate-limited, an ICMP error or a later fragment)") \
-	X(CANNOT_FRAGMENT, "cannot_fragment", "over the egress MTU without DF and cannot be cut (a USO super-frame, an MTU below its header + 8, offsets past 64 KiB)")
+	X(CANNOT_FRAGMENT, "cannot_fragment", "over the egress MTU without DF and cannot be cut (a USO super-frame, an MTU below its header + 8, offsets past 64 KiB)") \
+	PKT_MARTIAN_LIST(X)
 
 enum dp_drop {
 #define DP_DROP_ENUM(sym, name, desc) DP_DROP_##sym,
@@ -71,6 +73,14 @@ struct dp_stats {
  * Return: a static string.
  */
 const char *dp_drop_name(enum dp_drop reason);
+
+/**
+ * dp_drop_of_martian() - the drop reason that counts a martian.
+ * @m: a reason of pkt_martian(), not PKT_MARTIAN_NONE
+ *
+ * Return: DP_DROP_<the same name>.
+ */
+enum dp_drop dp_drop_of_martian(enum pkt_martian m);
 
 /**
  * dp_stats_hist_bucket() - histogram bucket of a burst of @n packets.

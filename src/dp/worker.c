@@ -26,7 +26,9 @@
 #include "dp/mtu.h"
 #include "dp/services.h"
 #include "dp/stats.h"
+#include "pkt/martian.h"
 #include "pkt/parse.h"
+#include "prot/dhcp.h"
 #include "prot/eth.h"
 #include "prot/ip4.h"
 #include "svc/arp.h"
@@ -62,6 +64,8 @@ struct dp_worker {
 	uint8_t *storage;
 	size_t storage_len;
 	uint32_t gw_mask;		/* network order */
+	struct pkt_martian_rule martian_in;	/* for packets from the guests */
+	struct pkt_martian_rule martian_out;	/* from the uplink */
 	struct dp_buf local;		/* for frames the gateway makes */
 	struct dp_buf bufs[DP_BURST_MAX];
 	struct dp_buf *rx[DP_BURST_MAX];
@@ -344,12 +348,19 @@ static void dp_log_drop(struct dp_worker *w, const struct dp_port *p,
 	       p->name, pkt_drop_name(r));
 }
 
-static bool dp_ip4_unicast(uint32_t daddr_be, uint32_t bcast_be)
+/* The martian rule (pkt/martian.h) for a parsed IPv4 packet. */
+static enum pkt_martian dp_martian(const struct pkt_martian_rule *r,
+				   const uint8_t *frame, const struct pkt_meta *m)
 {
-	uint32_t d = ntohl(daddr_be);
+	return pkt_martian(r, pkt_ip4_saddr(frame, m), pkt_ip4_daddr(frame, m));
+}
 
-	return (d & 0xf0000000u) != 0xe0000000u && d != 0xffffffffu &&
-	       daddr_be != bcast_be;
+/* UDP to the DHCP server port: from 0.0.0.0, often to 255.255.255.255,
+ * so the services see it before the martian rule does. */
+static bool dp_dhcp_to_server(const struct pkt_meta *m)
+{
+	return m->l4_proto == IPPROTO_UDP && (m->flags & PKT_F_L4) &&
+	       !(m->flags & PKT_F_FRAG) && m->dport == htons(DHCP_SERVER_PORT);
 }
 
 /* To the gateway's address but for the NAT: a redirect (DNS over TCP)
@@ -365,13 +376,13 @@ static bool dp_redirected(const struct dp_worker *w, const struct pkt_meta *m,
 static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 {
 	struct dp_port *in = w->cfg.inside;
-	uint32_t bcast = w->cfg.gw_addr | ~w->gw_mask;
 	unsigned int np = 0, nin = 0, nout = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct dp_buf *b = w->rx[i];
 		struct nat_pkt *p = &w->pkts[np];
 		struct pkt_meta *m = &p->meta;
+		enum pkt_martian why;
 		enum pkt_drop r;
 		uint32_t daddr;
 
@@ -398,16 +409,22 @@ static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 		}
 		p->flags = (b->vnet.flags & VNET_F_NEEDS_CSUM) ?
 				   NAT_PKT_CSUM_PARTIAL : 0;
+		/* Before anything (a DNS query, a flow) is made for it. */
+		why = dp_martian(&w->martian_in, b->data, m);
+		if (why != PKT_MARTIAN_NONE && !dp_dhcp_to_server(m)) {
+			dp_drop(w, dp_drop_of_martian(why));
+			continue;
+		}
 		if (dp_svc_inside(w->svc, b->data, m, now))
 			continue;
+		if (why != PKT_MARTIAN_NONE) {	/* DHCP, and no server */
+			dp_drop(w, dp_drop_of_martian(why));
+			continue;
+		}
 		daddr = pkt_ip4_daddr(b->data, m);
 		if (daddr == w->cfg.gw_addr && !dp_redirected(w, m, daddr)) {
 			if (dp_echo(w, b, m, now))
 				w->tx_in[nin++] = b;
-			continue;
-		}
-		if (!dp_ip4_unicast(daddr, bcast)) {
-			dp_drop(w, DP_DROP_NOT_UNICAST);
 			continue;
 		}
 		p->frame = b->data;
@@ -460,6 +477,7 @@ static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 	for (unsigned int i = 0; i < n; i++) {
 		struct dp_buf *b = w->rx[i];
 		struct nat_pkt *p = &w->pkts[np];
+		enum pkt_martian why;
 		enum pkt_drop r;
 
 		dp_capture(w, out, b);
@@ -472,6 +490,11 @@ static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 		if (p->meta.l3 != PKT_L3_IPV4) {
 			dp_drop(w, p->meta.l3 == PKT_L3_IPV6 ? DP_DROP_IPV6 :
 							       DP_DROP_ETHERTYPE);
+			continue;
+		}
+		why = dp_martian(&w->martian_out, b->data, &p->meta);
+		if (why != PKT_MARTIAN_NONE) {
+			dp_drop(w, dp_drop_of_martian(why));
 			continue;
 		}
 		if (dp_svc_outside(w->svc, b->data, &p->meta, now))
@@ -786,6 +809,36 @@ static int dp_epoll_add(int ep, int fd, uint32_t tag)
 }
 
 /*
+ * The martian rule's view of the addressing: guests' sources come from
+ * their subnet; neither subnet's broadcast address is a destination.
+ */
+static void dp_martian_rules(struct dp_worker *w)
+{
+	const struct pkt_subnet in = { w->cfg.gw_addr, w->gw_mask };
+	const struct pkt_subnet out = {
+		w->cfg.ext_addr,
+		w->cfg.ext_plen ? ip4_prefix_mask(w->cfg.ext_plen) : 0,
+	};
+
+	w->martian_in = (struct pkt_martian_rule){ .src = in,
+						   .bcast = { in, out } };
+	w->martian_out = (struct pkt_martian_rule){ .bcast = { in, out } };
+}
+
+/* Upstream DNS servers are reached through the uplink: none may be a
+ * martian, or the forwarder would wait on queries that never leave. */
+static bool dp_dns_servers_ok(const struct dp_worker *w)
+{
+	const struct dns_cfg *d = w->cfg.dns;
+
+	for (unsigned int i = 0; d && i < d->n_upstream; i++)
+		if (pkt_martian(&w->martian_out, w->cfg.ext_addr,
+				d->upstream[i]) != PKT_MARTIAN_NONE)
+			return false;
+	return true;
+}
+
+/*
  * The buffers' storage: the burst buffers and the local one, each between
  * two inaccessible guard pages, so that a write in front of a buffer's head
  * or past its cap faults at once instead of corrupting its neighbour.
@@ -836,10 +889,15 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 	if (!w->cfg.stats_out)
 		w->cfg.stats_out = stderr;
 	w->gw_mask = ip4_prefix_mask(cfg->gw_plen);
+	dp_martian_rules(w);
 	clock_init_monotonic(&w->clock);
 	ratelimit_init(&w->rl_drop, 10, NSEC_PER_SEC);
 	ratelimit_init(&w->rl_echo, DP_ECHO_PER_SEC, NSEC_PER_SEC);
 
+	if (!dp_dns_servers_ok(w)) {
+		err = -EINVAL;
+		goto err;
+	}
 	err = dp_storage_map(w);
 	if (err)
 		goto err;

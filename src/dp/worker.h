@@ -47,6 +47,8 @@
  * @dhcp:           DHCP server parameters, NULL for none (dp/services.h)
  * @dns:            DNS forwarder parameters, NULL for none
  * @ext_addr:       the external address (source of upstream DNS queries)
+ * @ext_plen:       its prefix length on the uplink (0: none known); the
+ *                  broadcast address of that subnet is no destination
  * @leases:         the lease file's writer, or NULL (dp/services.h)
  */
 struct dp_config {
@@ -64,6 +66,7 @@ struct dp_config {
 	const struct dhcp_cfg *dhcp;
 	const struct dns_cfg *dns;
 	uint32_t ext_addr;
+	unsigned int ext_plen;
 	struct dp_persist *leases;
 };
 

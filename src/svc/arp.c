@@ -18,6 +18,7 @@
 #include "core/siphash.h"
 #include "pkt/build.h"
 #include "pkt/cursor.h"
+#include "pkt/martian.h"
 #include "prot/arp.h"
 
 /*
@@ -99,17 +100,6 @@ static bool is_own(const struct arp *a, uint32_t ip)
 		if (a->cfg.own[i] == ip)
 			return true;
 	return false;
-}
-
-/*
- * Unicast addresses a neighbour can have: not 0/8 ("this network"), not
- * loopback, not multicast, not class E or the limited broadcast.
- */
-static bool ip_learnable(uint32_t ip)
-{
-	uint32_t h = ntohl(ip);
-
-	return (h >> 24) != 0 && (h >> 24) != 127 && h < 0xe0000000u;
 }
 
 static bool mac_unicast(const uint8_t mac[ETH_ALEN])
@@ -288,7 +278,7 @@ int arp_hold(struct arp *a, uint32_t ip, const uint8_t *pkt, size_t len,
 	struct arp_pend *p;
 	unsigned int i;
 
-	if (!ip_learnable(ip) || is_own(a, ip) || !a->cfg.deliver) {
+	if (!pkt_ip4_host(ip) || is_own(a, ip) || !a->cfg.deliver) {
 		a->stats.hold_dropped++;
 		return -EINVAL;
 	}
@@ -458,7 +448,7 @@ void arp_input(struct arp *a, const uint8_t *frame, const struct pkt_meta *m,
 		a->stats.gratuitous++;
 	/* spa 0 is an address probe (RFC 5227): answered, never learned. */
 	if (h.spa != 0) {
-		if (!ip_learnable(h.spa)) {
+		if (!pkt_ip4_host(h.spa)) {
 			a->stats.ignored++;
 			return;
 		}
@@ -493,7 +483,7 @@ int arp_create(struct arp **out, const struct arp_cfg *cfg)
 	    size > ARP_MAX_NEIGH || !mac_unicast(cfg->mac))
 		return -EINVAL;
 	for (i = 0; i < cfg->n_own; i++)
-		if (!ip_learnable(cfg->own[i]))
+		if (!pkt_ip4_host(cfg->own[i]))
 			return -EINVAL;
 	a = calloc(1, sizeof(*a));
 	if (!a)

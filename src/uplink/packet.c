@@ -25,6 +25,7 @@
 #include "core/compiler.h"
 #include "core/log.h"
 #include "pkt/cursor.h"
+#include "pkt/martian.h"
 #include "pkt/parse.h"
 #include "prot/eth.h"
 #include "prot/ip4.h"
@@ -257,16 +258,19 @@ static int pu_rx_burst(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
 
 /*
  * The next hop for @daddr, or -1 (a counted drop): off-link without a
- * router, or an address that never goes on the wire from here: our own
- * (hairpinning is the NAT's business), multicast and broadcast (the NAT
- * does not translate them).
+ * router, our own address (hairpinning is the NAT's business), or an
+ * address the martian rule refuses (the worker drops those before NAT:
+ * this is the same rule again, at the wire).
  */
 static int tx_next_hop(const struct packet_uplink *pu, uint32_t daddr,
 		       uint32_t *nh)
 {
-	if (daddr == pu->ext_addr || ntohl(daddr) >= 0xe0000000u ||
-	    (ntohl(pu->ext_mask) < 0xfffffffeu &&
-	     daddr == (pu->ext_addr | ~pu->ext_mask)))
+	const struct pkt_martian_rule r = {
+		.bcast = { { pu->ext_addr, pu->ext_mask } },
+	};
+
+	if (daddr == pu->ext_addr ||
+	    pkt_martian(&r, pu->ext_addr, daddr) != PKT_MARTIAN_NONE)
 		return -1;
 	if ((daddr & pu->ext_mask) == (pu->ext_addr & pu->ext_mask))
 		*nh = daddr;

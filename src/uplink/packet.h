@@ -71,8 +71,9 @@ struct packet_uplink_cfg {
  * @rx_not_ours:  frames of other kinds: IPv6, other EtherTypes, VLAN-tagged,
  *                IPv4 to an address that is not ours
  * @tx_held:      packets given to the ARP hold queue
- * @tx_no_route:  off-link packets without a next hop, and packets to our
- *                own address, multicast or broadcast (never sent)
+ * @tx_no_route:  off-link packets without a next hop, packets to our own
+ *                address, and martians (pkt/martian.h: the worker drops
+ *                those first), never sent
  * @tx_released:  held packets sent once their next hop was resolved
  * @tx_arp_errors: ARP frames the socket refused
  */

@@ -581,6 +581,80 @@ static void worker_port_refusals_are_counted(void **state)
 	e->in.n_full = 0;	/* counted on: teardown checks nothing else was */
 }
 
+/*
+ * Martians (pkt/martian.h) are counted drops under their own names before
+ * any state: no flow, no mapping. DHCP from 0.0.0.0 to the broadcast
+ * address reaches the rule only when there is no DHCP server (this
+ * worker has none).
+ */
+static void worker_martians_leave_no_state(void **state)
+{
+	static const struct {
+		bool inside;
+		uint32_t src, dst;	/* host order */
+		uint16_t sport, dport;
+	} fr[] = {
+		{ true, 0x0a000202, 0x00010203, 4000, 9 },	/* dst_zeronet */
+		{ true, 0xcb007107, 0xc6336401, 4000, 9 },	/* src_not_inside */
+		{ true, 0, 0xffffffffu, 68, 67 },		/* dst_broadcast */
+		{ true, 0x0a000202, 0x0a0002ff, 4000, 9 },	/* subnet broadcast */
+		{ false, 0x7f000001, 0xc6336402, 53, 5000 },	/* src_loopback */
+	};
+	struct env *e = *state;
+	uint8_t f[MQ_FRAME];
+	char *stats;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(fr); i++) {
+		size_t n = udp_frame(f, fr[i].inside, fr[i].inside ? guest_mac : NULL,
+				     htonl(fr[i].src), fr[i].sport,
+				     htonl(fr[i].dst), fr[i].dport, "martian");
+
+		mp_push(fr[i].inside ? &e->in : &e->out, f, n, NULL);
+	}
+	stats = env_stats(e);
+	assert_non_null(strstr(stats, "stat drop.dp.dst_zeronet 1\n"));
+	assert_non_null(strstr(stats, "stat drop.dp.src_not_inside 1\n"));
+	assert_non_null(strstr(stats, "stat drop.dp.dst_broadcast 1\n"));
+	assert_non_null(strstr(stats, "stat drop.dp.dst_subnet_broadcast 1\n"));
+	assert_non_null(strstr(stats, "stat drop.dp.src_loopback 1\n"));
+	assert_non_null(strstr(stats, "stat drops.total 5\n"));
+	assert_non_null(strstr(stats, "stat nat.flows 0\n"));
+	/* The static forward only. */
+	assert_non_null(strstr(stats, "stat nat.mappings 1\n"));
+	free(stats);
+}
+
+/* An upstream DNS server the uplink could never reach is refused at
+ * creation: the forwarder would wait on queries that never leave. */
+static void worker_refuses_martian_dns_server(void **state)
+{
+	static const struct {
+		uint32_t server;	/* host order */
+		int want;
+	} t[] = {
+		{ 0x7f000035, -EINVAL },	/* 127.0.0.53 */
+		{ 0xc63364ff, -EINVAL },	/* 198.51.100.255, the uplink's broadcast */
+		{ 0xc6336401, 0 },		/* 198.51.100.1 */
+	};
+	struct env *e = *state;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(t); i++) {
+		struct dns_cfg dns = { .n_upstream = 1,
+				       .upstream = { htonl(t[i].server) } };
+		struct dp_config dc = {
+			.inside = &e->in.port, .outside = &e->out.port,
+			.nat = e->nat, .gw_addr = htonl(0x0a000201),
+			.gw_plen = 24, .dns = &dns,
+			.ext_addr = htonl(0xc6336402), .ext_plen = 24,
+		};
+		struct dp_worker *w = NULL;
+
+		memcpy(dc.gw_mac, gw_mac, 6);
+		assert_int_equal(dp_worker_create(&w, &dc), t[i].want);
+		dp_worker_destroy(w);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +667,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(worker_echo_and_counted_drops,
 						env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(worker_port_refusals_are_counted,
+						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(worker_martians_leave_no_state,
+						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(worker_refuses_martian_dns_server,
 						env_setup, env_teardown),
 	};
 
