@@ -14,7 +14,7 @@ PKGS="
 	libmnl-dev pkg-config
 	python3-scapy iperf3 socat nftables tcpdump netcat-openbsd ethtool
 	busybox isc-dhcp-client dnsmasq-base bind9-dnsutils
-	libseccomp-dev libcap-ng-dev stun-client iputils-tracepath
+	libseccomp-dev libcap-ng-dev stun-client stun-server iputils-tracepath
 "
 
 missing=""

@@ -199,11 +199,13 @@ static void free_entry(struct ct_table *t, struct ct_entry *e, uint32_t idx)
 static void ct_remove(struct ct_table *t, struct ct_entry *e, enum ct_gone why)
 {
 	uint32_t idx = ct_index(t, e);
-	int r0, r1;
+	int r0, r1 = 0;
 
 	ARC_ASSERT(e->flags & CT_F_CONFIRMED);
 	r0 = ct_hash_delete(&t->hash, ct_tuple_hash(t, &e->tuple[0]), idx << 1);
-	r1 = ct_hash_delete(&t->hash, ct_tuple_hash(t, &e->tuple[1]), idx << 1 | 1);
+	if (!ct_entry_is_self(e))
+		r1 = ct_hash_delete(&t->hash, ct_tuple_hash(t, &e->tuple[1]),
+				    idx << 1 | 1);
 	ARC_ASSERT(r0 == 0 && r1 == 0);
 	wheel_unlink(t, e);
 	unrep_unlink(t, e);
@@ -311,13 +313,13 @@ int ct_confirm(struct ct_table *t, struct ct_entry *e,
 	       enum ct_timeout_class tclass, uint64_t now)
 {
 	uint32_t idx = ct_index(t, e);
+	bool self = ct_entry_is_self(e);
 	uint64_t hv0 = ct_tuple_hash(t, &e->tuple[0]);
 	uint64_t hv1 = ct_tuple_hash(t, &e->tuple[1]);
 
 	ARC_ASSERT(!(e->flags & CT_F_CONFIRMED) && (unsigned int)tclass < CT_TO__MAX);
-	if (ct_tuple_eq(&e->tuple[0], &e->tuple[1]) ||
-	    tuple_live(t, &e->tuple[0], hv0, now) ||
-	    tuple_live(t, &e->tuple[1], hv1, now)) {
+	if (tuple_live(t, &e->tuple[0], hv0, now) ||
+	    (!self && tuple_live(t, &e->tuple[1], hv1, now))) {
 		t->stats.clashes++;
 		return -EEXIST;
 	}
@@ -325,7 +327,8 @@ int ct_confirm(struct ct_table *t, struct ct_entry *e,
 		t->stats.hash_full++;
 		return -ENOSPC;
 	}
-	if (ct_hash_insert(&t->hash, hv1, idx << 1 | 1) < 0) {
+	/* A flow that is its own reply: one tuple, indexed once. */
+	if (!self && ct_hash_insert(&t->hash, hv1, idx << 1 | 1) < 0) {
 		ARC_ASSERT(ct_hash_delete(&t->hash, hv0, idx << 1) == 0);
 		t->stats.hash_full++;
 		return -ENOSPC;

@@ -16,6 +16,13 @@
  * overwritten. ct_free_unconfirmed() gives an entry back that could not be
  * confirmed.
  *
+ * A flow whose two tuples are equal is its own reply: a host that sends to
+ * its own NAT mapping (a STUN client's hairpin check) gets its packet back
+ * from that mapping, so the packet's tuple is the reply's too. Such an
+ * entry (ct_entry_is_self()) is indexed once, as CT_DIR_ORIG; a lookup
+ * finds it in that direction whichever way the packet travels, and
+ * removal deletes the one index entry.
+ *
  * Expiry: each entry has an absolute deadline (nanoseconds). A lookup that
  * finds an entry past its deadline deletes it and reports a miss, so a
  * dead flow never forwards a packet however late the garbage collector is.
@@ -88,6 +95,17 @@ struct ct_entry {
 	uint8_t tclass;
 	struct ct_tcp tcp;
 };
+
+/**
+ * ct_entry_is_self() - is @e its own reply (both tuples equal)?
+ * @e: an entry with both tuples set
+ *
+ * Return: true if so; such an entry has one index entry, CT_DIR_ORIG.
+ */
+static inline bool ct_entry_is_self(const struct ct_entry *e)
+{
+	return ct_tuple_eq(&e->tuple[CT_DIR_ORIG], &e->tuple[CT_DIR_REPLY]);
+}
 
 /**
  * typedef ct_delete_fn - called when a confirmed entry leaves the table.
@@ -237,6 +255,9 @@ void ct_free_unconfirmed(struct ct_table *t, struct ct_entry *e);
  * @now:    current time
  *
  * On failure the entry stays unconfirmed and the caller frees it.
+ *
+ * Both tuples may be equal (ct_entry_is_self()): the entry is then indexed
+ * once.
  *
  * Return: 0; -EEXIST if either tuple is already live (counted in clashes);
  * -ENOSPC if the hash found no slot (counted in hash_full).

@@ -24,6 +24,7 @@
 	X(PORT_EXHAUSTED, "port_exhausted", "no free external port within the probe bound") \
 	X(TABLE_FULL, "table_full", "connection table full of replied connections") \
 	X(CLASH, "clash", "the new connection's tuple is already in use")           \
+	X(HAIRPIN_SELF_TCP, "hairpin_self_tcp", "TCP from an endpoint to its own mapping: a connection with itself") \
 	X(HASH_FULL, "hash_full", "no hash slot for the new connection")            \
 	X(ICMP_TYPE, "icmp_type", "ICMP type the NAT does not translate")           \
 	X(ICMP_ERR_NO_FLOW, "icmp_err_no_flow", "ICMP error about no known flow")   \

@@ -337,8 +337,18 @@ static enum nat_drop create_hairpin(struct nat *nat, struct nat_pkt *p,
 	r = source_mapping(nat, k, &sm);
 	if (r)
 		return r;
+	/*
+	 * To its own mapping (a STUN client's hairpin check, RFC 4787
+	 * REQ-9): the packet goes back to its sender from its own external
+	 * endpoint, and both tuples below equal the key: a flow that is its
+	 * own reply (ct/table.h). No filtering applies: the mapping's own
+	 * endpoint is the one sending. TCP cannot be tracked that way (every
+	 * segment of a connection with itself would travel one direction).
+	 */
+	if (sm == dm && k->proto == IPPROTO_NUM_TCP)
+		return NAT_DROP_HAIRPIN_SELF_TCP;
 	hold(nat, sm);
-	if (!filter_allows(nat, dm, sm->ext_addr)) {
+	if (sm != dm && !filter_allows(nat, dm, sm->ext_addr)) {
 		unhold(nat, sm);
 		return NAT_DROP_FILTERED;
 	}
@@ -885,7 +895,10 @@ int nat_verify(const struct nat *nat, char *why, size_t len)
 		for (unsigned int d = 0; d < 2; d++) {
 			enum ct_dir got;
 
-			VERIFY(ct_find(nat->ct, &e->tuple[d], &got) == e && got == d,
+			/* A flow that is its own reply is found as ORIG. */
+			VERIFY(ct_find(nat->ct, &e->tuple[d], &got) == e &&
+				       (got == d || (ct_entry_is_self(e) &&
+						     got == CT_DIR_ORIG)),
 			       "flow %u not found from direction %u", i, d);
 		}
 		VERIFY(e->owner < mm->capacity, "flow %u has no mapping", i);

@@ -426,17 +426,16 @@ static bool take_entry(struct nat_ref *m)
 }
 
 /*
- * Step 5. The two tuples may not be equal (the table refuses to index one
- * tuple twice; that happens when a host hairpins to its own mapping), and
- * neither may be held by a live flow; expired holders are removed on the way.
+ * Step 5. Neither tuple may be held by a live flow; expired holders are
+ * removed on the way. The two may be equal (a host hairpinning to its own
+ * mapping): the flow is its own reply, and flow_lookup() finds it as ORIG.
  */
 static bool confirm(struct nat_ref *m, struct nat_ref_flow *f,
 		    enum ct_timeout_class tc, uint64_t now)
 {
 	enum ct_dir d;
 
-	if (ct_tuple_eq(&f->tuple[0], &f->tuple[1]) ||
-	    flow_lookup(m, &f->tuple[0], now, &d) >= 0 ||
+	if (flow_lookup(m, &f->tuple[0], now, &d) >= 0 ||
 	    flow_lookup(m, &f->tuple[1], now, &d) >= 0)
 		return false;
 	f->mapping = m->pending;
@@ -857,6 +856,7 @@ static enum nat_drop do_hairpin(struct nat_ref *m, struct nat_pkt *pkt,
 {
 	struct nat_ref_mapping dst, src;
 	struct nat_ref_flow f;
+	bool self;
 	int32_t i;
 
 	i = map_by_ext(m, key->daddr, key->dport, key->proto);
@@ -865,7 +865,13 @@ static enum nat_drop do_hairpin(struct nat_ref *m, struct nat_pkt *pkt,
 	dst = m->maps[i];
 	if (!map_get_source(m, key->saddr, key->sport, key->proto, &src))
 		return NAT_DROP_PORT_EXHAUSTED;
-	if (!filter_allows(m, &dst, src.ext_addr)) {
+	/* To its own mapping: no filter, but no TCP with itself. */
+	self = src.id == dst.id;
+	if (self && key->proto == IPPROTO_NUM_TCP) {
+		pending_drop(m);
+		return NAT_DROP_HAIRPIN_SELF_TCP;
+	}
+	if (!self && !filter_allows(m, &dst, src.ext_addr)) {
 		pending_drop(m);
 		return NAT_DROP_FILTERED;
 	}

@@ -213,6 +213,66 @@ static void alloc_confirm_lookup(void **state __maybe_unused)
 	tt_done(&x);
 }
 
+/*
+ * A flow whose two tuples are equal (a host hairpinning to its own NAT
+ * mapping) is its own reply: indexed once, found as ORIG from either side,
+ * removed cleanly by ct_delete() and by expiry, and its tuple clashes with
+ * any other flow that wants it.
+ */
+static void self_flow(void **state __maybe_unused)
+{
+	struct ct_tuple t = flow_tuple(7, CT_DIR_ORIG, IPPROTO_NUM_UDP);
+	enum ct_dir d;
+	struct tt x;
+
+	tt_init(&x, 64, NULL);
+	for (unsigned int round = 0; round < 2; round++) {
+		struct ct_entry *e = ct_alloc(x.t, x.now), *b;
+
+		assert_non_null(e);
+		e->tuple[CT_DIR_ORIG] = t;
+		e->tuple[CT_DIR_REPLY] = t;
+		assert_true(ct_entry_is_self(e));
+		assert_int_equal(ct_confirm(x.t, e, CT_TO_UDP_UNREPLIED, x.now), 0);
+		assert_int_equal(ct_count(x.t), 1);
+		assert_ptr_equal(ct_lookup(x.t, &t, ct_tuple_hash(x.t, &t), x.now, &d), e);
+		assert_int_equal(d, CT_DIR_ORIG);
+		assert_ptr_equal(ct_find(x.t, &e->tuple[CT_DIR_REPLY], &d), e);
+		assert_int_equal(d, CT_DIR_ORIG);
+
+		/* Its tuple is taken, in either place of another flow. */
+		b = ct_alloc(x.t, x.now);
+		assert_non_null(b);
+		b->tuple[CT_DIR_ORIG] = flow_tuple(8, CT_DIR_ORIG, IPPROTO_NUM_UDP);
+		b->tuple[CT_DIR_REPLY] = t;
+		assert_int_equal(ct_confirm(x.t, b, CT_TO_UDP_UNREPLIED, x.now),
+				 -EEXIST);
+		b->tuple[CT_DIR_ORIG] = t;
+		b->tuple[CT_DIR_REPLY] = t;
+		assert_int_equal(ct_confirm(x.t, b, CT_TO_UDP_UNREPLIED, x.now),
+				 -EEXIST);
+		ct_free_unconfirmed(x.t, b);
+
+		if (round == 0) {
+			ct_delete(x.t, e);		/* the one index entry goes */
+			assert_int_equal(x.gone[CT_GONE_DELETED], 1);
+		} else {
+			x.now += SEC(ct_get_timeouts(x.t)->sec[CT_TO_UDP_UNREPLIED]) +
+				 SEC(2);
+			expire_all(&x, 1u << 20);	/* and by expiry */
+			assert_int_equal(x.gone[CT_GONE_EXPIRED], 1);
+		}
+		assert_null(ct_find(x.t, &t, &d));
+		assert_int_equal(ct_count(x.t), 0);
+		assert_int_equal(ct_in_use(x.t), 0);
+	}
+	/* Nothing of it is left in the index: ordinary flows fill the table. */
+	for (uint32_t i = 0; i < 64; i++)
+		add(&x, 100 + i, IPPROTO_NUM_UDP, CT_TO_UDP_UNREPLIED);
+	assert_int_equal(ct_count(x.t), 64);
+	tt_done(&x);
+}
+
 static void confirm_clash(void **state __maybe_unused)
 {
 	struct ct_entry *a, *b;
@@ -227,7 +287,7 @@ static void confirm_clash(void **state __maybe_unused)
 		{ 9, 1, CT_DIR_ORIG, CT_DIR_REPLY },	/* same reply tuple */
 		{ 9, 1, CT_DIR_ORIG, CT_DIR_ORIG },	/* A's original as reply */
 		{ 1, 9, CT_DIR_REPLY, CT_DIR_REPLY },	/* A's reply as original */
-		{ 9, 9, CT_DIR_ORIG, CT_DIR_ORIG },	/* both tuples equal */
+		{ 1, 1, CT_DIR_ORIG, CT_DIR_ORIG },	/* its own reply, taken */
 	};
 
 	tt_init(&x, 64, NULL);
@@ -602,6 +662,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(alloc_confirm_lookup),
 		cmocka_unit_test(confirm_clash),
+		cmocka_unit_test(self_flow),
 		cmocka_unit_test(free_unconfirmed_reuse),
 		cmocka_unit_test(lazy_expiry),
 		cmocka_unit_test(expiry_without_scan),

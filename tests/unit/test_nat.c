@@ -686,6 +686,55 @@ static void rfc4787_hairpin(void **state __maybe_unused)
 	tc_done(&c);
 }
 
+/*
+ * RFC 4787 REQ-9 with the sender's own mapping (a STUN client's hairpin
+ * check): the packet comes back to its sender from its own external
+ * endpoint, whatever the filtering; one flow, its own reply. TCP to one's
+ * own mapping is refused by name.
+ */
+static void rfc4787_hairpin_self(void **state __maybe_unused)
+{
+	static const enum nat_filtering modes[] = { NAT_FILTER_APDF,
+						    NAT_FILTER_ADF,
+						    NAT_FILTER_EIF };
+	struct conn k = { .in = IN2, .iport = 7000, .r = R2, .rport = 80 };
+	struct tc c;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(modes); i++) {
+		const struct ct_entry *f;
+		struct ep e, et;
+
+		tc_init_mode(&c, modes[i], 1);
+		e = OPEN(&c, IN1, 5000, R1, 3478);
+		XLATE(&c, udp(IN1, 5000, e.addr, e.port), INSIDE, TO_INSIDE, e.addr,
+		      e.port, IN1, 5000);
+		assert_int_equal(stats(&c)->hairpin, 1);
+		f = find_flow(&c, IN1, 5000, e.addr, e.port, UDP);
+		assert_non_null(f);
+		assert_true(ct_entry_is_self(f));
+		assert_true(f->flags & CT_F_HAIRPIN);
+		/* Again: the same flow carries it, nothing new is made. */
+		XLATE(&c, udp(IN1, 5000, e.addr, e.port), INSIDE, TO_INSIDE, e.addr,
+		      e.port, IN1, 5000);
+		assert_int_equal(stats(&c)->hairpin, 1);
+		assert_int_equal(ct_count(ct(&c)), 2);
+		assert_int_equal(stats(&c)->mappings, 1);
+		/* The mapping still works outside. */
+		REPLY(&c, R1, 3478, e, IN1, 5000);
+		check_verify(&c);
+
+		/* A TCP connection with itself cannot be tracked: refused,
+		 * nothing made. */
+		tcp_establish(&c, &k);
+		et = k.ext;
+		DROP(&c, tcp(IN2, 7000, et.addr, et.port, TCP_SYN, 1, 0), INSIDE,
+		     HAIRPIN_SELF_TCP);
+		assert_int_equal(ct_count(ct(&c)), 3);
+		assert_int_equal(stats(&c)->hairpin, 1);
+		tc_done(&c);
+	}
+}
+
 /* ---- RFC 5382 ---- */
 
 static void rfc5382_simultaneous_open(void **state __maybe_unused)
@@ -1704,6 +1753,7 @@ int main(void)
 		cmocka_unit_test(rfc4787_outbound_refresh),
 		cmocka_unit_test(rfc4787_filtering_modes),
 		cmocka_unit_test(rfc4787_hairpin),
+		cmocka_unit_test(rfc4787_hairpin_self),
 		cmocka_unit_test(rfc5382_simultaneous_open),
 		cmocka_unit_test(rfc5382_established_timeout),
 		cmocka_unit_test(rfc5382_unsolicited_syn_hold),
