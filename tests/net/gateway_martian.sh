@@ -73,6 +73,7 @@ out_ns timeout "$(tscale 30)" "$PY" "$NET_DIR/inject_martian.py" --iface o0 \
 
 # arcnat reads asynchronously: poll (bounded) until every case is counted
 want_all=0
+b=0
 for r in $REASONS; do want_all=$((want_all + $(expected "$r"))); done
 i=0
 while [ $i -lt "$(tscale 10)" ]; do
