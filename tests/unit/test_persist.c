@@ -427,6 +427,7 @@ static unsigned int mp_tx(struct dp_port *p, struct dp_buf **bufs,
 	for (i = 0; i < n && m->n_out < MQ_MAX && bufs[i]->len <= MQ_FRAME; i++) {
 		struct mframe *f = &m->out[m->n_out++];
 
+		dp_buf_check(bufs[i], 0);	/* the contract, like every port */
 		memcpy(f->data, bufs[i]->data, bufs[i]->len);
 		f->len = bufs[i]->len;
 	}
