@@ -36,8 +36,10 @@
 #include "prot/tcp.h"
 #include "prot/udp.h"
 
-#define REC_MAX		64
-#define REC_FRAME	(IP4_MAX_LEN + ETH_HLEN)
+#define MEMPORT_IN_MAX	2	/* unused: frames come in through dp_worker_input() */
+#define MEMPORT_OUT_MAX	64
+#define MEMPORT_FRAME	(IP4_MAX_LEN + ETH_HLEN)
+#include "memport.h"
 
 #define GW	htonl(0x0a000201)	/* 10.0.2.1 */
 #define GUEST	htonl(0x0a000202)	/* 10.0.2.2 */
@@ -48,62 +50,8 @@ static const uint8_t gw_mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x00, 0x01 };
 static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8_t guest2_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x99 };
 
-struct rec {
-	uint8_t data[REC_FRAME];
-	uint32_t len;
-	struct pkt_vnet vnet;
-};
-
-struct recport {
-	struct dp_port port;
-	struct rec out[REC_MAX];
-	unsigned int n;
-	unsigned int lost;	/* frames past REC_MAX or REC_FRAME */
-};
-
-static int rp_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
-		 uint64_t now)
-{
-	(void)p;
-	(void)bufs;
-	(void)n;
-	(void)now;
-	return 0;
-}
-
-static unsigned int rp_tx(struct dp_port *p, struct dp_buf **bufs,
-			  unsigned int n, uint64_t now)
-{
-	struct recport *r = container_of(p, struct recport, port);
-
-	(void)now;
-	for (unsigned int i = 0; i < n; i++) {
-		dp_buf_check(bufs[i], (p->flags & DP_PORT_L3) ? ETH_HLEN : 0);
-		if (r->n == REC_MAX || bufs[i]->len > REC_FRAME) {
-			r->lost++;
-			continue;
-		}
-		memcpy(r->out[r->n].data, bufs[i]->data, bufs[i]->len);
-		r->out[r->n].len = bufs[i]->len;
-		r->out[r->n].vnet = bufs[i]->vnet;
-		r->n++;
-	}
-	return n;
-}
-
-static void rp_destroy(struct dp_port *p)
-{
-	(void)p;
-}
-
-static const struct dp_port_ops rp_ops = {
-	.rx_burst = rp_rx,
-	.tx_burst = rp_tx,
-	.destroy = rp_destroy,
-};
-
 struct env {
-	struct recport in, out;
+	struct memport in, out;
 	struct nat *nat;
 	struct dp_worker *w;
 	uint64_t now;
@@ -112,15 +60,6 @@ struct env {
 static uint8_t payload[IP4_MAX_LEN];
 static uint8_t frame[IP4_MAX_LEN + 64];
 
-static void rp_init(struct recport *r, uint32_t flags, uint32_t mtu)
-{
-	memset(r, 0, sizeof(*r));
-	r->port.ops = &rp_ops;
-	r->port.flags = flags;
-	r->port.mtu = mtu;
-	r->port.fd = eventfd(0, EFD_CLOEXEC);
-	assert_true(r->port.fd >= 0);
-}
 
 /* Guests at MTU @in_mtu, uplink at @out_mtu; UDP forwards EXT:5000 ->
  * GUEST:5000 and EXT:5001 -> 10.0.2.3:5001; GUEST's MAC known (it asked
@@ -141,8 +80,8 @@ static struct env *env_new(uint32_t in_mtu, uint32_t out_mtu)
 	int n;
 
 	assert_non_null(e);
-	rp_init(&e->in, 0, in_mtu);
-	rp_init(&e->out, DP_PORT_L3 | DP_PORT_VNET, out_mtu);
+	assert_int_equal(memport_init(&e->in, 0, in_mtu), 0);
+	assert_int_equal(memport_init(&e->out, DP_PORT_L3 | DP_PORT_VNET, out_mtu), 0);
 	nc.ext_addrs[0] = EXT;
 	nc.n_ext_addrs = 1;
 	nc.max_flows = 1024;
@@ -166,7 +105,7 @@ static struct env *env_new(uint32_t in_mtu, uint32_t out_mtu)
 			  guest_mac, GUEST, zero, GW);
 	assert_true(n > 0);
 	dp_worker_input(e->w, true, arp, (size_t)n, NULL, e->now);
-	e->in.n = 0;	/* the ARP reply */
+	e->in.n_out = 0;	/* the ARP reply */
 	return e;
 }
 
@@ -174,8 +113,8 @@ static void env_free(struct env *e)
 {
 	dp_worker_destroy(e->w);
 	nat_destroy(e->nat);
-	close(e->in.port.fd);
-	close(e->out.port.fd);
+	memport_fini(&e->in);
+	memport_fini(&e->out);
 	free(e);
 }
 
@@ -260,8 +199,8 @@ static void test_df_guest_to_uplink(void **state)
 	(void)state;
 	memcpy(orig, frame, n);
 	dp_worker_input(e->w, true, frame, n, NULL, e->now);
-	assert_int_equal(e->out.n, 0);
-	assert_int_equal(e->in.n, 1);
+	assert_int_equal(e->out.n_out, 0);
+	assert_int_equal(e->in.n_out, 1);
 	assert_int_equal(e->in.out[0].len, ETH_HLEN + 576);
 	assert_memory_equal(e->in.out[0].data, guest_mac, 6);
 	assert_memory_equal(e->in.out[0].data + 6, gw_mac, 6);
@@ -277,7 +216,7 @@ static void test_df_guest_to_uplink(void **state)
 	/* a packet that fits goes through */
 	n = udp(true, GUEST, 4000, PEER, 7000, 1472, IP4_FLAG_DF);
 	dp_worker_input(e->w, true, frame, n, NULL, e->now);
-	assert_int_equal(e->out.n, 1);
+	assert_int_equal(e->out.n_out, 1);
 	assert_int_equal(e->out.out[0].len, 1500);
 	env_free(e);
 }
@@ -301,7 +240,7 @@ static void test_df_quote_completes_csum(void **state)
 	memcpy(orig, frame, n);
 	memcpy(frame + v.csum_start + v.csum_offset, &ps, 2);
 	dp_worker_input(e->w, true, frame, n, &v, e->now);
-	assert_int_equal(e->in.n, 1);
+	assert_int_equal(e->in.n_out, 1);
 	check_icmp(e->in.out[0].data + ETH_HLEN, 576, GW, GUEST, 1500,
 		   orig + ETH_HLEN, 548);
 	env_free(e);
@@ -318,14 +257,14 @@ static void test_df_uplink_to_guest(void **state)
 	(void)state;
 	memcpy(orig, frame, n);
 	dp_worker_input(e->w, false, frame, n, NULL, e->now);
-	assert_int_equal(e->in.n, 0);
-	assert_int_equal(e->out.n, 1);
+	assert_int_equal(e->in.n_out, 0);
+	assert_int_equal(e->out.n_out, 1);
 	check_icmp(e->out.out[0].data, e->out.out[0].len, EXT, PEER, 1500,
 		   orig, 548);
 	/* a packet the NAT drops (no flow, filtered) gets no error */
 	n = udp(false, PEER, 6000, EXT, 5002, 4000, IP4_FLAG_DF);
 	dp_worker_input(e->w, false, frame, n, NULL, e->now);
-	assert_int_equal(e->out.n, 1);
+	assert_int_equal(e->out.n_out, 1);
 	assert_int_equal(env_stat(e, "mtu.icmp_frag_needed"), 1);
 	assert_int_equal(env_stat(e, "drop.dp.too_big"), 1);
 	env_free(e);
@@ -351,8 +290,8 @@ static void test_fragments(void **state)
 	(void)state;
 	memcpy(frame + v.csum_start + v.csum_offset, &ps, 2);
 	dp_worker_input(e->w, true, frame, n, &v, e->now);
-	assert_int_equal(e->in.n, 0);
-	assert_int_equal(e->out.n, 3);	/* 1480 + 1480 + 1048 */
+	assert_int_equal(e->in.n_out, 0);
+	assert_int_equal(e->out.n_out, 3);	/* 1480 + 1480 + 1048 */
 	for (unsigned int i = 0; i < 3; i++) {
 		const uint8_t *ip = e->out.out[i].data;
 		const struct ip4_hdr *h = (const struct ip4_hdr *)ip;
@@ -386,7 +325,7 @@ static void test_fragments(void **state)
 	e = env_new(1500, 9000);
 	n = udp(false, PEER, 6000, EXT, 5000, 3000, 0);
 	dp_worker_input(e->w, false, frame, n, NULL, e->now);
-	assert_int_equal(e->in.n, 3);
+	assert_int_equal(e->in.n_out, 3);
 	for (unsigned int i = 0; i < 3; i++) {
 		struct pkt_meta m;
 
@@ -413,7 +352,7 @@ static void test_fragments_held_for_arp(void **state)
 
 	(void)state;
 	dp_worker_input(e->w, false, frame, n, NULL, e->now);
-	assert_int_equal(e->in.n, 1);	/* the ARP request, nothing else */
+	assert_int_equal(e->in.n_out, 1);	/* the ARP request, nothing else */
 	assert_int_equal(e->in.out[0].data[12] << 8 | e->in.out[0].data[13],
 			 ETH_P_ARP);
 	assert_int_equal(env_stat(e, "gw.held"), 3);
@@ -421,9 +360,9 @@ static void test_fragments_held_for_arp(void **state)
 			  htonl(0x0a000203), gw_mac, GW);
 	assert_true(k > 0);
 	dp_worker_input(e->w, true, arp, (size_t)k, NULL, e->now);
-	assert_int_equal(e->in.n, 4);
+	assert_int_equal(e->in.n_out, 4);
 	for (unsigned int i = 1; i < 4; i++) {
-		const struct rec *r = &e->in.out[i];
+		const struct mframe *r = &e->in.out[i];
 		struct pkt_meta m;
 		uint16_t fo;
 
@@ -454,15 +393,17 @@ static void test_no_error_and_rate_limit(void **state)
 		n = udp(true, GUEST, 4000, PEER, 7000, 2000, IP4_FLAG_DF);
 		dp_worker_input(e->w, true, frame, n, NULL, e->now);
 	}
-	assert_int_equal(e->in.n, REC_MAX);	/* the first 64 recorded */
+	/* The port records the first 64 errors and refuses the rest. */
+	assert_int_equal(e->in.n_out, MEMPORT_OUT_MAX);
+	assert_int_equal(e->in.n_full, DP_MTU_ICMP_PER_SEC - MEMPORT_OUT_MAX);
 	assert_int_equal(env_stat(e, "mtu.icmp_frag_needed"), DP_MTU_ICMP_PER_SEC);
 	assert_int_equal(env_stat(e, "mtu.icmp_rate_limited"), 20);
 	assert_int_equal(env_stat(e, "drop.dp.too_big"), DP_MTU_ICMP_PER_SEC + 20);
 	/* a second later, answered again */
 	e->now += NSEC_PER_SEC;
-	e->in.n = 0;
+	e->in.n_out = 0;
 	dp_worker_input(e->w, true, frame, n, NULL, e->now);
-	assert_int_equal(e->in.n, 1);
+	assert_int_equal(e->in.n_out, 1);
 
 	/* The guest's answer to a forwarded datagram: a port unreachable
 	 * with DF quoting 1978 bytes. The NAT translates it; too big, it is
@@ -472,7 +413,7 @@ static void test_no_error_and_rate_limit(void **state)
 
 	n = udp(false, PEER, 6000, EXT, 5000, 10, 0);
 	dp_worker_input(e->w, false, frame, n, NULL, e->now);
-	assert_int_equal(e->in.n, 2);
+	assert_int_equal(e->in.n_out, 2);
 	ni = udp(false, PEER, 6000, GUEST, 5000, 1950, 0);
 	memcpy(inner, frame, ni);
 	struct pkt_spec s = {
@@ -491,8 +432,8 @@ static void test_no_error_and_rate_limit(void **state)
 	n = (size_t)pkt_build(&s, frame, sizeof(frame));
 	dp_worker_input(e->w, true, frame, n, NULL, e->now);
 	assert_int_equal(env_stat(e, "nat.icmp_errors"), 1);
-	assert_int_equal(e->out.n, 0);	/* the error did not go out */
-	assert_int_equal(e->in.n, 2);
+	assert_int_equal(e->out.n_out, 0);	/* the error did not go out */
+	assert_int_equal(e->in.n_out, 2);
 	assert_int_equal(env_stat(e, "mtu.icmp_frag_needed"), DP_MTU_ICMP_PER_SEC + 1);
 	assert_int_equal(env_stat(e, "drop.dp.too_big"), DP_MTU_ICMP_PER_SEC + 22);
 	env_free(e);
@@ -529,7 +470,7 @@ static void test_gso(void **state)
 	/* open the connection (a SYN, and the answer) so data may flow */
 	n = pkt_build(&s, frame, sizeof(frame));
 	dp_worker_input(e->w, true, frame, (size_t)n, NULL, e->now);
-	assert_int_equal(e->out.n, 1);
+	assert_int_equal(e->out.n_out, 1);
 	struct pkt_spec r = {
 		.no_eth = true,
 		.src4 = PEER,
@@ -543,8 +484,8 @@ static void test_gso(void **state)
 
 	n = pkt_build(&r, frame, sizeof(frame));
 	dp_worker_input(e->w, false, frame, (size_t)n, NULL, e->now);
-	assert_int_equal(e->in.n, 1);
-	e->in.n = 0;
+	assert_int_equal(e->in.n_out, 1);
+	e->in.n_out = 0;
 	s.tcp_flags = TCP_ACK;
 	s.seq = 1;
 	s.ack = 1;
@@ -559,14 +500,14 @@ static void test_gso(void **state)
 
 	memcpy(quote + 10, &c, 2);
 	dp_worker_input(e->w, true, frame, (size_t)n, &v, e->now);
-	assert_int_equal(e->out.n, 1);
-	assert_int_equal(e->in.n, 1);
+	assert_int_equal(e->out.n_out, 1);
+	assert_int_equal(e->in.n_out, 1);
 	check_icmp(e->in.out[0].data + ETH_HLEN, 576, GW, GUEST, 1500, quote,
 		   548);
 
 	v.gso_size = 1400;
 	dp_worker_input(e->w, true, frame, (size_t)n, &v, e->now);
-	assert_int_equal(e->out.n, 2);
+	assert_int_equal(e->out.n_out, 2);
 	assert_int_equal(e->out.out[1].len, 30040);
 	assert_int_equal(e->out.out[1].vnet.gso_size, 1400);
 
@@ -574,14 +515,14 @@ static void test_gso(void **state)
 	n = pkt_build(&s, frame, sizeof(frame));
 	v.gso_size = 8000;
 	dp_worker_input(e->w, true, frame, (size_t)n, &v, e->now);
-	assert_int_equal(e->out.n, 3);
+	assert_int_equal(e->out.n_out, 3);
 	assert_int_equal(e->out.out[2].vnet.gso_size, 1460);
 	assert_int_equal(env_stat(e, "mtu.gso_resized"), 1);
 	/* UDP segmentation (USO) without DF cannot be cut: a counted drop */
 	n = (int)udp(true, GUEST, 4000, PEER, 7000, 30000, 0);
 	v.gso_type = VNET_GSO_UDP_L4;
 	dp_worker_input(e->w, true, frame, (size_t)n, &v, e->now);
-	assert_int_equal(e->out.n, 3);
+	assert_int_equal(e->out.n_out, 3);
 	assert_int_equal(env_stat(e, "drop.dp.cannot_fragment"), 1);
 	env_free(e);
 }

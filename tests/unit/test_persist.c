@@ -43,6 +43,8 @@
 
 #define BIG		(1u << 20)	/* content size: a torn write would show */
 #define WAIT_MS		5000
+#define MEMPORT_WAIT_MS	WAIT_MS
+#include "memport.h"
 
 /* ---- the blocking hook ---- */
 
@@ -375,115 +377,16 @@ static void stop_writes_the_last_content(void **state)
 
 /* ---- the writer blocked under a running worker ---- */
 
-#define MQ_MAX 16
-#define MQ_FRAME 2048
-
-struct mframe {
-	uint8_t data[MQ_FRAME];
-	uint32_t len;
-};
-
-struct memport {
-	struct dp_port port;
-	pthread_mutex_t lock;
-	struct mframe in[MQ_MAX];
-	unsigned int in_head, in_tail;
-	struct mframe out[MQ_MAX];
-	unsigned int n_out;
-};
-
-static int mp_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
-		 uint64_t now)
-{
-	struct memport *m = container_of(p, struct memport, port);
-	unsigned int got = 0;
-	uint64_t v;
-
-	(void)now;
-	if (read(p->fd, &v, sizeof(v)) < 0)
-		v = 0;
-	pthread_mutex_lock(&m->lock);
-	while (got < n && m->in_head != m->in_tail) {
-		struct mframe *f = &m->in[m->in_head++ % MQ_MAX];
-		struct dp_buf *b = bufs[got++];
-
-		dp_buf_reset(b);
-		memcpy(b->data, f->data, f->len);
-		b->len = f->len;
-	}
-	pthread_mutex_unlock(&m->lock);
-	return (int)got;
-}
-
-/* Records what the worker sends; the test asserts on its own thread. */
-static unsigned int mp_tx(struct dp_port *p, struct dp_buf **bufs,
-			  unsigned int n, uint64_t now)
-{
-	struct memport *m = container_of(p, struct memport, port);
-	unsigned int i;
-
-	(void)now;
-	pthread_mutex_lock(&m->lock);
-	for (i = 0; i < n && m->n_out < MQ_MAX && bufs[i]->len <= MQ_FRAME; i++) {
-		struct mframe *f = &m->out[m->n_out++];
-
-		dp_buf_check(bufs[i], 0);	/* the contract, like every port */
-		memcpy(f->data, bufs[i]->data, bufs[i]->len);
-		f->len = bufs[i]->len;
-	}
-	pthread_mutex_unlock(&m->lock);
-	return i;
-}
-
-static void mp_destroy(struct dp_port *p)
-{
-	(void)p;
-}
-
-static const struct dp_port_ops mp_ops = {
-	.rx_burst = mp_rx,
-	.tx_burst = mp_tx,
-	.destroy = mp_destroy,
-};
-
-static void mp_init(struct memport *m, uint32_t flags)
-{
-	memset(m, 0, sizeof(*m));
-	pthread_mutex_init(&m->lock, NULL);
-	m->port.ops = &mp_ops;
-	m->port.flags = flags;
-	m->port.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	assert_true(m->port.fd >= 0);
-}
-
+/* Assert-on-failure forms of memport.h's push and wait. */
 static void mp_push(struct memport *m, const uint8_t *frame, size_t len)
 {
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&m->lock);
-	struct mframe *f = &m->in[m->in_tail++ % MQ_MAX];
-
-	memcpy(f->data, frame, len);
-	f->len = (uint32_t)len;
-	pthread_mutex_unlock(&m->lock);
-	assert_int_equal(write(m->port.fd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(memport_push(m, frame, len, NULL), 0);
 }
 
-/* Wait (bounded) until @m sent @n frames; copy frame @n - 1 to @f. */
 static void mp_wait(struct memport *m, unsigned int n, struct mframe *f)
 {
-	memset(f, 0, sizeof(*f));
-	for (uint64_t t0 = mono_ms(); mono_ms() - t0 < WAIT_MS; sleep_ms(1)) {
-		pthread_mutex_lock(&m->lock);
-		bool got = m->n_out >= n;
-
-		if (got)
-			*f = m->out[n - 1];
-		pthread_mutex_unlock(&m->lock);
-		if (got)
-			return;
-	}
-	fail_msg("port sent fewer than %u frames", n);
+	if (!memport_wait(m, n, f))
+		fail_msg("port sent fewer than %u frames", n);
 }
 
 static const uint8_t gw_mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x00, 0x01 };
@@ -527,7 +430,7 @@ static size_t dhcp_frame(uint8_t *buf, uint8_t type, uint32_t ip)
 	msg[o] = DHCP_OPT_END;
 	memset(s.eth_dst, 0xff, 6);
 	memcpy(s.eth_src, guest_mac, 6);
-	n = pkt_build(&s, buf, MQ_FRAME);
+	n = pkt_build(&s, buf, MEMPORT_FRAME);
 	assert_true(n > 0);
 	return (size_t)n;
 }
@@ -572,7 +475,7 @@ static size_t udp_frame(uint8_t *buf, uint16_t sport)
 
 	memcpy(s.eth_dst, gw_mac, 6);
 	memcpy(s.eth_src, guest_mac, 6);
-	n = pkt_build(&s, buf, MQ_FRAME);
+	n = pkt_build(&s, buf, MEMPORT_FRAME);
 	assert_true(n > 0);
 	return (size_t)n;
 }
@@ -608,7 +511,7 @@ static void worker_goes_on_while_the_writer_is_blocked(void **state)
 	struct gate g;
 	struct dir d = { 0 };
 	pthread_t th;
-	uint8_t buf[MQ_FRAME];
+	uint8_t buf[MEMPORT_FRAME];
 	char text[4096], want[32];
 	uint32_t yi = 0, yi2 = 0;
 	size_t len;
@@ -624,8 +527,8 @@ static void worker_goes_on_while_the_writer_is_blocked(void **state)
 	assert_int_equal(dp_persist_create(&p, &pc), 0);
 	assert_int_equal(dp_persist_start(p), 0);
 
-	mp_init(&e->in, 0);
-	mp_init(&e->out, DP_PORT_L3);
+	assert_int_equal(memport_init(&e->in, 0, 0), 0);
+	assert_int_equal(memport_init(&e->out, DP_PORT_L3, 0), 0);
 	nc.ext_addrs[0] = htonl(0xc6336402);
 	nc.n_ext_addrs = 1;
 	nc.port_min = NAT_DEFAULT_PORT_MIN;
@@ -697,8 +600,8 @@ static void worker_goes_on_while_the_writer_is_blocked(void **state)
 	dp_persist_destroy(p);
 	dp_worker_destroy(e->w);
 	nat_destroy(e->nat);
-	close(e->in.port.fd);
-	close(e->out.port.fd);
+	memport_fini(&e->in);
+	memport_fini(&e->out);
 	free(e);
 	dir_remove(&d);
 }
