@@ -35,7 +35,7 @@
 #                          (call it directly, not in $(...): fail exits)
 #
 # Environment: GUEST_MAC (default 52:54:00:12:34:56), GUEST_MEM (256),
-# GUEST_ACCEL (tcg; this machine's /dev/kvm cannot boot a stock kernel).
+# GUEST_ACCEL (tcg: this machine has no /dev/kvm).
 
 GUEST_MAC=${GUEST_MAC:-52:54:00:12:34:56}
 GUEST_MEM=${GUEST_MEM:-256}
