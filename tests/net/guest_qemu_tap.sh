@@ -86,6 +86,9 @@ ok "outside: dnsmasq on 198.51.100.1:53, HTTP on :8080 (4 MiB /down, sha256 $DOW
 
 start_arcnat --inside "tap0@$NS_IN" --outside r0 --external-ip 198.51.100.2/24 \
 	--dns 198.51.100.1 --host-ip 198.51.100.1 --dhcp-range 10.0.2.100,10.0.2.120
+# the default sandbox: tap0 was opened before the drop
+grep -q 'sandbox: user nobody, no capabilities, no_new_privs, seccomp' "$ARC_LOG" ||
+	fail "arcnat did not enter its default sandbox: $(grep sandbox "$ARC_LOG")"
 
 # --- the guest's test: runs after its DHCP lease (see tests/qemu/guest-image.sh) --
 # (busybox 1.35's wget crashes with -T: bounded by busybox timeout instead;

@@ -21,7 +21,10 @@
 #                          background, with SCRIPT (a file, busybox sh run by
 #                          /init after the lease) appended as /test.sh;
 #                          console in $TMPD/NAME.console, QEMU's own output
-#                          in $TMPD/NAME.qemu; its PID in GUEST_PID
+#                          in $TMPD/NAME.qemu; its PID in GUEST_PID (kill
+#                          it with bg_stop "$GUEST_PID"). NAME is a shell
+#                          identifier: several guests may run at once, each
+#                          with its own GUEST_MAC, each waited for by NAME
 #   guest_wait NAME        waits for that QEMU (its timeout bounds it), then
 #                          writes $TMPD/NAME.log: the console without CRs
 #                          (the serial console ends its lines in CR LF);
@@ -81,12 +84,16 @@ guest_boot() {
 		$GUEST_QEMU_EXTRA $GUEST_NETDEV \
 		-device "virtio-net-pci,netdev=n0,mac=$GUEST_MAC,romfile=$GUEST_DEVICE_OPTS" \
 		</dev/null >"$TMPD/$_gb_name.qemu" 2>&1
+	# shellcheck disable=SC2034 # for the caller: bg_stop "$GUEST_PID" kills it
 	GUEST_PID=$BG_PID
+	eval "GUEST_PID_$_gb_name=\$BG_PID"
 }
 
 guest_wait() {
 	_gw_t0=$(date +%s)
-	wait "$GUEST_PID"
+	eval "_gw_pid=\${GUEST_PID_$1:-}"
+	[ -n "$_gw_pid" ] || fail "guest_wait: no guest $1 was booted"
+	wait "$_gw_pid"
 	_gw_rc=$?
 	tr -d '\r' <"$TMPD/$1.console" >"$TMPD/$1.log"
 	info "guest $1: QEMU exited with status $_gw_rc after $(($(date +%s) - _gw_t0)) s more ($(grep -c '^RESULT ' "$TMPD/$1.log") RESULT lines)"
