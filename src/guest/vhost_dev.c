@@ -76,7 +76,17 @@ static int ring_translate(const struct vhost_dev_ring *r, const struct vmem *mem
 	*avail = vmem_uva(mem, r->avail, 6ull + 2ull * r->num);
 	/* flags, idx, ring[num] of 8 bytes, avail_event */
 	*used = vmem_uva(mem, r->used, 6ull + 8ull * r->num);
-	return *desc && *avail && *used ? 0 : -EFAULT;
+	if (!*desc || !*avail || !*used)
+		return -EFAULT;
+	/*
+	 * Aligned frontend addresses are not enough: a region whose mmap
+	 * offset is not aligned like its user address shifts them here, and
+	 * the rings are accessed with atomics of their natural size.
+	 */
+	if (((uintptr_t)*desc & 15) || ((uintptr_t)*avail & 1) ||
+	    ((uintptr_t)*used & 3))
+		return -EFAULT;
+	return 0;
 }
 
 static void ring_start(struct vhost_dev *d, struct vhost_dev_ring *r,
@@ -104,7 +114,7 @@ static void ring_stop(struct vhost_dev_ring *r)
 static enum vhost_err set_mem_table(struct vhost_dev *d, struct vhost_msg *m)
 {
 	struct vmem_desc desc[VMEM_MAX_REGIONS];
-	void *ptr[VHOST_DEV_NRINGS][3];
+	void *ptr[VHOST_DEV_NRINGS][3] = { { NULL } };
 	struct vmem fresh;
 	unsigned int i;
 
@@ -134,7 +144,8 @@ static enum vhost_err set_mem_table(struct vhost_dev *d, struct vhost_msg *m)
 	for (i = 0; i < VHOST_DEV_NRINGS; i++) {
 		struct vhost_dev_ring *r = &d->ring[i];
 
-		if (r->started) {
+		/* A started ring has its addresses (a kick needs them). */
+		if (r->started && r->has_addr) {
 			r->vr.desc = ptr[i][0];
 			r->vr.avail = ptr[i][1];
 			r->vr.used = ptr[i][2];

@@ -15,7 +15,7 @@
 #include "pkt/cursor.h"
 
 static const char *const err_names[] = {
-#define VHOST_ERR_NAME(sym, name, desc) [VHOST_ERR_##sym] = name,
+#define VHOST_ERR_NAME(sym, name, desc) [VHOST_ERR_##sym] = (name),
 	VHOST_ERR_LIST(VHOST_ERR_NAME)
 #undef VHOST_ERR_NAME
 };
@@ -193,12 +193,14 @@ static enum vhost_err parse(struct vhost_msg *m, const uint8_t *buf, size_t len,
 	rd = &req_table[m->request];
 
 	if (rd->payload == PL_MEM) {
-		const uint32_t *nreg = pkt_cursor_peek(&c, 4);
+		const uint8_t *nreg = pkt_cursor_peek(&c, 4);
+		uint32_t n;
 
 		if (m->size < 8 || !nreg)
 			return m->size < 8 ? VHOST_ERR_BAD_SIZE :
 					     VHOST_ERR_TRUNCATED;
-		m->mem.nregions = le32toh(*nreg);
+		memcpy(&n, nreg, 4);	/* the buffer need not be aligned */
+		m->mem.nregions = le32toh(n);
 		if (m->mem.nregions > VHOST_MSG_MAX_REGIONS)
 			return VHOST_ERR_TOO_MANY_REGIONS;
 		m->mem.padding = 0;

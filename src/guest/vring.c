@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const char *const drop_names[] = {
-#define VRING_DROP_NAME(sym, name, desc) [VRING_DROP_##sym] = name,
+#define VRING_DROP_NAME(sym, name, desc) [VRING_DROP_##sym] = (name),
 	VRING_DROP_LIST(VRING_DROP_NAME)
 #undef VRING_DROP_NAME
 };
@@ -304,7 +304,6 @@ int vring_net_tx(struct vring *vr, struct pkt_vnet *vnet, uint8_t *buf,
 {
 	struct virtio_net_hdr_mrg_rxbuf hdr;
 	struct vring_chain c;
-	uint32_t flen;
 	int rc;
 
 	rc = vring_pop(vr, &c);
@@ -322,6 +321,8 @@ int vring_net_tx(struct vring *vr, struct pkt_vnet *vnet, uint8_t *buf,
 		rc = -EBADMSG;
 	}
 	if (!rc) {
+		uint32_t flen;
+
 		memset(&hdr, 0, sizeof(hdr));
 		chain_read(&c, 0, (uint8_t *)&hdr, vr->hdr_len);
 		flen = c.rlen - vr->hdr_len;
@@ -358,7 +359,6 @@ int vring_net_rx(struct vring *vr, const struct pkt_vnet *vnet,
 	uint32_t off = 0;	/* frame bytes placed */
 	uint16_t nbuf = 0;
 	enum vring_drop why;
-	int rc;
 
 	if (vr->broken || vr->num == 0)
 		return -EPIPE;
@@ -368,6 +368,7 @@ int vring_net_rx(struct vring *vr, const struct pkt_vnet *vnet,
 		struct vring_chain *cur = nbuf == 0 ? &first : &c;
 		uint32_t skip = nbuf == 0 ? vr->hdr_len : 0;
 		uint32_t room, k;
+		int rc;
 
 		if (nbuf == vr->num) {
 			/* The whole ring could not hold it: never will. */

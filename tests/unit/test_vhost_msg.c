@@ -344,7 +344,7 @@ static int xfer_mem(uint32_t flags, const struct vhost_msg_region *r,
 				   htole64(r[i].uva),
 				   htole64(r[i].mmap_offset) };
 
-		memcpy(pl + 8 + 32 * i, le, 32);
+		memcpy(pl + 8 + 32 * (size_t)i, le, 32);
 		fds[i] = fe.memfd[i % 2];
 	}
 	return xfer(VHOST_USER_SET_MEM_TABLE, flags, pl, 8 + 32 * n, fds, n);
@@ -580,6 +580,11 @@ static void test_dev_refused(void **state)
 	memcpy(bad, regions, sizeof(bad));
 	bad[0].uva = 0x1000;
 	EXPECT_REFUSED(VHOST_ERR_BAD_ADDR, xfer_mem(ack, bad, 2));
+	/* An mmap offset that misaligns the running ring's areas for us. */
+	memcpy(bad, regions, sizeof(bad));
+	bad[0].size = MEM_A - 4096;
+	bad[0].mmap_offset = 8;
+	EXPECT_REFUSED(VHOST_ERR_BAD_ADDR, xfer_mem(ack, bad, 2));
 
 	/* Descriptors: bad ring, unknown bits; a kick before the addresses. */
 	ack_req = VHOST_USER_SET_VRING_CALL;
@@ -610,8 +615,7 @@ static void test_dev_refused(void **state)
 	assert_int_equal(fe.dev.ring[0].call_fd, -1);
 	ack_req = VHOST_USER_SET_VRING_KICK;
 	EXPECT_REFUSED(VHOST_ERR_BAD_STATE,
-		       xfer_u64(ack_req, ack, 0 | VHOST_USER_VRING_NOFD, NULL,
-				0));
+		       xfer_u64(ack_req, ack, VHOST_USER_VRING_NOFD, NULL, 0));
 
 	/* A message the parser refuses is counted too (no ack: not parsed). */
 	assert_int_equal(xfer(VHOST_USER_GET_FEATURES, 1 | VHOST_USER_REPLY,

@@ -31,7 +31,7 @@
 #include "guest/vmem.h"
 #include "guest/vring.h"
 
-#define REG     0x10000u	/* each region: 64 KiB, adjacent */
+#define REG     0x10000ull	/* each region: 64 KiB, adjacent */
 #define NUM     128u
 #define DESC    0x0000u
 #define AVAIL   0x1000u
@@ -67,7 +67,7 @@ static int setup(void **state)
 	d[1].fd = g.fd;
 	if (vmem_map(&g.mem, d, 2))
 		return -1;
-	vring_setup(&g.vr, &g.mem, NUM, vmem_gpa(&g.mem, DESC, 16 * NUM),
+	vring_setup(&g.vr, &g.mem, NUM, vmem_gpa(&g.mem, DESC, 16ull * NUM),
 		    vmem_gpa(&g.mem, AVAIL, 6 + 2 * NUM),
 		    vmem_gpa(&g.mem, USED, 6 + 8 * NUM), 0);
 	return 0;
@@ -88,7 +88,7 @@ static void put_desc(uint64_t table, uint16_t i, uint64_t addr, uint32_t len,
 	struct vring_desc_le d = { htole64(addr), htole32(len), htole16(flags),
 				   htole16(next) };
 
-	memcpy(G(table + 16u * i), &d, sizeof(d));
+	memcpy(G(table + 16ull * i), &d, sizeof(d));
 }
 
 /* The driver offers a chain: ring entry, then (release) the index. */
