@@ -331,8 +331,12 @@ static enum vhost_err apply(struct vhost_dev *d, struct vhost_msg *m,
 	case VHOST_USER_SET_VRING_ERR:
 		return set_vring_fd(d, m);
 	case VHOST_USER_SET_VRING_ENABLE:
-		if (!(d->features & VHOST_F_PROTOCOL_FEATURES))
-			return VHOST_ERR_BAD_STATE;
+		/*
+		 * Accepted before SET_FEATURES too: QEMU sends it as soon as
+		 * GET_FEATURES offered VHOST_USER_F_PROTOCOL_FEATURES (its
+		 * virtio-net attaches queues when the guest driver sets its
+		 * features, before the vhost device starts).
+		 */
 		if (m->state.num > 1)
 			return VHOST_ERR_BAD_NUM;
 		r->enabled = m->state.num == 1;
