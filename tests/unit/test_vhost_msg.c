@@ -9,7 +9,8 @@
  * The device: the messages QEMU 7.2 sends to bring up a vhost-user-net
  * backend with one queue pair, over a socketpair with memfd guest memory,
  * leave the expected state (features, memory table, ring pointers into the
- * right place of the right region, descriptors owned) and the right replies;
+ * right place of the right region, descriptors owned) and the right replies,
+ * and the rings then carry a frame each way through guest memory;
  * then each bad message is refused with its reason, answered with a failed
  * reply-ack, and leaves the device byte for byte as it was.
  */
@@ -21,6 +22,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <linux/virtio_net.h>
 #include <sys/eventfd.h>
 
 #include "test_exit.h"
@@ -486,6 +488,81 @@ static void test_handshake(void **state)
 	}
 }
 
+/* Write a descriptor as the guest driver would, into the frontend's mapping. */
+static void guest_desc(unsigned int ring, uint16_t i, uint64_t gpa,
+		       uint32_t len, uint16_t flags)
+{
+	struct vring_desc_le dsc = { htole64(gpa), htole32(len),
+				     htole16(flags), 0 };
+
+	memcpy(fe.map[0] + ring_off[ring][0] + 16 * (size_t)i, &dsc,
+	       sizeof(dsc));
+}
+
+static void guest_offer(unsigned int ring, uint16_t slot, uint16_t head)
+{
+	struct vring_avail_le *a =
+		(struct vring_avail_le *)(fe.map[0] + ring_off[ring][1]);
+
+	a->ring[slot] = htole16(head);
+	__atomic_store_n(&a->idx, htole16(slot + 1), __ATOMIC_RELEASE);
+}
+
+/*
+ * After the handshake the rings are live: a frame the guest transmits from
+ * region B (mapped at its mmap offset) arrives whole, and a frame given to
+ * the guest lands in its buffer with a merged-buffers header.
+ */
+static void test_handshake_traffic(void **state)
+{
+	struct vhost_dev *d = &fe.dev;
+	struct virtio_net_hdr_mrg_rxbuf h;
+	struct pkt_vnet v = { .flags = VNET_F_DATA_VALID };
+	const struct vring_used_le *u;
+	uint8_t frame[64], out[256];
+	int call[2], kick[2];
+	size_t len = 0, i;
+	(void)state;
+
+	make_fds(call, 2);
+	make_fds(kick, 2);
+	handshake(call, kick);
+	for (i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)(i * 5);
+
+	/* Transmit: header and frame at GPA_B + 0x100, i.e. file OFF_B + 0x100. */
+	memset(fe.map[1] + OFF_B + 0x100, 0, 12);
+	memcpy(fe.map[1] + OFF_B + 0x100 + 12, frame, sizeof(frame));
+	guest_desc(VHOST_DEV_TX, 0, GPA_B + 0x100, 12 + sizeof(frame), 0);
+	guest_offer(VHOST_DEV_TX, 0, 0);
+	assert_true(vhost_dev_ring_ready(d, VHOST_DEV_TX));
+	assert_int_equal(vring_net_tx(&d->ring[VHOST_DEV_TX].vr, &v, out,
+				      sizeof(out), &len), 0);
+	assert_int_equal(len, sizeof(frame));
+	assert_memory_equal(out, frame, sizeof(frame));
+	u = (const struct vring_used_le *)(fe.map[0] + ring_off[VHOST_DEV_TX][2]);
+	assert_int_equal(le16toh(u->idx), 1);
+
+	/* Receive into a 2 KiB buffer at guest address 0x8000 (region A). */
+	guest_desc(VHOST_DEV_RX, 3, 0x8000, 2048, VRING_DESC_F_WRITE);
+	guest_offer(VHOST_DEV_RX, 0, 3);
+	v.flags = VNET_F_DATA_VALID;
+	assert_int_equal(vring_net_rx(&d->ring[VHOST_DEV_RX].vr, &v, frame,
+				      sizeof(frame)), 0);
+	memcpy(&h, fe.map[0] + 0x8000, 12);
+	assert_int_equal(h.hdr.flags, VNET_F_DATA_VALID);
+	assert_int_equal(le16toh(h.num_buffers), 1);
+	assert_memory_equal(fe.map[0] + 0x8000 + 12, frame, sizeof(frame));
+	u = (const struct vring_used_le *)(fe.map[0] + ring_off[VHOST_DEV_RX][2]);
+	assert_int_equal(le16toh(u->idx), 1);
+	assert_int_equal(le32toh(u->ring[0].id), 3);
+	assert_int_equal(le32toh(u->ring[0].len), 12 + sizeof(frame));
+	for (i = 0; i < 2; i++) {
+		close(call[i]);
+		close(kick[i]);
+	}
+}
+
 /*
  * One refused message: the reason counted, a failed reply-ack (ack_req names
  * the request it answers), and the device unchanged in every byte but that
@@ -695,6 +772,8 @@ int main(void)
 		cmocka_unit_test(test_parse_short),
 		cmocka_unit_test_setup_teardown(test_handshake, fe_setup,
 						fe_teardown),
+		cmocka_unit_test_setup_teardown(test_handshake_traffic,
+						fe_setup, fe_teardown),
 		cmocka_unit_test_setup_teardown(test_dev_refused, fe_setup,
 						fe_teardown),
 		cmocka_unit_test_setup_teardown(test_dev_owner_first, fe_setup,
