@@ -652,25 +652,6 @@ static void *gw_worker_thread(void *arg)
 	return NULL;
 }
 
-static void gw_packet_stats(void *ctx, FILE *f)
-{
-	const struct arp_stats *s = packet_uplink_arp_stats(ctx);
-
-	fprintf(f, "stat outside.arp_requests_in %llu\n",
-		(unsigned long long)s->requests_in);
-	fprintf(f, "stat outside.arp_replies_out %llu\n",
-		(unsigned long long)s->replies_out);
-	fprintf(f, "stat outside.arp_requests_out %llu\n",
-		(unsigned long long)s->requests_out);
-	fprintf(f, "stat outside.arp_refreshes %llu\n",
-		(unsigned long long)s->refreshes);
-	fprintf(f, "stat outside.arp_held %llu\n",
-		(unsigned long long)s->held);
-	fprintf(f, "stat outside.arp_hold_dropped %llu\n",
-		(unsigned long long)s->hold_dropped +
-			(unsigned long long)s->hold_expired);
-}
-
 /*
  * Return: 0 after SIGINT or SIGTERM, 1 if the worker ended by itself,
  * -errno if the signalfd cannot be read (-EIO for a short read).
@@ -929,10 +910,6 @@ int gateway_main(int argc, char **argv)
 	dc.ext_addr = o.ext_addr;
 	dc.ext_plen = o.ext_plen;
 	dc.leases = leases;
-	if (!o.outside_tun) {
-		dc.extra_stats = gw_packet_stats;
-		dc.extra_ctx = outside;
-	}
 	err = dp_worker_create(&worker, &dc);
 	if (err) {
 		log_err("cannot create the worker: %s", strerror(-err));

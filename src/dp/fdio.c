@@ -70,11 +70,10 @@ unsigned int dp_fdio_tx_burst(struct dp_port *p, int fd, size_t vnet_len,
 			      struct dp_buf **bufs, unsigned int n)
 {
 	uint8_t hdr[FDIO_VNET_MAX] = { 0 };
-	unsigned int sent = 0;
 
 	if (vnet_len > sizeof(hdr)) {
 		p->stats.tx_dropped += n;
-		return 0;
+		return n;
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		const struct dp_buf *b = bufs[i];
@@ -89,14 +88,17 @@ unsigned int dp_fdio_tx_burst(struct dp_port *p, int fd, size_t vnet_len,
 			r = writev(fd, iov + (vnet_len ? 0 : 1), vnet_len ? 2 : 1);
 		} while (r < 0 && errno == EINTR);
 		if (r < 0) {
+			/* The kernel's queue is full: not now (port.h). */
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == ENOBUFS)
+				return i;
 			p->stats.tx_dropped++;
 			continue;
 		}
 		p->stats.tx_packets++;
 		p->stats.tx_bytes += b->len;
-		sent++;
 	}
-	return sent;
+	return n;
 }
 
 struct fdio_port {

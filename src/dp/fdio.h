@@ -39,10 +39,12 @@ int dp_fdio_rx_burst(struct dp_port *p, int fd, size_t vnet_len,
  * @bufs:     packets
  * @n:        how many
  *
- * A packet the device refuses (queue full, bad offload metadata) is counted
- * in tx_dropped; the burst goes on with the next one.
+ * A packet the device refuses (bad offload metadata, an error) is counted
+ * in tx_dropped; the burst goes on with the next one. A full kernel queue
+ * (EAGAIN, ENOBUFS) stops the burst: that packet and the rest are the
+ * caller's to queue (dp/port.h, back-pressure).
  *
- * Return: packets written.
+ * Return: packets consumed (written or counted as refused).
  */
 unsigned int dp_fdio_tx_burst(struct dp_port *p, int fd, size_t vnet_len,
 			      struct dp_buf **bufs, unsigned int n);

@@ -20,6 +20,18 @@
  * tx_burst() checks it with dp_buf_check() (always on: a buffer without
  * storage is a bug of arcnat, never of a packet). Frames the gateway makes
  * itself (ARP, DHCP, DNS) are built into a buffer of the worker's too.
+ *
+ * Back-pressure: tx_burst() takes the buffers in order and returns how many
+ * it consumed: sent, held, or refused for good ("never": a bad packet, no
+ * route; counted in tx_dropped). It stops at the first one the device
+ * cannot take *now* (a full kernel queue: EAGAIN, ENOBUFS; later a stream
+ * socket's EAGAIN or a full virtqueue) and leaves it and the rest alone.
+ * The worker copies those into the port's bounded queue, waits for the
+ * port's @fd to be writable (EPOLLOUT) and offers them again, in order,
+ * before any newer frame; only a full queue drops (tx_queue_full). A
+ * tx_burst() must not change @data or @len of a buffer it does not
+ * consume (it may write into the headroom): the same buffers go to every
+ * guest port.
  */
 #ifndef ARCNAT_DP_PORT_H
 #define ARCNAT_DP_PORT_H
@@ -27,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/assert.h"
 #include "pkt/vnet.h"
@@ -109,6 +122,12 @@ static inline void dp_buf_check(const struct dp_buf *b, uint32_t headroom)
  * @tx_dropped: packets the device refused (queue full, error, no neighbour)
  * @tx_lost:    packets the device took (held for ARP) but dropped later
  *              because the next hop never answered
+ * @tx_queued:    packets the device could not take at once, queued by the
+ *                worker for later (they count in tx_packets when sent)
+ * @tx_queue_full: packets dropped because that queue was full
+ *
+ * The last two are the worker's (the queue is the worker's): a port's
+ * stats operation leaves them zero.
  */
 struct dp_port_stats {
 	uint64_t rx_packets;
@@ -119,6 +138,8 @@ struct dp_port_stats {
 	uint64_t tx_bytes;
 	uint64_t tx_dropped;
 	uint64_t tx_lost;
+	uint64_t tx_queued;
+	uint64_t tx_queue_full;
 };
 
 struct dp_port;
@@ -128,10 +149,16 @@ struct dp_port;
  * @rx_burst: fill up to @n buffers (each reset, with headroom); return how
  *            many were filled (0 when nothing is pending), or -errno when
  *            the device failed for good. Never blocks.
- * @tx_burst: send @n packets; borrows the buffers, each checked with
- *            dp_buf_check(). Returns how many the device took; the rest
- *            count in tx_dropped. Never blocks.
+ * @tx_burst: send @n packets in order; borrows the buffers, each checked
+ *            with dp_buf_check(). Returns how many it consumed (sent, held,
+ *            or refused for good and counted in tx_dropped); fewer than @n
+ *            means the next one cannot be taken now: bufs[ret..n) are left
+ *            untouched for the worker to queue (see the top of this file).
+ *            Never blocks.
  * @tick:     periodic work (ARP retries, expiry of held packets); may be NULL
+ * @stats:    the port's counters into @out; NULL: a copy of dp_port.stats
+ * @print_stats: more `stat PREFIX.NAME VALUE` lines of the port's own
+ *            (an uplink's ARP endpoint); may be NULL
  * @destroy:  close and free; NULL-safe on a half-built port
  */
 struct dp_port_ops {
@@ -140,6 +167,8 @@ struct dp_port_ops {
 	unsigned int (*tx_burst)(struct dp_port *p, struct dp_buf **bufs,
 				 unsigned int n, uint64_t now);
 	void (*tick)(struct dp_port *p, uint64_t now);
+	void (*stats)(const struct dp_port *p, struct dp_port_stats *out);
+	void (*print_stats)(const struct dp_port *p, FILE *f, const char *prefix);
 	void (*destroy)(struct dp_port *p);
 };
 
@@ -151,7 +180,8 @@ struct dp_port_ops {
  * @mtu:   L3 MTU of the device
  * @mac:   the port's own MAC (Ethernet ports; zero for L3 ports)
  * @name:  for logs ("tap0", "tun:arc0", "eth1@ns")
- * @stats: counters
+ * @stats: counters, written by the port alone; others read them only
+ *         through dp_port_get_stats()
  */
 struct dp_port {
 	const struct dp_port_ops *ops;
@@ -162,6 +192,24 @@ struct dp_port {
 	char name[DP_PORT_NAME_MAX];
 	struct dp_port_stats stats;
 };
+
+/**
+ * dp_port_get_stats() - a port's counters, through its own operation.
+ * @p:   port
+ * @out: filled; tx_queued and tx_queue_full zero (the worker's)
+ */
+static inline void dp_port_get_stats(const struct dp_port *p,
+				     struct dp_port_stats *out)
+{
+	if (p->ops->stats) {
+		*out = (struct dp_port_stats){ 0 };
+		p->ops->stats(p, out);
+	} else {
+		*out = p->stats;
+	}
+	out->tx_queued = 0;
+	out->tx_queue_full = 0;
+}
 
 /** dp_port_destroy() - destroy @p; NULL is fine. @p: port */
 static inline void dp_port_destroy(struct dp_port *p)

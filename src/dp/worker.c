@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "core/log.h"
 #include "core/ratelimit.h"
 #include "dp/mtu.h"
+#include "dp/portset.h"
 #include "dp/services.h"
 #include "dp/stats.h"
 #include "pkt/martian.h"
@@ -43,8 +45,16 @@
 /* Control requests, bits of dp_worker.ctl. */
 #define DP_CTL_STOP	(1u << 0)
 #define DP_CTL_STATS	(1u << 1)
+#define DP_CTL_PORTS	(1u << 2)
 
-enum { EV_INSIDE, EV_OUTSIDE, EV_TIMER, EV_CTL };
+#define DP_MAILBOX	16u	/* port requests from other threads, pending */
+#define DP_EVENTS	16	/* epoll events per wakeup */
+
+/* A port request from another thread: served by the worker's thread. */
+struct dp_port_req {
+	struct dp_port *port;
+	bool add;
+};
 
 struct dp_worker {
 	struct dp_config cfg;
@@ -61,6 +71,16 @@ struct dp_worker {
 	int tfd;
 	int efd;
 	atomic_uint ctl;
+	atomic_bool running;		/* inside dp_worker_run() */
+	pthread_t thread;		/* its thread, while running */
+	pthread_mutex_t mb_lock;	/* guards mb[] and mb_n */
+	bool mb_init;
+	struct dp_port_req mb[DP_MAILBOX];
+	unsigned int mb_n;
+	struct dp_ports ports;
+	unsigned int up;		/* the uplink's slot */
+	unsigned int n_guests;		/* guest ports attached */
+	uint32_t guest_mtu;		/* the guest segment's MTU */
 	uint8_t *storage;
 	size_t storage_len;
 	uint32_t gw_mask;		/* network order */
@@ -75,6 +95,8 @@ struct dp_worker {
 	struct nat_pkt pkts[DP_BURST_MAX];
 };
 
+static void dp_worker_signal(struct dp_worker *w, unsigned int req);
+
 static void dp_drop(struct dp_worker *w, enum dp_drop reason)
 {
 	w->st.drops[reason]++;
@@ -88,18 +110,42 @@ static void dp_capture(struct dp_worker *w, const struct dp_port *p,
 			      p->flags & DP_PORT_L3);
 }
 
-static unsigned int dp_tx(struct dp_worker *w, struct dp_port *p,
-			  struct dp_buf **bufs, unsigned int n)
+static struct dp_port *dp_uplink(struct dp_worker *w)
 {
-	unsigned int sent;
+	return w->ports.slot[w->up].port;
+}
+
+/*
+ * Send to the guests or to the uplink. The guest segment is one Ethernet
+ * segment: until the learning switch, every guest port gets every frame for
+ * the guests (each guest's NIC keeps what is addressed to it). What a port
+ * cannot take now waits in its queue (dp/portset.h); what it refuses it
+ * counts.
+ */
+static void dp_tx(struct dp_worker *w, bool to_guests, struct dp_buf **bufs,
+		  unsigned int n)
+{
+	uint64_t now;
 
 	if (!n)
-		return 0;
+		return;
+	now = clock_now(&w->clock);
+	if (!to_guests) {
+		for (unsigned int i = 0; i < n; i++)
+			dp_capture(w, dp_uplink(w), bufs[i]);
+		dp_ports_tx(&w->ports, &w->ports.slot[w->up], bufs, n, now);
+		return;
+	}
 	for (unsigned int i = 0; i < n; i++)
-		dp_capture(w, p, bufs[i]);
-	/* The port counts what it refused in its tx_dropped. */
-	sent = p->ops->tx_burst(p, bufs, n, clock_now(&w->clock));
-	return sent;
+		if (w->cfg.pcap)
+			dp_pcap_write(w->cfg.pcap, w->wall_ns, bufs[i]->data,
+				      bufs[i]->len, false);
+	for (unsigned int i = 0; i < DP_PORTS_MAX; i++) {
+		struct dp_slot *s = &w->ports.slot[i];
+
+		if (s->port && s->kind == DP_TAG_GUEST)
+			dp_ports_tx(&w->ports, s, bufs, n, now);
+	}
 }
 
 /*
@@ -107,7 +153,7 @@ static unsigned int dp_tx(struct dp_worker *w, struct dp_port *p,
  * own buffer: ports get storage with headroom (port.h), and the copy is
  * small (ARP 42 bytes, DNS at most an EDNS message).
  */
-static void dp_tx_local(struct dp_worker *w, struct dp_port *p,
+static void dp_tx_local(struct dp_worker *w, bool to_guests,
 			const uint8_t *frame, size_t len)
 {
 	struct dp_buf *b = &w->local;
@@ -116,7 +162,7 @@ static void dp_tx_local(struct dp_worker *w, struct dp_port *p,
 	ARC_ASSERT(len <= dp_buf_room(b));
 	memcpy(b->data, frame, len);
 	b->len = (uint32_t)len;
-	dp_tx(w, p, &b, 1);
+	dp_tx(w, to_guests, &b, 1);
 }
 
 /* ARP endpoint output: a complete frame for the guests. */
@@ -124,7 +170,7 @@ static void dp_arp_send(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct dp_worker *w = ctx;
 
-	dp_tx_local(w, w->cfg.inside, frame, len);
+	dp_tx_local(w, true, frame, len);
 }
 
 /* Services output: a complete frame for the guests. */
@@ -138,7 +184,7 @@ static void dp_svc_tx_outside(void *ctx, uint8_t *pkt, size_t len)
 {
 	struct dp_worker *w = ctx;
 
-	dp_tx_local(w, w->cfg.outside, pkt, len);
+	dp_tx_local(w, false, pkt, len);
 }
 
 static void dp_write_eth(uint8_t *frame, const uint8_t dst[ETH_ALEN],
@@ -169,7 +215,7 @@ static void dp_arp_deliver(void *ctx, uint8_t *pkt, size_t len,
 
 	dp_write_eth(b.data, mac, w->cfg.gw_mac);
 	pkt_vnet_shift(&b.vnet, ETH_HLEN);
-	dp_tx(w, w->cfg.inside, &bp, 1);
+	dp_tx(w, true, &bp, 1);
 }
 
 /**
@@ -243,7 +289,7 @@ static bool dp_echo(struct dp_worker *w, struct dp_buf *b,
 
 struct dp_frag_ctx {
 	struct dp_worker *w;
-	struct dp_port *p;
+	bool in;			/* to the guests */
 	uint32_t dst;		/* held for this guest's MAC: network order */
 	unsigned int l3;
 	uint64_t now;
@@ -253,7 +299,7 @@ static void dp_frag_tx(void *ctx, struct dp_buf **bufs, unsigned int n)
 {
 	const struct dp_frag_ctx *c = ctx;
 
-	dp_tx(c->w, c->p, bufs, n);
+	dp_tx(c->w, c->in, bufs, n);
 }
 
 /* Fragments for a guest whose MAC is not known yet: each is held (as an
@@ -278,7 +324,7 @@ static void dp_frag_hold(void *ctx, struct dp_buf **bufs, unsigned int n)
  * @b:           the buffer, its IP header @l3 bytes in
  * @l3:          see @b
  * @m:           its parse result
- * @egress:      the port it leaves by
+ * @in:          it leaves to the guests (else by the uplink)
  * @from_inside: it came from a guest (the ICMP error goes back inside)
  * @nin:         packets queued on w->tx_in
  * @nout:        packets queued on w->tx_out
@@ -286,21 +332,20 @@ static void dp_frag_hold(void *ctx, struct dp_buf **bufs, unsigned int n)
  *
  * Too big: with DF, @b becomes the ICMP error for its sender, queued for
  * the port it came from; without DF, its fragments go out at once, after
- * what is already queued for @egress (a flow keeps its order), or, for a
+ * what is already queued for its way out (a flow keeps its order), or, for a
  * guest whose MAC is not known yet, are held for it; else a counted drop.
  *
  * Return: true if @b goes out as it is: the caller queues it.
  */
 static bool dp_fit(struct dp_worker *w, unsigned int slot, struct dp_buf *b,
-		   unsigned int l3, const struct pkt_meta *m,
-		   struct dp_port *egress, bool from_inside, unsigned int *nin,
-		   unsigned int *nout, uint64_t now)
+		   unsigned int l3, const struct pkt_meta *m, bool in,
+		   bool from_inside, unsigned int *nin, unsigned int *nout,
+		   uint64_t now)
 {
-	bool in = egress == w->cfg.inside;
-	struct dp_frag_ctx c = { w, egress, 0, l3, now };
+	uint32_t mtu = in ? w->guest_mtu : dp_uplink(w)->mtu;
+	struct dp_frag_ctx c = { w, in, 0, l3, now };
 
-	switch (dp_mtu_check(w->mtu, slot, b, l3, m, egress->mtu, from_inside,
-			     now)) {
+	switch (dp_mtu_check(w->mtu, slot, b, l3, m, mtu, from_inside, now)) {
 	case DP_MTU_FITS:
 		return true;
 	case DP_MTU_ICMP:
@@ -325,8 +370,8 @@ static bool dp_fit(struct dp_worker *w, unsigned int slot, struct dp_buf *b,
 		c.dst = pkt_ip4_daddr(b->data, m);
 		if ((c.dst & w->gw_mask) == (w->cfg.gw_addr & w->gw_mask) &&
 		    arp_lookup(w->arp, c.dst, now, mac) != 0) {
-			if (dp_mtu_fragment(w->mtu, b, l3, egress->mtu,
-					    dp_frag_hold, &c) < 0)
+			if (dp_mtu_fragment(w->mtu, b, l3, mtu, dp_frag_hold,
+					    &c) < 0)
 				dp_drop(w, DP_DROP_CANNOT_FRAGMENT);
 			return false;
 		}
@@ -334,9 +379,9 @@ static bool dp_fit(struct dp_worker *w, unsigned int slot, struct dp_buf *b,
 			return false;
 		l3 = ETH_HLEN;
 	}
-	dp_tx(w, egress, in ? w->tx_in : w->tx_out, in ? *nin : *nout);
+	dp_tx(w, in, in ? w->tx_in : w->tx_out, in ? *nin : *nout);
 	*(in ? nin : nout) = 0;
-	if (dp_mtu_fragment(w->mtu, b, l3, egress->mtu, dp_frag_tx, &c) < 0)
+	if (dp_mtu_fragment(w->mtu, b, l3, mtu, dp_frag_tx, &c) < 0)
 		dp_drop(w, DP_DROP_CANNOT_FRAGMENT);
 	return false;
 }
@@ -372,10 +417,10 @@ static bool dp_redirected(const struct dp_worker *w, const struct pkt_meta *m,
 	       nat_redirects(w->cfg.nat, m->l4_proto, daddr, m->dport);
 }
 
-/* Frames from the guests. */
-static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
+/* Frames from the guests, received by guest port @in. */
+static void dp_inside_burst(struct dp_worker *w, const struct dp_port *in,
+			    unsigned int n, uint64_t now)
 {
-	struct dp_port *in = w->cfg.inside;
 	unsigned int np = 0, nin = 0, nout = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -446,13 +491,13 @@ static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 			b->data += m->l3_off;
 			b->len = m->l3_len;
 			pkt_vnet_shift(&b->vnet, -(int)m->l3_off);
-			if (dp_fit(w, i, b, 0, m, w->cfg.outside, true, &nin,
-				   &nout, now))
+			if (dp_fit(w, i, b, 0, m, false, true, &nin, &nout,
+				   now))
 				w->tx_out[nout++] = b;
 			break;
 		case NAT_V_TO_INSIDE:	/* hairpin */
-			if (dp_fit(w, i, b, m->l3_off, m, in, true, &nin, &nout,
-				   now) &&
+			if (dp_fit(w, i, b, m->l3_off, m, true, true, &nin,
+				   &nout, now) &&
 			    dp_to_guest(w, b, m, now))
 				w->tx_in[nin++] = b;
 			break;
@@ -464,14 +509,14 @@ static void dp_inside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 			break;
 		}
 	}
-	dp_tx(w, w->cfg.outside, w->tx_out, nout);
-	dp_tx(w, in, w->tx_in, nin);
+	dp_tx(w, false, w->tx_out, nout);
+	dp_tx(w, true, w->tx_in, nin);
 }
 
 /* IP packets from the uplink. */
 static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 {
-	struct dp_port *out = w->cfg.outside;
+	const struct dp_port *out = dp_uplink(w);
 	unsigned int np = 0, nin = 0, nout = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -515,8 +560,8 @@ static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 
 		switch (p->verdict) {
 		case NAT_V_TO_INSIDE:
-			if (dp_fit(w, i, b, m->l3_off, m, w->cfg.inside, false,
-				   &nin, &nout, now) &&
+			if (dp_fit(w, i, b, m->l3_off, m, true, false, &nin,
+				   &nout, now) &&
 			    dp_to_guest(w, b, m, now))
 				w->tx_in[nin++] = b;
 			break;
@@ -532,13 +577,14 @@ static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 			break;
 		}
 	}
-	dp_tx(w, w->cfg.inside, w->tx_in, nin);
-	dp_tx(w, out, w->tx_out, nout);
+	dp_tx(w, true, w->tx_in, nin);
+	dp_tx(w, false, w->tx_out, nout);
 }
 
 /* Drain up to DP_BURSTS_PER_WAKE bursts of one port. */
 static int dp_poll_port(struct dp_worker *w, struct dp_port *p, bool inside)
 {
+	/* A stale tag cannot get here (dp_ports_of_tag()). */
 	for (unsigned int k = 0; k < DP_BURSTS_PER_WAKE; k++) {
 		uint64_t now = clock_now(&w->clock);
 		int n = p->ops->rx_burst(p, w->rx, DP_BURST_MAX, now);
@@ -551,7 +597,7 @@ static int dp_poll_port(struct dp_worker *w, struct dp_port *p, bool inside)
 			break;
 		w->st.batch_hist[dp_stats_hist_bucket((unsigned int)n)]++;
 		if (inside)
-			dp_inside_burst(w, (unsigned int)n, now);
+			dp_inside_burst(w, p, (unsigned int)n, now);
 		else
 			dp_outside_burst(w, (unsigned int)n, now);
 		if ((unsigned int)n < DP_BURST_MAX)
@@ -575,7 +621,7 @@ void dp_worker_input(struct dp_worker *w, bool from_inside, const uint8_t *data,
 		b->flags |= DP_BUF_VNET;
 	}
 	if (from_inside)
-		dp_inside_burst(w, 1, now);
+		dp_inside_burst(w, w->cfg.inside, 1, now);
 	else
 		dp_outside_burst(w, 1, now);
 }
@@ -588,9 +634,32 @@ static uint64_t dp_drop_count(const struct dp_worker *w, enum dp_drop r)
 	return w->st.drops[r];
 }
 
+/* The guest segment's counters (every guest port that is or was), or the
+ * uplink's. */
+static void dp_side_stats(const struct dp_worker *w, bool inside,
+			  struct dp_port_stats *out)
+{
+	*out = inside ? w->ports.gone : (struct dp_port_stats){ 0 };
+	for (unsigned int i = 0; i < DP_PORTS_MAX; i++) {
+		const struct dp_slot *s = &w->ports.slot[i];
+		struct dp_port_stats st;
+
+		if (!s->port || (s->kind == DP_TAG_GUEST) != inside)
+			continue;
+		dp_ports_stats(s, &st);
+		dp_ports_stats_add(out, &st);
+	}
+}
+
+static uint64_t dp_port_drops(const struct dp_port_stats *s)
+{
+	return s->rx_dropped + s->tx_dropped + s->tx_lost + s->tx_queue_full;
+}
+
 static uint64_t dp_total_drops(struct dp_worker *w)
 {
 	const struct nat_stats *ns = nat_get_stats(w->cfg.nat);
+	struct dp_port_stats in, out;
 	uint64_t t = 0;
 
 	for (unsigned int i = 1; i < DP_DROP__MAX; i++)
@@ -600,30 +669,33 @@ static uint64_t dp_total_drops(struct dp_worker *w)
 	for (unsigned int i = 1; i < NAT_DROP__MAX; i++)
 		t += ns->drops[i];
 	t += dp_svc_drops(w->svc);
-	t += w->cfg.inside->stats.rx_dropped + w->cfg.outside->stats.rx_dropped;
-	t += w->cfg.inside->stats.tx_dropped + w->cfg.inside->stats.tx_lost;
-	t += w->cfg.outside->stats.tx_dropped + w->cfg.outside->stats.tx_lost;
+	dp_side_stats(w, true, &in);
+	dp_side_stats(w, false, &out);
+	t += dp_port_drops(&in) + dp_port_drops(&out);
+	/* What ports removed since left queued (their own drops count in
+	 * the inside's). */
+	t += w->ports.gone_queued;
 	return t;
 }
 
 static void dp_print_summary(struct dp_worker *w, FILE *f)
 {
-	const struct dp_port_stats *a = &w->cfg.inside->stats;
-	const struct dp_port_stats *b = &w->cfg.outside->stats;
+	struct dp_port_stats a, b;
 
+	dp_side_stats(w, true, &a);
+	dp_side_stats(w, false, &b);
 	fprintf(f,
 		"arcnat: stats inside rx %" PRIu64 " tx %" PRIu64
 		" | outside rx %" PRIu64 " tx %" PRIu64
 		" | flows %" PRIu32 " | drops %" PRIu64 "\n",
-		a->rx_packets, a->tx_packets, b->rx_packets, b->tx_packets,
+		a.rx_packets, a.tx_packets, b.rx_packets, b.tx_packets,
 		ct_count(nat_ct(w->cfg.nat)), dp_total_drops(w));
 	fflush(f);
 }
 
-static void dp_print_port(FILE *f, const char *side, const struct dp_port *p)
+static void dp_print_port(FILE *f, const char *side,
+			  const struct dp_port_stats *s)
 {
-	const struct dp_port_stats *s = &p->stats;
-
 	fprintf(f, "stat %s.rx_packets %" PRIu64 "\n", side, s->rx_packets);
 	fprintf(f, "stat %s.rx_bytes %" PRIu64 "\n", side, s->rx_bytes);
 	fprintf(f, "stat %s.rx_errors %" PRIu64 "\n", side, s->rx_errors);
@@ -632,6 +704,44 @@ static void dp_print_port(FILE *f, const char *side, const struct dp_port *p)
 	fprintf(f, "stat %s.tx_bytes %" PRIu64 "\n", side, s->tx_bytes);
 	fprintf(f, "stat %s.tx_dropped %" PRIu64 "\n", side, s->tx_dropped);
 	fprintf(f, "stat %s.tx_lost %" PRIu64 "\n", side, s->tx_lost);
+	fprintf(f, "stat %s.tx_queued %" PRIu64 "\n", side, s->tx_queued);
+	fprintf(f, "stat %s.tx_queue_full %" PRIu64 "\n", side,
+		s->tx_queue_full);
+}
+
+/*
+ * inside.* is the guest segment (every guest port that is or was, summed:
+ * with one guest port, that port), outside.* the uplink; with several guest ports each
+ * also gets its own lines, under guestN (N its slot), named once.
+ */
+static void dp_print_ports(struct dp_worker *w, FILE *f)
+{
+	struct dp_port_stats st;
+	char pfx[32];
+
+	dp_side_stats(w, true, &st);
+	dp_print_port(f, "inside", &st);
+	dp_side_stats(w, false, &st);
+	dp_print_port(f, "outside", &st);
+	fprintf(f, "stat ports.guests %u\n", w->n_guests);
+	fprintf(f, "stat ports.gone_queued %" PRIu64 "\n", w->ports.gone_queued);
+	for (unsigned int i = 0; i < DP_PORTS_MAX; i++) {
+		const struct dp_slot *s = &w->ports.slot[i];
+
+		if (!s->port)
+			continue;
+		snprintf(pfx, sizeof(pfx), "inside");
+		if (s->kind == DP_TAG_GUEST && w->n_guests > 1) {
+			snprintf(pfx, sizeof(pfx), "guest%u", i);
+			fprintf(f, "arcnat: port %s is %s\n", pfx, s->port->name);
+			dp_ports_stats(s, &st);
+			dp_print_port(f, pfx, &st);
+		}
+		if (s->port->ops->print_stats)
+			s->port->ops->print_stats(s->port, f,
+						  s->kind == DP_TAG_UPLINK ?
+							  "outside" : pfx);
+	}
 }
 
 void dp_worker_print_stats(struct dp_worker *w, FILE *f)
@@ -641,8 +751,7 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 	const struct ct_stats *cs = ct_get_stats(nat_ct(w->cfg.nat));
 
 	fprintf(f, "arcnat: statistics\n");
-	dp_print_port(f, "inside", w->cfg.inside);
-	dp_print_port(f, "outside", w->cfg.outside);
+	dp_print_ports(w, f);
 	fprintf(f, "stat drops.total %" PRIu64 "\n", dp_total_drops(w));
 	for (unsigned int i = 1; i < PKT_DROP__MAX; i++)
 		if (w->st.pkt_drops[i])
@@ -682,8 +791,6 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 		fprintf(f, "stat dp.burst_%u %" PRIu64 "\n", 1u << i,
 			w->st.batch_hist[i]);
 	dp_svc_print_stats(w->svc, f);
-	if (w->cfg.extra_stats)
-		w->cfg.extra_stats(w->cfg.extra_ctx, f);
 	fprintf(f, "arcnat: end of statistics\n");
 	fflush(f);
 }
@@ -698,14 +805,110 @@ static void dp_tick(struct dp_worker *w, uint64_t now)
 	nat_tick(w->cfg.nat, now, DP_EXPIRE_BUDGET);
 	arp_tick(w->arp, now);
 	dp_svc_tick(w->svc, now, (int64_t)time(NULL));
-	if (w->cfg.inside->ops->tick)
-		w->cfg.inside->ops->tick(w->cfg.inside, now);
-	if (w->cfg.outside->ops->tick)
-		w->cfg.outside->ops->tick(w->cfg.outside, now);
+	for (unsigned int i = 0; i < DP_PORTS_MAX; i++) {
+		struct dp_port *p = w->ports.slot[i].port;
+
+		if (p && p->ops->tick)
+			p->ops->tick(p, now);
+	}
 	if (w->cfg.stats_interval && now >= w->next_summary) {
 		dp_print_summary(w, w->cfg.stats_out);
 		w->next_summary = now + w->cfg.stats_interval * NSEC_PER_SEC;
 	}
+}
+
+/* On the worker's thread, inside dp_worker_run(). Any other caller posts
+ * to the mailbox: a thread that just started the worker cannot know
+ * whether it is running yet, and the mailbox is served either way. */
+static bool dp_on_worker(struct dp_worker *w)
+{
+	return atomic_load_explicit(&w->running, memory_order_acquire) &&
+	       pthread_equal(pthread_self(), w->thread);
+}
+
+static int dp_add_guest(struct dp_worker *w, struct dp_port *p, bool owned)
+{
+	int err;
+
+	if ((p->flags & DP_PORT_L3) || (p->mtu && p->mtu < w->guest_mtu))
+		return -EINVAL;
+	err = dp_ports_add(&w->ports, p, DP_TAG_GUEST, owned, NULL);
+	if (!err)
+		w->n_guests++;
+	return err;
+}
+
+static int dp_remove_guest(struct dp_worker *w, const struct dp_port *p)
+{
+	int idx = dp_ports_find(&w->ports, p);
+
+	if (idx < 0 || w->ports.slot[idx].kind != DP_TAG_GUEST)
+		return -ENOENT;
+	dp_ports_remove(&w->ports, (unsigned int)idx);
+	w->n_guests--;
+	return 0;
+}
+
+/* Port requests of other threads, in the order they were made. */
+static void dp_serve_mailbox(struct dp_worker *w)
+{
+	struct dp_port_req r[DP_MAILBOX];
+	unsigned int n;
+
+	pthread_mutex_lock(&w->mb_lock);
+	n = w->mb_n;
+	memcpy(r, w->mb, n * sizeof(r[0]));
+	w->mb_n = 0;
+	pthread_mutex_unlock(&w->mb_lock);
+	for (unsigned int i = 0; i < n; i++) {
+		int err;
+
+		if (!r[i].add) {
+			dp_remove_guest(w, r[i].port);
+			continue;
+		}
+		err = dp_add_guest(w, r[i].port, true);
+		if (err) {
+			log_err("%s: cannot add the port: %s", r[i].port->name,
+				strerror(-err));
+			dp_port_destroy(r[i].port);
+		}
+	}
+}
+
+static int dp_post(struct dp_worker *w, struct dp_port *p, bool add)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&w->mb_lock);
+	if (w->mb_n < DP_MAILBOX)
+		w->mb[w->mb_n++] = (struct dp_port_req){ p, add };
+	else
+		err = -EAGAIN;
+	pthread_mutex_unlock(&w->mb_lock);
+	if (!err)
+		dp_worker_signal(w, DP_CTL_PORTS);
+	return err;
+}
+
+int dp_worker_add_port(struct dp_worker *w, struct dp_port *p)
+{
+	int err;
+
+	if (dp_on_worker(w))
+		err = dp_add_guest(w, p, true);
+	else
+		err = dp_post(w, p, true);
+	if (err)
+		dp_port_destroy(p);
+	return err;
+}
+
+int dp_worker_remove_port(struct dp_worker *w, struct dp_port *p)
+{
+	if (dp_on_worker(w))
+		return dp_remove_guest(w, p);
+	return dp_post(w, p, false);
 }
 
 /* Return: true to keep running. */
@@ -718,9 +921,39 @@ static bool dp_control(struct dp_worker *w)
 		log_warn("worker: eventfd read: %s", strerror(errno));
 	/* Pairs with the atomic_fetch_or() in dp_worker_signal(). */
 	req = atomic_exchange_explicit(&w->ctl, 0, memory_order_acquire);
+	if (req & DP_CTL_PORTS)
+		dp_serve_mailbox(w);
 	if (req & DP_CTL_STATS)
 		dp_worker_print_stats(w, w->cfg.stats_out);
 	return !(req & DP_CTL_STOP);
+}
+
+/*
+ * An event of a port's fd: writable first (its queue goes before the new
+ * frames its input may cause), then readable. A stale tag (the port was
+ * removed, maybe earlier in this very wakeup) is ignored. A guest port the
+ * worker owns that fails for good is removed, the others go on; the
+ * configured ports failing ends the run, as an uplink failing must.
+ */
+static int dp_port_event(struct dp_worker *w, uint64_t tag, uint32_t events)
+{
+	struct dp_slot *s = dp_ports_of_tag(&w->ports, tag);
+	bool guest;
+	int err;
+
+	if (!s)
+		return 0;
+	guest = s->kind == DP_TAG_GUEST;
+	if (events & EPOLLOUT)
+		dp_ports_writable(&w->ports, s, clock_now(&w->clock));
+	if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+		return 0;
+	err = dp_poll_port(w, s->port, guest);
+	if (err && guest && s->owned) {
+		dp_remove_guest(w, s->port);
+		err = 0;
+	}
+	return err;
 }
 
 int dp_worker_run(struct dp_worker *w)
@@ -736,9 +969,12 @@ int dp_worker_run(struct dp_worker *w)
 		return -errno;
 	w->next_summary = clock_read(&w->clock) +
 			  w->cfg.stats_interval * NSEC_PER_SEC;
+	w->thread = pthread_self();
+	atomic_store_explicit(&w->running, true, memory_order_release);
+	dp_serve_mailbox(w);	/* requests made before the run */
 	while (running) {
-		struct epoll_event ev[4];
-		int n = epoll_wait(w->ep, ev, 4, -1);
+		struct epoll_event ev[DP_EVENTS];
+		int n = epoll_wait(w->ep, ev, DP_EVENTS, -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -757,27 +993,20 @@ int dp_worker_run(struct dp_worker *w)
 				     (uint64_t)ts.tv_nsec;
 		}
 		for (int i = 0; i < n && !err; i++) {
-			switch (ev[i].data.u32) {
-			case EV_INSIDE:
-				err = dp_poll_port(w, w->cfg.inside, true);
-				break;
-			case EV_OUTSIDE:
-				err = dp_poll_port(w, w->cfg.outside, false);
-				break;
-			case EV_TIMER:
+			uint64_t tag = ev[i].data.u64;
+
+			if (dp_tag_kind(tag) == DP_TAG_TIMER)
 				dp_tick(w, now);
-				break;
-			case EV_CTL:
+			else if (dp_tag_kind(tag) == DP_TAG_CTL)
 				running = dp_control(w);
-				break;
-			default:
-				break;
-			}
+			else
+				err = dp_port_event(w, tag, ev[i].events);
 		}
 		dp_pcap_flush(w->cfg.pcap);
 		if (err)
 			break;
 	}
+	atomic_store_explicit(&w->running, false, memory_order_release);
 	return err;
 }
 
@@ -801,9 +1030,9 @@ void dp_worker_request_stats(struct dp_worker *w)
 	dp_worker_signal(w, DP_CTL_STATS);
 }
 
-static int dp_epoll_add(int ep, int fd, uint32_t tag)
+static int dp_epoll_add(int ep, int fd, uint64_t tag)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
 
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
@@ -886,6 +1115,12 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 		return -ENOMEM;
 	w->ep = w->tfd = w->efd = -1;
 	w->cfg = *cfg;
+	w->guest_mtu = cfg->inside->mtu;
+	if (pthread_mutex_init(&w->mb_lock, NULL) != 0) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->mb_init = true;
 	if (!w->cfg.stats_out)
 		w->cfg.stats_out = stderr;
 	w->gw_mask = ip4_prefix_mask(cfg->gw_plen);
@@ -952,13 +1187,14 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 		err = -errno;
 		goto err;
 	}
-	err = dp_epoll_add(w->ep, cfg->inside->fd, EV_INSIDE);
+	dp_ports_init(&w->ports, w->ep);
+	err = dp_ports_add(&w->ports, cfg->outside, DP_TAG_UPLINK, false, &w->up);
 	if (!err)
-		err = dp_epoll_add(w->ep, cfg->outside->fd, EV_OUTSIDE);
+		err = dp_add_guest(w, cfg->inside, false);
 	if (!err)
-		err = dp_epoll_add(w->ep, w->tfd, EV_TIMER);
+		err = dp_epoll_add(w->ep, w->tfd, dp_tag(DP_TAG_TIMER, 0, 0, 0));
 	if (!err)
-		err = dp_epoll_add(w->ep, w->efd, EV_CTL);
+		err = dp_epoll_add(w->ep, w->efd, dp_tag(DP_TAG_CTL, 0, 0, 0));
 	if (err)
 		goto err;
 	*out = w;
@@ -972,8 +1208,17 @@ void dp_worker_destroy(struct dp_worker *w)
 {
 	if (!w)
 		return;
-	if (w->ep >= 0)
+	if (w->mb_init) {
+		/* Requests nobody served: the ports to add are the worker's. */
+		for (unsigned int i = 0; i < w->mb_n; i++)
+			if (w->mb[i].add)
+				dp_port_destroy(w->mb[i].port);
+		pthread_mutex_destroy(&w->mb_lock);
+	}
+	if (w->ep >= 0) {
+		dp_ports_fini(&w->ports);
 		close(w->ep);
+	}
 	if (w->tfd >= 0)
 		close(w->tfd);
 	if (w->efd >= 0)

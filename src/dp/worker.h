@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * worker.h - one datapath worker: an epoll loop that moves packets between a
- * guest port and an uplink through the NAT (docs/architecture.md "Data flow").
+ * worker.h - one datapath worker: an epoll loop that moves packets between
+ * guest ports and an uplink through the NAT (docs/architecture.md "Data
+ * flow", "Ports").
  *
  * Theory of operation: the worker owns everything it touches on the packet
  * path: its buffers, its statistics, the inside ARP endpoint, and (for now,
@@ -13,8 +14,15 @@
  * an L3 uplink and written towards the guests. A 100 ms timerfd drives
  * expiry (a bounded slice per tick), port housekeeping and periodic
  * statistics; an eventfd carries requests from other threads (stop, print
- * statistics), which the worker serves between bursts, so no other thread
- * ever reads worker state.
+ * statistics, add or remove a port), which the worker serves between
+ * bursts, so no other thread ever reads worker state.
+ *
+ * Ports (dp/portset.h): one uplink and up to DP_PORTS_MAX - 1 guest ports,
+ * which come and go while the worker runs. The guest ports form one
+ * Ethernet segment: the gateway answers any of them, and a frame for the
+ * guests goes to every guest port (each guest's NIC keeps what is
+ * addressed to it) until a learning switch sends it to one. A port that
+ * cannot take a frame now gets it later, from its bounded queue.
  */
 #ifndef ARCNAT_DP_WORKER_H
 #define ARCNAT_DP_WORKER_H
@@ -33,7 +41,8 @@
 
 /**
  * struct dp_config - what a worker forwards between.
- * @inside:         guest port (Ethernet frames); borrowed
+ * @inside:         the first guest port (Ethernet frames); borrowed; its
+ *                  MTU is the guest segment's
  * @outside:        uplink (DP_PORT_L3); borrowed
  * @nat:            the NAT; borrowed, used only by this worker
  * @gw_addr:        the gateway's inside address, network order
@@ -42,8 +51,6 @@
  * @pcap:           capture of both ports, or NULL; borrowed
  * @stats_interval: seconds between summary lines, 0 for none
  * @stats_out:      where statistics go (stderr when NULL)
- * @extra_stats:    optional: prints more `stat` lines (a port's own)
- * @extra_ctx:      its argument
  * @dhcp:           DHCP server parameters, NULL for none (dp/services.h)
  * @dns:            DNS forwarder parameters, NULL for none
  * @ext_addr:       the external address (source of upstream DNS queries)
@@ -61,8 +68,6 @@ struct dp_config {
 	struct dp_pcap *pcap;
 	unsigned int stats_interval;
 	FILE *stats_out;
-	void (*extra_stats)(void *ctx, FILE *f);
-	void *extra_ctx;
 	const struct dhcp_cfg *dhcp;
 	const struct dns_cfg *dns;
 	uint32_t ext_addr;
@@ -103,6 +108,40 @@ void dp_worker_stop(struct dp_worker *w);
 void dp_worker_request_stats(struct dp_worker *w);
 
 /**
+ * dp_worker_add_port() - attach one more guest port; it is the worker's from
+ * this call on (destroyed when removed, with the worker, or on error).
+ * @w: worker
+ * @p: an Ethernet port (not DP_PORT_L3) whose MTU is 0 or at least the
+ *     guest segment's
+ *
+ * On the worker's thread (a listening port accepting a connection), the
+ * port is attached at once. From any other thread the request goes through
+ * the control channel and is served between bursts (or when
+ * dp_worker_run() starts); a port the worker then cannot attach is logged
+ * and destroyed.
+ *
+ * Return: 0; -EINVAL a port of the wrong kind or MTU, -ENOSPC no free
+ * slot (both on the worker's thread); -EAGAIN too many requests pending
+ * (another thread); -errno.
+ */
+int dp_worker_add_port(struct dp_worker *w, struct dp_port *p);
+
+/**
+ * dp_worker_remove_port() - detach a guest port: its queued frames are
+ * dropped (counted: ports.gone_queued) and, if the worker owns it, it is
+ * destroyed on the worker's thread. The others are not disturbed.
+ * @w: worker
+ * @p: a guest port attached and not removed yet
+ *
+ * Threads as dp_worker_add_port().
+ *
+ * Return: 0; -ENOENT not a guest port of @w (on the worker's thread; from
+ * another thread such a request is ignored); -EAGAIN too many requests
+ * pending (another thread).
+ */
+int dp_worker_remove_port(struct dp_worker *w, struct dp_port *p);
+
+/**
  * dp_worker_print_stats() - print the statistics block (`stat NAME VALUE`
  * lines). Only from the worker's thread, or after dp_worker_run() returned.
  * @w: worker
@@ -115,7 +154,8 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f);
  * received it: for fuzzing and tests, without epoll or threads. Never while
  * dp_worker_run() is running.
  * @w:           worker
- * @from_inside: true for the guest port, false for the uplink
+ * @from_inside: true for the first guest port (dp_config.inside), false
+ *               for the uplink
  * @data:        the frame (inside) or IP packet (uplink); copied
  * @len:         its length (truncated to a buffer's capacity)
  * @vnet:        offload metadata, or NULL

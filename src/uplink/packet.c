@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
@@ -281,10 +282,14 @@ static int tx_next_hop(const struct packet_uplink *pu, uint32_t daddr,
 	return 0;
 }
 
-/* Send msg[0..m-1] (buffers txb[]), skipping any one the kernel refuses. */
+/*
+ * Send msg[0..m-1] (buffers txb[]), skipping any one the kernel refuses for
+ * good. Return: how many were consumed (sent or refused): fewer than @m
+ * when the kernel's queue is full, the rest being not sent now (port.h).
+ */
 static unsigned int tx_flush(struct packet_uplink *pu, unsigned int m)
 {
-	unsigned int off = 0, sent = 0, i;
+	unsigned int off = 0, i;
 
 	while (off < m) {	/* each round moves off forward: at most m */
 		int r = sendmmsg(pu->port.fd, pu->msg + off, m - off,
@@ -296,26 +301,30 @@ static unsigned int tx_flush(struct packet_uplink *pu, unsigned int m)
 				pu->port.stats.tx_bytes += pu->txb[i]->len;
 			}
 			off += (unsigned int)r;
-			sent += (unsigned int)r;
 			continue;
 		}
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-			      errno == ENOBUFS)) {
-			pu->port.stats.tx_dropped += m - off;	/* queue full */
-			break;
-		}
+			      errno == ENOBUFS))
+			break;		/* queue full: not now */
 		pu->port.stats.tx_dropped++;	/* this one is bad: EMSGSIZE... */
 		off++;
 	}
-	return sent;
+	return off;
 }
 
+enum tx_what { TX_SEND, TX_HOLD, TX_NO_ROUTE, TX_BAD };
+
+/*
+ * The packets waiting in msg[] are always bufs[i - m .. i): a packet held
+ * or dropped on the way flushes them first, so that a full queue leaves a
+ * clean tail of the burst for the worker to queue.
+ */
 static unsigned int pu_tx_burst(struct dp_port *p, struct dp_buf **bufs,
 				unsigned int n, uint64_t now)
 {
 	static const struct pkt_vnet no_vnet;
 	struct packet_uplink *pu = pu_of(p);
-	unsigned int i, m = 0, done = 0;
+	unsigned int i, m = 0, f;
 
 	for (i = 0; i < n; i++) {
 		struct dp_buf *b = bufs[i];
@@ -324,46 +333,61 @@ static unsigned int pu_tx_burst(struct dp_port *p, struct dp_buf **bufs,
 		const struct ip4_hdr *ip;
 		uint8_t mac[ETH_ALEN];
 		struct pkt_cursor c;
+		enum tx_what why;
 		uint32_t nh = 0;
 
 		/* The Ethernet header goes into the headroom. */
 		dp_buf_check(b, ETH_HLEN);
 		pkt_cursor_init(&c, b->data, b->len);
 		ip = pkt_cursor_peek(&c, sizeof(*ip));
-		if (!ip || (ip->ver_ihl >> 4) != 4) {
-			p->stats.tx_dropped++;
+		if (!ip || (ip->ver_ihl >> 4) != 4)
+			why = TX_BAD;
+		else if (tx_next_hop(pu, ip->daddr, &nh) < 0)
+			why = TX_NO_ROUTE;
+		else if (arp_lookup(pu->arp, nh, now, mac) < 0)
+			why = TX_HOLD;
+		else
+			why = TX_SEND;
+		if (why == TX_SEND) {
+			eth_write(pu, b->data - ETH_HLEN, mac);
+			vnet_to_wire(&pu->vh[m], v);
+			pu->iov[m][0] = (struct iovec){ &pu->vh[m], PU_VNET_LEN };
+			pu->iov[m][1] = (struct iovec){ b->data - ETH_HLEN,
+							b->len + ETH_HLEN };
+			pu->msg[m].msg_hdr = (struct msghdr){
+				.msg_iov = pu->iov[m], .msg_iovlen = 2 };
+			pu->txb[m++] = b;
+			if (m < DP_BURST_MAX)
+				continue;
+			f = tx_flush(pu, m);
+			if (f < m)
+				return i + 1 - m + f;
+			m = 0;
 			continue;
 		}
-		if (tx_next_hop(pu, ip->daddr, &nh) < 0) {
-			pu->xs.tx_no_route++;
-			p->stats.tx_dropped++;
-			continue;
-		}
-		if (arp_lookup(pu->arp, nh, now, mac) < 0) {
-			if (arp_hold(pu->arp, nh, b->data, b->len, v, now) == 0) {
-				pu->xs.tx_held++;
-				done++;
-			} else {
-				p->stats.tx_dropped++;
-			}
-			continue;
-		}
-		eth_write(pu, b->data - ETH_HLEN, mac);
-		vnet_to_wire(&pu->vh[m], v);
-		pu->iov[m][0] = (struct iovec){ &pu->vh[m], PU_VNET_LEN };
-		pu->iov[m][1] = (struct iovec){ b->data - ETH_HLEN,
-						b->len + ETH_HLEN };
-		pu->msg[m].msg_hdr = (struct msghdr){ .msg_iov = pu->iov[m],
-						      .msg_iovlen = 2 };
-		pu->txb[m++] = b;
-		if (m == DP_BURST_MAX) {
-			done += tx_flush(pu, m);
+		if (m) {
+			f = tx_flush(pu, m);
+			if (f < m)
+				return i - m + f;
 			m = 0;
 		}
+		if (why == TX_BAD) {
+			p->stats.tx_dropped++;
+		} else if (why == TX_NO_ROUTE) {
+			pu->xs.tx_no_route++;
+			p->stats.tx_dropped++;
+		} else if (arp_hold(pu->arp, nh, b->data, b->len, v, now) == 0) {
+			pu->xs.tx_held++;
+		} else {
+			p->stats.tx_dropped++;
+		}
 	}
-	if (m)
-		done += tx_flush(pu, m);
-	return done;
+	if (m) {
+		f = tx_flush(pu, m);
+		if (f < m)
+			return n - m + f;
+	}
+	return n;
 }
 
 static void pu_tick(struct dp_port *p, uint64_t now)
@@ -376,7 +400,27 @@ static void pu_tick(struct dp_port *p, uint64_t now)
 	if (getsockopt(p->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
 		p->stats.rx_dropped += st.tp_drops;
 	arp_tick(pu_of(p)->arp, now);
-	p->stats.tx_lost = arp_get_stats(pu_of(p)->arp)->hold_expired;
+}
+
+static void pu_stats(const struct dp_port *p, struct dp_port_stats *out)
+{
+	*out = p->stats;
+	out->tx_lost = packet_uplink_arp_stats(p)->hold_expired;
+}
+
+/* The ARP endpoint's counters, under the port's prefix. */
+static void pu_print_stats(const struct dp_port *p, FILE *f, const char *pfx)
+{
+	const struct arp_stats *s = packet_uplink_arp_stats(p);
+
+	fprintf(f, "stat %s.arp_requests_in %" PRIu64 "\n", pfx, s->requests_in);
+	fprintf(f, "stat %s.arp_replies_out %" PRIu64 "\n", pfx, s->replies_out);
+	fprintf(f, "stat %s.arp_requests_out %" PRIu64 "\n", pfx,
+		s->requests_out);
+	fprintf(f, "stat %s.arp_refreshes %" PRIu64 "\n", pfx, s->refreshes);
+	fprintf(f, "stat %s.arp_held %" PRIu64 "\n", pfx, s->held);
+	fprintf(f, "stat %s.arp_hold_dropped %" PRIu64 "\n", pfx,
+		s->hold_dropped + s->hold_expired);
 }
 
 static void pu_destroy(struct dp_port *p)
@@ -396,6 +440,8 @@ static const struct dp_port_ops pu_ops = {
 	.rx_burst = pu_rx_burst,
 	.tx_burst = pu_tx_burst,
 	.tick = pu_tick,
+	.stats = pu_stats,
+	.print_stats = pu_print_stats,
 	.destroy = pu_destroy,
 };
 

@@ -56,8 +56,6 @@ static int utun_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
 static unsigned int utun_tx(struct dp_port *p, struct dp_buf **bufs,
 			    unsigned int n, uint64_t now)
 {
-	unsigned int sent = 0;
-
 	(void)now;
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t af;
@@ -69,14 +67,16 @@ static unsigned int utun_tx(struct dp_port *p, struct dp_buf **bufs,
 		iov[0] = (struct iovec){ &af, sizeof(af) };
 		iov[1] = (struct iovec){ bufs[i]->data, bufs[i]->len };
 		if (writev(p->fd, iov, 2) < 0) {
+			/* The kernel's queue is full: not now (dp/port.h). */
+			if (errno == EAGAIN || errno == ENOBUFS)
+				return i;
 			p->stats.tx_dropped++;
 			continue;
 		}
 		p->stats.tx_packets++;
 		p->stats.tx_bytes += bufs[i]->len;
-		sent++;
 	}
-	return sent;
+	return n;
 }
 
 static void utun_destroy(struct dp_port *p)
