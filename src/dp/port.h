@@ -148,7 +148,9 @@ struct dp_port;
  * struct dp_port_ops - a device's operations.
  * @rx_burst: fill up to @n buffers (each reset, with headroom); return how
  *            many were filled (0 when nothing is pending), or -errno when
- *            the device failed for good. Never blocks.
+ *            the device failed for good (a peer that hung up: the worker
+ *            polls @fd level-triggered, so a port must not return 0 for
+ *            ever on an fd that stays in EPOLLHUP). Never blocks.
  * @tx_burst: send @n packets in order; borrows the buffers, each checked
  *            with dp_buf_check(). Returns how many it consumed (sent, held,
  *            or refused for good and counted in tx_dropped); fewer than @n

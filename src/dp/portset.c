@@ -5,6 +5,8 @@
 #include "dp/portset.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -244,6 +246,83 @@ void dp_ports_stats_add(struct dp_port_stats *sum,
 	sum->tx_lost += s->tx_lost;
 	sum->tx_queued += s->tx_queued;
 	sum->tx_queue_full += s->tx_queue_full;
+}
+
+void dp_ports_side_stats(const struct dp_ports *ps, bool guests,
+			 struct dp_port_stats *out)
+{
+	*out = guests ? ps->gone : (struct dp_port_stats){ 0 };
+	for (unsigned int i = 0; i < DP_PORTS_MAX; i++) {
+		const struct dp_slot *s = &ps->slot[i];
+		struct dp_port_stats st;
+
+		if (!s->port || (s->kind == DP_TAG_GUEST) != guests)
+			continue;
+		dp_ports_stats(s, &st);
+		dp_ports_stats_add(out, &st);
+	}
+}
+
+static void dp_print_port(FILE *f, const char *side,
+			  const struct dp_port_stats *s)
+{
+	fprintf(f, "stat %s.rx_packets %" PRIu64 "\n", side, s->rx_packets);
+	fprintf(f, "stat %s.rx_bytes %" PRIu64 "\n", side, s->rx_bytes);
+	fprintf(f, "stat %s.rx_errors %" PRIu64 "\n", side, s->rx_errors);
+	fprintf(f, "stat %s.rx_dropped %" PRIu64 "\n", side, s->rx_dropped);
+	fprintf(f, "stat %s.tx_packets %" PRIu64 "\n", side, s->tx_packets);
+	fprintf(f, "stat %s.tx_bytes %" PRIu64 "\n", side, s->tx_bytes);
+	fprintf(f, "stat %s.tx_dropped %" PRIu64 "\n", side, s->tx_dropped);
+	fprintf(f, "stat %s.tx_lost %" PRIu64 "\n", side, s->tx_lost);
+	fprintf(f, "stat %s.tx_queued %" PRIu64 "\n", side, s->tx_queued);
+	fprintf(f, "stat %s.tx_queue_full %" PRIu64 "\n", side,
+		s->tx_queue_full);
+}
+
+unsigned int dp_ports_count(const struct dp_ports *ps, enum dp_tag_kind kind)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < DP_PORTS_MAX; i++)
+		if (ps->slot[i].port && ps->slot[i].kind == kind)
+			n++;
+	return n;
+}
+
+/*
+ * inside.* is the guest segment, outside.* the uplink; with several guest
+ * ports each also gets its own lines, under guestN (N its slot), named
+ * once. A port's own lines (ops->print_stats) go under its side's name,
+ * or its guestN.
+ */
+void dp_ports_print(const struct dp_ports *ps, FILE *f)
+{
+	unsigned int guests = dp_ports_count(ps, DP_TAG_GUEST);
+	struct dp_port_stats st;
+	char pfx[32];
+
+	dp_ports_side_stats(ps, true, &st);
+	dp_print_port(f, "inside", &st);
+	dp_ports_side_stats(ps, false, &st);
+	dp_print_port(f, "outside", &st);
+	fprintf(f, "stat ports.guests %u\n", guests);
+	fprintf(f, "stat ports.gone_queued %" PRIu64 "\n", ps->gone_queued);
+	for (unsigned int i = 0; i < DP_PORTS_MAX; i++) {
+		const struct dp_slot *s = &ps->slot[i];
+
+		if (!s->port)
+			continue;
+		snprintf(pfx, sizeof(pfx), "%s",
+			 s->kind == DP_TAG_GUEST ? "inside" : "outside");
+		if (s->kind == DP_TAG_GUEST && guests > 1) {
+			snprintf(pfx, sizeof(pfx), "guest%u", i);
+			fprintf(f, "arcnat: port %s is %s\n", pfx, s->port->name);
+			dp_ports_stats(s, &st);
+			dp_print_port(f, pfx, &st);
+		}
+		if (s->port->ops->print_stats)
+			s->port->ops->print_stats(s->port, f, pfx);
+	}
 }
 
 void dp_ports_fini(struct dp_ports *ps)

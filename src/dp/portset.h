@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dp/port.h"
 
@@ -209,6 +210,34 @@ void dp_ports_stats(const struct dp_slot *s, struct dp_port_stats *out);
  */
 void dp_ports_stats_add(struct dp_port_stats *sum,
 			const struct dp_port_stats *s);
+
+/**
+ * dp_ports_side_stats() - the counters of one side.
+ * @ps:     table
+ * @guests: the guest segment (every guest port that is or was, summed),
+ *          else the uplink
+ * @out:    filled
+ */
+void dp_ports_side_stats(const struct dp_ports *ps, bool guests,
+			 struct dp_port_stats *out);
+
+/**
+ * dp_ports_count() - ports of one kind attached.
+ * @ps:   table
+ * @kind: DP_TAG_GUEST or DP_TAG_UPLINK
+ *
+ * Return: how many.
+ */
+unsigned int dp_ports_count(const struct dp_ports *ps, enum dp_tag_kind kind);
+
+/**
+ * dp_ports_print() - the ports' `stat` lines: inside.* (the guest
+ * segment), outside.* (the uplink), ports.*, guestN.* for each guest port
+ * when there are several, and each port's own (ops->print_stats).
+ * @ps: table
+ * @f:  stream
+ */
+void dp_ports_print(const struct dp_ports *ps, FILE *f);
 
 /**
  * dp_ports_fini() - remove every port.

@@ -79,7 +79,6 @@ struct dp_worker {
 	unsigned int mb_n;
 	struct dp_ports ports;
 	unsigned int up;		/* the uplink's slot */
-	unsigned int n_guests;		/* guest ports attached */
 	uint32_t guest_mtu;		/* the guest segment's MTU */
 	uint8_t *storage;
 	size_t storage_len;
@@ -634,23 +633,6 @@ static uint64_t dp_drop_count(const struct dp_worker *w, enum dp_drop r)
 	return w->st.drops[r];
 }
 
-/* The guest segment's counters (every guest port that is or was), or the
- * uplink's. */
-static void dp_side_stats(const struct dp_worker *w, bool inside,
-			  struct dp_port_stats *out)
-{
-	*out = inside ? w->ports.gone : (struct dp_port_stats){ 0 };
-	for (unsigned int i = 0; i < DP_PORTS_MAX; i++) {
-		const struct dp_slot *s = &w->ports.slot[i];
-		struct dp_port_stats st;
-
-		if (!s->port || (s->kind == DP_TAG_GUEST) != inside)
-			continue;
-		dp_ports_stats(s, &st);
-		dp_ports_stats_add(out, &st);
-	}
-}
-
 static uint64_t dp_port_drops(const struct dp_port_stats *s)
 {
 	return s->rx_dropped + s->tx_dropped + s->tx_lost + s->tx_queue_full;
@@ -669,8 +651,8 @@ static uint64_t dp_total_drops(struct dp_worker *w)
 	for (unsigned int i = 1; i < NAT_DROP__MAX; i++)
 		t += ns->drops[i];
 	t += dp_svc_drops(w->svc);
-	dp_side_stats(w, true, &in);
-	dp_side_stats(w, false, &out);
+	dp_ports_side_stats(&w->ports, true, &in);
+	dp_ports_side_stats(&w->ports, false, &out);
 	t += dp_port_drops(&in) + dp_port_drops(&out);
 	/* What ports removed since left queued (their own drops count in
 	 * the inside's). */
@@ -682,8 +664,8 @@ static void dp_print_summary(struct dp_worker *w, FILE *f)
 {
 	struct dp_port_stats a, b;
 
-	dp_side_stats(w, true, &a);
-	dp_side_stats(w, false, &b);
+	dp_ports_side_stats(&w->ports, true, &a);
+	dp_ports_side_stats(&w->ports, false, &b);
 	fprintf(f,
 		"arcnat: stats inside rx %" PRIu64 " tx %" PRIu64
 		" | outside rx %" PRIu64 " tx %" PRIu64
@@ -693,57 +675,6 @@ static void dp_print_summary(struct dp_worker *w, FILE *f)
 	fflush(f);
 }
 
-static void dp_print_port(FILE *f, const char *side,
-			  const struct dp_port_stats *s)
-{
-	fprintf(f, "stat %s.rx_packets %" PRIu64 "\n", side, s->rx_packets);
-	fprintf(f, "stat %s.rx_bytes %" PRIu64 "\n", side, s->rx_bytes);
-	fprintf(f, "stat %s.rx_errors %" PRIu64 "\n", side, s->rx_errors);
-	fprintf(f, "stat %s.rx_dropped %" PRIu64 "\n", side, s->rx_dropped);
-	fprintf(f, "stat %s.tx_packets %" PRIu64 "\n", side, s->tx_packets);
-	fprintf(f, "stat %s.tx_bytes %" PRIu64 "\n", side, s->tx_bytes);
-	fprintf(f, "stat %s.tx_dropped %" PRIu64 "\n", side, s->tx_dropped);
-	fprintf(f, "stat %s.tx_lost %" PRIu64 "\n", side, s->tx_lost);
-	fprintf(f, "stat %s.tx_queued %" PRIu64 "\n", side, s->tx_queued);
-	fprintf(f, "stat %s.tx_queue_full %" PRIu64 "\n", side,
-		s->tx_queue_full);
-}
-
-/*
- * inside.* is the guest segment (every guest port that is or was, summed:
- * with one guest port, that port), outside.* the uplink; with several guest ports each
- * also gets its own lines, under guestN (N its slot), named once.
- */
-static void dp_print_ports(struct dp_worker *w, FILE *f)
-{
-	struct dp_port_stats st;
-	char pfx[32];
-
-	dp_side_stats(w, true, &st);
-	dp_print_port(f, "inside", &st);
-	dp_side_stats(w, false, &st);
-	dp_print_port(f, "outside", &st);
-	fprintf(f, "stat ports.guests %u\n", w->n_guests);
-	fprintf(f, "stat ports.gone_queued %" PRIu64 "\n", w->ports.gone_queued);
-	for (unsigned int i = 0; i < DP_PORTS_MAX; i++) {
-		const struct dp_slot *s = &w->ports.slot[i];
-
-		if (!s->port)
-			continue;
-		snprintf(pfx, sizeof(pfx), "inside");
-		if (s->kind == DP_TAG_GUEST && w->n_guests > 1) {
-			snprintf(pfx, sizeof(pfx), "guest%u", i);
-			fprintf(f, "arcnat: port %s is %s\n", pfx, s->port->name);
-			dp_ports_stats(s, &st);
-			dp_print_port(f, pfx, &st);
-		}
-		if (s->port->ops->print_stats)
-			s->port->ops->print_stats(s->port, f,
-						  s->kind == DP_TAG_UPLINK ?
-							  "outside" : pfx);
-	}
-}
-
 void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 {
 	const struct nat_stats *ns = nat_get_stats(w->cfg.nat);
@@ -751,7 +682,7 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 	const struct ct_stats *cs = ct_get_stats(nat_ct(w->cfg.nat));
 
 	fprintf(f, "arcnat: statistics\n");
-	dp_print_ports(w, f);
+	dp_ports_print(&w->ports, f);
 	fprintf(f, "stat drops.total %" PRIu64 "\n", dp_total_drops(w));
 	for (unsigned int i = 1; i < PKT_DROP__MAX; i++)
 		if (w->st.pkt_drops[i])
@@ -828,14 +759,9 @@ static bool dp_on_worker(struct dp_worker *w)
 
 static int dp_add_guest(struct dp_worker *w, struct dp_port *p, bool owned)
 {
-	int err;
-
 	if ((p->flags & DP_PORT_L3) || (p->mtu && p->mtu < w->guest_mtu))
 		return -EINVAL;
-	err = dp_ports_add(&w->ports, p, DP_TAG_GUEST, owned, NULL);
-	if (!err)
-		w->n_guests++;
-	return err;
+	return dp_ports_add(&w->ports, p, DP_TAG_GUEST, owned, NULL);
 }
 
 static int dp_remove_guest(struct dp_worker *w, const struct dp_port *p)
@@ -845,7 +771,6 @@ static int dp_remove_guest(struct dp_worker *w, const struct dp_port *p)
 	if (idx < 0 || w->ports.slot[idx].kind != DP_TAG_GUEST)
 		return -ENOENT;
 	dp_ports_remove(&w->ports, (unsigned int)idx);
-	w->n_guests--;
 	return 0;
 }
 
