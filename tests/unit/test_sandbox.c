@@ -19,6 +19,8 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -116,6 +118,26 @@ static void do_allowed(int fd)
 		_exit(102);
 }
 
+/* Made before the fork, as the worker's epoll set and a port's fd are. */
+static int ports_ep = -1, ports_fd = -1;
+
+/* The worker's port calls at run time: a port added, EPOLLOUT armed for
+ * its queue, disarmed, the port removed. */
+static void do_ports(int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 1 };
+
+	if (epoll_ctl(ports_ep, EPOLL_CTL_ADD, ports_fd, &ev))
+		_exit(101);
+	ev.events = EPOLLIN | EPOLLOUT;
+	if (epoll_ctl(ports_ep, EPOLL_CTL_MOD, ports_fd, &ev))
+		_exit(102);
+	if (epoll_ctl(ports_ep, EPOLL_CTL_DEL, ports_fd, NULL))
+		_exit(103);
+	if (write(fd, "fine", 4) != 4)
+		_exit(104);
+}
+
 static void do_open_existing(int fd)
 {
 	(void)fd;
@@ -155,6 +177,14 @@ static void allowed_calls_work(void **state)
 	run_child(SANDBOX_KEEP_ROOT, do_allowed, &o);
 	assert_int_equal(o.status, 0);
 	assert_string_equal(o.err, "fine");
+	ports_ep = epoll_create1(EPOLL_CLOEXEC);
+	ports_fd = eventfd(0, EFD_CLOEXEC);
+	assert_true(ports_ep >= 0 && ports_fd >= 0);
+	run_child(SANDBOX_KEEP_ROOT, do_ports, &o);
+	assert_int_equal(o.status, 0);
+	assert_string_equal(o.err, "fine");
+	close(ports_ep);
+	close(ports_fd);
 	/* --no-sandbox: no filter at all. */
 	run_child(SANDBOX_OFF, do_socket, &o);
 	assert_int_equal(o.status, 0);
