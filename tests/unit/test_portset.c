@@ -71,6 +71,13 @@ static const struct dp_port_ops fp_ops = {
 	.destroy = fp_destroy,
 };
 
+/* The port's tx reads it through the table: a call, not an assignment
+ * a static checker takes for dead. */
+static void fp_set_room(struct fport *f, unsigned int room)
+{
+	f->room = room;
+}
+
 static void fp_init(struct fport *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -196,7 +203,7 @@ static void portset_not_now_is_queued_and_flushed_in_order(void **state)
 	assert_int_equal(dp_ports_add(&ps, &a.port, DP_TAG_GUEST, false, &ia), 0);
 	assert_false(out_armed(ep));
 
-	a.room = 2;
+	fp_set_room(&a, 2);
 	frames_make(&fr, 5, 10);
 	assert_int_equal(dp_ports_tx(&ps, &ps.slot[ia], fr.v, 5, 0), 2);
 	/* The caller's buffers are reused at once: the queue has copies. */
@@ -207,12 +214,12 @@ static void portset_not_now_is_queued_and_flushed_in_order(void **state)
 	assert_int_equal(st.tx_packets, 2);
 
 	/* Writable, but still room for one only: one goes, two wait. */
-	a.room = 1;
+	fp_set_room(&a, 1);
 	dp_ports_writable(&ps, &ps.slot[ia], 0);
 	assert_int_equal(a.n_sent, 3);
 	assert_true(out_armed(ep));
 
-	a.room = 100;
+	fp_set_room(&a, 100);
 	frames_make(&fr, 2, 20);
 	assert_int_equal(dp_ports_tx(&ps, &ps.slot[ia], fr.v, 2, 0), 2);
 	assert_int_equal(a.n_sent, 7);
@@ -256,7 +263,7 @@ static void portset_full_queue_drops_and_counts(void **state)
 	assert_int_equal(st.tx_dropped, 0);	/* the port refused nothing */
 
 	/* Writable at last: the oldest frames, the first DP_TXQ_LEN. */
-	a.room = 3;
+	fp_set_room(&a, 3);
 	dp_ports_writable(&ps, &ps.slot[ia], 0);
 	assert_memory_equal(a.sent, ((const uint8_t[]){ 0, 1, 2 }), 3);
 

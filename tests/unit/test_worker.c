@@ -730,6 +730,130 @@ static void worker_guest_ports_come_and_go(void **state)
 }
 
 /*
+ * A listening port, as a stream or vhost-user listener will be: on each
+ * kick of its fd, on the worker's thread, it attaches its child port, or
+ * detaches it if attached. The results are for the test to read.
+ */
+struct listener {
+	struct dp_port port;
+	struct dp_worker *w;
+	struct memport *child;
+	pthread_mutex_t lock;
+	bool attached;
+	int add_err, remove_err;
+	unsigned int kicks;
+};
+
+static int ls_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
+		 uint64_t now)
+{
+	struct listener *l = container_of(p, struct listener, port);
+	uint64_t v;
+
+	(void)bufs;
+	(void)n;
+	(void)now;
+	if (read(p->fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	pthread_mutex_lock(&l->lock);
+	if (!l->attached) {
+		l->add_err = dp_worker_add_port(l->w, &l->child->port);
+		l->attached = l->add_err == 0;
+	} else {
+		l->remove_err = dp_worker_remove_port(l->w, &l->child->port);
+		l->attached = false;
+	}
+	l->kicks++;
+	pthread_mutex_unlock(&l->lock);
+	return 0;
+}
+
+static unsigned int ls_tx(struct dp_port *p, struct dp_buf **bufs,
+			  unsigned int n, uint64_t now)
+{
+	(void)p;
+	(void)bufs;
+	(void)now;
+	return n;	/* a listener carries no frames: all refused, silently */
+}
+
+static void ls_destroy(struct dp_port *p)
+{
+	(void)p;
+}
+
+static const struct dp_port_ops ls_ops = {
+	.rx_burst = ls_rx,
+	.tx_burst = ls_tx,
+	.destroy = ls_destroy,
+};
+
+static void ls_kick_and_wait(struct listener *l, unsigned int kicks)
+{
+	uint64_t one = 1;
+
+	assert_int_equal(write(l->port.fd, &one, sizeof(one)), sizeof(one));
+	for (int i = 0; i < 2000; i++) {
+		bool done;
+
+		pthread_mutex_lock(&l->lock);
+		done = l->kicks >= kicks;
+		pthread_mutex_unlock(&l->lock);
+		if (done)
+			return;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	fail_msg("the listener was not kicked within 2 s");
+}
+
+/*
+ * Ports added and removed by a port, on the worker's thread, in the middle
+ * of its own event handling: the child is attached at once, works, and is
+ * detached and destroyed at once; the worker goes on.
+ */
+static void worker_port_attaches_ports_on_the_worker_thread(void **state)
+{
+	struct env *e = *state;
+	struct listener l = { 0 };
+	struct memport child;
+	uint8_t f[MQ_FRAME];
+	char *stats;
+
+	mp_init(&child, 0);
+	snprintf(child.port.name, sizeof(child.port.name), "child");
+	pthread_mutex_init(&l.lock, NULL);
+	l.port.ops = &ls_ops;
+	l.port.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(l.port.fd >= 0);
+	snprintf(l.port.name, sizeof(l.port.name), "listener");
+	l.w = e->w;
+	l.child = &child;
+	assert_int_equal(dp_worker_add_port(e->w, &l.port), 0);
+
+	ls_kick_and_wait(&l, 1);
+	assert_int_equal(l.add_err, 0);
+	mp_push(&child, f, echo_frame(f, 1), NULL);
+	mp_wait(&child, 1);
+	ls_kick_and_wait(&l, 2);
+	assert_int_equal(l.remove_err, 0);
+	mp_push(&e->in, f, echo_frame(f, 2), NULL);
+	mp_wait(&e->in, 2);
+	stats = env_stats(e);
+	assert_true(child.destroyed);
+	assert_true(pthread_equal(child.destroyed_by, e->worker_th));
+	assert_int_equal(child.n_out, 1);
+	assert_non_null(strstr(stats, "stat ports.guests 2\n"));	/* + listener */
+	assert_non_null(strstr(stats, "stat inside.rx_packets 2\n"));
+	free(stats);
+	env_resume(e);
+	assert_int_equal(dp_worker_remove_port(e->w, &l.port), 0);
+	env_pause(e);
+	close(child.port.fd);
+	close(l.port.fd);
+	pthread_mutex_destroy(&l.lock);
+}
+
+/*
  * A guest port over one end of a UNIX datagram socket pair; the test is
  * the peer. Its tx says "not now" when the kernel does (EAGAIN: the peer's
  * receive queue is full) and refuses other errors for good.
@@ -951,6 +1075,9 @@ int main(void)
 						env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(worker_guest_ports_come_and_go,
 						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(
+			worker_port_attaches_ports_on_the_worker_thread,
+			env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(
 			worker_blocked_port_gets_its_frames_later_in_order,
 			env_setup, env_teardown),
