@@ -341,10 +341,12 @@ static bool dp_fit(struct dp_worker *w, unsigned int slot, struct dp_buf *b,
 		   bool from_inside, unsigned int *nin, unsigned int *nout,
 		   uint64_t now)
 {
-	uint32_t mtu = in ? w->guest_mtu : dp_uplink(w)->mtu;
+	const struct dp_port *up = dp_uplink(w);
+	uint32_t egress_mtu = in ? w->guest_mtu : up->mtu;
 	struct dp_frag_ctx c = { w, in, 0, l3, now };
 
-	switch (dp_mtu_check(w->mtu, slot, b, l3, m, mtu, from_inside, now)) {
+	switch (dp_mtu_check(w->mtu, slot, b, l3, m, egress_mtu, from_inside,
+			     now)) {
 	case DP_MTU_FITS:
 		return true;
 	case DP_MTU_ICMP:
@@ -369,8 +371,8 @@ static bool dp_fit(struct dp_worker *w, unsigned int slot, struct dp_buf *b,
 		c.dst = pkt_ip4_daddr(b->data, m);
 		if ((c.dst & w->gw_mask) == (w->cfg.gw_addr & w->gw_mask) &&
 		    arp_lookup(w->arp, c.dst, now, mac) != 0) {
-			if (dp_mtu_fragment(w->mtu, b, l3, mtu, dp_frag_hold,
-					    &c) < 0)
+			if (dp_mtu_fragment(w->mtu, b, l3, egress_mtu,
+					    dp_frag_hold, &c) < 0)
 				dp_drop(w, DP_DROP_CANNOT_FRAGMENT);
 			return false;
 		}
@@ -380,7 +382,7 @@ static bool dp_fit(struct dp_worker *w, unsigned int slot, struct dp_buf *b,
 	}
 	dp_tx(w, in, in ? w->tx_in : w->tx_out, in ? *nin : *nout);
 	*(in ? nin : nout) = 0;
-	if (dp_mtu_fragment(w->mtu, b, l3, mtu, dp_frag_tx, &c) < 0)
+	if (dp_mtu_fragment(w->mtu, b, l3, egress_mtu, dp_frag_tx, &c) < 0)
 		dp_drop(w, DP_DROP_CANNOT_FRAGMENT);
 	return false;
 }
