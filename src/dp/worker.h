@@ -131,7 +131,10 @@ int dp_worker_add_port(struct dp_worker *w, struct dp_port *p);
  * dropped (counted: ports.gone_queued) and, if the worker owns it, it is
  * destroyed on the worker's thread. The others are not disturbed.
  * @w: worker
- * @p: a guest port attached and not removed yet
+ * @p: a guest port attached and not removed yet. The worker removes (and
+ *     destroys) by itself a port it owns whose rx_burst failed for good:
+ *     another thread must not ask to remove a port that may be gone so
+ *     (its memory may belong to a new port by then).
  *
  * Threads as dp_worker_add_port().
  *
