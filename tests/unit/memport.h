@@ -6,8 +6,9 @@
  * It only records. What the worker sends goes into out[] (at most
  * MEMPORT_OUT_MAX frames of at most MEMPORT_FRAME bytes) and is counted in
  * the port's statistics as a device would count it; what it cannot take is
- * refused: counted in tx_dropped (and n_full or n_oversize) and not
- * reported as sent, so the worker's accounting is tested too. Nothing is
+ * refused for good: counted in tx_dropped (and n_full or n_oversize) and
+ * not in tx_packets, so the worker's accounting is tested too. It never
+ * says "not now" (dp/port.h): tx_burst consumes every frame. Nothing is
  * asserted on the worker's thread except the buffer contract
  * (dp_buf_check(), the always-on assert every port makes, which aborts):
  * a test reads the record on its own thread, with the worker stopped or
@@ -111,7 +112,6 @@ static unsigned int memport_tx(struct dp_port *p, struct dp_buf **bufs,
 			       unsigned int n, uint64_t now)
 {
 	struct memport *m = container_of(p, struct memport, port);
-	unsigned int sent = 0;
 
 	(void)now;
 	pthread_mutex_lock(&m->lock);
@@ -138,10 +138,9 @@ static unsigned int memport_tx(struct dp_port *p, struct dp_buf **bufs,
 		f->vnet = b->vnet;
 		p->stats.tx_packets++;
 		p->stats.tx_bytes += b->len;
-		sent++;
 	}
 	pthread_mutex_unlock(&m->lock);
-	return sent;
+	return n;
 }
 
 static void memport_destroy(struct dp_port *p)
