@@ -65,6 +65,9 @@ struct mframe {
  * @n_out:      frames recorded in @out
  * @n_full:     refused: @out was full
  * @n_oversize: refused: longer than MEMPORT_FRAME
+ * @destroyed:  the port's destroy operation ran (the worker destroys the
+ *              ports it owns; the memory stays the test's)
+ * @destroyed_by: the thread it ran on
  */
 struct memport {
 	struct dp_port port;
@@ -75,6 +78,8 @@ struct memport {
 	unsigned int n_out;
 	unsigned int n_full;
 	unsigned int n_oversize;
+	bool destroyed;
+	pthread_t destroyed_by;
 };
 
 static int memport_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
@@ -143,9 +148,13 @@ static unsigned int memport_tx(struct dp_port *p, struct dp_buf **bufs,
 	return n;
 }
 
+/* The test owns the memory and the fd: record who destroyed the port. */
 static void memport_destroy(struct dp_port *p)
 {
-	(void)p;
+	struct memport *m = container_of(p, struct memport, port);
+
+	m->destroyed = true;
+	m->destroyed_by = pthread_self();
 }
 
 static const struct dp_port_ops memport_ops = {

@@ -43,147 +43,19 @@
 #include "prot/ip4.h"
 #include "prot/udp.h"
 
-#define MQ_MAX 16
-#define MQ_FRAME 2048
-
-struct mframe {
-	uint8_t data[MQ_FRAME];
-	uint32_t len;
-	struct pkt_vnet vnet;
-};
-
-/*
- * An in-memory port. It only records: what the worker sends goes into
- * out[] (at most MQ_MAX frames of at most MQ_FRAME bytes), counted in the
- * port's statistics like a device would; what it cannot take is refused,
- * counted in tx_dropped and not reported as sent. Nothing is checked on
- * the worker's thread except the buffer contract (dp_buf_check(), an
- * always-on assert every port makes, which aborts): the tests read the
- * record on their own thread while the worker is stopped (env_pause()).
- */
-struct memport {
-	struct dp_port port;
-	pthread_mutex_t lock;
-	struct mframe in[MQ_MAX];
-	unsigned int in_head, in_tail;
-	struct mframe out[MQ_MAX];
-	unsigned int n_out;		/* frames recorded in out[] */
-	unsigned int n_full;		/* refused: out[] was full */
-	unsigned int n_oversize;	/* refused: longer than MQ_FRAME */
-	bool destroyed;			/* by the worker, which owned it */
-	pthread_t destroyed_by;
-};
-
-static int mp_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
-		 uint64_t now)
-{
-	struct memport *m = container_of(p, struct memport, port);
-	unsigned int got = 0;
-	uint64_t v = 1;
-
-	(void)now;
-	if (read(p->fd, &v, sizeof(v)) < 0)
-		v = 0;
-	pthread_mutex_lock(&m->lock);
-	while (got < n && m->in_head != m->in_tail) {
-		struct mframe *f = &m->in[m->in_head++ % MQ_MAX];
-		struct dp_buf *b = bufs[got++];
-
-		dp_buf_reset(b);
-		memcpy(b->data, f->data, f->len);
-		b->len = f->len;
-		b->vnet = f->vnet;
-		b->flags = DP_BUF_VNET;
-		p->stats.rx_packets++;
-		p->stats.rx_bytes += f->len;
-	}
-	/* Level-triggered like a device: frames left over wake the worker
-	 * again (the read above consumed the eventfd's count). */
-	if (m->in_head != m->in_tail && write(p->fd, &v, sizeof(v)) < 0)
-		p->stats.rx_errors++;
-	pthread_mutex_unlock(&m->lock);
-	return (int)got;
-}
-
-static unsigned int mp_tx(struct dp_port *p, struct dp_buf **bufs,
-			  unsigned int n, uint64_t now)
-{
-	struct memport *m = container_of(p, struct memport, port);
-
-	(void)now;
-	pthread_mutex_lock(&m->lock);
-	for (unsigned int i = 0; i < n; i++) {
-		const struct dp_buf *b = bufs[i];
-		struct mframe *f;
-
-		dp_buf_check(b, 0);
-		if (b->len > MQ_FRAME) {
-			m->n_oversize++;
-			p->stats.tx_dropped++;
-			continue;
-		}
-		if (m->n_out == MQ_MAX) {
-			m->n_full++;
-			p->stats.tx_dropped++;
-			continue;
-		}
-		f = &m->out[m->n_out++];
-		memcpy(f->data, b->data, b->len);
-		f->len = b->len;
-		f->vnet = b->vnet;
-		p->stats.tx_packets++;
-		p->stats.tx_bytes += b->len;
-	}
-	pthread_mutex_unlock(&m->lock);
-	/* Refused for good, not "not now": all consumed (dp/port.h). */
-	return n;
-}
-
-/* The test owns the memory and the fd: record who destroyed the port. */
-static void mp_destroy(struct dp_port *p)
-{
-	struct memport *m = container_of(p, struct memport, port);
-
-	m->destroyed = true;
-	m->destroyed_by = pthread_self();
-}
-
-static const struct dp_port_ops mp_ops = {
-	.rx_burst = mp_rx,
-	.tx_burst = mp_tx,
-	.destroy = mp_destroy,
-};
+#include "memport.h"
 
 static void mp_init(struct memport *m, uint32_t flags)
 {
-	memset(m, 0, sizeof(*m));
-	pthread_mutex_init(&m->lock, NULL);
-	m->port.ops = &mp_ops;
-	m->port.flags = flags;
-	m->port.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	assert_true(m->port.fd >= 0);
+	assert_int_equal(memport_init(m, flags, 0), 0);
 }
 
 /* Queue a frame for the worker to receive; the test's thread only. */
 static void mp_push(struct memport *m, const uint8_t *frame, size_t len,
 		    const struct pkt_vnet *v)
 {
-	uint64_t one = 1;
-	unsigned int queued;
-
-	assert_true(len <= MQ_FRAME);
-	pthread_mutex_lock(&m->lock);
-	queued = m->in_tail - m->in_head;
-	if (queued < MQ_MAX) {
-		struct mframe *f = &m->in[m->in_tail++ % MQ_MAX];
-
-		memcpy(f->data, frame, len);
-		f->len = (uint32_t)len;
-		f->vnet = v ? *v : (struct pkt_vnet){ 0 };
-	}
-	pthread_mutex_unlock(&m->lock);
-	assert_true(queued < MQ_MAX);	/* the test pushed more than it waited for */
-	assert_int_equal(write(m->port.fd, &one, sizeof(one)), sizeof(one));
+	/* Fails if the test pushed more than it waited for. */
+	assert_int_equal(memport_push(m, frame, len, v), 0);
 }
 
 /* mp_until(): poll (1 ms steps, 2 s at most) until @m has recorded @n sent
@@ -318,8 +190,8 @@ static int env_teardown(void **state)
 	assert_int_equal(e->in.n_oversize + e->out.n_oversize, 0);
 	dp_worker_destroy(e->w);
 	nat_destroy(e->nat);
-	close(e->in.port.fd);
-	close(e->out.port.fd);
+	memport_fini(&e->in);
+	memport_fini(&e->out);
 	free(e);
 	return 0;
 }
@@ -342,7 +214,7 @@ static size_t arp_frame(uint8_t *buf, uint16_t op, const uint8_t *sha,
 			uint32_t spa, const uint8_t *tha, uint32_t tpa)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	int n = pkt_build_arp(buf, MQ_FRAME, op,
+	int n = pkt_build_arp(buf, MEMPORT_FRAME, op,
 			      op == ARP_OP_REQUEST ? bcast : tha, sha, spa,
 			      tha, tpa);
 
@@ -370,7 +242,7 @@ static size_t udp_frame(uint8_t *buf, bool eth, const uint8_t *src_mac,
 	memcpy(s.eth_dst, gw_mac, 6);
 	if (src_mac)
 		memcpy(s.eth_src, src_mac, 6);
-	n = pkt_build(&s, buf, MQ_FRAME);
+	n = pkt_build(&s, buf, MEMPORT_FRAME);
 	assert_true(n > 0);
 	return (size_t)n;
 }
@@ -378,7 +250,7 @@ static size_t udp_frame(uint8_t *buf, bool eth, const uint8_t *src_mac,
 /* Teach the gateway a guest's MAC the way a guest does: ARP for it. */
 static void learn_guest(struct env *e, const uint8_t *mac, uint32_t ip)
 {
-	uint8_t f[MQ_FRAME];
+	uint8_t f[MEMPORT_FRAME];
 	unsigned int before;
 	struct arp_eth_ip4 a;
 
@@ -404,7 +276,7 @@ static void learn_guest(struct env *e, const uint8_t *mac, uint32_t ip)
 static void worker_outbound_strips_eth_and_keeps_offloads(void **state)
 {
 	struct env *e = *state;
-	uint8_t f[MQ_FRAME];
+	uint8_t f[MEMPORT_FRAME];
 	struct pkt_vnet v = {
 		.flags = VNET_F_NEEDS_CSUM,
 		.csum_start = ETH_HLEN + IP4_HLEN_MIN,
@@ -463,7 +335,7 @@ static void worker_outbound_strips_eth_and_keeps_offloads(void **state)
 static void worker_forward_arps_for_unknown_guest_then_delivers(void **state)
 {
 	struct env *e = *state;
-	uint8_t f[MQ_FRAME];
+	uint8_t f[MEMPORT_FRAME];
 	struct arp_eth_ip4 a;
 	struct ip4_hdr ip;
 	struct udp_hdr u;
@@ -514,7 +386,7 @@ static size_t echo_frame(uint8_t *f, uint16_t seq)
 
 	memcpy(s.eth_dst, gw_mac, 6);
 	memcpy(s.eth_src, guest_mac, 6);
-	n = pkt_build(&s, f, MQ_FRAME);
+	n = pkt_build(&s, f, MEMPORT_FRAME);
 	assert_true(n > 0);
 	return (size_t)n;
 }
@@ -531,7 +403,7 @@ static void worker_echo_and_counted_drops(void **state)
 		.payload = "ping",
 		.payload_len = 4,
 	};
-	uint8_t f[MQ_FRAME];
+	uint8_t f[MEMPORT_FRAME];
 	struct pkt_meta m;
 	char *stats;
 	int n;
@@ -579,20 +451,20 @@ static void worker_echo_and_counted_drops(void **state)
 static void worker_port_refusals_are_counted(void **state)
 {
 	struct env *e = *state;
-	uint8_t f[MQ_FRAME];
+	uint8_t f[MEMPORT_FRAME];
 	unsigned int i;
 	char *stats;
 
-	for (i = 0; i < MQ_MAX; i++)
+	for (i = 0; i < MEMPORT_OUT_MAX; i++)
 		mp_push(&e->in, f, echo_frame(f, (uint16_t)i), NULL);
-	mp_wait(&e->in, MQ_MAX);
-	for (; i < MQ_MAX + 3; i++)
+	mp_wait(&e->in, MEMPORT_OUT_MAX);
+	for (; i < MEMPORT_OUT_MAX + 3; i++)
 		mp_push(&e->in, f, echo_frame(f, (uint16_t)i), NULL);
 	mp_wait_taken(&e->in);
 	stats = env_stats(e);
-	assert_int_equal(e->in.n_out, MQ_MAX);
+	assert_int_equal(e->in.n_out, MEMPORT_OUT_MAX);
 	assert_int_equal(e->in.n_full, 3);
-	assert_int_equal(e->in.port.stats.tx_packets, MQ_MAX);
+	assert_int_equal(e->in.port.stats.tx_packets, MEMPORT_OUT_MAX);
 	assert_int_equal(e->in.port.stats.tx_dropped, 3);
 	assert_non_null(strstr(stats, "stat gw.echo_replies 19\n"));
 	assert_non_null(strstr(stats, "stat inside.tx_dropped 3\n"));
@@ -621,7 +493,7 @@ static void worker_martians_leave_no_state(void **state)
 		{ false, 0x7f000001, 0xc6336402, 53, 5000 },	/* src_loopback */
 	};
 	struct env *e = *state;
-	uint8_t f[MQ_FRAME];
+	uint8_t f[MEMPORT_FRAME];
 	char *stats;
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(fr); i++) {
@@ -686,7 +558,7 @@ static void worker_guest_ports_come_and_go(void **state)
 {
 	struct env *e = *state;
 	struct memport *g = malloc(sizeof(*g));
-	uint8_t f[MQ_FRAME];
+	uint8_t f[MEMPORT_FRAME];
 	char *stats;
 
 	assert_non_null(g);
@@ -724,7 +596,7 @@ static void worker_guest_ports_come_and_go(void **state)
 	assert_non_null(strstr(stats, "stat inside.tx_packets 3\n"));
 	assert_non_null(strstr(stats, "stat drops.total 0\n"));
 	free(stats);
-	close(g->port.fd);
+	memport_fini(g);
 	free(g);
 	env_resume(e);
 }
@@ -816,7 +688,7 @@ static void worker_port_attaches_ports_on_the_worker_thread(void **state)
 	struct env *e = *state;
 	struct listener l = { 0 };
 	struct memport child;
-	uint8_t f[MQ_FRAME];
+	uint8_t f[MEMPORT_FRAME];
 	char *stats;
 
 	mp_init(&child, 0);
@@ -848,7 +720,7 @@ static void worker_port_attaches_ports_on_the_worker_thread(void **state)
 	env_resume(e);
 	assert_int_equal(dp_worker_remove_port(e->w, &l.port), 0);
 	env_pause(e);
-	close(child.port.fd);
+	memport_fini(&child);
 	close(l.port.fd);
 	pthread_mutex_destroy(&l.lock);
 }
@@ -955,7 +827,7 @@ static size_t sp_recv(struct sockport *sp, uint8_t *f)
 	ssize_t r;
 
 	sp_wait(sp->peer, POLLIN);
-	r = recv(sp->peer, f, MQ_FRAME, MSG_DONTWAIT);
+	r = recv(sp->peer, f, MEMPORT_FRAME, MSG_DONTWAIT);
 	assert_true(r > 0);
 	return (size_t)r;
 }
@@ -964,7 +836,7 @@ static size_t sp_recv(struct sockport *sp, uint8_t *f)
 static void sp_expect_replies(struct sockport *sp, unsigned int filler,
 			      unsigned int n, uint16_t first)
 {
-	uint8_t f[MQ_FRAME];
+	uint8_t f[MEMPORT_FRAME];
 	struct pkt_meta m;
 	uint16_t seq;
 
@@ -997,7 +869,7 @@ static void worker_blocked_port_gets_its_frames_later_in_order(void **state)
 {
 	struct env *e = *state;
 	struct sockport sp;
-	uint8_t f[MQ_FRAME];
+	uint8_t f[MEMPORT_FRAME];
 	unsigned int filler = sp_open_blocked(e, &sp);
 	char *stats;
 
@@ -1030,7 +902,7 @@ static void worker_full_queue_drops_are_counted(void **state)
 {
 	struct env *e = *state;
 	struct sockport sp;
-	uint8_t f[MQ_FRAME];
+	uint8_t f[MEMPORT_FRAME];
 	unsigned int filler = sp_open_blocked(e, &sp);
 	unsigned int n = DP_TXQ_LEN + 4;
 	char *stats, want[64];
@@ -1046,7 +918,7 @@ static void worker_full_queue_drops_are_counted(void **state)
 	assert_non_null(strstr(stats, "stat inside.tx_queue_full 4\n"));
 	/* The memport refused what it had no room for (counted there). */
 	snprintf(want, sizeof(want), "stat drops.total %u\n",
-		 4 + (n - MQ_MAX));
+		 4 + (n - MEMPORT_OUT_MAX));
 	assert_non_null(strstr(stats, want));
 	free(stats);
 	e->in.n_full = 0;	/* counted on: teardown checks nothing else was */
