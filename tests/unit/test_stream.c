@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_stream.c - the stream guest port (QEMU's -netdev stream framing)
+ * over real UNIX stream sockets: whole frames both ways, a frame split
+ * across reads, a bad length closing only its own connection, a socket
+ * that takes part of a frame never leaving half of it on the wire, and the
+ * listener's care for the path it binds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "test_exit.h"
+#include "guest/stream.h"
+
+#define NB 8
+
+static uint8_t store[NB][DP_BUF_HEADROOM + DP_BUF_DATA_MAX];
+static struct dp_buf bufs[NB];
+static struct dp_buf *v[NB];
+
+static void empty_bufs(void)
+{
+	for (unsigned int i = 0; i < NB; i++) {
+		bufs[i].head = store[i];
+		bufs[i].cap = sizeof(store[i]);
+		dp_buf_reset(&bufs[i]);
+		v[i] = &bufs[i];
+	}
+}
+
+static void frame(unsigned int i, uint8_t tag, uint32_t len)
+{
+	bufs[i].head = store[i];
+	bufs[i].cap = sizeof(store[i]);
+	dp_buf_reset(&bufs[i]);
+	memset(bufs[i].data, tag, len);
+	bufs[i].len = len;
+	v[i] = &bufs[i];
+}
+
+/* Length prefix and @len bytes of @tag into @out. Return: bytes. */
+static size_t wire(uint8_t *out, uint32_t len, uint8_t tag)
+{
+	out[0] = (uint8_t)(len >> 24);
+	out[1] = (uint8_t)(len >> 16);
+	out[2] = (uint8_t)(len >> 8);
+	out[3] = (uint8_t)len;
+	memset(out + 4, tag, len);
+	return 4 + len;
+}
+
+static struct dp_port *open_pair(int *peer, const char *name)
+{
+	struct dp_port *p = NULL;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+				    SOCK_CLOEXEC, 0, sv),
+			 0);
+	assert_int_equal(stream_conn_open(&p, sv[0], 1500, name), 0);
+	*peer = sv[1];
+	return p;
+}
+
+static void stream_frames_both_ways(void **state)
+{
+	static uint8_t w[3 * 1600];
+	uint8_t got[2 * 1600];
+	size_t n = 0;
+	int peer;
+	struct dp_port *p = open_pair(&peer, "s0");
+
+	(void)state;
+	n += wire(w + n, 60, 0x11);
+	n += wire(w + n, 1514, 0x22);
+	n += wire(w + n, 14, 0x33);
+	assert_int_equal(write(peer, w, n), (ssize_t)n);
+	empty_bufs();
+	assert_int_equal(p->ops->rx_burst(p, v, NB, 0), 3);
+	assert_int_equal(bufs[0].len, 60);
+	assert_int_equal(bufs[0].data[59], 0x11);
+	assert_int_equal(bufs[1].len, 1514);
+	assert_int_equal(bufs[1].data[0], 0x22);
+	assert_int_equal(bufs[2].len, 14);
+	assert_int_equal(p->stats.rx_packets, 3);
+	assert_int_equal(p->stats.rx_bytes, 60 + 1514 + 14);
+	empty_bufs();
+	assert_int_equal(p->ops->rx_burst(p, v, NB, 0), 0);	/* nothing */
+
+	frame(0, 0xa0, 60);
+	frame(1, 0xa1, 1000);
+	assert_int_equal(p->ops->tx_burst(p, v, 2, 0), 2);
+	assert_int_equal(p->stats.tx_packets, 2);
+	assert_int_equal(read(peer, got, sizeof(got)), 4 + 60 + 4 + 1000);
+	assert_memory_equal(got, "\0\0\0\x3c", 4);
+	assert_int_equal(got[4], 0xa0);
+	assert_memory_equal(got + 64, "\0\0\x03\xe8", 4);
+	assert_int_equal(got[68 + 999], 0xa1);
+
+	/* The peer hangs up: the port fails for good, the worker removes it. */
+	close(peer);
+	empty_bufs();
+	assert_int_equal(p->ops->rx_burst(p, v, NB, 0), -ECONNRESET);
+	dp_port_destroy(p);
+}
+
+static void stream_frame_split_across_reads(void **state)
+{
+	static uint8_t w[4 + 1000];
+	int peer;
+	struct dp_port *p = open_pair(&peer, "s0");
+
+	(void)state;
+	wire(w, 1000, 0x44);
+	empty_bufs();
+	assert_int_equal(write(peer, w, 2), 2);	/* half a length */
+	assert_int_equal(p->ops->rx_burst(p, v, NB, 0), 0);
+	assert_int_equal(write(peer, w + 2, 500), 500);
+	assert_int_equal(p->ops->rx_burst(p, v, NB, 0), 0);
+	assert_int_equal(write(peer, w + 502, sizeof(w) - 502),
+			 (ssize_t)(sizeof(w) - 502));
+	assert_int_equal(p->ops->rx_burst(p, v, NB, 0), 1);
+	assert_int_equal(bufs[0].len, 1000);
+	assert_int_equal(bufs[0].data[0], 0x44);
+	assert_int_equal(bufs[0].data[999], 0x44);
+	assert_int_equal(p->stats.rx_errors, 0);
+	dp_port_destroy(p);
+	close(peer);
+}
+
+/* A bad length after a good frame: the good one is delivered, then the
+ * connection fails (counted once); another connection is not touched. */
+static void bad_length(uint32_t bad)
+{
+	uint8_t w[4 + 60 + 4];
+	size_t n;
+	int pa, pb;
+	struct dp_port *a = open_pair(&pa, "a");
+	struct dp_port *b = open_pair(&pb, "b");
+
+	n = wire(w, 60, 0x55);
+	w[n] = (uint8_t)(bad >> 24);
+	w[n + 1] = (uint8_t)(bad >> 16);
+	w[n + 2] = (uint8_t)(bad >> 8);
+	w[n + 3] = (uint8_t)bad;
+	n += 4;
+	assert_int_equal(write(pa, w, n), (ssize_t)n);
+	empty_bufs();
+	assert_int_equal(a->ops->rx_burst(a, v, NB, 0), 1);
+	assert_int_equal(bufs[0].len, 60);
+	assert_int_equal(a->ops->rx_burst(a, v, NB, 0), -EPROTO);
+	assert_int_equal(a->stats.rx_errors, 1);
+	assert_int_equal(a->stats.rx_packets, 1);
+
+	n = wire(w, 60, 0x66);
+	assert_int_equal(write(pb, w, n), (ssize_t)n);
+	empty_bufs();
+	assert_int_equal(b->ops->rx_burst(b, v, NB, 0), 1);
+	assert_int_equal(bufs[0].data[0], 0x66);
+	assert_int_equal(b->stats.rx_errors, 0);
+	dp_port_destroy(a);
+	dp_port_destroy(b);
+	close(pa);
+	close(pb);
+}
+
+static void stream_bad_length_closes_only_its_connection(void **state)
+{
+	(void)state;
+	bad_length(0);
+	bad_length(STREAM_FRAME_MIN - 1);
+	bad_length(STREAM_FRAME_MAX + 1);
+	bad_length(0xffffffffu);
+}
+
+/*
+ * A send buffer far smaller than the frames: the socket takes part of one.
+ * Whatever tx_burst() returns, what the peer reads, put together, is the
+ * frames consumed, whole and in order: the held remainder goes out before
+ * the frames the worker offers again.
+ */
+static void stream_partial_write_never_half_a_frame(void **state)
+{
+	static uint8_t got[16 * (4 + 30000)];
+	size_t have = 0, off = 0;
+	unsigned int sent = 0, calls = 0, short_calls = 0, seen = 0;
+	int peer, small = 4096;
+	struct dp_port *p = open_pair(&peer, "s0");
+
+	(void)state;
+	assert_int_equal(setsockopt(p->fd, SOL_SOCKET, SO_SNDBUF, &small,
+				    sizeof(small)), 0);
+	assert_int_equal(fcntl(peer, F_SETFL, O_NONBLOCK), 0);
+	while (sent < 16) {
+		unsigned int n = 16 - sent < 4 ? 16 - sent : 4, k;
+		ssize_t r;
+
+		assert_true(++calls < 10000);
+		for (unsigned int i = 0; i < n; i++)
+			frame(i, (uint8_t)(0x80 + sent + i), 30000);
+		k = p->ops->tx_burst(p, v, n, 0);
+		if (k < n)
+			short_calls++;
+		sent += k;
+		r = read(peer, got + have, sizeof(got) - have);
+		if (r > 0)
+			have += (size_t)r;
+	}
+	/* What is still held goes on the next transmit or receive. */
+	for (unsigned int i = 0; i < 10000; i++) {
+		ssize_t r;
+
+		empty_bufs();
+		assert_int_equal(p->ops->rx_burst(p, v, NB, 0), 0);
+		r = read(peer, got + have, sizeof(got) - have);
+		if (r <= 0 && have == sizeof(got))
+			break;
+		if (r > 0)
+			have += (size_t)r;
+	}
+	assert_true(short_calls > 0);	/* the socket did push back */
+	assert_int_equal(have, sizeof(got));
+	while (off < have) {
+		uint32_t len = (uint32_t)got[off] << 24 | got[off + 1] << 16 |
+			       got[off + 2] << 8 | got[off + 3];
+
+		assert_int_equal(len, 30000);
+		assert_int_equal(got[off + 4], 0x80 + seen);
+		assert_int_equal(got[off + 4 + len - 1], 0x80 + seen);
+		off += 4 + len;
+		seen++;
+	}
+	assert_int_equal(seen, 16);
+	assert_int_equal(p->stats.tx_packets, 16);
+	assert_int_equal(p->stats.tx_dropped, 0);
+	dp_port_destroy(p);
+	close(peer);
+}
+
+static void stream_runt_and_giant_frames_are_not_sent(void **state)
+{
+	uint8_t got[256];
+	int peer;
+	struct dp_port *p = open_pair(&peer, "s0");
+
+	(void)state;
+	frame(0, 0x01, 13);
+	frame(1, 0x02, 60);
+	frame(2, 0x03, 13);
+	assert_int_equal(p->ops->tx_burst(p, v, 3, 0), 3);
+	assert_int_equal(p->stats.tx_dropped, 2);
+	assert_int_equal(p->stats.tx_packets, 1);
+	assert_int_equal(read(peer, got, sizeof(got)), 64);
+	assert_int_equal(got[4], 0x02);
+	dp_port_destroy(p);
+	close(peer);
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void stream_listener_path(void **state)
+{
+	char dir[] = "/tmp/arcnat-test-stream-XXXXXX", path[64];
+	struct stream_cfg cfg = { .path = path, .mtu = 1500 };
+	struct dp_port *l = NULL, *l2 = NULL;
+	struct stat st;
+	int fd, c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+
+	/* Not a socket: refused, left alone. */
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(stream_listen(&l, &cfg), -EEXIST);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(unlink(path), 0);
+
+	/* A stale socket (bound, nobody listening): replaced. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+	close(fd);
+	assert_int_equal(stream_listen(&l, &cfg), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0660);
+
+	/* A live one: refused. */
+	assert_int_equal(stream_listen(&l2, &cfg), -EADDRINUSE);
+
+	/* Without a worker a connection is refused, counted; not a frame.
+	 * (The second stream_listen()'s probe was one connection too.) */
+	c = connect_to(path);
+	assert_true(c >= 0);
+	empty_bufs();
+	assert_int_equal(l->ops->rx_burst(l, v, NB, 0), 0);
+	assert_int_equal(l->stats.rx_errors, 2);
+	close(c);
+
+	/* The listener takes the segment's frames and sends them nowhere. */
+	frame(0, 0x01, 60);
+	assert_int_equal(l->ops->tx_burst(l, v, 1, 0), 1);
+
+	dp_port_destroy(l);
+	assert_int_equal(lstat(path, &st), -1);	/* unlinked at the end */
+	assert_int_equal(rmdir(dir), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(stream_frames_both_ways),
+		cmocka_unit_test(stream_frame_split_across_reads),
+		cmocka_unit_test(stream_bad_length_closes_only_its_connection),
+		cmocka_unit_test(stream_partial_write_never_half_a_frame),
+		cmocka_unit_test(stream_runt_and_giant_frames_are_not_sent),
+		cmocka_unit_test(stream_listener_path),
+	};
+
+	return TEST_RUN_GROUP(tests, NULL, NULL);
+}
