@@ -38,6 +38,7 @@
 #include "dp/worker.h"
 #include "pkt/martian.h"
 #include "svc/dns_resolv.h"
+#include "guest/stream.h"
 #include "guest/tap.h"
 #include "uplink/packet.h"
 #include "uplink/tun.h"
@@ -55,21 +56,27 @@
 static const uint8_t gw_default_mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x00, 0x01 };
 
 static const char gw_usage[] =
-"Usage: arcnat gateway --inside IFACE[@NETNS] --outside IFACE[@NETNS]\n"
+"Usage: arcnat gateway --inside GUESTS... --outside IFACE[@NETNS]\n"
 "                      --external-ip A.B.C.D/LEN [OPTIONS]\n"
-"       arcnat gateway --inside IFACE[@NETNS] --outside tun:NAME[@NETNS]\n"
+"       arcnat gateway --inside GUESTS... --outside tun:NAME[@NETNS]\n"
 "                      --external-ip A.B.C.D/LEN [OPTIONS]\n"
 "\n"
 "A userspace NAT gateway (NAPT, RFC 4787/5382/5508) between guests on a TAP\n"
 "device and an uplink. Guests use the gateway address as their router.\n"
 "\n"
 "Devices:\n"
-"  --inside IFACE[@NETNS]      TAP device facing the guests: attached if it\n"
+"  --inside [tap:]IFACE[@NETNS] TAP device facing the guests: attached if it\n"
 "                              exists, created otherwise, in network namespace\n"
 "                              NETNS (a name under /run/netns or a path such as\n"
 "                              /proc/PID/ns/net), else in arcnat's own. arcnat\n"
 "                              brings it up with --mtu; guests get an address\n"
 "                              and the gateway as router by DHCP.\n"
+"  --inside stream:PATH        a UNIX stream socket at PATH for QEMU's\n"
+"                              -netdev stream (4-byte length, frame): each\n"
+"                              connection is a guest, up to 16 at once. A stale\n"
+"                              socket is replaced, any other file refused.\n"
+"                              --inside is repeatable (up to 8): all of them are\n"
+"                              one Ethernet segment behind the gateway.\n"
 "  --gateway-ip A.B.C.D/LEN    the gateway's inside address and subnet\n"
 "                              (default 10.0.2.1/24, MAC 02:ab:cd:00:00:01);\n"
 "                              arcnat answers ARP and ping for it.\n"
@@ -204,11 +211,24 @@ static const struct option gw_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+#define GW_INSIDE_MAX	8u
+
+/**
+ * struct gw_inside - one --inside.
+ * @buf:    a copy of the argument without its kind, split at '@'
+ * @stream: stream:PATH (else a TAP)
+ * @ns:     a TAP's namespace, or NULL
+ */
+struct gw_inside {
+	char buf[PATH_MAX];
+	bool stream;
+	const char *ns;
+};
+
 struct gw_opts {
-	char inside_buf[PATH_MAX];
+	struct gw_inside inside[GW_INSIDE_MAX];
+	unsigned int n_inside;
 	char outside_buf[PATH_MAX];
-	char *inside;
-	const char *inside_ns;
 	char *outside;
 	const char *outside_ns;
 	bool outside_tun;
@@ -322,6 +342,35 @@ static int gw_finish_core(struct gw_opts *o, int argc, char **argv);
 static int gw_finish_services(struct gw_opts *o);
 static int gw_finish_sandbox(struct gw_opts *o);
 
+/* One --inside: [tap:]IFACE[@NETNS] or stream:PATH. Split a copy: argv
+ * stays as the user wrote it (ps). Return: 0, or the usage exit status. */
+static int gw_parse_inside(struct gw_opts *o, const char *name, const char *arg)
+{
+	struct gw_inside *in = &o->inside[o->n_inside];
+	const char *v = arg;
+
+	if (o->n_inside == GW_INSIDE_MAX)
+		return gw_usage_error("--%s: more than %u", name, GW_INSIDE_MAX);
+	if (!strncmp(arg, "stream:", 7)) {
+		in->stream = true;
+		v = arg + 7;
+	} else if (!strncmp(arg, "tap:", 4)) {
+		v = arg + 4;
+	}
+	if (strlen(v) >= sizeof(in->buf))
+		return gw_usage_error("--%s: '%s' is too long", name, arg);
+	snprintf(in->buf, sizeof(in->buf), "%s", v);
+	if (in->stream && (!in->buf[0] || strlen(in->buf) > 107))
+		return gw_usage_error("--%s: '%s': PATH must be 1..107 bytes",
+				      name, arg);
+	if (!in->stream && opts_split_netns(in->buf, &in->ns))
+		return gw_usage_error("--%s: '%s' is not [tap:]IFACE[@NETNS] or "
+				      "stream:PATH (IFACE up to 15 bytes)",
+				      name, arg);
+	o->n_inside++;
+	return 0;
+}
+
 /* Return: 0, or the exit status for a usage error. */
 static int gw_parse(int argc, char **argv, struct gw_opts *o)
 {
@@ -349,14 +398,7 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 			fputs(gw_usage_more, stdout);
 			exit(0);
 		case OPT_INSIDE:
-			/* Split a copy: argv stays as the user wrote it (ps). */
-			snprintf(o->inside_buf, sizeof(o->inside_buf), "%s", optarg);
-			o->inside = o->inside_buf;
-			if (strlen(optarg) >= sizeof(o->inside_buf) ||
-			    opts_split_netns(o->inside_buf, &o->inside_ns))
-				rc = gw_usage_error("--%s: '%s' is not IFACE[@NETNS] "
-						    "(IFACE up to 15 bytes)", name,
-						    optarg);
+			rc = gw_parse_inside(o, name, optarg);
 			break;
 		case OPT_OUTSIDE:
 			o->outside_tun = !strncmp(optarg, "tun:", 4);
@@ -553,7 +595,7 @@ static int gw_finish_core(struct gw_opts *o, int argc, char **argv)
 {
 	if (optind < argc)
 		return gw_usage_error("'%s': unexpected argument", argv[optind]);
-	if (!o->inside)
+	if (!o->n_inside)
 		return gw_usage_error("--inside is required");
 	if (!o->outside)
 		return gw_usage_error("--outside is required");
@@ -807,6 +849,70 @@ static int gw_open_leases(const struct gw_opts *o, int *dirfd,
  * user and capabilities, make sure the lease file's directory is still
  * writable, then load the seccomp filter that the threads start under.
  */
+/*
+ * Every --inside, before the sandbox: a TAP is created with privileges, a
+ * stream socket is bound where the user running arcnat may write.
+ * Return: 0 or -1 (logged).
+ */
+static int gw_open_inside(const struct gw_opts *o, struct dp_port **ports)
+{
+	for (unsigned int i = 0; i < o->n_inside; i++) {
+		const struct gw_inside *in = &o->inside[i];
+		int err;
+
+		if (in->stream) {
+			const struct stream_cfg sc = {
+				.path = in->buf,
+				.mtu = o->mtu ? o->mtu : 1500,
+			};
+
+			err = stream_listen(&ports[i], &sc);
+			if (err) {
+				log_err("--inside stream:%s: %s%s", in->buf,
+					strerror(-err),
+					err == -EEXIST ? " (not a socket: not "
+					"replaced)" : "");
+				return -1;
+			}
+			log_info("stream:%s: connect QEMU with -netdev stream,"
+				 "id=n0,server=off,addr.type=unix,addr.path=%s "
+				 "-device virtio-net-pci,netdev=n0", in->buf,
+				 in->buf);
+			continue;
+		}
+		const struct tap_cfg tc = {
+			.ifname = in->buf,
+			.netns = in->ns,
+			.mtu = o->mtu,
+		};
+		if (tap_open(&ports[i], &tc))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The first --inside is the worker's configured port (ours to destroy);
+ * the others become the worker's with dp_worker_add_port() (served when it
+ * starts). Stream listeners learn the worker they add guests to.
+ */
+static void gw_attach_inside(const struct gw_opts *o, struct dp_port **ports,
+			     struct dp_worker *w)
+{
+	for (unsigned int i = 0; i < o->n_inside; i++) {
+		if (o->inside[i].stream)
+			stream_attach(ports[i], w);
+		if (i == 0)
+			continue;
+		int err = dp_worker_add_port(w, ports[i]);
+
+		if (err)
+			log_err("%s: cannot add the port: %s", ports[i]->name,
+				strerror(-err));
+		ports[i] = NULL;
+	}
+}
+
 static int gw_enter_sandbox(const struct gw_opts *o, int lease_dir)
 {
 	int err;
@@ -844,7 +950,7 @@ static int gw_enter_sandbox(const struct gw_opts *o, int lease_dir)
 int gateway_main(int argc, char **argv)
 {
 	struct gw_opts o = { 0 };
-	struct dp_port *inside = NULL, *outside = NULL;
+	struct dp_port *inside[GW_INSIDE_MAX] = { 0 }, *outside = NULL;
 	struct dp_pcap *pcap = NULL;
 	struct nat *nat = NULL;
 	struct dp_worker *worker = NULL;
@@ -875,11 +981,6 @@ int gateway_main(int argc, char **argv)
 		return 1;
 	}
 
-	const struct tap_cfg tc = {
-		.ifname = o.inside,
-		.netns = o.inside_ns,
-		.mtu = o.mtu,
-	};
 	/* Configuration errors first, before any device is created. */
 	if (gw_build_nat(&o, &nat))
 		goto out;
@@ -892,12 +993,12 @@ int gateway_main(int argc, char **argv)
 	}
 	if (gw_open_leases(&o, &lease_dir, &leases))
 		goto out;
-	if (tap_open(&inside, &tc))
+	if (gw_open_inside(&o, inside))
 		goto out;
 	if (gw_open_outside(&o, &outside))
 		goto out;
 
-	dc.inside = inside;
+	dc.inside = inside[0];
 	dc.outside = outside;
 	dc.nat = nat;
 	dc.gw_addr = o.gw_addr;
@@ -915,6 +1016,7 @@ int gateway_main(int argc, char **argv)
 		log_err("cannot create the worker: %s", strerror(-err));
 		goto out;
 	}
+	gw_attach_inside(&o, inside, worker);
 	if (gw_enter_sandbox(&o, lease_dir))
 		goto out;
 	if (leases) {
@@ -938,7 +1040,8 @@ out:
 	dp_pcap_close(pcap);
 	nat_destroy(nat);
 	dp_port_destroy(outside);
-	dp_port_destroy(inside);
+	for (unsigned int i = 0; i < o.n_inside; i++)
+		dp_port_destroy(inside[i]);	/* those the worker does not own */
 	close(sfd);
 	return rc;
 }

@@ -48,8 +48,9 @@
 static const char *const sandbox_calls[] = {
 	/* datapath: the worker's epoll loop and its devices */
 	"epoll_wait|epoll_pwait", "read", "write", "readv", "writev",
-	/* ports come and go, EPOLLOUT on and off for a port's queue */
-	"epoll_ctl",
+	/* ports come and go, EPOLLOUT on and off for a port's queue; a
+	 * stream listener accepts its guests */
+	"epoll_ctl", "accept4",
 	"recvmmsg", "sendmmsg", "sendmsg", "timerfd_settime",
 	/* the vDSO calls this when the clock source has no vDSO support */
 	"clock_gettime",
