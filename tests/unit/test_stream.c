@@ -269,6 +269,45 @@ static void stream_runt_and_giant_frames_are_not_sent(void **state)
 	close(peer);
 }
 
+/* A TCP super-frame (the AF_PACKET uplink's GRO): the peer, which has no
+ * virtio-net header, gets MSS-sized frames, each whole. */
+static void stream_super_frame_goes_as_whole_frames(void **state)
+{
+	static uint8_t got[4096];
+	uint8_t *f;
+	int peer;
+	size_t off = 0;
+	struct dp_port *p = open_pair(&peer, "s0");
+
+	(void)state;
+	frame(0, 0, 54 + 2500);
+	f = bufs[0].data;
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[14 + 9] = 6;
+	f[34 + 12] = 5 << 4;
+	bufs[0].flags = DP_BUF_VNET;
+	bufs[0].vnet = (struct pkt_vnet){ .flags = VNET_F_NEEDS_CSUM,
+					  .gso_type = VNET_GSO_TCPV4,
+					  .gso_size = 1000, .csum_start = 34,
+					  .csum_offset = 16 };
+	frame(1, 0x77, 60);
+	assert_int_equal(p->ops->tx_burst(p, v, 2, 0), 2);
+	assert_int_equal(p->stats.tx_packets, 2);
+	assert_int_equal(read(peer, got, sizeof(got)),
+			 3 * (4 + 54) + 2500 + 4 + 60);
+	for (unsigned int k = 0; k < 3; k++) {
+		uint32_t len = (uint32_t)got[off + 2] << 8 | got[off + 3];
+
+		assert_int_equal(len, 54 + (k < 2 ? 1000 : 500));
+		off += 4 + len;
+	}
+	assert_int_equal(got[off + 3], 60);
+	assert_int_equal(got[off + 4], 0x77);
+	dp_port_destroy(p);
+	close(peer);
+}
+
 static int connect_to(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -346,6 +385,7 @@ int main(void)
 		cmocka_unit_test(stream_bad_length_closes_only_its_connection),
 		cmocka_unit_test(stream_partial_write_never_half_a_frame),
 		cmocka_unit_test(stream_runt_and_giant_frames_are_not_sent),
+		cmocka_unit_test(stream_super_frame_goes_as_whole_frames),
 		cmocka_unit_test(stream_listener_path),
 	};
 
