@@ -41,6 +41,10 @@ usage() {
 	usage $base extra-argument
 	usage --inside tap0@ $base
 	usage --inside abcdefghijklmnop $base
+	usage --inside tap:abcdefghijklmnop $base
+	usage --inside stream: $base
+	usage --inside "stream:/$(printf '%0107d' 0)" $base
+	usage --inside a1 --inside a2 --inside a3 --inside a4 --inside a5 --inside a6 --inside a7 --inside a8 $base
 	usage $base --external-ip 0.0.0.0/24
 	usage $base --external-ip 198.51.100.2/33
 	usage $base --external-ip 198.51.100.2
@@ -71,5 +75,16 @@ usage() {
 	usage $base --dns-max-ttl 999999999
 }
 echo "ok: bad options are one 'arcnat:' line, the hint, exit status 2"
+
+# a stream socket's path that holds another file: refused at start (exit 1),
+# the file left as it was
+echo keep >"$T/notsock"
+"$ARCNAT" gateway --inside "stream:$T/notsock" --outside nx-$$ \
+	--external-ip 198.51.100.2/24 >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 1 ] || bad "stream:PATH over a file: exit $rc, want 1: $(cat "$T/err")"
+grep -q "not a socket: not replaced" "$T/err" || bad "stream:PATH over a file: $(cat "$T/err")"
+[ "$(cat "$T/notsock")" = keep ] || bad "stream:PATH over a file: the file changed"
+echo "ok: --inside stream:PATH refuses to replace a file that is not a socket"
 
 [ "$fails" = 0 ] || exit 1
