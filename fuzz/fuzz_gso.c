@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (++n > PKT_GSO_SEGS_MAX || (size_t)r > sizeof(out) ||
 		    (g.gso && seg > v.gso_size) ||
-		    memcmp(out + g.hdr, data + g.hdr + pay, seg))
+		    memcmp(out + g.hdr, data + g.hdr + pay, seg) != 0)
 			abort();
 		pay += seg;
 	}

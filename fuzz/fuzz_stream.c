@@ -26,7 +26,7 @@
 
 static uint8_t store[NB][DP_BUF_HEADROOM + DP_BUF_DATA_MAX];
 static struct dp_buf bufs[NB];
-static struct dp_buf *v[NB];
+static struct dp_buf *vec[NB];
 static uint8_t sent[1 << 16];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -61,9 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			bufs[k].head = store[k];
 			bufs[k].cap = sizeof(store[k]);
 			dp_buf_reset(&bufs[k]);
-			v[k] = &bufs[k];
+			vec[k] = &bufs[k];
 		}
-		r = p->ops->rx_burst(p, v, burst[ctl >> 6], 0);
+		r = p->ops->rx_burst(p, vec, burst[ctl >> 6], 0);
 		if (r < 0) {
 			failed = true;
 			continue;
@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			       (uint32_t)sent[checked + 2] << 8 | sent[checked + 3];
 			if (flen != bufs[k].len || flen < STREAM_FRAME_MIN ||
 			    flen > STREAM_FRAME_MAX ||
-			    memcmp(bufs[k].data, sent + checked + 4, flen))
+			    memcmp(bufs[k].data, sent + checked + 4, flen) != 0)
 				abort();
 			checked += 4 + flen;
 		}

@@ -858,15 +858,14 @@ static int gw_open_inside(const struct gw_opts *o, struct dp_port **ports)
 {
 	for (unsigned int i = 0; i < o->n_inside; i++) {
 		const struct gw_inside *in = &o->inside[i];
-		int err;
 
 		if (in->stream) {
 			const struct stream_cfg sc = {
 				.path = in->buf,
 				.mtu = o->mtu ? o->mtu : 1500,
 			};
+			int err = stream_listen(&ports[i], &sc);
 
-			err = stream_listen(&ports[i], &sc);
 			if (err) {
 				log_err("--inside stream:%s: %s%s", in->buf,
 					strerror(-err),

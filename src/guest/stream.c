@@ -75,11 +75,8 @@ static bool stream_flush(struct stream_conn *c)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return false;
-		if (r <= 0) {
-			/* The peer is gone: its rx_burst sees the hang-up. */
-			c->tx_off = c->tx_len;
+		if (r <= 0)	/* the peer is gone: rx_burst sees the hang-up */
 			break;
-		}
 		c->tx_off += (uint32_t)r;
 	}
 	c->tx_off = c->tx_len = 0;
@@ -238,7 +235,8 @@ static unsigned int stream_tx_burst(struct dp_port *p, struct dp_buf **bufs,
 		uint8_t hdr[STREAM_TX_BATCH][STREAM_HDR];
 		struct iovec iov[2 * STREAM_TX_BATCH];
 		struct msghdr mh = { .msg_iov = iov };
-		unsigned int m = 0, i, idx[STREAM_TX_BATCH];
+		size_t m = 0;
+		unsigned int i, idx[STREAM_TX_BATCH];
 		ssize_t r;
 
 		dp_buf_check(bufs[done], 0);
@@ -282,7 +280,7 @@ static unsigned int stream_tx_burst(struct dp_port *p, struct dp_buf **bufs,
 			p->stats.tx_dropped += n - done;
 			return n;
 		}
-		for (unsigned int j = 0; j < m; j++) {
+		for (size_t j = 0; j < m; j++) {
 			const struct dp_buf *b = bufs[idx[j]];
 			size_t whole = STREAM_HDR + b->len;
 
@@ -378,8 +376,9 @@ static int stream_accept_burst(struct dp_port *p, struct dp_buf **bufs,
 		if (!l->w || l->conns >= STREAM_CONNS_MAX) {
 			l->refused++;
 			p->stats.rx_errors++;
-			log_warn("%s: connection refused: %s", p->name,
-				 l->w ? "16 guests already" : "not started");
+			log_warn("%s: connection refused: %s (%u guests)",
+				 p->name, l->w ? "full" : "not started",
+				 l->conns);
 			close(fd);
 			continue;
 		}

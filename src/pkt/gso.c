@@ -32,7 +32,6 @@ static int gso_headers(struct pkt_gso *g, const struct pkt_vnet *v)
 	struct pkt_cursor c;
 	const uint8_t *ip;
 	uint16_t type;
-	uint8_t b;
 
 	pkt_cursor_init(&c, g->frame, g->len);
 	if (!pkt_cursor_skip(&c, 12) || !pkt_cursor_be16(&c, &type))
@@ -61,12 +60,11 @@ static int gso_headers(struct pkt_gso *g, const struct pkt_vnet *v)
 	if (g->proto == 17) {
 		g->hdr = g->l4 + 8;
 	} else {
-		if (!pkt_cursor_at(&c, g->l4 + 12, 1))
+		const uint8_t *doff = pkt_cursor_at(&c, g->l4 + 12, 1);
+
+		if (!doff || (*doff >> 4) < 5)
 			return -EINVAL;
-		b = *(const uint8_t *)pkt_cursor_at(&c, g->l4 + 12, 1);
-		if ((b >> 4) < 5)
-			return -EINVAL;
-		g->hdr = g->l4 + (size_t)(b >> 4) * 4;
+		g->hdr = g->l4 + (size_t)(*doff >> 4) * 4;
 	}
 	return g->hdr <= g->len ? 0 : -EINVAL;
 }

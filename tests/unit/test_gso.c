@@ -46,7 +46,12 @@ static size_t tcp4(size_t pay)
 	ip[5] = 0x34;
 	ip[8] = 64;
 	ip[9] = 6;
-	memcpy(ip + 12, "\x0a\x00\x02\x64\xc6\x33\x64\x01", 8);
+	ip[12] = 10;
+	ip[15] = 100;
+	ip[16] = 198;
+	ip[17] = 51;
+	ip[18] = 100;
+	ip[19] = 1;
 	tcp[0] = 0x1f;
 	tcp[1] = 0x90;
 	tcp[7] = 0xe8;
@@ -67,7 +72,6 @@ static void gso_tcp4_cut_into_mss_frames(void **state)
 	};
 	struct pkt_gso g;
 	size_t len = tcp4(2500);
-	int r;
 
 	(void)state;
 	assert_int_equal(pkt_gso_init(&g, frame, len, &v), 0);
@@ -75,8 +79,8 @@ static void gso_tcp4_cut_into_mss_frames(void **state)
 		size_t pay = k < 2 ? 1000 : 500;
 		uint8_t *ip = out + 14, *tcp = out + 34;
 		uint32_t s, d;
+		int r = pkt_gso_next(&g, out, sizeof(out));
 
-		r = pkt_gso_next(&g, out, sizeof(out));
 		assert_int_equal(r, 54 + pay);
 		assert_int_equal(be16(ip + 2), 40 + pay);
 		assert_int_equal(be16(ip + 4), 0x1234 + k);

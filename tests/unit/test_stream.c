@@ -29,7 +29,7 @@
 
 static uint8_t store[NB][DP_BUF_HEADROOM + DP_BUF_DATA_MAX];
 static struct dp_buf bufs[NB];
-static struct dp_buf *v[NB];
+static struct dp_buf *vec[NB];
 
 static void empty_bufs(void)
 {
@@ -37,7 +37,7 @@ static void empty_bufs(void)
 		bufs[i].head = store[i];
 		bufs[i].cap = sizeof(store[i]);
 		dp_buf_reset(&bufs[i]);
-		v[i] = &bufs[i];
+		vec[i] = &bufs[i];
 	}
 }
 
@@ -48,7 +48,7 @@ static void frame(unsigned int i, uint8_t tag, uint32_t len)
 	dp_buf_reset(&bufs[i]);
 	memset(bufs[i].data, tag, len);
 	bufs[i].len = len;
-	v[i] = &bufs[i];
+	vec[i] = &bufs[i];
 }
 
 /* Length prefix and @len bytes of @tag into @out. Return: bytes. */
@@ -89,7 +89,7 @@ static void stream_frames_both_ways(void **state)
 	n += wire(w + n, 14, 0x33);
 	assert_int_equal(write(peer, w, n), (ssize_t)n);
 	empty_bufs();
-	assert_int_equal(p->ops->rx_burst(p, v, NB, 0), 3);
+	assert_int_equal(p->ops->rx_burst(p, vec, NB, 0), 3);
 	assert_int_equal(bufs[0].len, 60);
 	assert_int_equal(bufs[0].data[59], 0x11);
 	assert_int_equal(bufs[1].len, 1514);
@@ -98,11 +98,11 @@ static void stream_frames_both_ways(void **state)
 	assert_int_equal(p->stats.rx_packets, 3);
 	assert_int_equal(p->stats.rx_bytes, 60 + 1514 + 14);
 	empty_bufs();
-	assert_int_equal(p->ops->rx_burst(p, v, NB, 0), 0);	/* nothing */
+	assert_int_equal(p->ops->rx_burst(p, vec, NB, 0), 0);	/* nothing */
 
 	frame(0, 0xa0, 60);
 	frame(1, 0xa1, 1000);
-	assert_int_equal(p->ops->tx_burst(p, v, 2, 0), 2);
+	assert_int_equal(p->ops->tx_burst(p, vec, 2, 0), 2);
 	assert_int_equal(p->stats.tx_packets, 2);
 	assert_int_equal(read(peer, got, sizeof(got)), 4 + 60 + 4 + 1000);
 	assert_memory_equal(got, "\0\0\0\x3c", 4);
@@ -113,7 +113,7 @@ static void stream_frames_both_ways(void **state)
 	/* The peer hangs up: the port fails for good, the worker removes it. */
 	close(peer);
 	empty_bufs();
-	assert_int_equal(p->ops->rx_burst(p, v, NB, 0), -ECONNRESET);
+	assert_int_equal(p->ops->rx_burst(p, vec, NB, 0), -ECONNRESET);
 	dp_port_destroy(p);
 }
 
@@ -127,12 +127,12 @@ static void stream_frame_split_across_reads(void **state)
 	wire(w, 1000, 0x44);
 	empty_bufs();
 	assert_int_equal(write(peer, w, 2), 2);	/* half a length */
-	assert_int_equal(p->ops->rx_burst(p, v, NB, 0), 0);
+	assert_int_equal(p->ops->rx_burst(p, vec, NB, 0), 0);
 	assert_int_equal(write(peer, w + 2, 500), 500);
-	assert_int_equal(p->ops->rx_burst(p, v, NB, 0), 0);
+	assert_int_equal(p->ops->rx_burst(p, vec, NB, 0), 0);
 	assert_int_equal(write(peer, w + 502, sizeof(w) - 502),
 			 (ssize_t)(sizeof(w) - 502));
-	assert_int_equal(p->ops->rx_burst(p, v, NB, 0), 1);
+	assert_int_equal(p->ops->rx_burst(p, vec, NB, 0), 1);
 	assert_int_equal(bufs[0].len, 1000);
 	assert_int_equal(bufs[0].data[0], 0x44);
 	assert_int_equal(bufs[0].data[999], 0x44);
@@ -159,16 +159,16 @@ static void bad_length(uint32_t bad)
 	n += 4;
 	assert_int_equal(write(pa, w, n), (ssize_t)n);
 	empty_bufs();
-	assert_int_equal(a->ops->rx_burst(a, v, NB, 0), 1);
+	assert_int_equal(a->ops->rx_burst(a, vec, NB, 0), 1);
 	assert_int_equal(bufs[0].len, 60);
-	assert_int_equal(a->ops->rx_burst(a, v, NB, 0), -EPROTO);
+	assert_int_equal(a->ops->rx_burst(a, vec, NB, 0), -EPROTO);
 	assert_int_equal(a->stats.rx_errors, 1);
 	assert_int_equal(a->stats.rx_packets, 1);
 
 	n = wire(w, 60, 0x66);
 	assert_int_equal(write(pb, w, n), (ssize_t)n);
 	empty_bufs();
-	assert_int_equal(b->ops->rx_burst(b, v, NB, 0), 1);
+	assert_int_equal(b->ops->rx_burst(b, vec, NB, 0), 1);
 	assert_int_equal(bufs[0].data[0], 0x66);
 	assert_int_equal(b->stats.rx_errors, 0);
 	dp_port_destroy(a);
@@ -205,13 +205,15 @@ static void stream_partial_write_never_half_a_frame(void **state)
 				    sizeof(small)), 0);
 	assert_int_equal(fcntl(peer, F_SETFL, O_NONBLOCK), 0);
 	while (sent < 16) {
-		unsigned int n = 16 - sent < 4 ? 16 - sent : 4, k;
+		unsigned int n = 16 - sent, k;
 		ssize_t r;
 
+		if (n > 4)
+			n = 4;
 		assert_true(++calls < 10000);
 		for (unsigned int i = 0; i < n; i++)
 			frame(i, (uint8_t)(0x80 + sent + i), 30000);
-		k = p->ops->tx_burst(p, v, n, 0);
+		k = p->ops->tx_burst(p, vec, n, 0);
 		if (k < n)
 			short_calls++;
 		sent += k;
@@ -224,7 +226,7 @@ static void stream_partial_write_never_half_a_frame(void **state)
 		ssize_t r;
 
 		empty_bufs();
-		assert_int_equal(p->ops->rx_burst(p, v, NB, 0), 0);
+		assert_int_equal(p->ops->rx_burst(p, vec, NB, 0), 0);
 		r = read(peer, got + have, sizeof(got) - have);
 		if (r <= 0 && have == sizeof(got))
 			break;
@@ -260,7 +262,7 @@ static void stream_runt_and_giant_frames_are_not_sent(void **state)
 	frame(0, 0x01, 13);
 	frame(1, 0x02, 60);
 	frame(2, 0x03, 13);
-	assert_int_equal(p->ops->tx_burst(p, v, 3, 0), 3);
+	assert_int_equal(p->ops->tx_burst(p, vec, 3, 0), 3);
 	assert_int_equal(p->stats.tx_dropped, 2);
 	assert_int_equal(p->stats.tx_packets, 1);
 	assert_int_equal(read(peer, got, sizeof(got)), 64);
@@ -292,7 +294,7 @@ static void stream_super_frame_goes_as_whole_frames(void **state)
 					  .gso_size = 1000, .csum_start = 34,
 					  .csum_offset = 16 };
 	frame(1, 0x77, 60);
-	assert_int_equal(p->ops->tx_burst(p, v, 2, 0), 2);
+	assert_int_equal(p->ops->tx_burst(p, vec, 2, 0), 2);
 	assert_int_equal(p->stats.tx_packets, 2);
 	assert_int_equal(read(peer, got, sizeof(got)),
 			 3 * (4 + 54) + 2500 + 4 + 60);
@@ -364,13 +366,13 @@ static void stream_listener_path(void **state)
 	c = connect_to(path);
 	assert_true(c >= 0);
 	empty_bufs();
-	assert_int_equal(l->ops->rx_burst(l, v, NB, 0), 0);
+	assert_int_equal(l->ops->rx_burst(l, vec, NB, 0), 0);
 	assert_int_equal(l->stats.rx_errors, 2);
 	close(c);
 
 	/* The listener takes the segment's frames and sends them nowhere. */
 	frame(0, 0x01, 60);
-	assert_int_equal(l->ops->tx_burst(l, v, 1, 0), 1);
+	assert_int_equal(l->ops->tx_burst(l, vec, 1, 0), 1);
 
 	dp_port_destroy(l);
 	assert_int_equal(lstat(path, &st), -1);	/* unlinked at the end */
