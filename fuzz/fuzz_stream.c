@@ -5,7 +5,8 @@
  * in pieces the input cuts, read by the port's rx_burst in bursts the
  * input sizes.
  *
- * Input: records of ctl, then the data of a piece.
+ * Input: records of ctl, then the data of a piece (the input ends where
+ * the socket's buffer is full).
  *   ctl  bits 0-5 the piece's length (0..63); bits 6-7 the burst size
  *        for the rx_burst that follows it (1, 2, 8, DP_BURST_MAX)
  *
@@ -46,17 +47,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < size && nsent < sizeof(sent);) {
 		uint8_t ctl = data[i++];
 		size_t len = ctl & 63u;
+		ssize_t w;
 		int r;
 
 		if (len > size - i)
 			len = size - i;
 		if (len > sizeof(sent) - nsent)
 			len = sizeof(sent) - nsent;
-		if (len && write(sv[1], data + i, len) != (ssize_t)len)
-			abort();
-		memcpy(sent + nsent, data + i, len);
-		nsent += len;
-		i += len;
+		w = len ? write(sv[1], data + i, len) : 0;
+		/* Many small writes fill the socket's buffer (each costs a
+		 * whole skb): what did not fit is not part of the stream. */
+		if (w < 0)
+			w = 0;
+		memcpy(sent + nsent, data + i, (size_t)w);
+		nsent += (size_t)w;
+		i = (size_t)w < len ? size : i + len;
 		for (unsigned int k = 0; k < NB; k++) {
 			bufs[k].head = store[k];
 			bufs[k].cap = sizeof(store[k]);
