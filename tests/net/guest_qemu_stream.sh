@@ -27,47 +27,7 @@ net_setup packet
 guest_image
 SOCK=$TMPD/guests.sock
 
-# --- the outside: dnsmasq and an HTTP server on 198.51.100.1 ----------------------
-echo 'address=/svc.test/198.51.100.77' >"$TMPD/dnsmasq.conf"
-bg out_ns timeout 300 dnsmasq --keep-in-foreground --no-resolv --no-hosts \
-	--listen-address=198.51.100.1 --bind-interfaces --local-ttl=60 --pid-file= \
-	--user=root --conf-file="$TMPD/dnsmasq.conf" --log-queries \
-	--log-facility="$TMPD/dnsmasq.log" >"$TMPD/dnsmasq.out" 2>&1
-wait_listen out_ns u 53 || fail "dnsmasq did not start: $(cat "$TMPD/dnsmasq.out" "$TMPD/dnsmasq.log" 2>/dev/null | tail -n 5)"
-
-SIZE=4194304
-make_data "$TMPD/down" 4
-DOWN_SHA=$(sha "$TMPD/down")
-cat >"$TMPD/httpd.py" <<'PYEOF'
-# GET /down: the file, in one HTTP/1.0 answer.
-import http.server, sys
-
-down, bind, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-
-
-class H(http.server.BaseHTTPRequestHandler):
-    timeout = 60
-
-    def do_GET(self):
-        body = b"no\n"
-        code = 404
-        if self.path == "/down":
-            with open(down, "rb") as f:
-                body, code = f.read(), 200
-        self.send_response(code)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-http.server.HTTPServer((bind, port), H).serve_forever()
-PYEOF
-bg out_ns timeout 300 "$PY" "$TMPD/httpd.py" "$TMPD/down" 198.51.100.1 8080 >"$TMPD/httpd.log" 2>&1
-wait_listen out_ns t 8080 || fail "httpd did not start: $(tail -n 5 "$TMPD/httpd.log")"
-bg out_ns timeout 300 socat -u TCP-LISTEN:8081,bind=198.51.100.1,reuseaddr CREATE:"$TMPD/up" 2>"$TMPD/up.err"
-UPSRV=$BG_PID
-wait_listen out_ns t 8081 || fail "upload receiver did not start: $(cat "$TMPD/up.err")"
-ok "outside: dnsmasq on 198.51.100.1:53, HTTP on :8080 (4 MiB /down, sha256 $DOWN_SHA), TCP receiver on :8081"
+guest_outside_servers
 
 # a stale socket at the path (its server is gone) is replaced
 "$PY" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$SOCK" ||

@@ -41,48 +41,7 @@ ip -n "$NS_IN" link set vm0 master br0 || fail "vm0 into br0"
 ip -n "$NS_IN" link set vm0 up || fail "vm0 up"
 ip -n "$NS_IN" link set br0 up || fail "br0 up"
 
-# --- the outside: dnsmasq and an HTTP server on 198.51.100.1 ----------------------
-echo 'address=/svc.test/198.51.100.77' >"$TMPD/dnsmasq.conf"
-bg out_ns timeout 300 dnsmasq --keep-in-foreground --no-resolv --no-hosts \
-	--listen-address=198.51.100.1 --bind-interfaces --local-ttl=60 --pid-file= \
-	--user=root --conf-file="$TMPD/dnsmasq.conf" --log-queries \
-	--log-facility="$TMPD/dnsmasq.log" >"$TMPD/dnsmasq.out" 2>&1
-wait_listen out_ns u 53 || fail "dnsmasq did not start: $(cat "$TMPD/dnsmasq.out" "$TMPD/dnsmasq.log" 2>/dev/null | tail -n 5)"
-
-SIZE=4194304
-make_data "$TMPD/down" 4
-DOWN_SHA=$(sha "$TMPD/down")
-cat >"$TMPD/httpd.py" <<'EOF'
-# GET /down: the file, in one HTTP/1.0 answer.
-import http.server, sys
-
-down, bind, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-
-
-class H(http.server.BaseHTTPRequestHandler):
-    timeout = 60
-
-    def do_GET(self):
-        body = b"no\n"
-        code = 404
-        if self.path == "/down":
-            with open(down, "rb") as f:
-                body, code = f.read(), 200
-        self.send_response(code)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-http.server.HTTPServer((bind, port), H).serve_forever()
-EOF
-bg out_ns timeout 300 "$PY" "$TMPD/httpd.py" "$TMPD/down" 198.51.100.1 8080 >"$TMPD/httpd.log" 2>&1
-wait_listen out_ns t 8080 || fail "httpd did not start: $(tail -n 5 "$TMPD/httpd.log")"
-# the upload's receiver: one connection, stored until the guest's EOF
-bg out_ns timeout 300 socat -u TCP-LISTEN:8081,bind=198.51.100.1,reuseaddr CREATE:"$TMPD/up" 2>"$TMPD/up.err"
-UPSRV=$BG_PID
-wait_listen out_ns t 8081 || fail "upload receiver did not start: $(cat "$TMPD/up.err")"
-ok "outside: dnsmasq on 198.51.100.1:53, HTTP on :8080 (4 MiB /down, sha256 $DOWN_SHA), TCP receiver on :8081"
+guest_outside_servers
 
 start_arcnat --inside "tap0@$NS_IN" --outside r0 --external-ip 198.51.100.2/24 \
 	--dns 198.51.100.1 --host-ip 198.51.100.1 --dhcp-range 10.0.2.100,10.0.2.120
