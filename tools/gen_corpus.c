@@ -682,6 +682,22 @@ static void seeds_templates(void)
 	st_tpl(&st, R_STEP(7) | R_BIGTICK, T0(K_REPLY, 1, 1), 0, 0, TCP_ACK, 0, 0, 10, 0);
 	st_tpl(&st, R_STEP(7) | R_BIGTICK, T0(K_REPLY, 0, 0), 0, 0, 0, 0, 0, 10, 0);
 	st_write(&st, "tpl_l3_wheel");
+
+	/* A hairpin to the sender's own mapping (a STUN client's check): a
+	 * flow that is its own reply, answered, quoted by an error, and the
+	 * TCP one refused (hairpin_self_tcp). */
+	st_start(&st, H0_EIF, H1(0, 4, 7), H2_DEFAULT_TO, 15);
+	st_tpl(&st, 0, T0(K_UDP, 0, 0), PAIR(A_IN1, A_REM1), PAIR(P_MIN, P_80),
+	       0, 0, 0, 8, 0);
+	st_tpl(&st, R_STEP(1), T0(K_UDP, 0, 0), PAIR(A_IN1, A_EXT1),
+	       PAIR(P_MIN, P_LEARNT_EXT), 0, 0, 0, 8, 0);
+	st_tpl(&st, R_STEP(1), T0(K_REPLY, 0, 0), 0, 0, 0, 0, 0, 8, 0);
+	st_tpl(&st, R_STEP(1), T0(K_ERR_RECENT, 0, 1), 0, 0, 3, 0, 0, 0, 0);
+	st_tpl(&st, R_STEP(1), T0(K_TCP, 0, 0), PAIR(A_IN1, A_REM1),
+	       PAIR(P_MIN1, P_80), TCP_SYN, 0, 0, 0, 0);
+	st_tpl(&st, R_STEP(1), T0(K_TCP, 0, 0), PAIR(A_IN1, A_EXT1),
+	       PAIR(P_MIN1, P_LEARNT_EXT), TCP_SYN, 0, 0, 0, 0);
+	st_write(&st, "tpl_hairpin_self");
 }
 
 static int nat_seeds(void)
