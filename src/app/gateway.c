@@ -38,6 +38,8 @@
 #include "dp/worker.h"
 #include "pkt/martian.h"
 #include "svc/dns_resolv.h"
+#include "guest/dgram.h"
+#include "guest/qemu_args.h"
 #include "guest/stream.h"
 #include "guest/tap.h"
 #include "uplink/packet.h"
@@ -62,8 +64,8 @@ static const char gw_usage[] =
 "                      --external-ip A.B.C.D/LEN [OPTIONS]\n"
 "\n"
 "A userspace NAT gateway (NAPT, RFC 4787/5382/5508) between guests (TAP\n"
-"devices, QEMU stream sockets) and an uplink. Guests use the gateway address\n"
-"as their router.\n"
+"devices, QEMU stream and datagram sockets) and an uplink. Guests use the\n"
+"gateway address as their router.\n"
 "\n"
 "Devices:\n"
 "  --inside [tap:]IFACE[@NETNS] TAP device facing the guests: attached if it\n"
@@ -76,6 +78,12 @@ static const char gw_usage[] =
 "                              -netdev stream (4-byte length, frame): each\n"
 "                              connection is a guest, up to 16 at once. A stale\n"
 "                              socket is replaced, any other file refused.\n"
+"  --inside dgram:PATH         a UNIX datagram socket at PATH, one guest (QEMU's\n"
+"                              -netdev dgram, vfkit): one datagram is one frame.\n"
+"                              The first sender is the guest until its socket\n"
+"                              is gone; arcnat's user must be able to write to\n"
+"                              it. At start arcnat prints the QEMU arguments\n"
+"                              for each stream and dgram socket.\n"
 "                              --inside is repeatable (up to 8): all of them are\n"
 "                              one Ethernet segment behind the gateway.\n"
 "  --gateway-ip A.B.C.D/LEN    the gateway's inside address and subnet\n"
@@ -98,7 +106,10 @@ static const char gw_usage[] =
 "  --mtu N                     MTU of the TAP and TUN devices, 576..65520\n"
 "                              (default: leave the TAP's as it is, 1500 for new\n"
 "                              devices).\n"
-"\n"
+"\n";
+
+/* In parts: ISO C caps a string literal at 4095 bytes. */
+static const char gw_usage_nat[] =
 "NAT:\n"
 "  --forward PROTO:EXTPORT:INTADDR:INTPORT\n"
 "                              static port forward, PROTO tcp or udp, from\n"
@@ -119,7 +130,6 @@ static const char gw_usage[] =
 "                              REQ-5 forbids; for tests\n"
 "\n";
 
-/* In two parts: ISO C caps a string literal at 4095 bytes. */
 static const char gw_usage_more[] =
 "Services (the gateway answers as --gateway-ip):\n"
 "  --no-dhcp                   no DHCP server\n"
@@ -217,12 +227,14 @@ static const struct option gw_options[] = {
 /**
  * struct gw_inside - one --inside.
  * @buf:    a copy of the argument without its kind, split at '@'
- * @stream: stream:PATH (else a TAP)
+ * @stream: stream:PATH
+ * @dgram:  dgram:PATH (neither: a TAP)
  * @ns:     a TAP's namespace, or NULL
  */
 struct gw_inside {
 	char buf[PATH_MAX];
 	bool stream;
+	bool dgram;
 	const char *ns;
 };
 
@@ -343,7 +355,7 @@ static int gw_finish_core(struct gw_opts *o, int argc, char **argv);
 static int gw_finish_services(struct gw_opts *o);
 static int gw_finish_sandbox(struct gw_opts *o);
 
-/* One --inside: [tap:]IFACE[@NETNS] or stream:PATH. Split a copy: argv
+/* One --inside: [tap:]IFACE[@NETNS], stream:PATH or dgram:PATH. Split a copy: argv
  * stays as the user wrote it (ps). Return: 0, or the usage exit status. */
 static int gw_parse_inside(struct gw_opts *o, const char *name, const char *arg)
 {
@@ -355,18 +367,22 @@ static int gw_parse_inside(struct gw_opts *o, const char *name, const char *arg)
 	if (!strncmp(arg, "stream:", 7)) {
 		in->stream = true;
 		v = arg + 7;
+	} else if (!strncmp(arg, "dgram:", 6)) {
+		in->dgram = true;
+		v = arg + 6;
 	} else if (!strncmp(arg, "tap:", 4)) {
 		v = arg + 4;
 	}
 	if (strlen(v) >= sizeof(in->buf))
 		return gw_usage_error("--%s: '%s' is too long", name, arg);
 	snprintf(in->buf, sizeof(in->buf), "%s", v);
-	if (in->stream && (!in->buf[0] || strlen(in->buf) > 107))
+	if ((in->stream || in->dgram) && (!in->buf[0] || strlen(in->buf) > 107))
 		return gw_usage_error("--%s: '%s': PATH must be 1..107 bytes",
 				      name, arg);
-	if (!in->stream && opts_split_netns(in->buf, &in->ns))
-		return gw_usage_error("--%s: '%s' is not [tap:]IFACE[@NETNS] or "
-				      "stream:PATH (IFACE up to 15 bytes)",
+	if (!in->stream && !in->dgram && opts_split_netns(in->buf, &in->ns))
+		return gw_usage_error("--%s: '%s' is not [tap:]IFACE[@NETNS], "
+				      "stream:PATH or dgram:PATH (IFACE up to "
+				      "15 bytes)",
 				      name, arg);
 	o->n_inside++;
 	return 0;
@@ -396,6 +412,7 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 		switch (c) {
 		case 'h':
 			fputs(gw_usage, stdout);
+			fputs(gw_usage_nat, stdout);
 			fputs(gw_usage_more, stdout);
 			exit(0);
 		case OPT_INSIDE:
@@ -850,9 +867,52 @@ static int gw_open_leases(const struct gw_opts *o, int *dirfd,
  * user and capabilities, make sure the lease file's directory is still
  * writable, then load the seccomp filter that the threads start under.
  */
+/* Print the QEMU arguments that connect a guest to socket port @name. */
+static void gw_print_qemu_args(const char *name, enum qemu_args_kind kind,
+			       const char *path)
+{
+	char line[1024];
+
+	if (qemu_args_format(kind, path, line, sizeof(line)))
+		log_warn("%s: the QEMU arguments do not fit in a line", name);
+	else
+		log_info("%s: connect QEMU with %s", name, line);
+}
+
+/* A stream or dgram socket. Return: 0 or -1 (logged). */
+static int gw_open_socket(const struct gw_opts *o, const struct gw_inside *in,
+			  struct dp_port **port)
+{
+	const char *kind = in->stream ? "stream" : "dgram";
+	int err;
+
+	if (in->stream) {
+		const struct stream_cfg sc = {
+			.path = in->buf,
+			.mtu = o->mtu ? o->mtu : 1500,
+		};
+		err = stream_listen(port, &sc);
+	} else {
+		const struct dgram_cfg dc = {
+			.path = in->buf,
+			.mtu = o->mtu ? o->mtu : 1500,
+		};
+		err = dgram_open(port, &dc);
+	}
+	if (err) {
+		log_err("--inside %s:%s: %s%s", kind, in->buf, strerror(-err),
+			err == -EEXIST ? " (not a socket: not replaced)" : "");
+		return -1;
+	}
+	gw_print_qemu_args((*port)->name,
+			   in->stream ? QEMU_ARGS_STREAM : QEMU_ARGS_DGRAM,
+			   in->buf);
+	return 0;
+}
+
 /*
  * Every --inside, before the sandbox: a TAP is created with privileges, a
- * stream socket is bound where the user running arcnat may write.
+ * stream or dgram socket is bound where the user running arcnat may write.
  * Return: 0 or -1 (logged).
  */
 static int gw_open_inside(const struct gw_opts *o, struct dp_port **ports)
@@ -860,24 +920,9 @@ static int gw_open_inside(const struct gw_opts *o, struct dp_port **ports)
 	for (unsigned int i = 0; i < o->n_inside; i++) {
 		const struct gw_inside *in = &o->inside[i];
 
-		if (in->stream) {
-			const struct stream_cfg sc = {
-				.path = in->buf,
-				.mtu = o->mtu ? o->mtu : 1500,
-			};
-			int err = stream_listen(&ports[i], &sc);
-
-			if (err) {
-				log_err("--inside stream:%s: %s%s", in->buf,
-					strerror(-err),
-					err == -EEXIST ? " (not a socket: not "
-					"replaced)" : "");
+		if (in->stream || in->dgram) {
+			if (gw_open_socket(o, in, &ports[i]))
 				return -1;
-			}
-			log_info("stream:%s: connect QEMU with -netdev stream,"
-				 "id=n0,server=off,addr.type=unix,addr.path=%s "
-				 "-device virtio-net-pci,netdev=n0", in->buf,
-				 in->buf);
 			continue;
 		}
 		const struct tap_cfg tc = {

@@ -49,8 +49,9 @@ static const char *const sandbox_calls[] = {
 	/* datapath: the worker's epoll loop and its devices */
 	"epoll_wait|epoll_pwait", "read", "write", "readv", "writev",
 	/* ports come and go, EPOLLOUT on and off for a port's queue; a
-	 * stream listener accepts its guests */
-	"epoll_ctl", "accept4",
+	 * stream listener accepts its guests; a dgram port connects to the
+	 * guest it learned (no socket() is allowed: only its own socket) */
+	"epoll_ctl", "accept4", "connect",
 	"recvmmsg", "sendmmsg", "sendmsg", "timerfd_settime",
 	/* the vDSO calls this when the clock source has no vDSO support */
 	"clock_gettime",

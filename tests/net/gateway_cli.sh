@@ -44,6 +44,8 @@ usage() {
 	usage --inside tap:abcdefghijklmnop $base
 	usage --inside stream: $base
 	usage --inside "stream:/$(printf '%0107d' 0)" $base
+	usage --inside dgram: $base
+	usage --inside "dgram:/$(printf '%0107d' 0)" $base
 	usage --inside a1 --inside a2 --inside a3 --inside a4 --inside a5 --inside a6 --inside a7 --inside a8 $base
 	usage $base --external-ip 0.0.0.0/24
 	usage $base --external-ip 198.51.100.2/33
@@ -86,5 +88,14 @@ rc=$?
 grep -q "not a socket: not replaced" "$T/err" || bad "stream:PATH over a file: $(cat "$T/err")"
 [ "$(cat "$T/notsock")" = keep ] || bad "stream:PATH over a file: the file changed"
 echo "ok: --inside stream:PATH refuses to replace a file that is not a socket"
+
+"$ARCNAT" gateway --inside "dgram:$T/notsock" --outside nx-$$ \
+	--external-ip 198.51.100.2/24 >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 1 ] || bad "dgram:PATH over a file: exit $rc, want 1: $(cat "$T/err")"
+grep -q "^arcnat: error: --inside dgram:$T/notsock: File exists (not a socket: not replaced)" "$T/err" ||
+	bad "dgram:PATH over a file: $(cat "$T/err")"
+[ "$(cat "$T/notsock")" = keep ] || bad "dgram:PATH over a file: the file changed"
+echo "ok: --inside dgram:PATH refuses to replace a file that is not a socket"
 
 [ "$fails" = 0 ] || exit 1

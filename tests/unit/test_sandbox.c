@@ -23,6 +23,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,6 +139,26 @@ static void do_ports(int fd)
 		_exit(104);
 }
 
+/* A dgram port's socket, made before the fork, and the guest's. */
+static int dgram_fd = -1;
+static struct sockaddr_un dgram_peer;
+
+/* A dgram port's calls at run time: connect() to the guest it learned
+ * (and again on its tick), a batch out. */
+static void do_dgram(int fd)
+{
+	struct iovec iov = { (void *)"0123456789abcdef", 16 };
+	struct mmsghdr m = { .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
+
+	if (connect(dgram_fd, (struct sockaddr *)&dgram_peer,
+		    sizeof(dgram_peer)))
+		_exit(101);
+	if (sendmmsg(dgram_fd, &m, 1, MSG_DONTWAIT) != 1)
+		_exit(102);
+	if (write(fd, "fine", 4) != 4)
+		_exit(103);
+}
+
 static void do_open_existing(int fd)
 {
 	(void)fd;
@@ -185,6 +206,23 @@ static void allowed_calls_work(void **state)
 	assert_string_equal(o.err, "fine");
 	close(ports_ep);
 	close(ports_fd);
+	{
+		int peer = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		dgram_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		assert_true(peer >= 0 && dgram_fd >= 0);
+		dgram_peer.sun_family = AF_UNIX;
+		snprintf(dgram_peer.sun_path, sizeof(dgram_peer.sun_path),
+			 "/tmp/test_sandbox.dgram.%d", (int)getpid());
+		assert_int_equal(bind(peer, (struct sockaddr *)&dgram_peer,
+				      sizeof(dgram_peer)), 0);
+		run_child(SANDBOX_KEEP_ROOT, do_dgram, &o);
+		assert_int_equal(o.status, 0);
+		assert_string_equal(o.err, "fine");
+		unlink(dgram_peer.sun_path);
+		close(peer);
+		close(dgram_fd);
+	}
 	/* --no-sandbox: no filter at all. */
 	run_child(SANDBOX_OFF, do_socket, &o);
 	assert_int_equal(o.status, 0);
