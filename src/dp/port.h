@@ -109,6 +109,13 @@ static inline void dp_buf_check(const struct dp_buf *b, uint32_t headroom)
 /* dp_port.flags */
 #define DP_PORT_L3	(1u << 0)	/* packets start at the IP header */
 #define DP_PORT_VNET	(1u << 1)	/* rx fills dp_buf.vnet, tx honours it */
+/* "Writable again" is told by fd_event() (DP_FD_TX: a vhost-user guest
+ * kicking its receive queue), never by EPOLLOUT on @fd. */
+#define DP_PORT_KICK	(1u << 2)
+
+/* What fd_event() asks the worker to do, bits of its return value. */
+#define DP_FD_RX	(1u << 0)	/* frames wait: call rx_burst() */
+#define DP_FD_TX	(1u << 1)	/* offer the port's queue again */
 
 /**
  * struct dp_port_stats - device counters, kept by the port itself.
@@ -157,6 +164,12 @@ struct dp_port;
  *            means the next one cannot be taken now: bufs[ret..n) are left
  *            untouched for the worker to queue (see the top of this file).
  *            Never blocks.
+ * @fd_event: one of the port's extra fds (dp_worker_add_fd()) has @events:
+ *            @sub is the sub-index it was registered under; a sub-index
+ *            the port has retired since is stale and ignored (return 0).
+ *            Returns DP_FD_* bits, or -errno when the port failed for
+ *            good (removed as for rx_burst). Never blocks. May be NULL
+ *            for a port without extra fds.
  * @tick:     periodic work (ARP retries, expiry of held packets); may be NULL
  * @stats:    the port's counters into @out; NULL: a copy of dp_port.stats
  * @print_stats: more `stat PREFIX.NAME VALUE` lines of the port's own
@@ -168,6 +181,8 @@ struct dp_port_ops {
 			uint64_t now);
 	unsigned int (*tx_burst)(struct dp_port *p, struct dp_buf **bufs,
 				 unsigned int n, uint64_t now);
+	int (*fd_event)(struct dp_port *p, uint32_t sub, uint32_t events,
+			uint64_t now);
 	void (*tick)(struct dp_port *p, uint64_t now);
 	void (*stats)(const struct dp_port *p, struct dp_port_stats *out);
 	void (*print_stats)(const struct dp_port *p, FILE *f, const char *prefix);

@@ -105,6 +105,24 @@ int dp_ports_add(struct dp_ports *ps, struct dp_port *p, enum dp_tag_kind kind,
 	return 0;
 }
 
+int dp_ports_add_fd(struct dp_ports *ps, unsigned int idx, int fd,
+		    uint32_t sub)
+{
+	struct dp_slot *s;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (idx >= DP_PORTS_MAX || !ps->slot[idx].port || !sub)
+		return -EINVAL;
+	s = &ps->slot[idx];
+	ev.data.u64 = dp_tag(s->kind, idx, s->gen, sub);
+	return epoll_ctl(ps->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int dp_ports_del_fd(struct dp_ports *ps, int fd)
+{
+	return epoll_ctl(ps->ep, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
+}
+
 void dp_ports_remove(struct dp_ports *ps, unsigned int idx)
 {
 	struct dp_slot *s;
@@ -159,6 +177,10 @@ static void dp_slot_arm(struct dp_ports *ps, struct dp_slot *s, bool on)
 
 	if (s->armed == on)
 		return;
+	if (s->port->flags & DP_PORT_KICK) {	/* fd_event() says DP_FD_TX */
+		s->armed = on;
+		return;
+	}
 	err = dp_slot_epoll(ps, s, EPOLL_CTL_MOD, on);
 	if (err) {
 		log_warn("%s: epoll_ctl: %s", s->port->name, strerror(-err));

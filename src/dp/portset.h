@@ -9,8 +9,13 @@
  * (bumped when the slot is emptied, so that an event already returned by
  * epoll_wait() for a port removed in the same wakeup, or for a slot reused
  * since, is recognised as stale and ignored) and a sub-index, 0 for the
- * port's own fd. The sub-index is room for a port that owns more fds (an
- * uplink with one socket per flow: docs/architecture.md, "Ports").
+ * port's own fd. A port that owns more fds registers each under its slot
+ * with a sub-index of its own choosing (dp_ports_add_fd(): a vhost-user
+ * port's kick eventfds, later an uplink's socket per flow; see
+ * docs/architecture.md, "Ports"): the generation tells a removed port's
+ * events apart, the port itself a sub-index it has retired. A port with
+ * DP_PORT_KICK learns that it can take frames again from such an fd, so
+ * EPOLLOUT is never armed on its own fd.
  *
  * Each slot has a queue of DP_TXQ_LEN frames, mapped when the port is
  * added (pages are touched only when used) so that the packet path never
@@ -146,6 +151,31 @@ void dp_ports_init(struct dp_ports *ps, int ep);
  */
 int dp_ports_add(struct dp_ports *ps, struct dp_port *p, enum dp_tag_kind kind,
 		 bool owned, unsigned int *idx);
+
+/**
+ * dp_ports_add_fd() - register one more fd of the port in slot @idx, for
+ * EPOLLIN, under the slot's tag with sub-index @sub.
+ * @ps:  table
+ * @idx: the port's slot
+ * @fd:  the fd (still the port's: it closes it, after dp_ports_del_fd())
+ * @sub: sub-index, not 0 (the port's own fd); the port's events name it
+ *
+ * Return: 0; -EINVAL a free slot or @sub 0; -errno of epoll_ctl().
+ */
+int dp_ports_add_fd(struct dp_ports *ps, unsigned int idx, int fd,
+		    uint32_t sub);
+
+/**
+ * dp_ports_del_fd() - unregister an fd dp_ports_add_fd() registered. Call
+ * it before closing the fd: an fd passed by another process (a frontend's
+ * eventfd) stays in the epoll set after close() while that process holds
+ * it, and would wake the worker for ever.
+ * @ps: table
+ * @fd: the fd
+ *
+ * Return: 0 or -errno of epoll_ctl().
+ */
+int dp_ports_del_fd(struct dp_ports *ps, int fd);
 
 /**
  * dp_ports_remove() - detach the port of slot @idx: unregister its fd,

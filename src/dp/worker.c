@@ -838,6 +838,21 @@ int dp_worker_remove_port(struct dp_worker *w, struct dp_port *p)
 	return dp_post(w, p, false);
 }
 
+int dp_worker_add_fd(struct dp_worker *w, struct dp_port *p, int fd,
+		     uint32_t sub)
+{
+	int idx = dp_ports_find(&w->ports, p);
+
+	if (idx < 0)
+		return -ENOENT;
+	return dp_ports_add_fd(&w->ports, (unsigned int)idx, fd, sub);
+}
+
+int dp_worker_del_fd(struct dp_worker *w, int fd)
+{
+	return dp_ports_del_fd(&w->ports, fd);
+}
+
 /* Return: true to keep running. */
 static bool dp_control(struct dp_worker *w)
 {
@@ -855,12 +870,32 @@ static bool dp_control(struct dp_worker *w)
 	return !(req & DP_CTL_STOP);
 }
 
+/* An event of one of a port's extra fds: the port says what it means. */
+static int dp_fd_event(struct dp_worker *w, struct dp_slot *s, uint32_t sub,
+		       uint32_t events)
+{
+	struct dp_port *p = s->port;
+	int r = p->ops->fd_event ? p->ops->fd_event(p, sub, events,
+						    clock_now(&w->clock)) : 0;
+
+	if (r < 0) {
+		log_err("%s: device failed: %s", p->name, strerror(-r));
+		return r;
+	}
+	if (r & DP_FD_TX)
+		dp_ports_writable(&w->ports, s, clock_now(&w->clock));
+	if (r & DP_FD_RX)
+		return dp_poll_port(w, p, s->kind == DP_TAG_GUEST);
+	return 0;
+}
+
 /*
  * An event of a port's fd: writable first (its queue goes before the new
  * frames its input may cause), then readable. A stale tag (the port was
  * removed, maybe earlier in this very wakeup) is ignored. A guest port the
  * worker owns that fails for good is removed, the others go on; the
- * configured ports failing ends the run, as an uplink failing must.
+ * configured ports failing ends the run, as an uplink failing must. An
+ * event of an extra fd (sub-index not 0) goes to the port's fd_event().
  */
 static int dp_port_event(struct dp_worker *w, uint64_t tag, uint32_t events)
 {
@@ -871,11 +906,15 @@ static int dp_port_event(struct dp_worker *w, uint64_t tag, uint32_t events)
 	if (!s)
 		return 0;
 	guest = s->kind == DP_TAG_GUEST;
-	if (events & EPOLLOUT)
-		dp_ports_writable(&w->ports, s, clock_now(&w->clock));
-	if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
-		return 0;
-	err = dp_poll_port(w, s->port, guest);
+	if (dp_tag_sub(tag)) {	/* one of the port's extra fds */
+		err = dp_fd_event(w, s, dp_tag_sub(tag), events);
+	} else {
+		if (events & EPOLLOUT)
+			dp_ports_writable(&w->ports, s, clock_now(&w->clock));
+		if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+			return 0;
+		err = dp_poll_port(w, s->port, guest);
+	}
 	if (err && guest && s->owned) {
 		dp_remove_guest(w, s->port);
 		err = 0;

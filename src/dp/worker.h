@@ -145,6 +145,35 @@ int dp_worker_add_port(struct dp_worker *w, struct dp_port *p);
 int dp_worker_remove_port(struct dp_worker *w, struct dp_port *p);
 
 /**
+ * dp_worker_add_fd() - register one more fd of an attached port (a
+ * vhost-user port's kick eventfd): its events go to the port's fd_event()
+ * with @sub, and what that returns decides whether the worker receives
+ * from the port (DP_FD_RX) or offers it its queue (DP_FD_TX). Only on the
+ * worker's thread (from a port operation), or while dp_worker_run() is not
+ * running.
+ * @w:   worker
+ * @p:   the port, attached to @w
+ * @fd:  the fd, still the port's
+ * @sub: sub-index, not 0; the port hands them out and retires them, so a
+ *       stale event (an fd replaced in the same wakeup) is told apart
+ *
+ * Return: 0; -ENOENT @p is not attached; -EINVAL @sub 0; -errno.
+ */
+int dp_worker_add_fd(struct dp_worker *w, struct dp_port *p, int fd,
+		     uint32_t sub);
+
+/**
+ * dp_worker_del_fd() - unregister an fd of dp_worker_add_fd(), before the
+ * port closes it (dp_ports_del_fd() says why). Threads as
+ * dp_worker_add_fd(); a port's destroy operation may call it.
+ * @w:  worker
+ * @fd: the fd
+ *
+ * Return: 0 or -errno.
+ */
+int dp_worker_del_fd(struct dp_worker *w, int fd);
+
+/**
  * dp_worker_print_stats() - print the statistics block (`stat NAME VALUE`
  * lines). Only from the worker's thread, or after dp_worker_run() returned.
  * @w: worker

@@ -2,7 +2,8 @@
 /*
  * test_portset.c - the worker's port table: epoll tags with generations,
  * the transmit queue of a port that says "not now", in order, bounded and
- * counted, and EPOLLOUT armed exactly while frames wait.
+ * counted, and EPOLLOUT armed exactly while frames wait; a port's extra
+ * fds under its slot's tag with their own sub-index.
  *
  * The port is a test double whose tx takes @room frames and then says
  * "not now" (returns early); its fd is an eventfd, always writable, so
@@ -277,6 +278,65 @@ static void portset_full_queue_drops_and_counts(void **state)
 	close(ep);
 }
 
+/*
+ * Extra fds: each registered under its port's slot with a sub-index, so
+ * an event names slot, generation and sub-index; once the port is removed
+ * (its fd unregistered by the port, the generation bumped) the tag of an
+ * event already returned is stale. A DP_PORT_KICK port never gets EPOLLOUT
+ * armed on its own fd (always writable here): its queue waits for a kick.
+ */
+static void portset_extra_fds_carry_sub_index_and_generation(void **state)
+{
+	static struct frames fr;
+	struct dp_ports ps;
+	struct epoll_event ev[4];
+	struct fport a;
+	unsigned int ia;
+	uint64_t one = 1, tag;
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	(void)state;
+	assert_true(ep >= 0 && kick >= 0);
+	fp_init(&a);
+	a.port.flags = DP_PORT_KICK;
+	dp_ports_init(&ps, ep);
+	assert_int_equal(dp_ports_add(&ps, &a.port, DP_TAG_GUEST, false, &ia), 0);
+	assert_int_equal(dp_ports_add_fd(&ps, ia, kick, 0), -EINVAL);
+	assert_int_equal(dp_ports_add_fd(&ps, ia + 1, kick, 7), -EINVAL);
+	assert_int_equal(dp_ports_add_fd(&ps, ia, kick, 7), 0);
+	assert_int_equal(dp_ports_add_fd(&ps, ia, kick, 8), -EEXIST);
+
+	/* Not now: queued, and no EPOLLOUT on the port's own fd. */
+	frames_make(&fr, 2, 1);
+	assert_int_equal(dp_ports_tx(&ps, &ps.slot[ia], fr.v, 2, 0), 0);
+	assert_false(out_armed(ep));
+	assert_true(ps.slot[ia].armed);
+
+	assert_int_equal(write(kick, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(epoll_wait(ep, ev, 4, 0), 1);
+	tag = ev[0].data.u64;
+	assert_int_equal(dp_tag_sub(tag), 7);
+	assert_int_equal(dp_tag_kind(tag), DP_TAG_GUEST);
+	assert_ptr_equal(dp_ports_of_tag(&ps, tag), &ps.slot[ia]);
+
+	/* The kick said there is room: the queue goes, in order. */
+	fp_set_room(&a, 10);
+	dp_ports_writable(&ps, &ps.slot[ia], 0);
+	assert_int_equal(a.n_sent, 2);
+	assert_false(ps.slot[ia].armed);
+
+	assert_int_equal(dp_ports_del_fd(&ps, kick), 0);
+	assert_int_equal(dp_ports_del_fd(&ps, kick), -ENOENT);
+	assert_int_equal(epoll_wait(ep, ev, 4, 0), 0);
+	dp_ports_remove(&ps, ia);
+	assert_null(dp_ports_of_tag(&ps, tag));
+	dp_ports_fini(&ps);
+	close(kick);
+	close(a.port.fd);
+	close(ep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +344,7 @@ int main(void)
 		cmocka_unit_test(portset_table_is_bounded),
 		cmocka_unit_test(portset_not_now_is_queued_and_flushed_in_order),
 		cmocka_unit_test(portset_full_queue_drops_and_counts),
+		cmocka_unit_test(portset_extra_fds_carry_sub_index_and_generation),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);

@@ -11,7 +11,8 @@
  * refuses are counted as dropped, not as sent. Guest ports come and go
  * while the worker runs; a port over a UNIX datagram socket whose peer
  * does not read says "not now" (EAGAIN) and gets its frames later, in
- * order, from its queue.
+ * order, from its queue. A port woken by extra fds of its own (a
+ * vhost-user port's kicks) is served through the worker's extra-fd API.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -928,6 +930,210 @@ static void worker_full_queue_drops_are_counted(void **state)
 	sp_close(e, &sp);
 }
 
+/*
+ * A port woken by extra fds, as a vhost-user port is: its own fd carries
+ * control only; frames from it are announced on one eventfd (its guest's
+ * transmit kick, sub-index KP_RX), room for frames to it on another (the
+ * receive queue's kick, KP_TX). It takes nothing before its first KP_TX
+ * kick ("not now"). It registers the eventfds in its first rx_burst, on
+ * the worker's thread (as a vhost-user port does when a ring starts), and
+ * unregisters them when it is destroyed.
+ */
+#define KP_RX	3u
+#define KP_TX	4u
+
+struct kickport {
+	struct dp_port port;
+	struct dp_worker *w;
+	int rxk, txk;
+	pthread_mutex_t lock;
+	bool registered, rx_ready, can_tx;
+	int reg_err;
+	unsigned int regs, events, n_in, sent;
+	uint16_t seq[8];
+	uint8_t in[4][128];
+	size_t in_len[4];
+};
+
+static int kp_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
+		 uint64_t now)
+{
+	struct kickport *k = container_of(p, struct kickport, port);
+	unsigned int got = 0;
+	uint64_t v;
+
+	(void)now;
+	if (read(p->fd, &v, sizeof(v)) < 0)
+		v = 0;
+	pthread_mutex_lock(&k->lock);
+	if (!k->registered) {
+		k->reg_err = dp_worker_add_fd(k->w, p, k->rxk, KP_RX);
+		if (!k->reg_err)
+			k->reg_err = dp_worker_add_fd(k->w, p, k->txk, KP_TX);
+		k->registered = true;
+		k->regs++;
+	}
+	for (; k->rx_ready && got < n && got < k->n_in; got++) {
+		dp_buf_reset(bufs[got]);
+		memcpy(bufs[got]->data, k->in[got], k->in_len[got]);
+		bufs[got]->len = (uint32_t)k->in_len[got];
+		p->stats.rx_packets++;
+	}
+	k->rx_ready = false;
+	pthread_mutex_unlock(&k->lock);
+	return (int)got;
+}
+
+static int kp_fd_event(struct dp_port *p, uint32_t sub, uint32_t events,
+		       uint64_t now)
+{
+	struct kickport *k = container_of(p, struct kickport, port);
+	int r = 0;
+	uint64_t v;
+
+	(void)now;
+	assert_true(events & EPOLLIN);
+	pthread_mutex_lock(&k->lock);
+	k->events++;
+	if (sub == KP_RX && read(k->rxk, &v, sizeof(v)) == sizeof(v)) {
+		k->rx_ready = true;
+		r = DP_FD_RX;
+	} else if (sub == KP_TX && read(k->txk, &v, sizeof(v)) == sizeof(v)) {
+		k->can_tx = true;
+		r = DP_FD_TX;
+	}
+	pthread_mutex_unlock(&k->lock);
+	return r;
+}
+
+static unsigned int kp_tx(struct dp_port *p, struct dp_buf **bufs,
+			  unsigned int n, uint64_t now)
+{
+	struct kickport *k = container_of(p, struct kickport, port);
+	unsigned int i = 0;
+
+	(void)now;
+	pthread_mutex_lock(&k->lock);
+	for (; k->can_tx && i < n; i++) {
+		struct pkt_meta m;
+		uint16_t seq;
+
+		dp_buf_check(bufs[i], 0);
+		assert_int_equal(pkt_parse(bufs[i]->data, bufs[i]->len, 0, &m),
+				 PKT_DROP_OK);
+		memcpy(&seq, bufs[i]->data + m.l4_off + 6, sizeof(seq));
+		if (k->sent < 8)
+			k->seq[k->sent] = ntohs(seq);
+		k->sent++;
+		p->stats.tx_packets++;
+	}
+	pthread_mutex_unlock(&k->lock);
+	return i;
+}
+
+static void kp_destroy(struct dp_port *p)
+{
+	struct kickport *k = container_of(p, struct kickport, port);
+
+	dp_worker_del_fd(k->w, k->rxk);
+	dp_worker_del_fd(k->w, k->txk);
+}
+
+static const struct dp_port_ops kp_ops = {
+	.rx_burst = kp_rx,
+	.tx_burst = kp_tx,
+	.fd_event = kp_fd_event,
+	.destroy = kp_destroy,
+};
+
+/* Poll (1 ms steps, 2 s at most) until *@v (under @k's lock) >= @n. */
+static void kp_until(struct kickport *k, const unsigned int *v, unsigned int n)
+{
+	for (int i = 0; i < 2000; i++) {
+		bool done;
+
+		pthread_mutex_lock(&k->lock);
+		done = *v >= n;
+		pthread_mutex_unlock(&k->lock);
+		if (done)
+			return;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	fail_msg("the kick port did not get there within 2 s");
+}
+
+static void kp_kick(int fd)
+{
+	uint64_t one = 1;
+
+	assert_int_equal(write(fd, &one, sizeof(one)), sizeof(one));
+}
+
+/*
+ * The worker's extra-fd API: a kick on KP_RX makes the worker receive from
+ * the port; its replies wait in the port's queue ("not now") without
+ * EPOLLOUT; a kick on KP_TX offers them again, in order. Once the port is
+ * removed, its kicks wake nothing.
+ */
+static void worker_extra_fds_wake_their_port(void **state)
+{
+	struct env *e = *state;
+	struct kickport k = { .w = e->w };
+	uint64_t wakeups;
+	char *stats, *p;
+
+	pthread_mutex_init(&k.lock, NULL);
+	k.port.ops = &kp_ops;
+	k.port.flags = DP_PORT_KICK;
+	snprintf(k.port.name, sizeof(k.port.name), "kick");
+	k.port.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	k.rxk = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	k.txk = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(k.port.fd >= 0 && k.rxk >= 0 && k.txk >= 0);
+	for (uint16_t i = 0; i < 3; i++)
+		k.in_len[i] = echo_frame(k.in[i], (uint16_t)(i + 1));
+	k.n_in = 3;
+	assert_int_equal(dp_worker_add_port(e->w, &k.port), 0);
+	kp_kick(k.port.fd);
+	kp_until(&k, &k.regs, 1);
+
+	kp_kick(k.rxk);
+	mp_wait(&e->in, 3);	/* the segment's other port: all answered */
+	nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+	stats = env_stats(e);
+	assert_int_equal(k.reg_err, 0);
+	assert_int_equal(k.sent, 0);
+	assert_non_null(strstr(stats, "stat guest2.rx_packets 3\n"));
+	assert_non_null(strstr(stats, "stat guest2.tx_queued 3\n"));
+	/* Waiting frames did not make the worker spin on EPOLLOUT. */
+	p = strstr(stats, "stat dp.wakeups ");
+	assert_non_null(p);
+	wakeups = strtoull(p + 16, NULL, 10);
+	assert_true(wakeups < 50);
+	free(stats);
+	env_resume(e);
+
+	kp_kick(k.txk);
+	kp_until(&k, &k.sent, 3);
+	assert_memory_equal(k.seq, ((const uint16_t[]){ 1, 2, 3 }),
+			    3 * sizeof(uint16_t));
+	assert_int_equal(dp_worker_remove_port(e->w, &k.port), 0);
+	env_pause(e);	/* the removal is served before the stop */
+	env_resume(e);
+	kp_kick(k.rxk);
+	kp_kick(k.txk);
+	nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+	stats = env_stats(e);
+	assert_int_equal(k.events, 2);
+	assert_non_null(strstr(stats, "stat drops.total 0\n"));
+	free(stats);
+	env_resume(e);
+	close(k.port.fd);
+	close(k.rxk);
+	close(k.txk);
+	pthread_mutex_destroy(&k.lock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -955,6 +1161,9 @@ int main(void)
 			env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(
 			worker_full_queue_drops_are_counted, env_setup,
+			env_teardown),
+		cmocka_unit_test_setup_teardown(
+			worker_extra_fds_wake_their_port, env_setup,
 			env_teardown),
 	};
 
