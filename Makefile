@@ -70,6 +70,7 @@ LIB       := $(O)/libarcnat.a
 REFLIB    := $(O)/libref.a
 TESTS     := $(TEST_SRCS:tests/unit/%.c=$(O)/tests/%)
 BENCHES   := $(BENCH_SRCS:bench/%.c=$(O)/bench/%)
+NET_BENCHES := $(O)/bench/net/nbench $(O)/bench/net/sbench
 TOOLS     := $(O)/tools/gen_corpus
 SELF_OBJS := $(SELF_SRCS:tests/selftest/%.c=$(O)/selftest/%.o)
 SELFTESTS := $(SELF_SRCS:tests/selftest/%.c=$(O)/selftest/%)
@@ -86,7 +87,7 @@ FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(FO)/%)
 # Keep intermediate objects (test and bench .o files) between runs.
 .SECONDARY:
 
-all: $(PROG) $(LIB) $(TESTS) $(BENCHES) $(TOOLS) $(SELFTESTS)
+all: $(PROG) $(LIB) $(TESTS) $(BENCHES) $(NET_BENCHES) $(TOOLS) $(SELFTESTS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -117,6 +118,10 @@ $(SELFTESTS): $(O)/selftest/%: $(O)/selftest/%.o
 
 $(O)/bench/%: $(O)/bench/%.o $(REFLIB) $(LIB)
 	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $< $(REFLIB) $(LIB) $(LDLIBS)
+
+# The load tools of bench/net/ stand alone (no library).
+$(NET_BENCHES): $(O)/bench/net/%: $(O)/bench/net/%.o
+	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $<
 
 $(O)/tools/%: $(O)/tools/%.o $(LIB)
 	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)

@@ -4,7 +4,9 @@
  *
  *   nbench server [-b ADDR] [-p PORT] [-L SECS]
  *	TCP echo server and UDP counting sink on the same port (epoll, one
- *	thread). Exits by itself after SECS seconds (default 900).
+ *	thread). Exits by itself after SECS seconds (default 900). On
+ *	request it also floods a client with datagrams (NB_UDP_BLAST, see
+ *	nbench_proto.h: sbench's receiving direction).
  *   nbench rr  -H ADDR [-p PORT] [-t SECS] [-n MAX]
  *	TCP_RR: one connection, 1-byte request, 1-byte response, repeated.
  *   nbench crr -H ADDR [-p PORT] [-t SECS] [-n MAX]
@@ -12,6 +14,10 @@
  *   nbench udp -H ADDR [-p PORT] [-t SECS] [-n MAX] [-s SIZE]
  *	UDP flood of SIZE-byte datagrams (default 64) as fast as sendmmsg()
  *	goes; then asks the server how many of them it received.
+ *   nbench get|put -H ADDR [-p PORT] [-t SECS] [-n BYTES]
+ *	Bulk TCP against another server (vm_vs_peers.sh's, in a guest): get
+ *	reads until the server closes, put writes BYTES and waits for the
+ *	server's close.
  *
  * Every client loop stops after SECS (default 5, at most 120) or MAX
  * iterations, whichever comes first; every blocking socket call has a
@@ -24,7 +30,9 @@
  * rate is transactions (rr), connections (crr) or datagrams received by
  * the server (udp) per second of the client's loop. IPv4 only.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -42,21 +50,10 @@
 
 #define MAX_SECS	120.0		/* hard cap on any client loop */
 #define HIST_US		100000		/* latency histogram: 1 us buckets */
-#define UDP_MAGIC	0x6e62656eu	/* "nben" */
-#define UDP_DATA	1u
-#define UDP_QUERY	2u
-#define UDP_REPLY	3u
 #define BATCH		32
 #define MAX_ERRORS	1000
 
-/* Header of every UDP datagram (network byte order not needed: same host). */
-struct udp_hdr {
-	uint32_t magic;
-	uint32_t type;
-	uint32_t session;
-	uint32_t unused;
-	uint64_t received;		/* UDP_REPLY only */
-};
+#include "nbench_proto.h"
 
 static uint32_t hist[HIST_US + 1];
 
@@ -110,7 +107,54 @@ static void report_rr(const char *mode, long n, double secs, long errors)
 
 /* ------------------------------------------------------------ server */
 
-static void serve_udp(int ufd, struct udp_hdr *cur)
+/*
+ * NB_UDP_BLAST: @req->received datagrams of @req->size bytes to @to, as
+ * fast as sendmmsg() goes, bounded by NB_BLAST_MAX and NB_BLAST_SECS (the
+ * server serves nothing else meanwhile). A full socket buffer (EAGAIN) is
+ * retried until the deadline; other errors stop the blast after
+ * MAX_ERRORS. The load for the receiving direction of sbench.
+ */
+static void blast(int ufd, const struct nbench_udp_hdr *req, const struct sockaddr_in *to)
+{
+	static char bufs[BATCH][NB_BLAST_SIZE_MAX];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	struct nbench_udp_hdr h = { NB_UDP_MAGIC, NB_UDP_DATA, req->session, 0, 0 };
+	uint64_t want = req->received, sent = 0;
+	size_t size = req->size;
+	double end = now() + NB_BLAST_SECS;
+	long errors = 0, iter = 0;
+	int i;
+
+	if (want > NB_BLAST_MAX)
+		want = NB_BLAST_MAX;
+	if (size < NB_BLAST_SIZE_MIN)
+		size = NB_BLAST_SIZE_MIN;
+	if (size > NB_BLAST_SIZE_MAX)
+		size = NB_BLAST_SIZE_MAX;
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < BATCH; i++) {
+		memcpy(bufs[i], &h, sizeof(h));
+		iov[i] = (struct iovec){ bufs[i], size };
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = (void *)to;
+		msgs[i].msg_hdr.msg_namelen = sizeof(*to);
+	}
+	while (sent < want && errors < MAX_ERRORS) {
+		unsigned int n = want - sent < BATCH ? (unsigned int)(want - sent) : BATCH;
+		int r = sendmmsg(ufd, msgs, n, MSG_DONTWAIT);
+
+		if (r > 0)
+			sent += (uint64_t)r;
+		else if (errno != EAGAIN && errno != ENOBUFS)
+			errors++;
+		if ((++iter & 63) == 0 && now() > end)	/* a clock read per 64 calls */
+			break;
+	}
+}
+
+static void serve_udp(int ufd, struct nbench_udp_hdr *cur)
 {
 	static char bufs[BATCH][2048];
 	struct mmsghdr msgs[BATCH];
@@ -128,24 +172,26 @@ static void serve_udp(int ufd, struct udp_hdr *cur)
 	}
 	n = recvmmsg(ufd, msgs, BATCH, MSG_DONTWAIT, NULL);
 	for (i = 0; i < n; i++) {
-		struct udp_hdr h;
+		struct nbench_udp_hdr h;
 
 		if (msgs[i].msg_len < sizeof(h))
 			continue;
 		memcpy(&h, bufs[i], sizeof(h));
-		if (h.magic != UDP_MAGIC)
+		if (h.magic != NB_UDP_MAGIC)
 			continue;
 		if (h.session != cur->session) {	/* new client run */
 			cur->session = h.session;
 			cur->received = 0;
 		}
-		if (h.type == UDP_DATA) {
+		if (h.type == NB_UDP_DATA) {
 			cur->received++;
-		} else if (h.type == UDP_QUERY) {
-			h.type = UDP_REPLY;
+		} else if (h.type == NB_UDP_QUERY) {
+			h.type = NB_UDP_REPLY;
 			h.received = cur->received;
 			sendto(ufd, &h, sizeof(h), MSG_DONTWAIT, (void *)&from[i],
 			       msgs[i].msg_hdr.msg_namelen);
+		} else if (h.type == NB_UDP_BLAST) {
+			blast(ufd, &h, &from[i]);
 		}
 	}
 }
@@ -153,7 +199,7 @@ static void serve_udp(int ufd, struct udp_hdr *cur)
 static void server(const struct sockaddr_in *sa, int lifetime)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, evs[64];
-	struct udp_hdr cur = { 0 };
+	struct nbench_udp_hdr cur = { 0 };
 	double deadline = now() + lifetime;
 	int lfd, ufd, ep, one = 1, rcvbuf = 8 << 20;
 	char buf[4096];
@@ -278,7 +324,7 @@ static void client_crr(const struct sockaddr_in *sa, double secs, long max)
 /* Ask the server how many datagrams of this session it got: -1 if no answer. */
 static long udp_query(int fd, uint32_t session)
 {
-	struct udp_hdr q = { UDP_MAGIC, UDP_QUERY, session, 0, 0 }, r;
+	struct nbench_udp_hdr q = { NB_UDP_MAGIC, NB_UDP_QUERY, session, 0, 0 }, r;
 	int tries, k;
 
 	set_timeouts(fd, 300);
@@ -286,7 +332,7 @@ static long udp_query(int fd, uint32_t session)
 		if (send(fd, &q, sizeof(q), 0) != (ssize_t)sizeof(q))
 			continue;
 		for (k = 0; k < 64 && recv(fd, &r, sizeof(r), 0) == (ssize_t)sizeof(r); k++) {
-			if (r.magic == UDP_MAGIC && r.type == UDP_REPLY &&
+			if (r.magic == NB_UDP_MAGIC && r.type == NB_UDP_REPLY &&
 			    r.session == session)
 				return (long)r.received;
 		}
@@ -299,7 +345,7 @@ static void client_udp(const struct sockaddr_in *sa, double secs, long max, int 
 	static char bufs[BATCH][2048];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
-	struct udp_hdr h = { UDP_MAGIC, UDP_DATA, 0, 0, 0 };
+	struct nbench_udp_hdr h = { NB_UDP_MAGIC, NB_UDP_DATA, 0, 0, 0 };
 	double t0, end, sent_secs;
 	long sent = 0, errors = 0, rx;
 	int fd = socket(AF_INET, SOCK_DGRAM, 0), i, k;
@@ -342,10 +388,59 @@ static void client_udp(const struct sockaddr_in *sa, double secs, long max, int 
 	       sent ? 100.0 * (double)(sent - rx) / (double)sent : 0.0, errors);
 }
 
+/*
+ * Bulk TCP, for a guest (vm_vs_peers.sh runs this binary inside the VM):
+ * get reads until the server closes, put writes @max bytes, shuts its
+ * side down and waits for the server's close. Large reads and writes, so
+ * that the transport is measured rather than a tool's small buffers.
+ * Bounded by @secs; the server times the transfer as well.
+ */
+static void client_bulk(const struct sockaddr_in *sa, double secs, long max, int put)
+{
+	static char buf[256 * 1024];
+	double t0 = now(), end = t0 + secs;
+	long bytes = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ssize_t r;
+
+	if (fd < 0)
+		fail("socket");
+	set_timeouts(fd, 5000);
+	if (connect(fd, (const void *)sa, sizeof(*sa)))
+		fail("connect");
+	while (put && bytes < max && now() < end) {
+		size_t want = (size_t)(max - bytes) < sizeof(buf) ? (size_t)(max - bytes) : sizeof(buf);
+
+		r = write(fd, buf, want);
+		if (r <= 0)
+			fail("write");
+		bytes += r;
+	}
+	if (put)
+		shutdown(fd, SHUT_WR);
+	while (now() < end) {		/* get: the data; put: the server's close */
+		r = read(fd, buf, sizeof(buf));
+		if (r == 0)
+			break;
+		if (r < 0)
+			fail("read");
+		if (!put)
+			bytes += r;
+	}
+	close(fd);
+	if (now() >= end) {
+		fprintf(stderr, "nbench: %s: %.0f s passed with %ld bytes\n", put ? "put" : "get", secs, bytes);
+		exit(1);
+	}
+	printf("mode=%s bytes=%ld secs=%.3f mbps=%.1f\n", put ? "put" : "get", bytes, now() - t0,
+	       (double)bytes * 8 / (now() - t0) / 1e6);
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: nbench server [-b ADDR] [-p PORT] [-L SECS]\n"
-			"       nbench rr|crr|udp -H ADDR [-p PORT] [-t SECS] [-n MAX] [-s SIZE]\n");
+			"       nbench rr|crr|udp -H ADDR [-p PORT] [-t SECS] [-n MAX] [-s SIZE]\n"
+			"       nbench get|put -H ADDR [-p PORT] [-t SECS] [-n BYTES]\n");
 	return 2;
 }
 
@@ -374,8 +469,8 @@ int main(int argc, char **argv)
 	}
 	if (secs <= 0 || secs > MAX_SECS)
 		secs = MAX_SECS;
-	if (size < (int)sizeof(struct udp_hdr) || size > 2048) {
-		fprintf(stderr, "nbench: -s must be %zu..2048\n", sizeof(struct udp_hdr));
+	if (size < (int)sizeof(struct nbench_udp_hdr) || size > 2048) {
+		fprintf(stderr, "nbench: -s must be %zu..2048\n", sizeof(struct nbench_udp_hdr));
 		return 2;
 	}
 	if (max <= 0)
@@ -396,6 +491,8 @@ int main(int argc, char **argv)
 		client_crr(&sa, secs, max);
 	else if (!strcmp(mode, "udp"))
 		client_udp(&sa, secs, max, size);
+	else if (!strcmp(mode, "get") || !strcmp(mode, "put"))
+		client_bulk(&sa, secs, max, mode[0] == 'p');
 	else
 		return usage();
 	return 0;
