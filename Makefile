@@ -8,6 +8,8 @@
 #   make fuzz-smoke      run each fuzzer for FUZZ_SECONDS (default 60) on its corpus
 #   make bench           build and run the micro-benchmarks
 #   make bench-net       arcnat gateway vs kernel NAT in namespaces (root)
+#   make bench-vm        a real VM through arcnat, passt and a TAP with kernel
+#                        NAT; each transport's cost without a VM (root)
 #   make lint            cppcheck + clang-tidy, warnings are errors
 #   make demo            a narrated run of `arcnat gateway` between namespaces (root)
 #   make clean
@@ -82,7 +84,7 @@ FUZZ_FLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -DPKT_FUZZING -Isrc -Itests \
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FO)/%.o)
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(FO)/%)
 
-.PHONY: all check selftest unit fuzz fuzz-smoke bench bench-net lint clean deps corpus demo
+.PHONY: all check selftest unit fuzz fuzz-smoke bench bench-net bench-vm lint clean deps corpus demo
 .DEFAULT_GOAL := all
 # Keep intermediate objects (test and bench .o files) between runs.
 .SECONDARY:
@@ -151,6 +153,12 @@ bench: $(BENCHES)
 # same run (root; QUICK=1 for a one-minute version). Prints the table.
 bench-net: $(PROG)
 	bench/net/gateway_vs_kernel.sh
+
+# A QEMU guest (TCG) through arcnat's guest ports, passt and a TAP with
+# kernel NAT, then each transport's own cost without a VM (root; QUICK=1 for
+# a smoke run of about a minute). Prints the tables.
+bench-vm: $(PROG) $(NET_BENCHES)
+	bench/net/vm_vs_peers.sh
 
 # ---- fuzzing (clang + libFuzzer) ----
 $(FO)/%.o: %.c
