@@ -385,10 +385,16 @@ run_guest() {
 	: >"$con"
 	log "[$tr] boot (bound ${VM_BUDGET}s): $*"
 	t0=$(date +%s)
+	# dgram: arcnat (user nobody after start) sends to QEMU's socket, which
+	# QEMU makes with its umask: 000 for that one, as the dgram test does
+	local um
+	um=$(umask)
+	[ "$tr" = arcnat_dgram ] && umask 000
 	bgrun "$TMPD/$tr.qemu" ip netns exec "$ns" timeout -k 5 "$VM_BUDGET" qemu-system-x86_64 \
 		-nodefaults -no-user-config -nographic -monitor none -no-reboot \
 		-accel tcg -m 256 -smp 1 -serial "file:$con" \
 		-kernel "$GUEST_KERNEL" -initrd "$TMPD/initrd" -append "console=ttyS0 quiet panic=-1" "$@"
+	umask "$um"
 	wait "$BG"
 	rc=$?
 	tr -d '\r' <"$con" >"$TMPD/$tr.log"
@@ -435,7 +441,7 @@ vm_transport() {	# vm_transport TRANSPORT
 		run_guest "$1" $K_RT -- -netdev "tap,id=n0,ifname=vbtap0,script=no,downscript=no,vhost=off" -device "$dev" ;;
 	arcnat_dgram)
 		if [ "$HAVE_DGRAM" = 1 ]; then
-			run_guest "$1" $A_RT -- -netdev "dgram,id=n0,local.type=unix,local.path=$TMPD/qemu-dgram.sock,remote.type=unix,remote.path=$A_DGRAM" \
+			run_guest "$1" $A_RT -- -netdev "dgram,id=n0,local.type=unix,local.path=$A_DGRAM.qemu,remote.type=unix,remote.path=$A_DGRAM" \
 				-device "$dev"
 		else
 			na vm "$1" "arcnat gateway --help has no dgram: port"
@@ -559,7 +565,8 @@ summary() {
 		for m in down up; do
 			echo "ratio $m: arcnat_stream / passt_stream $(ratio "$(stats vm arcnat_stream $m)" "$(stats vm passt_stream $m)")," \
 				"arcnat_stream / tap_kernel $(ratio "$(stats vm arcnat_stream $m)" "$(stats vm tap_kernel $m)")," \
-				"arcnat_vhost / arcnat_stream $(ratio "$(stats vm arcnat_vhost $m)" "$(stats vm arcnat_stream $m)")"
+				"arcnat_vhost / arcnat_stream $(ratio "$(stats vm arcnat_vhost $m)" "$(stats vm arcnat_stream $m)")," \
+				"arcnat_dgram / arcnat_stream $(ratio "$(stats vm arcnat_dgram $m)" "$(stats vm arcnat_stream $m)")"
 		done
 	fi
 	if has raw "$PARTS"; then
@@ -613,6 +620,7 @@ RAW=$RESULTS_DIR/$STAMP.tsv
 printf 'part\ttransport\tmetric\trep\tvalue\tunit\textra\n' >"$RAW"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 TMPD=$(mktemp -d) || die "mktemp"
+chmod 711 "$TMPD" || die "chmod $TMPD"	# arcnat, as nobody, reaches QEMU's dgram socket
 make -s "$SBENCH" "$NBENCH" >&2 || die "make $SBENCH $NBENCH"
 write_xfer_server
 
