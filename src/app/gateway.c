@@ -41,6 +41,7 @@
 #include "guest/dgram.h"
 #include "guest/qemu_args.h"
 #include "guest/stream.h"
+#include "guest/vhost_user.h"
 #include "guest/tap.h"
 #include "uplink/packet.h"
 #include "uplink/tun.h"
@@ -64,8 +65,8 @@ static const char gw_usage[] =
 "                      --external-ip A.B.C.D/LEN [OPTIONS]\n"
 "\n"
 "A userspace NAT gateway (NAPT, RFC 4787/5382/5508) between guests (TAP\n"
-"devices, QEMU stream and datagram sockets) and an uplink. Guests use the\n"
-"gateway address as their router.\n"
+"devices, QEMU stream and datagram sockets, vhost-user) and an uplink. Guests\n"
+"use the gateway address as their router.\n"
 "\n"
 "Devices:\n"
 "  --inside [tap:]IFACE[@NETNS] TAP device facing the guests: attached if it\n"
@@ -82,8 +83,13 @@ static const char gw_usage[] =
 "                              -netdev dgram, vfkit): one datagram is one frame.\n"
 "                              The first sender is the guest until its socket\n"
 "                              is gone; arcnat's user must be able to write to\n"
-"                              it. At start arcnat prints the QEMU arguments\n"
-"                              for each stream and dgram socket.\n"
+"                              it.\n"
+"  --inside vhost-user:PATH    a vhost-user-net backend listening at PATH for\n"
+"                              QEMU's -netdev vhost-user, whose guest memory\n"
+"                              must be shared (memory-backend-memfd,share=on):\n"
+"                              each connection is a guest, up to 8 at once.\n"
+"                              At start arcnat prints the QEMU arguments for\n"
+"                              each stream, dgram and vhost-user socket.\n"
 "                              --inside is repeatable (up to 8): all of them are\n"
 "                              one Ethernet segment behind the gateway.\n"
 "  --gateway-ip A.B.C.D/LEN    the gateway's inside address and subnet\n"
@@ -228,13 +234,15 @@ static const struct option gw_options[] = {
  * struct gw_inside - one --inside.
  * @buf:    a copy of the argument without its kind, split at '@'
  * @stream: stream:PATH
- * @dgram:  dgram:PATH (neither: a TAP)
+ * @dgram:  dgram:PATH
+ * @vhost:  vhost-user:PATH (none of them: a TAP)
  * @ns:     a TAP's namespace, or NULL
  */
 struct gw_inside {
 	char buf[PATH_MAX];
 	bool stream;
 	bool dgram;
+	bool vhost;
 	const char *ns;
 };
 
@@ -370,19 +378,22 @@ static int gw_parse_inside(struct gw_opts *o, const char *name, const char *arg)
 	} else if (!strncmp(arg, "dgram:", 6)) {
 		in->dgram = true;
 		v = arg + 6;
+	} else if (!strncmp(arg, "vhost-user:", 11)) {
+		in->vhost = true;
+		v = arg + 11;
 	} else if (!strncmp(arg, "tap:", 4)) {
 		v = arg + 4;
 	}
 	if (strlen(v) >= sizeof(in->buf))
 		return gw_usage_error("--%s: '%s' is too long", name, arg);
 	snprintf(in->buf, sizeof(in->buf), "%s", v);
-	if ((in->stream || in->dgram) && (!in->buf[0] || strlen(in->buf) > 107))
+	if ((in->stream || in->dgram || in->vhost) && (!in->buf[0] || strlen(in->buf) > 107))
 		return gw_usage_error("--%s: '%s': PATH must be 1..107 bytes",
 				      name, arg);
-	if (!in->stream && !in->dgram && opts_split_netns(in->buf, &in->ns))
+	if (!in->stream && !in->dgram && !in->vhost && opts_split_netns(in->buf, &in->ns))
 		return gw_usage_error("--%s: '%s' is not [tap:]IFACE[@NETNS], "
-				      "stream:PATH or dgram:PATH (IFACE up to "
-				      "15 bytes)",
+				      "stream:PATH, dgram:PATH or vhost-user:PATH "
+				      "(IFACE up to 15 bytes)",
 				      name, arg);
 	o->n_inside++;
 	return 0;
@@ -879,11 +890,12 @@ static void gw_print_qemu_args(const char *name, enum qemu_args_kind kind,
 		log_info("%s: connect QEMU with %s", name, line);
 }
 
-/* A stream or dgram socket. Return: 0 or -1 (logged). */
+/* A stream, dgram or vhost-user socket. Return: 0 or -1 (logged). */
 static int gw_open_socket(const struct gw_opts *o, const struct gw_inside *in,
 			  struct dp_port **port)
 {
-	const char *kind = in->stream ? "stream" : "dgram";
+	const char *kind = in->stream ? "stream" : in->vhost ? "vhost-user" :
+								 "dgram";
 	int err;
 
 	if (in->stream) {
@@ -892,6 +904,12 @@ static int gw_open_socket(const struct gw_opts *o, const struct gw_inside *in,
 			.mtu = o->mtu ? o->mtu : 1500,
 		};
 		err = stream_listen(port, &sc);
+	} else if (in->vhost) {
+		const struct vhost_user_cfg vc = {
+			.path = in->buf,
+			.mtu = o->mtu ? o->mtu : 1500,
+		};
+		err = vhost_user_listen(port, &vc);
 	} else {
 		const struct dgram_cfg dc = {
 			.path = in->buf,
@@ -905,7 +923,8 @@ static int gw_open_socket(const struct gw_opts *o, const struct gw_inside *in,
 		return -1;
 	}
 	gw_print_qemu_args((*port)->name,
-			   in->stream ? QEMU_ARGS_STREAM : QEMU_ARGS_DGRAM,
+			   in->stream ? QEMU_ARGS_STREAM :
+			   in->vhost  ? QEMU_ARGS_VHOST_USER : QEMU_ARGS_DGRAM,
 			   in->buf);
 	return 0;
 }
@@ -920,7 +939,7 @@ static int gw_open_inside(const struct gw_opts *o, struct dp_port **ports)
 	for (unsigned int i = 0; i < o->n_inside; i++) {
 		const struct gw_inside *in = &o->inside[i];
 
-		if (in->stream || in->dgram) {
+		if (in->stream || in->dgram || in->vhost) {
 			if (gw_open_socket(o, in, &ports[i]))
 				return -1;
 			continue;
@@ -939,7 +958,7 @@ static int gw_open_inside(const struct gw_opts *o, struct dp_port **ports)
 /*
  * The first --inside is the worker's configured port (ours to destroy);
  * the others become the worker's with dp_worker_add_port() (served when it
- * starts). Stream listeners learn the worker they add guests to.
+ * starts). Stream and vhost-user listeners learn the worker they add guests to.
  */
 static void gw_attach_inside(const struct gw_opts *o, struct dp_port **ports,
 			     struct dp_worker *w)
@@ -947,6 +966,8 @@ static void gw_attach_inside(const struct gw_opts *o, struct dp_port **ports,
 	for (unsigned int i = 0; i < o->n_inside; i++) {
 		if (o->inside[i].stream)
 			stream_attach(ports[i], w);
+		if (o->inside[i].vhost)
+			vhost_user_attach(ports[i], w);
 		if (i == 0)
 			continue;
 		int err = dp_worker_add_port(w, ports[i]);

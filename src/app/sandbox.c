@@ -53,6 +53,11 @@ static const char *const sandbox_calls[] = {
 	 * guest it learned (no socket() is allowed: only its own socket) */
 	"epoll_ctl", "accept4", "connect",
 	"recvmmsg", "sendmmsg", "sendmsg", "timerfd_settime",
+	/* a vhost-user port: control messages with their fds (recv is
+	 * recvfrom, send sendto), the guest memory's regions checked against
+	 * their files (fstat is newfstatat in glibc) and mapped (mmap without
+	 * PROT_EXEC), unmapped when the frontend goes */
+	"recvmsg", "recvfrom", "sendto", "newfstatat", "fstat",
 	/* the vDSO calls this when the clock source has no vDSO support */
 	"clock_gettime",
 	/* memory: free() of large blocks and thread stacks (mmap and mprotect

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * qemu_args.c - the QEMU arguments for a stream or dgram port
+ * qemu_args.c - the QEMU arguments for a stream, dgram or vhost-user port
  * (guest/qemu_args.h).
  */
 #include "guest/qemu_args.h"
@@ -60,7 +60,10 @@ int qemu_args_format(enum qemu_args_kind kind, const char *path, char *out,
 	struct qa_out v = { val, sizeof(val), 0 };
 	struct qa_out o = { out, cap, 0 };
 
-	if (kind == QEMU_ARGS_STREAM) {
+	if (kind == QEMU_ARGS_VHOST_USER) {
+		qa_puts(&v, "socket,id=c0,path=");
+		qa_path(&v, path, "");
+	} else if (kind == QEMU_ARGS_STREAM) {
 		qa_puts(&v, "stream,id=n0,server=off,addr.type=unix,addr.path=");
 		qa_path(&v, path, "");
 	} else {
@@ -73,7 +76,7 @@ int qemu_args_format(enum qemu_args_kind kind, const char *path, char *out,
 		qa_path(&v, path, "");
 	}
 	val[v.len < sizeof(val) ? v.len : sizeof(val) - 1] = '\0';
-	qa_puts(&o, "-netdev ");
+	qa_puts(&o, kind == QEMU_ARGS_VHOST_USER ? "-chardev " : "-netdev ");
 	if (qa_shell_safe(val)) {
 		qa_puts(&o, val);
 	} else {	/* '...' with each ' as '\'' */
@@ -86,7 +89,12 @@ int qemu_args_format(enum qemu_args_kind kind, const char *path, char *out,
 		}
 		qa_putc(&o, '\'');
 	}
+	if (kind == QEMU_ARGS_VHOST_USER)
+		qa_puts(&o, " -netdev vhost-user,id=n0,chardev=c0");
 	qa_puts(&o, " -device virtio-net-pci,netdev=n0");
+	if (kind == QEMU_ARGS_VHOST_USER)
+		qa_puts(&o, " -object memory-backend-memfd,id=mem,size=RAM,"
+			    "share=on -machine memory-backend=mem");
 	if (cap)
 		out[o.len < cap ? o.len : cap - 1] = '\0';
 	return o.len < cap && v.len < sizeof(val) ? 0 : -ENOSPC;

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * qemu_args.h - the QEMU command-line arguments that connect a guest to a
- * stream or dgram port, printed by `arcnat gateway` at start so that they
+ * stream, dgram or vhost-user port, printed by `arcnat gateway` at start so that they
  * can be pasted into a shell (or, one argument at a time, into libvirt's
  * <qemu:commandline>).
  *
  * One form for every socket transport: `-netdev KIND,id=n0,... -device
- * virtio-net-pci,netdev=n0`. Paths are escaped twice: a comma doubled
+ * virtio-net-pci,netdev=n0`; vhost-user puts the path in a `-chardev
+ * socket,id=c0,...` in front and appends the shared memory backend (of
+ * the size of the guest's -m: `size=RAM` is to be replaced). Paths are escaped twice: a comma doubled
  * (QEMU's option syntax), then the whole netdev value in single quotes
  * if it holds anything a POSIX shell would read as special.
  */
@@ -19,6 +21,8 @@
 enum qemu_args_kind {
 	QEMU_ARGS_STREAM,	/* -netdev stream, client of arcnat's listener */
 	QEMU_ARGS_DGRAM,	/* -netdev dgram, local and remote UNIX paths */
+	QEMU_ARGS_VHOST_USER,	/* -chardev socket, -netdev vhost-user, and the
+				 * shared guest memory it needs */
 };
 
 /* What a dgram guest's own socket path is called when PATH.qemu does not

@@ -32,6 +32,13 @@ static void qemu_args_plain_paths(void **state)
 				 "local.path=/run/a/g.sock.qemu,remote.type=unix,"
 				 "remote.path=/run/a/g.sock "
 				 "-device virtio-net-pci,netdev=n0");
+	assert_int_equal(qemu_args_format(QEMU_ARGS_VHOST_USER, "/run/a/v,1",
+					  out, sizeof(out)), 0);
+	assert_string_equal(out, "-chardev socket,id=c0,path=/run/a/v,,1 "
+				 "-netdev vhost-user,id=n0,chardev=c0 "
+				 "-device virtio-net-pci,netdev=n0 "
+				 "-object memory-backend-memfd,id=mem,size=RAM,"
+				 "share=on -machine memory-backend=mem");
 }
 
 static void qemu_args_escapes(void **state)

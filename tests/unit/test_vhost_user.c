@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_vhost_user.c - the vhost-user guest port on a running worker, with a
+ * frontend of the test's own (tests/unit/vhost_guest.h) over a real UNIX
+ * socket and memfd guest memory.
+ *
+ * The worker's other ports are in-memory (memport.h): a first guest port
+ * (the segment's other guest) and the uplink. Tested: a frame from the
+ * guest's transmit ring is answered into its receive ring (and the other
+ * guest sees the segment's copy); replies for a guest that has offered no
+ * receive buffers wait in the port's queue and arrive, in order, when it
+ * offers some and kicks; a frontend that goes frees its port and one that
+ * comes back works; a hostile frontend (unknown and malformed messages,
+ * descriptors outside its memory, an available index from nowhere) gets
+ * counted refusals, then its connection closed, and the other guest is
+ * answered throughout.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test_exit.h"
+#include "dp/worker.h"
+#include "guest/vhost_user.h"
+#include "pkt/build.h"
+#include "pkt/parse.h"
+
+#include "memport.h"
+#include "vhost_guest.h"
+
+static const uint8_t gw_mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x00, 0x01 };
+static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+struct env {
+	struct memport in, out;
+	struct nat *nat;
+	struct dp_worker *w;
+	pthread_t th;
+	bool running;
+	int run_err;
+	char path[108];
+};
+
+static void *env_thread(void *arg)
+{
+	struct env *e = arg;
+
+	e->run_err = dp_worker_run(e->w);
+	return NULL;
+}
+
+static void env_resume(struct env *e)
+{
+	assert_int_equal(pthread_create(&e->th, NULL, env_thread, e), 0);
+	e->running = true;
+}
+
+static void env_pause(struct env *e)
+{
+	if (!e->running)
+		return;
+	dp_worker_stop(e->w);
+	assert_int_equal(pthread_join(e->th, NULL), 0);
+	e->running = false;
+	assert_int_equal(e->run_err, 0);
+}
+
+static char *env_stats(struct env *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	env_pause(e);
+	dp_worker_print_stats(e->w, f);
+	fclose(f);
+	return buf;
+}
+
+static int env_setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct nat_config nc = { 0 };
+	struct dp_config dc = { 0 };
+	struct vhost_user_cfg vc = { 0 };
+	struct dp_port *l;
+
+	assert_non_null(e);
+	assert_int_equal(memport_init(&e->in, 0, 0), 0);
+	assert_int_equal(memport_init(&e->out, DP_PORT_L3 | DP_PORT_VNET, 0), 0);
+	nc.ext_addrs[0] = htonl(0xc6336402);
+	nc.n_ext_addrs = 1;
+	nc.port_min = NAT_DEFAULT_PORT_MIN;
+	nc.port_max = NAT_DEFAULT_PORT_MAX;
+	nc.max_flows = 1024;
+	ct_timeouts_default(&nc.timeouts);
+	assert_int_equal(nat_create(&e->nat, &nc), 0);
+	dc.inside = &e->in.port;
+	dc.outside = &e->out.port;
+	dc.nat = e->nat;
+	dc.gw_addr = htonl(0x0a000201);
+	dc.gw_plen = 24;
+	memcpy(dc.gw_mac, gw_mac, 6);
+	assert_int_equal(dp_worker_create(&e->w, &dc), 0);
+	snprintf(e->path, sizeof(e->path), "/tmp/arcnat-test-vu-%d.sock",
+		 (int)getpid());
+	vc.path = e->path;
+	vc.mtu = 1500;
+	assert_int_equal(vhost_user_listen(&l, &vc), 0);
+	vhost_user_attach(l, e->w);
+	assert_int_equal(dp_worker_add_port(e->w, l), 0);
+	env_resume(e);
+	*state = e;
+	return 0;
+}
+
+static int env_teardown(void **state)
+{
+	struct env *e = *state;
+
+	env_pause(e);
+	dp_worker_destroy(e->w);
+	assert_int_equal(access(e->path, F_OK), -1);	/* unlinked */
+	nat_destroy(e->nat);
+	memport_fini(&e->in);
+	memport_fini(&e->out);
+	free(e);
+	return 0;
+}
+
+static size_t echo_frame(uint8_t *f, uint16_t seq)
+{
+	struct pkt_spec s = {
+		.src4 = htonl(0x0a000202),
+		.dst4 = htonl(0x0a000201),
+		.ttl = 64,
+		.proto = IPPROTO_ICMP,
+		.icmp_type = 8,
+		.icmp_id = 77,
+		.icmp_seq = seq,
+		.payload = "ping",
+		.payload_len = 4,
+	};
+	int n;
+
+	memcpy(s.eth_dst, gw_mac, 6);
+	memcpy(s.eth_src, guest_mac, 6);
+	n = pkt_build(&s, f, MEMPORT_FRAME);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+/* A frame in the guest's receive ring is the echo reply @seq. */
+static void expect_reply(struct vg *g, uint16_t seq)
+{
+	uint8_t f[2048];
+	struct pkt_meta m;
+	uint16_t got;
+	int n = vg_recv(g, f, sizeof(f), 2000);
+
+	assert_true(n > 0);
+	assert_int_equal(pkt_parse(f, (uint32_t)n, 0, &m), PKT_DROP_OK);
+	assert_int_equal(m.icmp_type, 0);
+	memcpy(&got, f + m.l4_off + 6, sizeof(got));
+	assert_int_equal(ntohs(got), seq);
+	assert_memory_equal(f, guest_mac, 6);
+}
+
+static void guest_up(struct env *e, struct vg *g)
+{
+	assert_int_equal(vg_connect(g, e->path), 0);
+	assert_int_equal(vg_up(g), 0);
+}
+
+/* Wait until the stats show @want (2 s at most); the worker runs after. */
+static void wait_stat(struct env *e, const char *want)
+{
+	for (int i = 0; i < 200; i++) {
+		char *s = env_stats(e);
+		bool ok = strstr(s, want) != NULL;
+
+		free(s);
+		env_resume(e);
+		if (ok)
+			return;
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+	fail_msg("no '%s' within 2 s", want);
+}
+
+static void vhost_user_echo_through_both_rings(void **state)
+{
+	struct env *e = *state;
+	uint8_t f[MEMPORT_FRAME];
+	struct vg g;
+	char *stats;
+
+	guest_up(e, &g);
+	vg_rx_fill(&g);
+	for (uint16_t seq = 1; seq <= 3; seq++)
+		assert_int_equal(vg_send(&g, f, echo_frame(f, seq), true), 0);
+	for (uint16_t seq = 1; seq <= 3; seq++)
+		expect_reply(&g, seq);
+	assert_true(memport_wait(&e->in, 3, NULL));	/* the hub's copy */
+	stats = env_stats(e);
+	assert_non_null(strstr(stats, "stat ports.guests 3\n"));
+	assert_non_null(strstr(stats, "is vhost1\n"));
+	assert_non_null(strstr(stats, "stat gw.echo_replies 3\n"));
+	assert_non_null(strstr(stats, "stat drops.total 0\n"));
+	free(stats);
+	env_resume(e);
+	vg_close(&g);
+	wait_stat(e, "stat ports.guests 2\n");
+}
+
+/*
+ * No receive buffers: the replies wait in the port's queue ("not now"),
+ * then arrive in order once the guest offers buffers and kicks.
+ */
+static void vhost_user_replies_wait_for_buffers(void **state)
+{
+	struct env *e = *state;
+	uint8_t f[MEMPORT_FRAME];
+	struct vg g;
+
+	guest_up(e, &g);
+	for (uint16_t seq = 1; seq <= 4; seq++)
+		assert_int_equal(vg_send(&g, f, echo_frame(f, seq), true), 0);
+	assert_true(memport_wait(&e->in, 4, NULL));
+	wait_stat(e, ".tx_queued 4\n");
+	vg_rx_fill(&g);
+	for (uint16_t seq = 1; seq <= 4; seq++)
+		expect_reply(&g, seq);
+	vg_close(&g);
+	wait_stat(e, "stat ports.guests 2\n");
+
+	/* A frontend that comes back is a new port, and works. */
+	guest_up(e, &g);
+	vg_rx_fill(&g);
+	assert_int_equal(vg_send(&g, f, echo_frame(f, 9), true), 0);
+	expect_reply(&g, 9);
+	vg_close(&g);
+	wait_stat(e, "stat ports.guests 2\n");
+}
+
+/* The other guest is still answered. */
+static void other_guest_answered(struct env *e, uint16_t seq)
+{
+	uint8_t f[MEMPORT_FRAME];
+	unsigned int n;
+
+	pthread_mutex_lock(&e->in.lock);
+	n = e->in.n_out;
+	pthread_mutex_unlock(&e->in.lock);
+	assert_int_equal(memport_push(&e->in, f, echo_frame(f, seq), NULL), 0);
+	assert_true(memport_wait(&e->in, n + 1, NULL));
+}
+
+static void vhost_user_hostile_frontend(void **state)
+{
+	struct env *e = *state;
+	uint8_t f[MEMPORT_FRAME];
+	struct vg g;
+	uint64_t v = 0;
+	uint16_t slot;
+
+	/* Unknown requests, answered with a failed ack, counted; the
+	 * connection goes on until VHOST_USER_BAD_MAX of them. */
+	guest_up(e, &g);
+	vg_rx_fill(&g);
+	assert_int_equal(fe_send(g.sock, 99, VHOST_USER_VERSION |
+				 VHOST_USER_NEED_REPLY, &v, 8, NULL, 0), 0);
+	assert_int_equal(fe_reply_u64(g.sock, 99), 1);
+	/* A ring address outside the memory table. */
+	{
+		struct vhost_msg_addr a = { .index = 0, .desc = 16, .used = 64,
+					    .avail = 32 };
+
+		assert_int_equal(vg_msg(&g, VHOST_USER_SET_VRING_ADDR, &a,
+					sizeof(a), NULL, 0), -1);
+	}
+	/* A transmit descriptor outside guest memory: a counted drop. */
+	slot = g.avail[1] % VG_NUM;
+	vg_desc(&g, 1)[slot] = (struct vring_desc_le){ .addr = VG_MEM + 4096,
+						       .len = 100 };
+	vg_publish(&g, 1, slot);
+	vg_kick(&g, 1);
+	/* The ring still works after it. */
+	assert_int_equal(vg_send(&g, f, echo_frame(f, 5), true), 0);
+	expect_reply(&g, 5);
+	wait_stat(e, "stat inside.rx_errors 3\n");
+	other_guest_answered(e, 1);
+
+	/* An available index far ahead breaks the ring: connection closed. */
+	__atomic_store_n(&vg_avail(&g, 1)->idx, (uint16_t)(g.avail[1] + 1000),
+			 __ATOMIC_RELEASE);
+	vg_kick(&g, 1);
+	assert_true(vg_closed(&g, 2000));
+	vg_close(&g);
+	wait_stat(e, "stat ports.guests 2\n");
+	other_guest_answered(e, 2);
+
+	/* Too many refused messages: closed. */
+	guest_up(e, &g);
+	for (unsigned int i = 0; i <= VHOST_USER_BAD_MAX; i++)
+		assert_int_equal(fe_send(g.sock, 99, VHOST_USER_VERSION, &v, 8,
+					 NULL, 0), 0);
+	assert_true(vg_closed(&g, 2000));
+	vg_close(&g);
+	/* An announced size over the largest message: out of step, closed. */
+	guest_up(e, &g);
+	{
+		uint32_t hdr[3] = { htole32(VHOST_USER_SET_OWNER),
+				    htole32(VHOST_USER_VERSION),
+				    htole32(100000) };
+
+		assert_int_equal(fe_send_raw(g.sock, (uint8_t *)hdr,
+					     sizeof(hdr), NULL, 0), 0);
+	}
+	assert_true(vg_closed(&g, 2000));
+	vg_close(&g);
+	wait_stat(e, "stat ports.guests 2\n");
+	other_guest_answered(e, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			vhost_user_echo_through_both_rings, env_setup,
+			env_teardown),
+		cmocka_unit_test_setup_teardown(
+			vhost_user_replies_wait_for_buffers, env_setup,
+			env_teardown),
+		cmocka_unit_test_setup_teardown(vhost_user_hostile_frontend,
+						env_setup, env_teardown),
+	};
+
+	return TEST_RUN_GROUP(tests, NULL, NULL);
+}
