@@ -177,6 +177,15 @@ static void expect_reply(struct vg *g, uint16_t seq)
 	assert_memory_equal(f, guest_mac, 6);
 }
 
+/* The guest transmits echo request @seq to the gateway. */
+static void send_echo(struct vg *g, uint16_t seq)
+{
+	uint8_t f[MEMPORT_FRAME];
+	size_t n = echo_frame(f, seq);
+
+	assert_int_equal(vg_send(g, f, n, true), 0);
+}
+
 static void guest_up(struct env *e, struct vg *g)
 {
 	assert_int_equal(vg_connect(g, e->path), 0);
@@ -202,14 +211,13 @@ static void wait_stat(struct env *e, const char *want)
 static void vhost_user_echo_through_both_rings(void **state)
 {
 	struct env *e = *state;
-	uint8_t f[MEMPORT_FRAME];
 	struct vg g;
 	char *stats;
 
 	guest_up(e, &g);
 	vg_rx_fill(&g);
 	for (uint16_t seq = 1; seq <= 3; seq++)
-		assert_int_equal(vg_send(&g, f, echo_frame(f, seq), true), 0);
+		send_echo(&g, seq);
 	for (uint16_t seq = 1; seq <= 3; seq++)
 		expect_reply(&g, seq);
 	assert_true(memport_wait(&e->in, 3, NULL));	/* the hub's copy */
@@ -231,12 +239,11 @@ static void vhost_user_echo_through_both_rings(void **state)
 static void vhost_user_replies_wait_for_buffers(void **state)
 {
 	struct env *e = *state;
-	uint8_t f[MEMPORT_FRAME];
 	struct vg g;
 
 	guest_up(e, &g);
 	for (uint16_t seq = 1; seq <= 4; seq++)
-		assert_int_equal(vg_send(&g, f, echo_frame(f, seq), true), 0);
+		send_echo(&g, seq);
 	assert_true(memport_wait(&e->in, 4, NULL));
 	wait_stat(e, ".tx_queued 4\n");
 	vg_rx_fill(&g);
@@ -248,7 +255,7 @@ static void vhost_user_replies_wait_for_buffers(void **state)
 	/* A frontend that comes back is a new port, and works. */
 	guest_up(e, &g);
 	vg_rx_fill(&g);
-	assert_int_equal(vg_send(&g, f, echo_frame(f, 9), true), 0);
+	send_echo(&g, 9);
 	expect_reply(&g, 9);
 	vg_close(&g);
 	wait_stat(e, "stat ports.guests 2\n");
@@ -258,19 +265,19 @@ static void vhost_user_replies_wait_for_buffers(void **state)
 static void other_guest_answered(struct env *e, uint16_t seq)
 {
 	uint8_t f[MEMPORT_FRAME];
+	size_t len = echo_frame(f, seq);
 	unsigned int n;
 
 	pthread_mutex_lock(&e->in.lock);
 	n = e->in.n_out;
 	pthread_mutex_unlock(&e->in.lock);
-	assert_int_equal(memport_push(&e->in, f, echo_frame(f, seq), NULL), 0);
+	assert_int_equal(memport_push(&e->in, f, len, NULL), 0);
 	assert_true(memport_wait(&e->in, n + 1, NULL));
 }
 
 static void vhost_user_hostile_frontend(void **state)
 {
 	struct env *e = *state;
-	uint8_t f[MEMPORT_FRAME];
 	struct vg g;
 	uint64_t v = 0;
 	uint16_t slot;
@@ -297,7 +304,7 @@ static void vhost_user_hostile_frontend(void **state)
 	vg_publish(&g, 1, slot);
 	vg_kick(&g, 1);
 	/* The ring still works after it. */
-	assert_int_equal(vg_send(&g, f, echo_frame(f, 5), true), 0);
+	send_echo(&g, 5);
 	expect_reply(&g, 5);
 	wait_stat(e, "stat inside.rx_errors 3\n");
 	other_guest_answered(e, 1);
