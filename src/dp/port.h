@@ -112,6 +112,7 @@ static inline void dp_buf_check(const struct dp_buf *b, uint32_t headroom)
 /* "Writable again" is told by fd_event() (DP_FD_TX: a vhost-user guest
  * kicking its receive queue), never by EPOLLOUT on @fd. */
 #define DP_PORT_KICK	(1u << 2)
+#define DP_PORT_LISTENER (1u << 3)	/* carries no frames: it accepts guests */
 
 /* What fd_event() asks the worker to do, bits of its return value. */
 #define DP_FD_RX	(1u << 0)	/* frames wait: call rx_burst() */

@@ -314,8 +314,9 @@ unsigned int dp_ports_count(const struct dp_ports *ps, enum dp_tag_kind kind)
 /*
  * inside.* is the guest segment, outside.* the uplink; with several guest
  * ports each also gets its own lines, under guestN (N its slot), named
- * once. A port's own lines (ops->print_stats) go under its side's name,
- * or its guestN.
+ * once; a listener (DP_PORT_LISTENER: it carries no frames) is named as
+ * one and gets no frame counters. A port's own lines (ops->print_stats) go
+ * under its side's name, or its guestN.
  */
 void dp_ports_print(const struct dp_ports *ps, FILE *f)
 {
@@ -337,10 +338,15 @@ void dp_ports_print(const struct dp_ports *ps, FILE *f)
 		snprintf(pfx, sizeof(pfx), "%s",
 			 s->kind == DP_TAG_GUEST ? "inside" : "outside");
 		if (s->kind == DP_TAG_GUEST && guests > 1) {
+			bool listener = s->port->flags & DP_PORT_LISTENER;
+
 			snprintf(pfx, sizeof(pfx), "guest%u", i);
-			fprintf(f, "arcnat: port %s is %s\n", pfx, s->port->name);
-			dp_ports_stats(s, &st);
-			dp_print_port(f, pfx, &st);
+			fprintf(f, "arcnat: port %s is %s%s\n", pfx, s->port->name,
+				listener ? " (a listener: no frames)" : "");
+			if (!listener) {
+				dp_ports_stats(s, &st);
+				dp_print_port(f, pfx, &st);
+			}
 		}
 		if (s->port->ops->print_stats)
 			s->port->ops->print_stats(s->port, f, pfx);

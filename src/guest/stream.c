@@ -7,16 +7,21 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/compiler.h"
 #include "core/log.h"
+#include "core/ratelimit.h"
 #include "pkt/gso.h"
 
 #define STREAM_HDR	4u
@@ -28,13 +33,25 @@
 /* read() calls per rx_burst: a bound, and fairness to the other ports. */
 #define STREAM_READS	2u
 
+/* Connections of every listener of the process, numbered for their
+ * names: unique even where two paths would print the same. */
+static atomic_uint stream_conn_seq;
+
+/*
+ * A listener. @port.fd is an epoll set holding @lfd, so that the listener
+ * can stop being woken (out of descriptors) without the worker's help.
+ */
 struct stream_listener {
 	struct dp_port port;
 	struct dp_worker *w;
+	int lfd;		/* the listening socket */
 	unsigned int refs;	/* the listener itself and each connection */
 	unsigned int conns;
-	unsigned int seq;
+	bool paused;		/* @lfd out of @port.fd's set */
+	uint64_t resume_at;	/* when a pause ends at the latest */
 	uint64_t refused;
+	uint64_t paused_n;
+	struct ratelimit rl;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -54,6 +71,20 @@ static void stream_unref(struct stream_listener *l)
 {
 	if (l && --l->refs == 0)
 		free(l);
+}
+
+/* Put the listening socket in or out of the set the worker polls. */
+static void stream_listen_poll(struct stream_listener *l, bool on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
+
+	if (l->paused == !on || l->port.fd < 0)
+		return;
+	if (epoll_ctl(l->port.fd, EPOLL_CTL_MOD, l->lfd, &ev) < 0) {
+		log_warn("%s: epoll_ctl: %s", l->port.name, strerror(errno));
+		return;
+	}
+	l->paused = !on;
 }
 
 static uint32_t stream_be32(const uint8_t *p)
@@ -327,6 +358,8 @@ static void stream_conn_destroy(struct dp_port *p)
 	if (c->l) {
 		c->l->conns--;
 		log_info("%s: guest disconnected", p->name);
+		/* A descriptor is free again: accept what waits. */
+		stream_listen_poll(c->l, true);
 		stream_unref(c->l);
 	}
 	free(c);
@@ -356,6 +389,29 @@ int stream_conn_open(struct dp_port **out, int fd, unsigned int mtu,
 	return 0;
 }
 
+/* "stream:PATH#SEQ" in @cap bytes; a path too long keeps its end. */
+static void stream_conn_name(char *out, size_t cap, const char *path,
+			     unsigned int seq)
+{
+	char num[16];
+	size_t room, len = strlen(path);
+
+	snprintf(num, sizeof(num), "#%u", seq);
+	room = cap - 1 - strlen("stream:") - strlen(num);
+	if (len <= room)
+		snprintf(out, cap, "stream:%s%s", path, num);
+	else
+		snprintf(out, cap, "stream:...%s%s", path + len - (room - 3),
+			 num);
+}
+
+/* accept4() cannot take a connection for lack of resources. */
+static bool stream_accept_starved(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	       err == ENOMEM;
+}
+
 /* Accept what is pending: each connection a port of the worker. */
 static int stream_accept_burst(struct dp_port *p, struct dp_buf **bufs,
 			       unsigned int n, uint64_t now)
@@ -364,15 +420,30 @@ static int stream_accept_burst(struct dp_port *p, struct dp_buf **bufs,
 
 	(void)bufs;
 	(void)n;
-	(void)now;
+	if (l->paused)	/* an event from before the pause */
+		return 0;
 	for (unsigned int i = 0; i < STREAM_CONNS_MAX; i++) {
-		int fd = accept4(p->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct dp_port *cp;
 		char name[DP_PORT_NAME_MAX];
 		int err;
 
+		if (fd < 0 && stream_accept_starved(errno)) {
+			/* The connection stays pending and the socket
+			 * readable: stop polling it for a while. */
+			err = errno;
+			l->paused_n++;
+			l->resume_at = now + STREAM_ACCEPT_BACKOFF_NS;
+			stream_listen_poll(l, false);
+			log_rl(&l->rl, now, LOG_LEVEL_WARN,
+			       "%s: cannot accept: %s; not accepting for %" PRIu64
+			       " ms or until a guest leaves", p->name,
+			       strerror(err),
+			       (uint64_t)(STREAM_ACCEPT_BACKOFF_NS / NSEC_PER_MSEC));
+			break;
+		}
 		if (fd < 0)
-			break;	/* EAGAIN, or out of fds: try again later */
+			break;	/* EAGAIN, or the peer gave up already */
 		if (!l->w || l->conns >= STREAM_CONNS_MAX) {
 			l->refused++;
 			p->stats.rx_errors++;
@@ -382,7 +453,8 @@ static int stream_accept_burst(struct dp_port *p, struct dp_buf **bufs,
 			close(fd);
 			continue;
 		}
-		snprintf(name, sizeof(name), "stream%u", ++l->seq);
+		stream_conn_name(name, sizeof(name), l->path,
+				 atomic_fetch_add(&stream_conn_seq, 1) + 1);
 		if (stream_conn_open(&cp, fd, p->mtu, name))
 			continue;
 		((struct stream_conn *)cp)->l = l;
@@ -410,17 +482,41 @@ static unsigned int stream_listener_tx(struct dp_port *p, struct dp_buf **bufs,
 	return n;
 }
 
+/* A pause ends at the latest here. */
+static void stream_listener_tick(struct dp_port *p, uint64_t now)
+{
+	struct stream_listener *l = (struct stream_listener *)p;
+
+	if (l->paused && now >= l->resume_at)
+		stream_listen_poll(l, true);
+}
+
+static void stream_listener_print_stats(const struct dp_port *p, FILE *f,
+					const char *pfx)
+{
+	const struct stream_listener *l = (const struct stream_listener *)p;
+
+	fprintf(f, "stat %s.stream_guests %u\n", pfx, l->conns);
+	fprintf(f, "stat %s.stream_refused %" PRIu64 "\n", pfx, l->refused);
+	fprintf(f, "stat %s.stream_accept_paused %" PRIu64 "\n", pfx,
+		l->paused_n);
+}
+
 static void stream_listener_destroy(struct dp_port *p)
 {
 	struct stream_listener *l = (struct stream_listener *)p;
 
 	if (!p)
 		return;
-	if (p->fd >= 0) {
+	if (p->fd >= 0)
 		close(p->fd);
+	p->fd = -1;
+	if (l->lfd >= 0) {
+		close(l->lfd);
 		/* unlinkat: the call the sandbox allows (the lease file's). */
 		unlinkat(AT_FDCWD, l->path, 0);
 	}
+	l->lfd = -1;
 	l->w = NULL;
 	stream_unref(l);
 }
@@ -428,6 +524,8 @@ static void stream_listener_destroy(struct dp_port *p)
 static const struct dp_port_ops stream_listener_ops = {
 	.rx_burst = stream_accept_burst,
 	.tx_burst = stream_listener_tx,
+	.tick = stream_listener_tick,
+	.print_stats = stream_listener_print_stats,
 	.destroy = stream_listener_destroy,
 };
 
@@ -469,26 +567,43 @@ int stream_listen(struct dp_port **out, const struct stream_cfg *cfg)
 		return -ENOMEM;
 	l->refs = 1;
 	l->port.ops = &stream_listener_ops;
+	l->port.flags = DP_PORT_LISTENER;
 	l->port.mtu = cfg->mtu;
 	l->port.fd = -1;
+	l->lfd = -1;
+	ratelimit_init(&l->rl, 1, 10 * NSEC_PER_SEC);
 	memcpy(l->path, sa.sun_path, sizeof(l->path));
 	snprintf(l->port.name, sizeof(l->port.name), "stream:%s", cfg->path);
 	err = stream_clear_path(&sa);
 	if (err)
 		goto err_free;
-	l->port.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->port.fd < 0) {
+	l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->lfd < 0) {
 		err = -errno;
 		goto err_free;
 	}
-	if (bind(l->port.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (bind(l->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		err = -errno;
 		goto err_close;
 	}
 	if (chmod(sa.sun_path, 0660) < 0 ||
-	    listen(l->port.fd, (int)STREAM_CONNS_MAX) < 0) {
+	    listen(l->lfd, (int)STREAM_CONNS_MAX) < 0) {
 		err = -errno;
 		goto err_unlink;
+	}
+	l->port.fd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->port.fd < 0) {
+		err = -errno;
+		goto err_unlink;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		if (epoll_ctl(l->port.fd, EPOLL_CTL_ADD, l->lfd, &ev) < 0) {
+			err = -errno;
+			close(l->port.fd);
+			goto err_unlink;
+		}
 	}
 	*out = &l->port;
 	return 0;
@@ -496,7 +611,7 @@ int stream_listen(struct dp_port **out, const struct stream_cfg *cfg)
 err_unlink:
 	unlink(sa.sun_path);
 err_close:
-	close(l->port.fd);
+	close(l->lfd);
 err_free:
 	free(l);
 	return err;

@@ -5,11 +5,22 @@
  *
  * Theory of operation: arcnat listens on a UNIX stream socket. The
  * listener is itself a guest port of the worker (it carries no frames: it
- * takes the segment's frames and sends them nowhere), so that its accept
- * runs on the worker's thread without a new kind of epoll entry: each
- * connection accepted becomes a guest port added with dp_worker_add_port(),
- * and a peer that hangs up or breaks the framing fails its rx_burst, which
- * makes the worker remove it; the other guests go on.
+ * takes the segment's frames and sends them nowhere; DP_PORT_LISTENER), so
+ * that its accept runs on the worker's thread without a new kind of epoll
+ * entry: each connection accepted becomes a guest port added with
+ * dp_worker_add_port(), named after the socket and a process-wide
+ * connection number ("stream:PATH#3"), and a peer that hangs up or breaks
+ * the framing fails its rx_burst, which makes the worker remove it; the
+ * other guests go on.
+ *
+ * The listener's fd (the one the worker polls) is a small epoll set of its
+ * own that holds the listening socket. The worker polls level-triggered,
+ * so a connection that accept4() cannot take (EMFILE, ENFILE: out of
+ * descriptors; ENOBUFS, ENOMEM) would wake it again at once, for ever: the
+ * listener then takes the socket out of its set (counted, logged
+ * rate-limited) until a connection of its own closes or
+ * STREAM_ACCEPT_BACKOFF_NS have passed (its tick), and the connection
+ * waits in the kernel's backlog meanwhile.
  *
  * Framing: a 4-byte big-endian length, then that many bytes of Ethernet
  * frame, no virtio-net header. A length below an Ethernet header (0
@@ -30,6 +41,8 @@
 
 /* Connections one listener serves at once; more are accepted and closed. */
 #define STREAM_CONNS_MAX	16u
+/* How long a listener out of descriptors stops accepting, at most. */
+#define STREAM_ACCEPT_BACKOFF_NS	1000000000ull
 /* Frame lengths the framing accepts. */
 #define STREAM_FRAME_MIN	14u
 #define STREAM_FRAME_MAX	DP_BUF_DATA_MAX

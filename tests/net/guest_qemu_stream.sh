@@ -59,11 +59,11 @@ lease1=$(tr -d '\r' <"$TMPD/g1.console" | sed -n 's/^RESULT dhcp ok //p' | tail 
 info "g1 lease after $(($(date +%s) - t0)) s: $lease1"
 bg_stop "$GUEST_PID"
 i=0
-while [ $i -lt 50 ] && ! grep -q 'stream1: guest disconnected' "$ARC_LOG"; do
+while [ $i -lt 50 ] && ! grep -qF "stream:$SOCK#1: guest disconnected" "$ARC_LOG"; do
 	sleep 0.1
 	i=$((i + 1))
 done
-grep -q 'stream1: guest disconnected' "$ARC_LOG" || fail "arcnat did not see g1's QEMU go: $(grep stream "$ARC_LOG")"
+grep -qF "stream:$SOCK#1: guest disconnected" "$ARC_LOG" || fail "arcnat did not see g1's QEMU go: $(grep stream "$ARC_LOG")"
 arcnat_alive || fail "arcnat is gone after g1's QEMU was killed"
 ok "g1 ($lease1) killed: its port removed, arcnat runs on"
 
@@ -140,11 +140,11 @@ guest_expect g2 dns
 ok "guest resolved svc.test through arcnat's forwarder"
 
 i=0
-while [ $i -lt 50 ] && ! grep -q 'stream2: guest disconnected' "$ARC_LOG"; do
+while [ $i -lt 50 ] && ! grep -qF "stream:$SOCK#2: guest disconnected" "$ARC_LOG"; do
 	sleep 0.1
 	i=$((i + 1))
 done
-grep -q 'stream2: guest disconnected' "$ARC_LOG" || fail "arcnat did not see g2's QEMU go: $(grep stream "$ARC_LOG")"
+grep -qF "stream:$SOCK#2: guest disconnected" "$ARC_LOG" || fail "arcnat did not see g2's QEMU go: $(grep stream "$ARC_LOG")"
 arcnat_alive || fail "arcnat is gone after every guest left"
 grep -q 'frame length out of' "$ARC_LOG" && fail "a QEMU frame was refused: $(grep 'frame length' "$ARC_LOG")"
 stop_arcnat

@@ -17,13 +17,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include "test_exit.h"
+#include "core/log.h"
+#include "dp/portset.h"
+#include "dp/worker.h"
 #include "guest/stream.h"
+#include "nat/nat.h"
+
+#include "memport.h"
 
 #define NB 8
 
@@ -379,6 +390,250 @@ static void stream_listener_path(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* A worker that is never run: the listeners hand it their connections
+ * (through its mailbox, since this is not its thread), and it destroys
+ * them with itself. Enough to see what a listener does on accept. */
+struct mini {
+	struct memport in, out;
+	struct nat *nat;
+	struct dp_worker *w;
+};
+
+static void mini_init(struct mini *m)
+{
+	struct nat_config nc = { 0 };
+	struct dp_config dc = { 0 };
+
+	assert_int_equal(memport_init(&m->in, 0, 0), 0);
+	assert_int_equal(memport_init(&m->out, DP_PORT_L3, 0), 0);
+	nc.ext_addrs[0] = htonl(0xc6336402);
+	nc.n_ext_addrs = 1;
+	nc.port_min = NAT_DEFAULT_PORT_MIN;
+	nc.port_max = NAT_DEFAULT_PORT_MAX;
+	nc.max_flows = 64;
+	ct_timeouts_default(&nc.timeouts);
+	assert_int_equal(nat_create(&m->nat, &nc), 0);
+	dc.inside = &m->in.port;
+	dc.outside = &m->out.port;
+	dc.nat = m->nat;
+	dc.gw_addr = htonl(0x0a000201);
+	dc.gw_plen = 24;
+	memcpy(dc.gw_mac, "\x02\xab\xcd\x00\x00\x01", 6);
+	assert_int_equal(dp_worker_create(&m->w, &dc), 0);
+}
+
+static void mini_fini(struct mini *m)
+{
+	dp_worker_destroy(m->w);
+	nat_destroy(m->nat);
+	memport_fini(&m->in);
+	memport_fini(&m->out);
+}
+
+static struct dp_port *listen_at(const char *dir, const char *name, char *path,
+				 size_t cap)
+{
+	struct stream_cfg cfg = { .path = path, .mtu = 1500 };
+	struct dp_port *l = NULL;
+
+	snprintf(path, cap, "%s/%s", dir, name);
+	assert_int_equal(stream_listen(&l, &cfg), 0);
+	return l;
+}
+
+/* The name of the last port a listener logged as connected. */
+static char connected[DP_PORT_NAME_MAX];
+
+static void capture_log(void *ctx, enum log_level level, const char *msg)
+{
+	const char *at = strstr(msg, "guest connected as port ");
+
+	(void)ctx;
+	(void)level;
+	if (at)
+		snprintf(connected, sizeof(connected), "%s",
+			 at + strlen("guest connected as port "));
+}
+
+/* Two listeners, one connection each: the two guest ports have different
+ * names, each saying which socket it came in on. */
+static void stream_connection_names_are_unique(void **state)
+{
+	char dir[] = "/tmp/arcnat-test-stream-XXXXXX", pa[96], pb[96];
+	char na[DP_PORT_NAME_MAX], nb[DP_PORT_NAME_MAX];
+	struct dp_port *la, *lb;
+	struct mini m;
+	int ca, cb;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	la = listen_at(dir, "a", pa, sizeof(pa));
+	lb = listen_at(dir, "b", pb, sizeof(pb));
+	mini_init(&m);
+	stream_attach(la, m.w);
+	stream_attach(lb, m.w);
+	log_set_sink(capture_log, NULL);
+	ca = connect_to(pa);
+	cb = connect_to(pb);
+	assert_true(ca >= 0 && cb >= 0);
+	empty_bufs();
+	connected[0] = '\0';
+	assert_int_equal(la->ops->rx_burst(la, vec, NB, 0), 0);
+	snprintf(na, sizeof(na), "%s", connected);
+	connected[0] = '\0';
+	assert_int_equal(lb->ops->rx_burst(lb, vec, NB, 0), 0);
+	snprintf(nb, sizeof(nb), "%s", connected);
+	log_set_sink(NULL, NULL);
+	assert_true(na[0] && nb[0]);
+	assert_string_not_equal(na, nb);
+	assert_non_null(strstr(na, "/a#"));
+	assert_non_null(strstr(nb, "/b#"));
+	mini_fini(&m);	/* destroys the two connections */
+	close(ca);
+	close(cb);
+	dp_port_destroy(la);
+	dp_port_destroy(lb);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* Fill every free descriptor below @limit with a dup of stdin, so that the
+ * next accept fails (EMFILE). Return: how many; their numbers in @fds. */
+static unsigned int fill_fds(int *fds, unsigned int cap, rlim_t limit)
+{
+	struct rlimit rl;
+	unsigned int n = 0;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = limit;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (n < cap) {
+		int fd = dup(0);
+
+		if (fd < 0) {
+			assert_int_equal(errno, EMFILE);
+			break;
+		}
+		fds[n++] = fd;
+	}
+	return n;
+}
+
+/*
+ * Out of descriptors: accept4() fails with EMFILE and the connection stays
+ * pending, so a level-triggered listener would wake the worker at once,
+ * for ever. The listener stops being readable (counted, logged) until a
+ * connection closes or its back-off ends; then it accepts again.
+ */
+static void stream_accept_out_of_fds_backs_off(void **state)
+{
+	char dir[] = "/tmp/arcnat-test-stream-XXXXXX", path[96];
+	int fds[256], c, c2;
+	unsigned int nfill;
+	struct rlimit saved;
+	struct dp_port *l;
+	struct pollfd pfd;
+	struct mini m;
+	char *st = NULL;
+	size_t stlen = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	l = listen_at(dir, "s", path, sizeof(path));
+	mini_init(&m);
+	stream_attach(l, m.w);
+	pfd = (struct pollfd){ .fd = l->fd, .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, 0), 0);	/* nothing pending */
+	c = connect_to(path);
+	assert_true(c >= 0);
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	nfill = fill_fds(fds, 256, (rlim_t)c + 8);
+	empty_bufs();
+	assert_int_equal(l->ops->rx_burst(l, vec, NB, 1000), 0);
+	/* The connection is still pending, but the listener is quiet. */
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	assert_int_equal(l->ops->rx_burst(l, vec, NB, 2000), 0);
+	f = open_memstream(&st, &stlen);
+	l->ops->print_stats(l, f, "g");
+	fclose(f);
+	assert_non_null(strstr(st, "stat g.stream_accept_paused 1\n"));
+	free(st);
+
+	/* Descriptors again; before the back-off ends only a closed
+	 * connection would wake it. */
+	for (unsigned int i = 0; i < nfill; i++)
+		close(fds[i]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	l->ops->tick(l, 1000 + STREAM_ACCEPT_BACKOFF_NS / 2);
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	l->ops->tick(l, 1000 + STREAM_ACCEPT_BACKOFF_NS);
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+	connected[0] = '\0';
+	log_set_sink(capture_log, NULL);
+	assert_int_equal(l->ops->rx_burst(l, vec, NB, 2 * STREAM_ACCEPT_BACKOFF_NS), 0);
+	log_set_sink(NULL, NULL);
+	assert_true(connected[0] != '\0');	/* accepted now */
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+
+	/* Paused again, a connection that closes resumes it at once. */
+	c2 = connect_to(path);
+	assert_true(c2 >= 0);
+	nfill = fill_fds(fds, 256, (rlim_t)c2 + 8);
+	assert_int_equal(l->ops->rx_burst(l, vec, NB, 3 * STREAM_ACCEPT_BACKOFF_NS), 0);
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	for (unsigned int i = 0; i < nfill; i++)
+		close(fds[i]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	mini_fini(&m);	/* destroys the first connection: a guest left */
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+	close(c);
+	close(c2);
+	dp_port_destroy(l);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* The listener carries no frames: the statistics name it as a listener
+ * and print no all-zero guestN counters for it. */
+static void stream_listener_is_no_guest_in_the_statistics(void **state)
+{
+	char dir[] = "/tmp/arcnat-test-stream-XXXXXX", path[96], line[160];
+	struct dp_ports ps;
+	struct dp_port *l, *c;
+	unsigned int li, ci;
+	int ep = epoll_create1(EPOLL_CLOEXEC), peer;
+	char *st = NULL;
+	size_t stlen = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	l = listen_at(dir, "s", path, sizeof(path));
+	c = open_pair(&peer, "conn");
+	assert_true(ep >= 0);
+	dp_ports_init(&ps, ep);
+	assert_int_equal(dp_ports_add(&ps, l, DP_TAG_GUEST, false, &li), 0);
+	assert_int_equal(dp_ports_add(&ps, c, DP_TAG_GUEST, false, &ci), 0);
+	f = open_memstream(&st, &stlen);
+	dp_ports_print(&ps, f);
+	fclose(f);
+	snprintf(line, sizeof(line), "stat guest%u.rx_packets ", li);
+	assert_null(strstr(st, line));
+	snprintf(line, sizeof(line), "arcnat: port guest%u is stream:%s (a listener: no frames)\n",
+		 li, path);
+	assert_non_null(strstr(st, line));
+	snprintf(line, sizeof(line), "stat guest%u.rx_packets 0\n", ci);
+	assert_non_null(strstr(st, line));
+	free(st);
+	dp_ports_fini(&ps);
+	close(ep);
+	dp_port_destroy(c);
+	dp_port_destroy(l);
+	close(peer);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +644,9 @@ int main(void)
 		cmocka_unit_test(stream_runt_and_giant_frames_are_not_sent),
 		cmocka_unit_test(stream_super_frame_goes_as_whole_frames),
 		cmocka_unit_test(stream_listener_path),
+		cmocka_unit_test(stream_connection_names_are_unique),
+		cmocka_unit_test(stream_accept_out_of_fds_backs_off),
+		cmocka_unit_test(stream_listener_is_no_guest_in_the_statistics),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);
