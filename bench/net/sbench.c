@@ -3,13 +3,16 @@
  * sbench - a guest without a VM on a QEMU stream socket, for
  * bench/net/vm_vs_peers.sh: what a stream transport costs by itself.
  *
- *   sbench up|down -S SOCK -a GUEST_IP -g ARP_IP -H SERVER [-p PORT]
+ *   sbench up|down [-D] -S SOCK -a GUEST_IP -g ARP_IP -H SERVER [-p PORT]
  *                  [-s SIZE] [-n COUNT] [-t SECS] [-m MAC]
  *
  * sbench connects to SOCK (a UNIX stream socket: arcnat's --inside
  * stream:PATH, or passt's -s PATH) and speaks QEMU's -netdev stream
  * framing, a 4-byte big-endian length and an Ethernet frame, as guest
- * GUEST_IP with MAC (default 52:54:00:5b:00:01). It resolves ARP_IP (the
+ * GUEST_IP with MAC (default 52:54:00:5b:00:01). With -D, SOCK is a UNIX
+ * datagram socket (arcnat's --inside dgram:PATH, QEMU's -netdev dgram):
+ * one datagram is one frame, and sbench binds SOCK.sbench (mode 0666, so
+ * that arcnat, user nobody after start, can answer; unlinked at exit). It resolves ARP_IP (the
  * gateway, or SERVER itself when the transport answers ARP for every
  * address, as passt does) and answers ARP requests for GUEST_IP. The other
  * end is an `nbench server` at SERVER:PORT (default 7777) beyond the
@@ -48,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,6 +75,8 @@ static uint32_t my_ip, arp_ip, srv_ip;		/* network byte order */
 static uint16_t my_port, srv_port;		/* network byte order */
 static uint32_t session;
 static int sock = -1;
+static int dgram;				/* -D: a datagram socket */
+static char local_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 /* receive side: reassembly of the byte stream into frames */
 static uint8_t rxbuf[RX_BUF];
@@ -140,6 +146,48 @@ static int write_all(const uint8_t *p, size_t len, double deadline)
 	return 0;
 }
 
+/*
+ * Send @len bytes of prefixed frames: on a stream socket as they are; on a
+ * datagram socket (-D) one datagram per frame, without the prefix, in
+ * sendmmsg() runs. Waits for room, bounded by @deadline.
+ */
+static int tx(const uint8_t *p, size_t len, double deadline)
+{
+	struct mmsghdr msgs[TX_FRAMES];
+	struct iovec iov[TX_FRAMES];
+	unsigned int n = 0, done = 0;
+	size_t off = 0;
+
+	if (!dgram)
+		return write_all(p, len, deadline);
+	memset(msgs, 0, sizeof(msgs));
+	while (off + PREFIX <= len && n < TX_FRAMES) {
+		size_t flen = get16(p + off + 2);
+
+		iov[n] = (struct iovec){ (void *)(p + off + PREFIX), flen };
+		msgs[n].msg_hdr.msg_iov = &iov[n];
+		msgs[n].msg_hdr.msg_iovlen = 1;
+		n++;
+		off += PREFIX + flen;
+	}
+	while (done < n) {
+		int r = sendmmsg(sock, msgs + done, n - done, 0);
+
+		if (r > 0) {
+			done += (unsigned int)r;
+			continue;
+		}
+		if (errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (now() > deadline)
+			return -1;
+		struct pollfd pfd = { sock, POLLOUT, 0 };
+
+		poll(&pfd, 1, 100);
+	}
+	return off == len ? 0 : -1;
+}
+
 /* One frame with its length prefix into @out; returns the bytes written. */
 static size_t frame_prefix(uint8_t *out, size_t flen)
 {
@@ -173,7 +221,7 @@ static int send_arp(unsigned int op, const uint8_t *tmac, uint32_t tip)
 	memcpy(f + 28, &my_ip, 4);
 	memcpy(f + 32, op == 1 ? zero : tmac, 6);
 	memcpy(f + 38, &tip, 4);
-	return write_all(b, sizeof(b), now() + 2);
+	return tx(b, sizeof(b), now() + 2);
 }
 
 /* An IPv4/UDP frame to the server carrying @payload (@size bytes) into @f. */
@@ -221,7 +269,7 @@ static int send_msg(uint32_t type, uint64_t count, uint32_t size)
 	if (flen < 60)				/* Ethernet minimum, zero padding */
 		flen = 60;
 	frame_prefix(b, flen);
-	return write_all(b, PREFIX + flen, now() + 2);
+	return tx(b, PREFIX + flen, now() + 2);
 }
 
 /* One received frame: answer ARP, note ARP replies, count our UDP. */
@@ -283,6 +331,18 @@ static int rx_poll(int ms)
 
 	if (poll(&pfd, 1, ms) <= 0)
 		return 0;
+	if (dgram) {				/* one datagram, one frame */
+		int k;
+
+		for (k = 0; k < 64; k++) {
+			r = recv(sock, rxbuf, sizeof(rxbuf), MSG_DONTWAIT | MSG_TRUNC);
+			if (r < 0)
+				break;
+			if ((size_t)r <= sizeof(rxbuf))
+				rx_frame(rxbuf, (size_t)r, now());
+		}
+		return 1;
+	}
 	r = read(sock, rxbuf + rx_len, sizeof(rxbuf) - rx_len);
 	if (r == 0) {
 		errno = 0;
@@ -384,7 +444,7 @@ static void run_up(unsigned int size, long count, double secs)
 	while (sent < count && now() < end) {
 		long n = count - sent < (long)TX_FRAMES ? count - sent : (long)TX_FRAMES;
 
-		if (write_all(batch, (size_t)n * one, end + 2))
+		if (tx(batch, (size_t)n * one, end + 2))
 			die("write");
 		sent += n;
 		while (rx_poll(0) > 0)		/* ARP from the transport */
@@ -423,9 +483,15 @@ static void run_down(unsigned int size, long count, double secs)
 	       rx_data > 1 ? rx_last - rx_first : 0, rx_data > 1 ? rx_last - rx_first : 0);
 }
 
+static void unlink_local(void)
+{
+	if (local_path[0])
+		unlink(local_path);
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: sbench up|down -S SOCK -a GUEST_IP -g ARP_IP -H SERVER [-p PORT]\n"
+	fprintf(stderr, "usage: sbench up|down [-D] -S SOCK -a GUEST_IP -g ARP_IP -H SERVER [-p PORT]\n"
 			"              [-s SIZE] [-n COUNT] [-t SECS] [-m MAC]\n");
 	return 2;
 }
@@ -443,8 +509,9 @@ int main(int argc, char **argv)
 		return usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "S:a:g:H:p:s:n:t:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "DS:a:g:H:p:s:n:t:m:")) != -1) {
 		switch (opt) {
+		case 'D': dgram = 1; break;
 		case 'S': path = optarg; break;
 		case 'a': gip = optarg; break;
 		case 'g': aip = optarg; break;
@@ -481,9 +548,24 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	memcpy(sa.sun_path, path, strlen(path) + 1);	/* its length checked above */
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	sock = socket(AF_UNIX, (dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
 	if (sock < 0)
 		die("socket");
+	if (dgram) {
+		/* our own address, for the transport's answers: PATH.sbench,
+		 * writable by all (arcnat answers as user nobody) */
+		struct sockaddr_un la = { .sun_family = AF_UNIX };
+
+		if (snprintf(local_path, sizeof(local_path), "%s.sbench", path) >= (int)sizeof(local_path)) {
+			errno = ENAMETOOLONG;
+			die(path);
+		}
+		unlink(local_path);
+		memcpy(la.sun_path, local_path, strlen(local_path) + 1);
+		if (bind(sock, (const void *)&la, sizeof(la)) || chmod(local_path, 0666))
+			die(local_path);
+		atexit(unlink_local);
+	}
 	if (connect(sock, (const void *)&sa, sizeof(sa)))
 		die(path);
 	resolve();

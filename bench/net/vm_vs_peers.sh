@@ -71,6 +71,7 @@ fi
 PARTS=${PARTS:-vm raw}
 TRANSPORTS=${TRANSPORTS:-arcnat_stream passt_stream tap_kernel arcnat_vhost arcnat_dgram}
 RAW_SIZES=${RAW_SIZES:-64 1472}
+RAW_TRANSPORTS="arcnat_stream passt_stream arcnat_dgram arcnat_vhost"
 VHOST_BENCH_CMD=${VHOST_BENCH_CMD:-}
 RESULTS_DIR=${RESULTS_DIR:-build/bench-results}
 BUILD=build/bench/net
@@ -461,9 +462,16 @@ vm_transport() {	# vm_transport TRANSPORT
 
 # --- raw: sbench through a stream socket ---------------------------------------------
 raw_case() {	# raw_case TRANSPORT DIR SIZE REP
-	local tr=$1 dir=$2 size=$3 rep=$4 out line sock ip nh
+	local tr=$1 dir=$2 size=$3 rep=$4 out line sock ip nh dg=""
 	case $tr in
 	arcnat_stream) sock=$A_STREAM ip=10.0.2.200 nh=10.0.2.1 ;;
+	arcnat_dgram)
+		if [ "$HAVE_DGRAM" != 1 ]; then
+			row raw "$tr" "${dir}_$size" "$rep" n/a pkt/s "arcnat gateway --help has no dgram: port"
+			return
+		fi
+		sock=$A_DGRAM ip=10.0.2.201 nh=10.0.2.1 dg=-D
+		;;
 	passt_stream) sock=$P_SOCK ip=198.51.100.2 nh=$SRV ;;	# passt answers ARP for every address
 	arcnat_vhost)
 		if [ -z "$VHOST_BENCH_CMD" ] || [ "$HAVE_VHOST" != 1 ]; then
@@ -482,7 +490,8 @@ raw_case() {	# raw_case TRANSPORT DIR SIZE REP
 		return
 		;;
 	esac
-	out=$(timeout $((RAW_T + 30)) "$SBENCH" "$dir" -S "$sock" -a $ip -g $nh -H $SRV -p $NB_PORT \
+	# shellcheck disable=SC2086 # $dg: -D or nothing
+	out=$(timeout $((RAW_T + 30)) "$SBENCH" "$dir" $dg -S "$sock" -a $ip -g $nh -H $SRV -p $NB_PORT \
 		-s "$size" -n "$RAW_N" -t "$RAW_T" 2>&1)
 	raw_row "$tr" "$dir" "$size" "$rep" "$out"
 }
@@ -584,7 +593,7 @@ summary() {
 		done
 		echo "$hdr |"
 		echo "$sep|"
-		for tr in arcnat_stream passt_stream arcnat_vhost; do
+		for tr in $RAW_TRANSPORTS; do
 			local line
 			line="| $(printf '%-13s' "$tr")"
 			for s in $RAW_SIZES; do
@@ -605,7 +614,8 @@ summary() {
 		for s in $RAW_SIZES; do
 			for m in up down; do
 				echo "ratio ${m}_$s: arcnat_stream / passt_stream $(ratio "$(stats raw arcnat_stream "${m}_$s")" "$(stats raw passt_stream "${m}_$s")")," \
-					"arcnat_vhost / arcnat_stream $(ratio "$(stats raw arcnat_vhost "${m}_$s")" "$(stats raw arcnat_stream "${m}_$s")")"
+					"arcnat_vhost / arcnat_stream $(ratio "$(stats raw arcnat_vhost "${m}_$s")" "$(stats raw arcnat_stream "${m}_$s")")," \
+					"arcnat_dgram / arcnat_stream $(ratio "$(stats raw arcnat_dgram "${m}_$s")" "$(stats raw arcnat_stream "${m}_$s")")"
 			done
 		done
 	fi
@@ -646,7 +656,7 @@ if has raw "$PARTS"; then
 	for rep in $(seq "$RAW_REPS"); do
 		for s in $RAW_SIZES; do
 			for d in up down; do
-				for tr in arcnat_stream passt_stream arcnat_vhost; do
+				for tr in $RAW_TRANSPORTS; do
 					case $tr in
 					passt_stream) has passt_stream "$TRANSPORTS" || continue ;;
 					esac
