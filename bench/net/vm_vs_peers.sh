@@ -20,8 +20,9 @@
 # socket itself as a guest and sends (up) or receives (down) bounded floods
 # of UDP datagrams of 64 and 1472 bytes to/from `nbench server` beyond the
 # transport: packets per second and Gbit/s through arcnat's stream port and
-# through passt's. vhost-user: a hook (VHOST_BENCH_CMD) for the vhost-user
-# test frontend's throughput mode; "n/a" until it is set.
+# through passt's; with -D through arcnat's dgram port. vhost-user: a hook
+# for the vhost-user test frontend (VHOST_FE's flood mode, or
+# VHOST_BENCH_CMD); "n/a" without one.
 #
 # Every namespace (vb-*-PID) is created here and deleted on exit; the
 # server namespaces have no route anywhere but their veth, so nothing
@@ -42,9 +43,12 @@
 #   TRANSPORTS   default "arcnat_stream passt_stream tap_kernel arcnat_vhost arcnat_dgram"
 #   RAW_SIZES    UDP payload bytes (default "64 1472")
 #   RAW_N, RAW_T datagrams per raw run at most (default 2000000) and seconds (default 5)
-#   VHOST_BENCH_CMD  the vhost-user raw hook: a command run with {SOCK}
-#                {DIR} (up|down) {SIZE} {COUNT} {SECS} replaced, which
-#                prints sbench's key=value line (pps=, gbps=)
+#   VHOST_FE     the vhost-user test frontend (default
+#                build/tests/tools/vhost_fe): its flood mode is the raw "up"
+#                figure of arcnat_vhost when it exists
+#   VHOST_BENCH_CMD  instead, a command run with {SOCK} {DIR} (up|down)
+#                {SIZE} {COUNT} {SECS} replaced, which prints sbench's
+#                key=value line (pps=, gbps=)
 #   RESULTS_DIR  default build/bench-results
 #   QEMU_CACHE   the guest image cache (tests/qemu/guest-image.sh)
 #
@@ -73,6 +77,7 @@ TRANSPORTS=${TRANSPORTS:-arcnat_stream passt_stream tap_kernel arcnat_vhost arcn
 RAW_SIZES=${RAW_SIZES:-64 1472}
 RAW_TRANSPORTS="arcnat_stream passt_stream arcnat_dgram arcnat_vhost"
 VHOST_BENCH_CMD=${VHOST_BENCH_CMD:-}
+VHOST_FE=${VHOST_FE:-build/tests/tools/vhost_fe}
 RESULTS_DIR=${RESULTS_DIR:-build/bench-results}
 BUILD=build/bench/net
 SBENCH=$BUILD/sbench
@@ -451,7 +456,7 @@ vm_transport() {	# vm_transport TRANSPORT
 	arcnat_vhost)
 		if [ "$HAVE_VHOST" = 1 ]; then
 			# QEMU 7.2 under TCG: vectors=0, else a segfault in msix_set_vector_notifiers
-			run_guest "$1" $A_RT -- -object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
+			run_guest "$1" $A_RT -- -object memory-backend-memfd,id=mem,size=256M,share=on -machine memory-backend=mem \
 				-chardev "socket,id=c0,path=$A_VHOST" -netdev vhost-user,id=n0,chardev=c0 -device "$dev,vectors=0"
 		else
 			na vm "$1" "arcnat gateway --help has no vhost-user: port"
@@ -474,12 +479,23 @@ raw_case() {	# raw_case TRANSPORT DIR SIZE REP
 		;;
 	passt_stream) sock=$P_SOCK ip=198.51.100.2 nh=$SRV ;;	# passt answers ARP for every address
 	arcnat_vhost)
-		if [ -z "$VHOST_BENCH_CMD" ] || [ "$HAVE_VHOST" != 1 ]; then
-			row raw "$tr" "${dir}_$size" "$rep" n/a pkt/s "hook: set VHOST_BENCH_CMD to the vhost-user test frontend's throughput mode"
+		# HOOK (issue 11, section 5): the vhost-user test frontend's
+		# throughput mode. VHOST_BENCH_CMD, if set, runs for both
+		# directions; else $VHOST_FE's flood mode (frames arcnat took
+		# from the tx ring) for "up", and "down" is n/a (no receive mode)
+		if [ "$HAVE_VHOST" != 1 ]; then
+			row raw "$tr" "${dir}_$size" "$rep" n/a pkt/s "arcnat gateway --help has no vhost-user: port"
 			return
 		fi
-		# HOOK (issue 11, section 5): the vhost-user test frontend's
-		# throughput mode, printing sbench's key=value line
+		if [ -z "$VHOST_BENCH_CMD" ]; then
+			if [ "$dir" = up ] && [ -x "$VHOST_FE" ]; then
+				out=$(timeout $((RAW_T + 30)) "$VHOST_FE" "$A_VHOST" flood "$RAW_N" $((size + 42)) $SRV 2>&1)
+				raw_row "$tr" "$dir" "$size" "$rep" "$out"
+			else
+				row raw "$tr" "${dir}_$size" "$rep" n/a pkt/s "hook: no vhost-user frontend with a $dir mode ($VHOST_FE; or set VHOST_BENCH_CMD)"
+			fi
+			return
+		fi
 		local cmd=${VHOST_BENCH_CMD//\{SOCK\}/$A_VHOST}
 		cmd=${cmd//\{DIR\}/$dir}
 		cmd=${cmd//\{SIZE\}/$size}
@@ -499,10 +515,12 @@ raw_case() {	# raw_case TRANSPORT DIR SIZE REP
 raw_row() {	# raw_row TRANSPORT DIR SIZE REP OUTPUT
 	local line pps gbps
 	line=$(grep '^mode=' <<<"$5" | tail -n 1)
+	# vhost_fe's flood prints "flood: frames N bytes L seconds S pps P gbit G"
+	[ -z "$line" ] && line=$(sed -n 's/^flood: frames \([0-9]*\) bytes [0-9]* seconds \([0-9.]*\) pps \([0-9.]*\) gbit \([0-9.]*\).*/mode=flood sent=\1 received=\1 secs=\2 pps=\3 gbps=\4 (frames arcnat took from the ring)/p' <<<"$5" | tail -n 1)
 	pps=$(sed -n 's/.*\bpps=\([0-9.]*\).*/\1/p' <<<"$line")
 	gbps=$(sed -n 's/.*\bgbps=\([0-9.]*\).*/\1/p' <<<"$line")
 	if [ -n "$pps" ]; then
-		row raw "$1" "${2}_$3" "$4" "$pps" pkt/s "gbps=$gbps $(grep -o 'sent=[0-9]* received=[0-9]* secs=[0-9.]*' <<<"$line") $(grep -o 'sent_pps=.*' <<<"$line")"
+		row raw "$1" "${2}_$3" "$4" "$pps" pkt/s "gbps=$gbps $(grep -o 'sent=[0-9]* received=[0-9]* secs=[0-9.]*' <<<"$line") $(grep -o 'sent_pps=.*\|(frames.*' <<<"$line")"
 	else
 		row raw "$1" "${2}_$3" "$4" nan pkt/s "error=$(head -c 200 <<<"$5" | tr -s ' \n\t' '___')"
 	fi
