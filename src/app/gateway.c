@@ -91,7 +91,12 @@ static const char gw_usage[] =
 "                              At start arcnat prints the QEMU arguments for\n"
 "                              each stream, dgram and vhost-user socket.\n"
 "                              --inside is repeatable (up to 8): all of them are\n"
-"                              one Ethernet segment behind the gateway.\n"
+"                              one Ethernet segment behind the gateway, a\n"
+"                              learning switch: guests reach each other\n"
+"                              directly, without NAT.\n"
+"  --isolate                   guests reach only the gateway and the uplink,\n"
+"                              never each other (no frame between guest ports,\n"
+"                              no packet routed from one guest to another).\n"
 "  --gateway-ip A.B.C.D/LEN    the gateway's inside address and subnet\n"
 "                              (default 10.0.2.1/24, MAC 02:ab:cd:00:00:01);\n"
 "                              arcnat answers ARP and ping for it.\n"
@@ -188,7 +193,7 @@ enum {
 	OPT_STATS_INTERVAL, OPT_DEBUG, OPT_NO_DHCP, OPT_DHCP_RANGE, OPT_DHCP_HOST,
 	OPT_LEASE_TIME, OPT_LEASE_FILE, OPT_DOMAIN, OPT_NO_DNS, OPT_DNS,
 	OPT_HOST_IP, OPT_DNS_MIN_TTL, OPT_DNS_MAX_TTL, OPT_USER, OPT_NO_DROP,
-	OPT_NO_SANDBOX,
+	OPT_NO_SANDBOX, OPT_ISOLATE,
 };
 
 static const struct option gw_options[] = {
@@ -224,6 +229,7 @@ static const struct option gw_options[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "no-drop-privileges", no_argument, NULL, OPT_NO_DROP },
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+	{ "isolate", no_argument, NULL, OPT_ISOLATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -272,6 +278,7 @@ struct gw_opts {
 	const char *user;
 	bool no_drop;
 	bool no_sandbox;
+	bool isolate;
 	struct sandbox sb;
 };
 
@@ -523,6 +530,9 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 			break;
 		case OPT_NO_SANDBOX:
 			o->no_sandbox = true;
+			break;
+		case OPT_ISOLATE:
+			o->isolate = true;
 			break;
 		default:
 			rc = gw_parse_service(o, c, name, optarg);
@@ -1077,6 +1087,7 @@ int gateway_main(int argc, char **argv)
 	dc.ext_addr = o.ext_addr;
 	dc.ext_plen = o.ext_plen;
 	dc.leases = leases;
+	dc.isolate = o.isolate;
 	err = dp_worker_create(&worker, &dc);
 	if (err) {
 		log_err("cannot create the worker: %s", strerror(-err));

@@ -241,6 +241,31 @@ unsigned int dp_ports_tx(struct dp_ports *ps, struct dp_slot *s,
 	return took;
 }
 
+void dp_ports_tx_fanout(struct dp_ports *ps, struct dp_buf **bufs,
+			const uint64_t *masks, unsigned int n, uint64_t now)
+{
+	struct dp_buf *v[DP_BURST_MAX];
+	uint64_t all = 0;
+
+	static_assert(DP_PORTS_MAX <= 64, "a port mask has 64 bits");
+	ARC_ASSERT(n <= DP_BURST_MAX);
+	for (unsigned int i = 0; i < n; i++)
+		all |= masks[i];
+	while (all) {
+		unsigned int idx = (unsigned int)__builtin_ctzll(all);
+		uint64_t bit = (uint64_t)1 << idx;
+		unsigned int k = 0;
+
+		all &= ~bit;
+		if (!ps->slot[idx].port)
+			continue;
+		for (unsigned int i = 0; i < n; i++)
+			if (masks[i] & bit)
+				v[k++] = bufs[i];
+		dp_ports_tx(ps, &ps->slot[idx], v, k, now);
+	}
+}
+
 void dp_ports_writable(struct dp_ports *ps, struct dp_slot *s, uint64_t now)
 {
 	if (s->q.count)

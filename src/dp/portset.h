@@ -219,6 +219,18 @@ unsigned int dp_ports_tx(struct dp_ports *ps, struct dp_slot *s,
 			 struct dp_buf **bufs, unsigned int n, uint64_t now);
 
 /**
+ * dp_ports_tx_fanout() - offer each frame to the ports its mask names,
+ * in order, one burst per port (dp_ports_tx()).
+ * @ps:    table
+ * @bufs:  frames (borrowed; copied if queued)
+ * @masks: for each frame, bit i for slot i; a free slot's bit is ignored
+ * @n:     how many, at most DP_BURST_MAX
+ * @now:   time
+ */
+void dp_ports_tx_fanout(struct dp_ports *ps, struct dp_buf **bufs,
+			const uint64_t *masks, unsigned int n, uint64_t now);
+
+/**
  * dp_ports_writable() - the port's fd is writable: offer its queue again.
  * @ps:  table
  * @s:   the port's slot

@@ -15,6 +15,7 @@
 #define ARCNAT_DP_STATS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pkt/drop.h"
 #include "pkt/martian.h"
@@ -32,6 +33,8 @@
 	X(NO_NEIGH, "no_neigh", "guest MAC unknown and the packet not holdable (queue full, over 9216 bytes)") \
 	X(NEIGH_TIMEOUT, "neigh_timeout", "held for a guest that never answered ARP") \
 	X(TOO_BIG, "too_big", "over the egress MTU with DF set (answered with ICMP fragmentation needed unless rate-limited, an ICMP error or a later fragment)") \
+	X(ISOLATED, "isolated", "--isolate: a guest's packet for another guest's address, sent to the gateway") \
+	X(TTL, "ttl", "routed from one guest to another with TTL 1 or 0 (no ICMP time exceeded)") \
 	X(CANNOT_FRAGMENT, "cannot_fragment", "over the egress MTU without DF and cannot be cut (a USO super-frame, an MTU below its header + 8, offsets past 64 KiB)") \
 	PKT_MARTIAN_LIST(X)
 
@@ -89,5 +92,57 @@ enum dp_drop dp_drop_of_martian(enum pkt_martian m);
  * Return: the bucket index, below DP_HIST_BUCKETS.
  */
 unsigned int dp_stats_hist_bucket(unsigned int n);
+
+struct nat;
+struct arp;
+struct dp_ports;
+struct dp_svc;
+struct dp_mtu;
+struct dp_switch;
+
+/**
+ * struct dp_stats_view - what one worker's statistics are read from (all
+ * borrowed, read only).
+ * @st:    the worker's own counters
+ * @nat:   its NAT (and connection table)
+ * @arp:   its inside ARP endpoint
+ * @ports: its ports
+ * @svc:   its services
+ * @mtu:   its MTU handling
+ * @sw:    its switch
+ */
+struct dp_stats_view {
+	const struct dp_stats *st;
+	struct nat *nat;
+	const struct arp *arp;
+	const struct dp_ports *ports;
+	const struct dp_svc *svc;
+	const struct dp_mtu *mtu;
+	const struct dp_switch *sw;
+};
+
+/**
+ * dp_stats_total_drops() - every drop of a worker, summed: the datapath's,
+ * the parser's, the NAT's, the services', the switch's and the ports'.
+ * @v: what to read
+ *
+ * Return: the sum (drops.total).
+ */
+uint64_t dp_stats_total_drops(const struct dp_stats_view *v);
+
+/**
+ * dp_stats_print_summary() - the one-line summary (--stats-interval).
+ * @v: what to read
+ * @f: stream
+ */
+void dp_stats_print_summary(const struct dp_stats_view *v, FILE *f);
+
+/**
+ * dp_stats_print() - the statistics block: `stat NAME VALUE` lines between
+ * "arcnat: statistics" and "arcnat: end of statistics".
+ * @v: what to read
+ * @f: stream
+ */
+void dp_stats_print(const struct dp_stats_view *v, FILE *f);
 
 #endif /* ARCNAT_DP_STATS_H */

@@ -28,6 +28,8 @@
 #include "dp/portset.h"
 #include "dp/services.h"
 #include "dp/stats.h"
+#include "dp/switch.h"
+#include "pkt/csum.h"
 #include "pkt/martian.h"
 #include "pkt/parse.h"
 #include "prot/dhcp.h"
@@ -61,6 +63,7 @@ struct dp_worker {
 	struct arp *arp;
 	struct dp_svc *svc;
 	struct dp_mtu *mtu;
+	struct dp_switch *sw;
 	struct clock clock;
 	struct dp_stats st;
 	struct ratelimit rl_drop;
@@ -92,6 +95,7 @@ struct dp_worker {
 	struct dp_buf *tx_out[DP_BURST_MAX];
 	struct dp_buf *pkt_buf[DP_BURST_MAX];
 	struct nat_pkt pkts[DP_BURST_MAX];
+	uint64_t fan[DP_BURST_MAX];	/* guest ports of each frame */
 };
 
 static void dp_worker_signal(struct dp_worker *w, unsigned int req);
@@ -116,10 +120,10 @@ static struct dp_port *dp_uplink(struct dp_worker *w)
 
 /*
  * Send to the guests or to the uplink. The guest segment is one Ethernet
- * segment: until the learning switch, every guest port gets every frame for
- * the guests (each guest's NIC keeps what is addressed to it). What a port
- * cannot take now waits in its queue (dp/portset.h); what it refuses it
- * counts.
+ * segment: a frame for the guests goes to the port the switch learned its
+ * destination MAC on, or to every guest port (broadcast, multicast,
+ * unknown: dp/switch.h). What a port cannot take now waits in its queue
+ * (dp/portset.h); what it refuses it counts.
  */
 static void dp_tx(struct dp_worker *w, bool to_guests, struct dp_buf **bufs,
 		  unsigned int n)
@@ -135,16 +139,15 @@ static void dp_tx(struct dp_worker *w, bool to_guests, struct dp_buf **bufs,
 		dp_ports_tx(&w->ports, &w->ports.slot[w->up], bufs, n, now);
 		return;
 	}
-	for (unsigned int i = 0; i < n; i++)
+	ARC_ASSERT(n <= DP_BURST_MAX);
+	for (unsigned int i = 0; i < n; i++) {
 		if (w->cfg.pcap)
 			dp_pcap_write(w->cfg.pcap, w->wall_ns, bufs[i]->data,
 				      bufs[i]->len, false);
-	for (unsigned int i = 0; i < DP_PORTS_MAX; i++) {
-		struct dp_slot *s = &w->ports.slot[i];
-
-		if (s->port && s->kind == DP_TAG_GUEST)
-			dp_ports_tx(&w->ports, s, bufs, n, now);
+		w->fan[i] = dp_switch_from_gateway(w->sw, bufs[i]->data,
+						   bufs[i]->len, now);
 	}
+	dp_ports_tx_fanout(&w->ports, bufs, w->fan, n, now);
 }
 
 /*
@@ -418,7 +421,36 @@ static bool dp_redirected(const struct dp_worker *w, const struct pkt_meta *m,
 	       nat_redirects(w->cfg.nat, m->l4_proto, daddr, m->dport);
 }
 
-/* Frames from the guests, received by guest port @in. */
+/*
+ * A guest's packet for another guest's address, sent to the gateway's MAC
+ * (a guest that routes its own subnet through the gateway). It is never
+ * NATed nor sent out of the uplink: with isolate a counted drop; else it
+ * goes to that guest as a router would send it (TTL one less, the guest's
+ * MAC from ARP; no ICMP redirect, TTL 1 a counted drop).
+ */
+static bool dp_route_inside(struct dp_worker *w, struct dp_buf *b,
+			    const struct pkt_meta *m, uint64_t now)
+{
+	struct ip4_hdr *ip = (struct ip4_hdr *)(b->data + m->l3_off);
+	uint16_t before, after;
+
+	if (w->cfg.isolate) {
+		dp_drop(w, DP_DROP_ISOLATED);
+		return false;
+	}
+	if (ip->ttl <= 1) {
+		dp_drop(w, DP_DROP_TTL);
+		return false;
+	}
+	memcpy(&before, &ip->ttl, sizeof(before));	/* TTL and protocol */
+	ip->ttl--;
+	memcpy(&after, &ip->ttl, sizeof(after));
+	ip->check = csum_replace2(ip->check, before, after);
+	return dp_to_guest(w, b, m, now);
+}
+
+/* Frames from the guests for the gateway (dp_guest_burst()), received by
+ * guest port @in. */
 static void dp_inside_burst(struct dp_worker *w, const struct dp_port *in,
 			    unsigned int n, uint64_t now)
 {
@@ -432,7 +464,6 @@ static void dp_inside_burst(struct dp_worker *w, const struct dp_port *in,
 		enum pkt_drop r;
 		uint32_t daddr;
 
-		dp_capture(w, in, b);
 		r = pkt_parse(b->data, b->len, 0, m);
 		if (r != PKT_DROP_OK) {
 			w->st.pkt_drops[r]++;
@@ -470,6 +501,11 @@ static void dp_inside_burst(struct dp_worker *w, const struct dp_port *in,
 		daddr = pkt_ip4_daddr(b->data, m);
 		if (daddr == w->cfg.gw_addr && !dp_redirected(w, m, daddr)) {
 			if (dp_echo(w, b, m, now))
+				w->tx_in[nin++] = b;
+			continue;
+		}
+		if ((daddr & w->gw_mask) == (w->cfg.gw_addr & w->gw_mask)) {
+			if (dp_route_inside(w, b, m, now))
 				w->tx_in[nin++] = b;
 			continue;
 		}
@@ -582,9 +618,44 @@ static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 	dp_tx(w, false, w->tx_out, nout);
 }
 
-/* Drain up to DP_BURSTS_PER_WAKE bursts of one port. */
-static int dp_poll_port(struct dp_worker *w, struct dp_port *p, bool inside)
+/*
+ * A burst from guest port @idx: each frame is captured and goes through
+ * the switch (dp/switch.h), which learns its source; what it sends to
+ * other guest ports goes there as it is (no NAT); what is for the gateway
+ * (its MAC, broadcast, multicast) goes on to dp_inside_burst(), moved to
+ * the front of w->rx (a permutation: every buffer stays the worker's).
+ */
+static void dp_guest_burst(struct dp_worker *w, unsigned int idx,
+			   unsigned int n, uint64_t now)
 {
+	const struct dp_port *in = w->ports.slot[idx].port;
+	unsigned int ne = 0, nf = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct dp_buf *b = w->rx[i];
+		struct dp_sw_dest d;
+
+		dp_capture(w, in, b);
+		d = dp_switch_from_guest(w->sw, idx, b->data, b->len, now);
+		if (d.ports) {
+			w->tx_in[nf] = b;
+			w->fan[nf++] = d.ports;
+		}
+		if (d.engine) {
+			w->rx[i] = w->rx[ne];
+			w->rx[ne++] = b;
+		}
+	}
+	dp_ports_tx_fanout(&w->ports, w->tx_in, w->fan, nf, now);
+	dp_inside_burst(w, in, ne, now);
+}
+
+/* Drain up to DP_BURSTS_PER_WAKE bursts of the port of slot @idx. */
+static int dp_poll_port(struct dp_worker *w, unsigned int idx)
+{
+	struct dp_port *p = w->ports.slot[idx].port;
+	bool inside = w->ports.slot[idx].kind == DP_TAG_GUEST;
+
 	/* A stale tag cannot get here (dp_ports_of_tag()). */
 	for (unsigned int k = 0; k < DP_BURSTS_PER_WAKE; k++) {
 		uint64_t now = clock_now(&w->clock);
@@ -598,7 +669,7 @@ static int dp_poll_port(struct dp_worker *w, struct dp_port *p, bool inside)
 			break;
 		w->st.batch_hist[dp_stats_hist_bucket((unsigned int)n)]++;
 		if (inside)
-			dp_inside_burst(w, p, (unsigned int)n, now);
+			dp_guest_burst(w, idx, (unsigned int)n, now);
 		else
 			dp_outside_burst(w, (unsigned int)n, now);
 		if ((unsigned int)n < DP_BURST_MAX)
@@ -607,11 +678,21 @@ static int dp_poll_port(struct dp_worker *w, struct dp_port *p, bool inside)
 	return 0;
 }
 
-void dp_worker_input(struct dp_worker *w, bool from_inside, const uint8_t *data,
-		     size_t len, const struct pkt_vnet *vnet, uint64_t now)
+static void dp_serve_mailbox(struct dp_worker *w);
+
+void dp_worker_input_port(struct dp_worker *w, const struct dp_port *from,
+			  const uint8_t *data, size_t len,
+			  const struct pkt_vnet *vnet, uint64_t now)
 {
 	struct dp_buf *b = w->rx[0];
+	int idx = -ENOENT;
 
+	dp_serve_mailbox(w);	/* this thread stands in for the worker's */
+	if (from) {
+		idx = dp_ports_find(&w->ports, from);
+		if (idx < 0 || w->ports.slot[idx].kind != DP_TAG_GUEST)
+			return;
+	}
 	dp_buf_reset(b);
 	if (len > dp_buf_room(b))
 		len = dp_buf_room(b);
@@ -621,111 +702,33 @@ void dp_worker_input(struct dp_worker *w, bool from_inside, const uint8_t *data,
 		b->vnet = *vnet;
 		b->flags |= DP_BUF_VNET;
 	}
-	if (from_inside)
-		dp_inside_burst(w, w->cfg.inside, 1, now);
+	if (idx >= 0)
+		dp_guest_burst(w, (unsigned int)idx, 1, now);
 	else
 		dp_outside_burst(w, 1, now);
 }
 
-/* A datapath drop count; neigh_timeout is the ARP endpoint's own counter. */
-static uint64_t dp_drop_count(const struct dp_worker *w, enum dp_drop r)
+void dp_worker_input(struct dp_worker *w, bool from_inside, const uint8_t *data,
+		     size_t len, const struct pkt_vnet *vnet, uint64_t now)
 {
-	if (r == DP_DROP_NEIGH_TIMEOUT)
-		return arp_get_stats(w->arp)->hold_expired;
-	return w->st.drops[r];
+	dp_worker_input_port(w, from_inside ? w->cfg.inside : NULL, data, len,
+			     vnet, now);
 }
 
-static uint64_t dp_port_drops(const struct dp_port_stats *s)
+/* What the statistics read (dp/stats.h). */
+static struct dp_stats_view dp_view(struct dp_worker *w)
 {
-	return s->rx_dropped + s->tx_dropped + s->tx_lost + s->tx_queue_full;
-}
-
-static uint64_t dp_total_drops(struct dp_worker *w)
-{
-	const struct nat_stats *ns = nat_get_stats(w->cfg.nat);
-	struct dp_port_stats in, out;
-	uint64_t t = 0;
-
-	for (unsigned int i = 1; i < DP_DROP__MAX; i++)
-		t += dp_drop_count(w, i);
-	for (unsigned int i = 1; i < PKT_DROP__MAX; i++)
-		t += w->st.pkt_drops[i];
-	for (unsigned int i = 1; i < NAT_DROP__MAX; i++)
-		t += ns->drops[i];
-	t += dp_svc_drops(w->svc);
-	dp_ports_side_stats(&w->ports, true, &in);
-	dp_ports_side_stats(&w->ports, false, &out);
-	t += dp_port_drops(&in) + dp_port_drops(&out);
-	/* What ports removed since left queued (their own drops count in
-	 * the inside's). */
-	t += w->ports.gone_queued;
-	return t;
-}
-
-static void dp_print_summary(struct dp_worker *w, FILE *f)
-{
-	struct dp_port_stats a, b;
-
-	dp_ports_side_stats(&w->ports, true, &a);
-	dp_ports_side_stats(&w->ports, false, &b);
-	fprintf(f,
-		"arcnat: stats inside rx %" PRIu64 " tx %" PRIu64
-		" | outside rx %" PRIu64 " tx %" PRIu64
-		" | flows %" PRIu32 " | drops %" PRIu64 "\n",
-		a.rx_packets, a.tx_packets, b.rx_packets, b.tx_packets,
-		ct_count(nat_ct(w->cfg.nat)), dp_total_drops(w));
-	fflush(f);
+	return (struct dp_stats_view){
+		.st = &w->st, .nat = w->cfg.nat, .arp = w->arp,
+		.ports = &w->ports, .svc = w->svc, .mtu = w->mtu, .sw = w->sw,
+	};
 }
 
 void dp_worker_print_stats(struct dp_worker *w, FILE *f)
 {
-	const struct nat_stats *ns = nat_get_stats(w->cfg.nat);
-	const struct arp_stats *as = arp_get_stats(w->arp);
-	const struct ct_stats *cs = ct_get_stats(nat_ct(w->cfg.nat));
+	struct dp_stats_view v = dp_view(w);
 
-	fprintf(f, "arcnat: statistics\n");
-	dp_ports_print(&w->ports, f);
-	fprintf(f, "stat drops.total %" PRIu64 "\n", dp_total_drops(w));
-	for (unsigned int i = 1; i < PKT_DROP__MAX; i++)
-		if (w->st.pkt_drops[i])
-			fprintf(f, "stat drop.pkt.%s %" PRIu64 "\n",
-				pkt_drop_name(i), w->st.pkt_drops[i]);
-	for (unsigned int i = 1; i < NAT_DROP__MAX; i++)
-		if (ns->drops[i])
-			fprintf(f, "stat drop.nat.%s %" PRIu64 "\n",
-				nat_drop_name(i), ns->drops[i]);
-	for (unsigned int i = 1; i < DP_DROP__MAX; i++)
-		if (dp_drop_count(w, i))
-			fprintf(f, "stat drop.dp.%s %" PRIu64 "\n",
-				dp_drop_name(i), dp_drop_count(w, i));
-	fprintf(f, "stat nat.flows %" PRIu32 "\n", ct_count(nat_ct(w->cfg.nat)));
-	fprintf(f, "stat nat.flows_out %" PRIu64 "\n", ns->flows_out);
-	fprintf(f, "stat nat.flows_in %" PRIu64 "\n", ns->flows_in);
-	fprintf(f, "stat nat.hairpin %" PRIu64 "\n", ns->hairpin);
-	fprintf(f, "stat nat.redirects %" PRIu64 "\n", ns->redirects);
-	fprintf(f, "stat nat.icmp_errors %" PRIu64 "\n", ns->icmp_errors);
-	fprintf(f, "stat nat.fragments %" PRIu64 "\n", ns->fragments);
-	fprintf(f, "stat nat.mappings %" PRIu64 "\n", ns->mappings);
-	fprintf(f, "stat ct.early_drops %" PRIu64 "\n", cs->early_drops);
-	fprintf(f, "stat ct.reclaimed %" PRIu64 "\n", cs->reclaimed);
-	fprintf(f, "stat nat.translated_out %" PRIu64 "\n",
-		ns->translated[NAT_INSIDE]);
-	fprintf(f, "stat nat.translated_in %" PRIu64 "\n",
-		ns->translated[NAT_OUTSIDE]);
-	fprintf(f, "stat gw.echo_replies %" PRIu64 "\n", w->st.echo);
-	fprintf(f, "stat gw.arp_frames %" PRIu64 "\n", w->st.arp_in);
-	fprintf(f, "stat gw.arp_replies %" PRIu64 "\n", as->replies_out);
-	fprintf(f, "stat gw.arp_requests %" PRIu64 "\n", as->requests_out);
-	fprintf(f, "stat gw.arp_refreshes %" PRIu64 "\n", as->refreshes);
-	fprintf(f, "stat gw.held %" PRIu64 "\n", w->st.held);
-	dp_mtu_print_stats(w->mtu, f);
-	fprintf(f, "stat dp.wakeups %" PRIu64 "\n", w->st.wakeups);
-	for (unsigned int i = 0; i < DP_HIST_BUCKETS; i++)
-		fprintf(f, "stat dp.burst_%u %" PRIu64 "\n", 1u << i,
-			w->st.batch_hist[i]);
-	dp_svc_print_stats(w->svc, f);
-	fprintf(f, "arcnat: end of statistics\n");
-	fflush(f);
+	dp_stats_print(&v, f);
 }
 
 static void dp_tick(struct dp_worker *w, uint64_t now)
@@ -737,6 +740,7 @@ static void dp_tick(struct dp_worker *w, uint64_t now)
 		log_warn("worker: timerfd read: %s", strerror(errno));
 	nat_tick(w->cfg.nat, now, DP_EXPIRE_BUDGET);
 	arp_tick(w->arp, now);
+	dp_switch_tick(w->sw, now, DP_SW_TICK_BUDGET);
 	dp_svc_tick(w->svc, now, (int64_t)time(NULL));
 	for (unsigned int i = 0; i < DP_PORTS_MAX; i++) {
 		struct dp_port *p = w->ports.slot[i].port;
@@ -745,7 +749,9 @@ static void dp_tick(struct dp_worker *w, uint64_t now)
 			p->ops->tick(p, now);
 	}
 	if (w->cfg.stats_interval && now >= w->next_summary) {
-		dp_print_summary(w, w->cfg.stats_out);
+		struct dp_stats_view v = dp_view(w);
+
+		dp_stats_print_summary(&v, w->cfg.stats_out);
 		w->next_summary = now + w->cfg.stats_interval * NSEC_PER_SEC;
 	}
 }
@@ -761,9 +767,15 @@ static bool dp_on_worker(struct dp_worker *w)
 
 static int dp_add_guest(struct dp_worker *w, struct dp_port *p, bool owned)
 {
+	unsigned int idx;
+	int err;
+
 	if ((p->flags & DP_PORT_L3) || (p->mtu && p->mtu < w->guest_mtu))
 		return -EINVAL;
-	return dp_ports_add(&w->ports, p, DP_TAG_GUEST, owned, NULL);
+	err = dp_ports_add(&w->ports, p, DP_TAG_GUEST, owned, &idx);
+	if (!err)
+		dp_switch_port_add(w->sw, idx);
+	return err;
 }
 
 static int dp_remove_guest(struct dp_worker *w, const struct dp_port *p)
@@ -772,6 +784,7 @@ static int dp_remove_guest(struct dp_worker *w, const struct dp_port *p)
 
 	if (idx < 0 || w->ports.slot[idx].kind != DP_TAG_GUEST)
 		return -ENOENT;
+	dp_switch_port_remove(w->sw, (unsigned int)idx);
 	dp_ports_remove(&w->ports, (unsigned int)idx);
 	return 0;
 }
@@ -885,7 +898,7 @@ static int dp_fd_event(struct dp_worker *w, struct dp_slot *s, uint32_t sub,
 	if (r & DP_FD_TX)
 		dp_ports_writable(&w->ports, s, clock_now(&w->clock));
 	if (r & DP_FD_RX)
-		return dp_poll_port(w, p, s->kind == DP_TAG_GUEST);
+		return dp_poll_port(w, (unsigned int)(s - w->ports.slot));
 	return 0;
 }
 
@@ -913,7 +926,7 @@ static int dp_port_event(struct dp_worker *w, uint64_t tag, uint32_t events)
 			dp_ports_writable(&w->ports, s, clock_now(&w->clock));
 		if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 			return 0;
-		err = dp_poll_port(w, s->port, guest);
+		err = dp_poll_port(w, (unsigned int)(s - w->ports.slot));
 	}
 	if (err && guest && s->owned) {
 		dp_remove_guest(w, s->port);
@@ -1118,6 +1131,17 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 	if (err)
 		goto err;
 
+	struct dp_switch_cfg swc = {
+		.entries = DP_SW_ENTRIES_DEFAULT,
+		.age_ns = DP_SW_AGE_DEFAULT_S * NSEC_PER_SEC,
+		.isolate = cfg->isolate,
+	};
+
+	memcpy(swc.gw_mac, cfg->gw_mac, sizeof(swc.gw_mac));
+	err = dp_switch_create(&w->sw, &swc);
+	if (err)
+		goto err;
+
 	memcpy(ac.mac, cfg->gw_mac, sizeof(ac.mac));
 	ac.own[0] = cfg->gw_addr;
 	ac.n_own = 1;
@@ -1192,6 +1216,7 @@ void dp_worker_destroy(struct dp_worker *w)
 	dp_svc_destroy(w->svc);
 	arp_destroy(w->arp);
 	dp_mtu_destroy(w->mtu);
+	dp_switch_destroy(w->sw);
 	if (w->storage)
 		munmap(w->storage, w->storage_len);
 	free(w);

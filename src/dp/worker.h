@@ -19,10 +19,11 @@
  *
  * Ports (dp/portset.h): one uplink and up to DP_PORTS_MAX - 1 guest ports,
  * which come and go while the worker runs. The guest ports form one
- * Ethernet segment: the gateway answers any of them, and a frame for the
- * guests goes to every guest port (each guest's NIC keeps what is
- * addressed to it) until a learning switch sends it to one. A port that
- * cannot take a frame now gets it later, from its bounded queue.
+ * Ethernet segment behind a learning switch (dp/switch.h): frames between
+ * guests go from port to port as they are, without NAT; frames for the
+ * gateway's MAC (and broadcasts) go through the pipeline above, and the
+ * gateway's frames go to the port its destination was learned on. A port
+ * that cannot take a frame now gets it later, from its bounded queue.
  */
 #ifndef ARCNAT_DP_WORKER_H
 #define ARCNAT_DP_WORKER_H
@@ -57,6 +58,9 @@
  * @ext_plen:       its prefix length on the uplink (0: none known); the
  *                  broadcast address of that subnet is no destination
  * @leases:         the lease file's writer, or NULL (dp/services.h)
+ * @isolate:        guests reach only the gateway, never each other: no
+ *                  frame between guest ports (dp/switch.h), no packet
+ *                  routed from one guest to another
  */
 struct dp_config {
 	struct dp_port *inside;
@@ -73,6 +77,7 @@ struct dp_config {
 	uint32_t ext_addr;
 	unsigned int ext_plen;
 	struct dp_persist *leases;
+	bool isolate;
 };
 
 struct dp_worker;
@@ -195,6 +200,24 @@ void dp_worker_print_stats(struct dp_worker *w, FILE *f);
  */
 void dp_worker_input(struct dp_worker *w, bool from_inside, const uint8_t *data,
 		     size_t len, const struct pkt_vnet *vnet, uint64_t now);
+
+/**
+ * dp_worker_input_port() - dp_worker_input() for any port: as if guest
+ * port @from received the frame, so that tests and fuzzers drive the
+ * switch between several guest ports. Ports added with
+ * dp_worker_add_port() are attached first (this thread stands in for the
+ * worker's, which must not be running).
+ * @w:     worker
+ * @from:  an attached guest port, or NULL for the uplink; a port that is
+ *         not attached (or not a guest port) drops the frame
+ * @data:  the frame or IP packet; copied
+ * @len:   its length (truncated to a buffer's capacity)
+ * @vnet:  offload metadata, or NULL
+ * @now:   time, ns
+ */
+void dp_worker_input_port(struct dp_worker *w, const struct dp_port *from,
+			  const uint8_t *data, size_t len,
+			  const struct pkt_vnet *vnet, uint64_t now);
 
 /**
  * dp_worker_destroy() - free a worker; NULL and half-built are fine.
