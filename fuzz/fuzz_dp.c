@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * fuzz_dp.c - libFuzzer harness for the datapath worker: hostile frames from
- * the guests and hostile packets from the uplink, with hostile offload
- * metadata, through classification, ARP, echo, NAT and the Ethernet
- * strip/prepend, driven by dp_worker_input() (no threads, no epoll).
+ * two guest ports and hostile packets from the uplink, with hostile offload
+ * metadata, through the learning switch, classification, ARP, echo, NAT and
+ * the Ethernet strip/prepend, driven by dp_worker_input_port() (no threads,
+ * no epoll).
  *
  * Input: records, at most FUZZ_DP_RECORDS:
  *   ctl   bit 0 from the uplink (else from the guests); bit 1 a 10-byte
  *         virtio-net header follows (flags, gso_type, then hdr_len,
  *         gso_size, csum_start, csum_offset little-endian); bits 2-4 time
  *         step before the record (0, 1 ms, ..., 2^(k-1) s);
- *         bit 5 a nat/ARP tick after it
+ *         bit 5 a nat/ARP tick after it; bit 6 from the second guest
+ *         port (else the first; ignored with bit 0)
  *   len   2 bytes little-endian (clamped to what is left)
  *   body
  *
@@ -25,7 +27,9 @@
  * Checks: nat_verify() after every record; every frame a port sends parses
  * (IPv4 header checksum included) and has the right link framing: frames
  * to the guests come from the gateway MAC, packets to the uplink are bare
- * IPv4 with the external source address.
+ * IPv4 with the external source address. The exception is a frame the
+ * switch passed from one guest to another: it is the record's own frame,
+ * byte for byte, and never goes back to the port it came from.
  */
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -51,6 +55,11 @@ struct fz_port {
 	struct dp_port port;
 };
 
+/* The record being processed: what a switched frame must be. */
+static const struct dp_port *fz_from;
+static const uint8_t *fz_data;
+static size_t fz_len;
+
 static int fz_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
 		 uint64_t now)
 {
@@ -68,6 +77,17 @@ static void fz_die(const char *what, const struct dp_port *p, enum pkt_drop r)
 	abort();
 }
 
+/* A frame on a guest port not from the gateway: switched from another
+ * guest, unchanged. */
+static void fz_switched(const struct dp_port *p, const struct dp_buf *b)
+{
+	if (p == fz_from || !fz_from)
+		fz_die("switched back to its own port (or from the uplink)", p,
+		       PKT_DROP_OK);
+	if (b->len != fz_len || memcmp(b->data, fz_data, fz_len) != 0)
+		fz_die("switched frame is not the one received", p, PKT_DROP_OK);
+}
+
 static unsigned int fz_tx(struct dp_port *p, struct dp_buf **bufs,
 			  unsigned int n, uint64_t now)
 {
@@ -80,6 +100,11 @@ static unsigned int fz_tx(struct dp_port *p, struct dp_buf **bufs,
 		uint32_t saddr;
 
 		dp_buf_check(b, 0);
+		if (!l3 && b->len >= ETH_HLEN &&
+		    memcmp(b->data + ETH_ALEN, fz_gw_mac, ETH_ALEN) != 0) {
+			fz_switched(p, b);
+			continue;
+		}
 		r = pkt_parse(b->data, b->len, l3 ? PKT_PARSE_L3 : 0, &m);
 		if (r != PKT_DROP_OK)
 			fz_die("unparsable", p, r);
@@ -130,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fz_port in, out;
+	struct fz_port in, out, in2;
 	struct nat_config nc = { 0 };
 	struct nat_forward fwd = {
 		.proto = 17, .ext_port = 5353,
@@ -148,6 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 
 	fz_port_init(&in, 0, mtus[size % 4][0], "inside");
+	fz_port_init(&in2, 0, mtus[size % 4][0], "inside2");
 	fz_port_init(&out, DP_PORT_L3 | DP_PORT_VNET, mtus[size % 4][1],
 		     "outside");
 	nc.ext_addrs[0] = FZ_EXT;
@@ -188,6 +214,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dc.ext_addr = FZ_EXT;
 	if (dp_worker_create(&w, &dc))
 		abort();
+	/* The worker's from here on: attached at the first input, destroyed
+	 * with the worker. */
+	if (dp_worker_add_port(w, &in2.port))
+		abort();
 
 	for (unsigned int rec = 0; rec < FUZZ_DP_RECORDS && off + 3 <= size;
 	     rec++) {
@@ -211,7 +241,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - off;
 		if (step)
 			now += (NSEC_PER_MSEC << (3 * (step - 1)));
-		dp_worker_input(w, !(ctl & 1), data + off, len, vp, now);
+		fz_from = (ctl & 1) ? NULL : (ctl & 0x40) ? &in2.port : &in.port;
+		fz_data = data + off;
+		fz_len = len;
+		dp_worker_input_port(w, fz_from, data + off, len, vp, now);
 		off += len;
 		if (ctl & 0x20)
 			nat_tick(nat, now, 64);

@@ -4,7 +4,8 @@ Run with /usr/bin/python3: Debian's python3-scapy is not on other interpreters.
 
 Writes fuzz/corpus/dp/*: realistic conversations (ARP for the gateway, ping
 the gateway, UDP and TCP out and their replies, a port forward that needs
-ARP for the guest, GSO metadata) for the fuzzer to mutate. Needs scapy.
+ARP for the guest, GSO metadata, two guests on two ports through the
+switch) for the fuzzer to mutate. Needs scapy.
 """
 import os
 import struct
@@ -18,8 +19,8 @@ G2_MAC = "52:54:00:12:34:99"
 GW, G, G2, EXT, R = "10.0.2.1", "10.0.2.2", "10.0.2.3", "203.0.113.1", "198.51.100.1"
 
 
-def rec(frame, outside=False, vnet=None, step=0, tick=False):
-    ctl = (1 if outside else 0) | (2 if vnet else 0) | (step << 2) | (0x20 if tick else 0)
+def rec(frame, outside=False, vnet=None, step=0, tick=False, port2=False):
+    ctl = (1 if outside else 0) | (2 if vnet else 0) | (step << 2) | (0x20 if tick else 0) | (0x40 if port2 else 0)
     body = raw(frame)
     out = struct.pack("<BH", ctl, len(body))
     if vnet:
@@ -58,6 +59,18 @@ def seeds():
         rec(arp_req()) + rec(arp_req(G2_MAC, G2))
         + rec(eth(IP(src=G, dst=EXT) / UDP(sport=999, dport=5353) / b"hp"))
         + rec(eth(IP(src=G, dst=EXT) / ICMP(id=9) / b"x"))
+    )
+    # two guests on two ports: ARP between them (broadcast, then the answer
+    # switched), a ping switched both ways, one routed through the gateway,
+    # a MAC that moves to the other port, and a frame for an unknown MAC
+    yield "two_guests", (
+        rec(Ether(dst="ff:ff:ff:ff:ff:ff", src=G_MAC) / ARP(op=1, hwsrc=G_MAC, psrc=G, pdst=G2))
+        + rec(Ether(dst=G_MAC, src=G2_MAC) / ARP(op=2, hwsrc=G2_MAC, psrc=G2, hwdst=G_MAC, pdst=G), port2=True)
+        + rec(Ether(dst=G2_MAC, src=G_MAC) / IP(src=G, dst=G2) / ICMP(id=5, seq=1) / b"hi")
+        + rec(Ether(dst=G_MAC, src=G2_MAC) / IP(src=G2, dst=G) / ICMP(type=0, id=5, seq=1) / b"hi", port2=True)
+        + rec(eth(IP(src=G, dst=G2) / UDP(sport=4000, dport=4001) / b"routed"))
+        + rec(Ether(dst="52:54:00:00:00:77", src=G_MAC, type=0x88b5) / b"unknown", port2=True)
+        + rec(Ether(dst=G_MAC, src=G2_MAC) / b"short", step=7, tick=True)
     )
     yield "expiry", (
         rec(arp_req())
