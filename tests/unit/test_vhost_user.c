@@ -220,8 +220,8 @@ static void vhost_user_echo_through_both_rings(void **state)
 		send_echo(&g, seq);
 	for (uint16_t seq = 1; seq <= 3; seq++)
 		expect_reply(&g, seq);
-	assert_true(memport_wait(&e->in, 3, NULL));	/* the hub's copy */
 	stats = env_stats(e);
+	assert_int_equal(e->in.n_out, 0);	/* switched: the guest's port only */
 	assert_non_null(strstr(stats, "stat ports.guests 3\n"));
 	assert_non_null(strstr(stats, "is vhost1\n"));
 	assert_non_null(strstr(stats, "stat gw.echo_replies 3\n"));
@@ -244,7 +244,6 @@ static void vhost_user_replies_wait_for_buffers(void **state)
 	guest_up(e, &g);
 	for (uint16_t seq = 1; seq <= 4; seq++)
 		send_echo(&g, seq);
-	assert_true(memport_wait(&e->in, 4, NULL));
 	wait_stat(e, ".tx_queued 4\n");
 	vg_rx_fill(&g);
 	for (uint16_t seq = 1; seq <= 4; seq++)
