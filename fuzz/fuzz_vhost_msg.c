@@ -59,9 +59,11 @@ static bool fd_open(int fd)
 
 static int make_memfd(void)
 {
-	int fd = memfd_create("fuzz-vhost", MFD_CLOEXEC);
+	int fd = memfd_create("fuzz-vhost", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
-	if (fd < 0 || ftruncate(fd, MEMFD_SIZE))
+	/* Sealed against shrinking, as QEMU's are (vmem refuses others). */
+	if (fd < 0 || ftruncate(fd, MEMFD_SIZE) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK))
 		die("memfd");
 	return fd;
 }

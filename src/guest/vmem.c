@@ -5,6 +5,7 @@
 #include "guest/vmem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -70,6 +71,7 @@ int vmem_map(struct vmem *m, const struct vmem_desc *desc, unsigned int n)
 		struct vmem_region *r = &m->region[i];
 		size_t len = (size_t)(d->mmap_offset + d->size);
 		struct stat st;
+		int seals;
 		void *p;
 
 		/*
@@ -82,6 +84,12 @@ int vmem_map(struct vmem *m, const struct vmem_desc *desc, unsigned int n)
 		}
 		if (st.st_size < 0 || (uint64_t)st.st_size < len) {
 			rc = -EINVAL;
+			goto fail;
+		}
+		/* ... and must stay so: a file that can shrink is refused. */
+		seals = fcntl(d->fd, F_GET_SEALS);
+		if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+			rc = -EPERM;
 			goto fail;
 		}
 

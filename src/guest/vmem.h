@@ -77,12 +77,14 @@ struct vmem_desc {
  * its descriptor).
  *
  * A region must lie inside its file as it is now (a mapping beyond the end
- * would fault on access). Not covered here: a frontend that shrinks the file
- * afterwards can still make an access fault (QEMU seals its memfds against
- * shrinking when it can).
+ * would fault on access), and the file must be sealed against shrinking
+ * (F_SEAL_SHRINK, as QEMU's memory-backend-memfd seals it by default): a
+ * frontend that could shrink it afterwards could make an access fault, a
+ * SIGBUS that would kill arcnat.
  *
  * Return: 0; -EINVAL a zero or overflowing size, overlapping guest ranges, too
- * many regions, a region beyond its file's end; -errno from fstat()/mmap().
+ * many regions, a region beyond its file's end; -EPERM a file not sealed
+ * against shrinking; -errno from fstat()/mmap().
  */
 int vmem_map(struct vmem *m, const struct vmem_desc *desc, unsigned int n);
 

@@ -13,7 +13,7 @@
  * comes back works; a hostile frontend (unknown and malformed messages,
  * descriptors outside its memory, an available index from nowhere) gets
  * counted refusals, then its connection closed, and the other guest is
- * answered throughout.
+ * answered throughout. Guest memory that could shrink is refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -340,6 +340,41 @@ static void vhost_user_hostile_frontend(void **state)
 	other_guest_answered(e, 3);
 }
 
+/*
+ * Guest memory in a file that could shrink (no F_SEAL_SHRINK) is refused:
+ * a mapping past the end of a shrunk file would fault (SIGBUS).
+ */
+static void vhost_user_unsealed_memory_refused(void **state)
+{
+	struct env *e = *state;
+	struct vhost_msg_region reg = { .size = VG_MEM };
+	uint8_t mem[8 + sizeof(reg)] = { 1 };
+	uint64_t pf = VG_PF_REPLY_ACK;
+	struct vg g;
+	int fd = memfd_create("unsealed", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, VG_MEM), 0);
+	assert_int_equal(vg_connect(&g, e->path), 0);
+	assert_int_equal(fe_send(g.sock, VHOST_USER_SET_PROTOCOL_FEATURES,
+				 VHOST_USER_VERSION, &pf, 8, NULL, 0), 0);
+	assert_int_equal(vg_msg(&g, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0), 0);
+	reg.uva = 0x7f0000000000ull;
+	memcpy(mem + 8, &reg, sizeof(reg));
+	assert_int_equal(vg_msg(&g, VHOST_USER_SET_MEM_TABLE, mem, sizeof(mem),
+				&fd, 1), -1);
+	/* Sealed, the same table is taken. */
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), -1);
+	close(fd);
+	fd = fe_memfd(VG_MEM, &g.mem);
+	assert_true(fd >= 0);
+	assert_int_equal(vg_msg(&g, VHOST_USER_SET_MEM_TABLE, mem, sizeof(mem),
+				&fd, 1), 0);
+	close(fd);
+	vg_close(&g);
+	wait_stat(e, "stat ports.guests 2\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +386,9 @@ int main(void)
 			env_teardown),
 		cmocka_unit_test_setup_teardown(vhost_user_hostile_frontend,
 						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(
+			vhost_user_unsealed_memory_refused, env_setup,
+			env_teardown),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);

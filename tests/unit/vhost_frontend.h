@@ -84,14 +84,17 @@ static inline uint64_t fe_reply_u64(int sock, uint32_t want_req)
 	return le64toh(v);
 }
 
-/* A memfd of len bytes, mapped; the mapping goes to *map. */
+/* A memfd of len bytes sealed against shrinking (as QEMU's are), mapped;
+ * the mapping goes to *map. */
 static inline int fe_memfd(size_t len, uint8_t **map)
 {
-	int fd = memfd_create("arcnat-test-guest", MFD_CLOEXEC);
+	int fd = memfd_create("arcnat-test-guest",
+			      MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	if (fd < 0)
 		return -1;
-	if (ftruncate(fd, (off_t)len)) {
+	if (ftruncate(fd, (off_t)len) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK)) {
 		close(fd);
 		return -1;
 	}
