@@ -73,6 +73,8 @@ REFLIB    := $(O)/libref.a
 TESTS     := $(TEST_SRCS:tests/unit/%.c=$(O)/tests/%)
 BENCHES   := $(BENCH_SRCS:bench/%.c=$(O)/bench/%)
 NET_BENCHES := $(O)/bench/net/nbench $(O)/bench/net/sbench
+# Programs the net tests and benchmarks drive (not tests themselves).
+TEST_TOOLS := $(O)/tests/tools/vhost_fe
 TOOLS     := $(O)/tools/gen_corpus
 SELF_OBJS := $(SELF_SRCS:tests/selftest/%.c=$(O)/selftest/%.o)
 SELFTESTS := $(SELF_SRCS:tests/selftest/%.c=$(O)/selftest/%)
@@ -89,7 +91,7 @@ FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(FO)/%)
 # Keep intermediate objects (test and bench .o files) between runs.
 .SECONDARY:
 
-all: $(PROG) $(LIB) $(TESTS) $(BENCHES) $(NET_BENCHES) $(TOOLS) $(SELFTESTS)
+all: $(PROG) $(LIB) $(TESTS) $(BENCHES) $(NET_BENCHES) $(TOOLS) $(TEST_TOOLS) $(SELFTESTS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -122,6 +124,9 @@ $(O)/bench/%: $(O)/bench/%.o $(REFLIB) $(LIB)
 	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $< $(REFLIB) $(LIB) $(LDLIBS)
 
 # The load tools of bench/net/ stand alone (no library).
+$(TEST_TOOLS): $(O)/tests/tools/%: $(O)/tests/tools/%.o $(LIB)
+	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 $(NET_BENCHES): $(O)/bench/net/%: $(O)/bench/net/%.o
 	$(QUIET_LD)$(CC) $(LDFLAGS) -o $@ $<
 
@@ -144,7 +149,7 @@ check: deps
 selftest: $(SELFTESTS)
 	tests/selftest/run.sh $(O)
 
-unit: $(TESTS)
+unit: $(TESTS) $(TEST_TOOLS)
 
 bench: $(BENCHES)
 	@set -e; for b in $(BENCHES); do echo "== $$b"; $$b; done
