@@ -9,15 +9,20 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/compiler.h"
 #include "core/log.h"
+#include "core/ratelimit.h"
 #include "guest/vhost_dev.h"
 #include "pkt/gso.h"
 
@@ -27,12 +32,28 @@
 /* A super-frame the guest cannot take whole is cut here first. */
 #define VU_SEG_MAX		(DP_BUF_DATA_MAX)
 
+/* Out of descriptors, the listener stops accepting this long at most. */
+#define VU_ACCEPT_BACKOFF_NS	NSEC_PER_SEC
+
+/* Connections of every listener of the process, numbered for their names. */
+static atomic_uint vu_conn_seq;
+
+/*
+ * A listener. @port.fd is an epoll set holding @lfd, so that the listener
+ * can stop being woken (out of descriptors: a connection stays pending and
+ * the socket readable) without the worker's help, as the stream port's.
+ */
 struct vu_listener {
 	struct dp_port port;
 	struct dp_worker *w;
+	int lfd;		/* the listening socket */
 	unsigned int refs;	/* the listener itself and each connection */
 	unsigned int conns;
-	unsigned int seq;
+	bool paused;		/* @lfd out of @port.fd's set */
+	uint64_t resume_at;	/* when a pause ends at the latest */
+	uint64_t refused;
+	uint64_t paused_n;
+	struct ratelimit rl;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -54,6 +75,20 @@ static void vu_unref(struct vu_listener *l)
 {
 	if (l && --l->refs == 0)
 		free(l);
+}
+
+/* Put the listening socket in or out of the set the worker polls. */
+static void vu_listen_poll(struct vu_listener *l, bool on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
+
+	if (l->paused == !on || l->port.fd < 0)
+		return;
+	if (epoll_ctl(l->port.fd, EPOLL_CTL_MOD, l->lfd, &ev) < 0) {
+		log_warn("%s: epoll_ctl: %s", l->port.name, strerror(errno));
+		return;
+	}
+	l->paused = !on;
 }
 
 static void vu_eventfd_signal(int fd)
@@ -467,6 +502,8 @@ static void vu_conn_destroy(struct dp_port *p)
 		close(p->fd);
 	if (c->l) {
 		c->l->conns--;
+		/* A descriptor is free again: accept what waits. */
+		vu_listen_poll(c->l, true);
 		vu_unref(c->l);
 	}
 	free(c);
@@ -483,6 +520,7 @@ static const struct dp_port_ops vu_conn_ops = {
 static int vu_conn_open(struct vu_listener *l, int fd)
 {
 	struct vu_conn *c = calloc(1, sizeof(*c));
+	char name[DP_PORT_NAME_MAX];
 	int err;
 
 	if (!c) {
@@ -493,7 +531,9 @@ static int vu_conn_open(struct vu_listener *l, int fd)
 	c->port.fd = fd;
 	c->port.flags = DP_PORT_VNET | DP_PORT_KICK;
 	c->port.mtu = l->port.mtu;
-	snprintf(c->port.name, sizeof(c->port.name), "vhost%u", ++l->seq);
+	snprintf(c->port.name, sizeof(c->port.name), "vhost%u",
+		 atomic_fetch_add(&vu_conn_seq, 1) + 1);
+	memcpy(name, c->port.name, sizeof(name));
 	c->l = l;
 	c->w = l->w;
 	for (unsigned int i = 0; i < VHOST_DEV_NRINGS; i++)
@@ -506,11 +546,18 @@ static int vu_conn_open(struct vu_listener *l, int fd)
 		log_warn("%s: cannot add a guest: %s", l->port.name,
 			 strerror(-err));
 	else
-		log_info("%s: frontend connected as port vhost%u", l->port.name,
-			 l->seq);
+		log_info("%s: frontend connected as port %s", l->port.name,
+			 name);
 	return err;
 }
 
+static bool vu_accept_starved(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	       err == ENOMEM;
+}
+
+/* Accept what is pending: each connection a port of the worker. */
 static int vu_accept_burst(struct dp_port *p, struct dp_buf **bufs,
 			   unsigned int n, uint64_t now)
 {
@@ -518,13 +565,30 @@ static int vu_accept_burst(struct dp_port *p, struct dp_buf **bufs,
 
 	(void)bufs;
 	(void)n;
-	(void)now;
+	if (l->paused)	/* an event from before the pause */
+		return 0;
 	for (unsigned int i = 0; i < VHOST_USER_CONNS_MAX; i++) {
-		int fd = accept4(p->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
+		if (fd < 0 && vu_accept_starved(errno)) {
+			/* The connection stays pending and the socket
+			 * readable: stop polling it for a while. */
+			int err = errno;
+
+			l->paused_n++;
+			l->resume_at = now + VU_ACCEPT_BACKOFF_NS;
+			vu_listen_poll(l, false);
+			log_rl(&l->rl, now, LOG_LEVEL_WARN,
+			       "%s: cannot accept: %s; not accepting for %" PRIu64
+			       " ms or until a frontend leaves", p->name,
+			       strerror(err),
+			       (uint64_t)(VU_ACCEPT_BACKOFF_NS / NSEC_PER_MSEC));
+			break;
+		}
 		if (fd < 0)
-			break;	/* EAGAIN, or out of fds: try again later */
+			break;	/* EAGAIN, or the peer gave up already */
 		if (!l->w || l->conns >= VHOST_USER_CONNS_MAX) {
+			l->refused++;
 			p->stats.rx_errors++;
 			log_warn("%s: connection refused: %s (%u frontends)",
 				 p->name, l->w ? "full" : "not started",
@@ -548,17 +612,41 @@ static unsigned int vu_listener_tx(struct dp_port *p, struct dp_buf **bufs,
 	return n;
 }
 
+/* A pause ends at the latest here. */
+static void vu_listener_tick(struct dp_port *p, uint64_t now)
+{
+	struct vu_listener *l = (struct vu_listener *)p;
+
+	if (l->paused && now >= l->resume_at)
+		vu_listen_poll(l, true);
+}
+
+static void vu_listener_print_stats(const struct dp_port *p, FILE *f,
+				    const char *pfx)
+{
+	const struct vu_listener *l = (const struct vu_listener *)p;
+
+	fprintf(f, "stat %s.vhost_guests %u\n", pfx, l->conns);
+	fprintf(f, "stat %s.vhost_refused %" PRIu64 "\n", pfx, l->refused);
+	fprintf(f, "stat %s.vhost_accept_paused %" PRIu64 "\n", pfx,
+		l->paused_n);
+}
+
 static void vu_listener_destroy(struct dp_port *p)
 {
 	struct vu_listener *l = (struct vu_listener *)p;
 
 	if (!p)
 		return;
-	if (p->fd >= 0) {
+	if (p->fd >= 0)
 		close(p->fd);
+	p->fd = -1;
+	if (l->lfd >= 0) {
+		close(l->lfd);
 		/* unlinkat: the call the sandbox allows (the lease file's). */
 		unlinkat(AT_FDCWD, l->path, 0);
 	}
+	l->lfd = -1;
 	l->w = NULL;
 	vu_unref(l);
 }
@@ -566,6 +654,8 @@ static void vu_listener_destroy(struct dp_port *p)
 static const struct dp_port_ops vu_listener_ops = {
 	.rx_burst = vu_accept_burst,
 	.tx_burst = vu_listener_tx,
+	.tick = vu_listener_tick,
+	.print_stats = vu_listener_print_stats,
 	.destroy = vu_listener_destroy,
 };
 
@@ -594,6 +684,7 @@ static int vu_clear_path(const struct sockaddr_un *sa)
 int vhost_user_listen(struct dp_port **out, const struct vhost_user_cfg *cfg)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct epoll_event ev = { .events = EPOLLIN };
 	struct vu_listener *l;
 	int err;
 
@@ -607,25 +698,38 @@ int vhost_user_listen(struct dp_port **out, const struct vhost_user_cfg *cfg)
 		return -ENOMEM;
 	l->refs = 1;
 	l->port.ops = &vu_listener_ops;
+	l->port.flags = DP_PORT_LISTENER;
 	l->port.mtu = cfg->mtu;
 	l->port.fd = -1;
+	l->lfd = -1;
+	ratelimit_init(&l->rl, 1, 10 * NSEC_PER_SEC);
 	memcpy(l->path, sa.sun_path, sizeof(l->path));
 	snprintf(l->port.name, sizeof(l->port.name), "vhost-user:%s", cfg->path);
 	err = vu_clear_path(&sa);
 	if (err)
 		goto err_free;
-	l->port.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->port.fd < 0) {
+	l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->lfd < 0) {
 		err = -errno;
 		goto err_free;
 	}
-	if (bind(l->port.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (bind(l->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		err = -errno;
 		goto err_close;
 	}
 	if (chmod(sa.sun_path, 0660) < 0 ||
-	    listen(l->port.fd, (int)VHOST_USER_CONNS_MAX) < 0) {
+	    listen(l->lfd, (int)VHOST_USER_CONNS_MAX) < 0) {
 		err = -errno;
+		goto err_unlink;
+	}
+	l->port.fd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->port.fd < 0) {
+		err = -errno;
+		goto err_unlink;
+	}
+	if (epoll_ctl(l->port.fd, EPOLL_CTL_ADD, l->lfd, &ev) < 0) {
+		err = -errno;
+		close(l->port.fd);
 		goto err_unlink;
 	}
 	*out = &l->port;
@@ -634,7 +738,7 @@ int vhost_user_listen(struct dp_port **out, const struct vhost_user_cfg *cfg)
 err_unlink:
 	unlink(sa.sun_path);
 err_close:
-	close(l->port.fd);
+	close(l->lfd);
 err_free:
 	free(l);
 	return err;

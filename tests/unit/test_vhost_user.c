@@ -13,7 +13,9 @@
  * comes back works; a hostile frontend (unknown and malformed messages,
  * descriptors outside its memory, an available index from nowhere) gets
  * counted refusals, then its connection closed, and the other guest is
- * answered throughout. Guest memory that could shrink is refused.
+ * answered throughout. Guest memory that could shrink is refused. Out of
+ * descriptors, the listener goes quiet for a while instead of waking the
+ * worker for ever.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,13 +25,16 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "test_exit.h"
+#include "core/clock.h"
 #include "dp/worker.h"
 #include "guest/vhost_user.h"
 #include "pkt/build.h"
@@ -375,6 +380,87 @@ static void vhost_user_unsealed_memory_refused(void **state)
 	wait_stat(e, "stat ports.guests 2\n");
 }
 
+/* Fill every free descriptor below @limit with a dup of stdin, so that the
+ * next accept fails (EMFILE). Return: how many; their numbers in @fds. */
+static unsigned int fill_fds(int *fds, unsigned int cap, rlim_t limit)
+{
+	struct rlimit rl;
+	unsigned int n = 0;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = limit;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (n < cap) {
+		int fd = dup(0);
+
+		if (fd < 0) {
+			assert_int_equal(errno, EMFILE);
+			break;
+		}
+		fds[n++] = fd;
+	}
+	return n;
+}
+
+/*
+ * Out of descriptors, accept4() fails and the connection stays pending: a
+ * level-triggered listener would wake the worker for ever. It goes quiet
+ * (counted) until its back-off ends, then accepts again (here: refuses,
+ * counted, as no worker is attached).
+ */
+static void vhost_user_accept_out_of_fds_backs_off(void **state)
+{
+	struct vhost_user_cfg vc = { .mtu = 1500 };
+	struct dp_buf *bufs[1] = { NULL };
+	char path[108], *st = NULL;
+	size_t stlen = 0;
+	int fds[256], c;
+	unsigned int nfill;
+	struct rlimit saved;
+	struct dp_port *l;
+	struct pollfd pfd;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/arcnat-test-vu-fd-%d.sock",
+		 (int)getpid());
+	vc.path = path;
+	assert_int_equal(vhost_user_listen(&l, &vc), 0);
+	assert_true(l->flags & DP_PORT_LISTENER);
+	pfd = (struct pollfd){ .fd = l->fd, .events = POLLIN };
+	c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		memcpy(sa.sun_path, path, strlen(path) + 1);
+		assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)),
+				 0);
+	}
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	nfill = fill_fds(fds, 256, (rlim_t)c + 8);
+	assert_int_equal(l->ops->rx_burst(l, bufs, 0, 1000), 0);
+	assert_int_equal(poll(&pfd, 1, 0), 0);	/* pending, but quiet */
+	for (unsigned int i = 0; i < nfill; i++)
+		close(fds[i]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	l->ops->tick(l, 1000 + NSEC_PER_SEC / 2);
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	l->ops->tick(l, 1000 + NSEC_PER_SEC);
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+	assert_int_equal(l->ops->rx_burst(l, bufs, 0, 2 * NSEC_PER_SEC), 0);
+	assert_int_equal(poll(&pfd, 1, 0), 0);	/* taken */
+	f = open_memstream(&st, &stlen);
+	l->ops->print_stats(l, f, "g");
+	fclose(f);
+	assert_non_null(strstr(st, "stat g.vhost_accept_paused 1\n"));
+	assert_non_null(strstr(st, "stat g.vhost_refused 1\n"));
+	free(st);
+	close(c);
+	dp_port_destroy(l);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +475,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			vhost_user_unsealed_memory_refused, env_setup,
 			env_teardown),
+		cmocka_unit_test(vhost_user_accept_out_of_fds_backs_off),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);
