@@ -54,7 +54,7 @@ static double now_s(void)
 static size_t fe_frame(uint8_t *f, uint8_t proto, uint32_t dst, uint16_t seq,
 		       size_t len)
 {
-	static const uint8_t zeros[FE_FRAME];
+	static const uint8_t zeros[FE_FRAME] = { 0 };
 	struct pkt_spec s = {
 		.src4 = htonl(0x0a000232),
 		.dst4 = dst,
