@@ -6,8 +6,8 @@
  *
  * The worker's other ports are in-memory (memport.h): a first guest port
  * (the segment's other guest) and the uplink. Tested: a frame from the
- * guest's transmit ring is answered into its receive ring (and the other
- * guest sees the segment's copy); replies for a guest that has offered no
+ * guest's transmit ring is answered into its receive ring (and, switched,
+ * not to the other guest); replies for a guest that has offered no
  * receive buffers wait in the port's queue and arrive, in order, when it
  * offers some and kicks; a frontend that goes frees its port and one that
  * comes back works; a hostile frontend (unknown and malformed messages,
