@@ -504,7 +504,10 @@ static void dp_inside_burst(struct dp_worker *w, const struct dp_port *in,
 				w->tx_in[nin++] = b;
 			continue;
 		}
-		if ((daddr & w->gw_mask) == (w->cfg.gw_addr & w->gw_mask)) {
+		/* Another guest's address (the gateway's own here is a
+		 * redirect, DNS over TCP, for the NAT). */
+		if (daddr != w->cfg.gw_addr &&
+		    (daddr & w->gw_mask) == (w->cfg.gw_addr & w->gw_mask)) {
 			if (dp_route_inside(w, b, m, now))
 				w->tx_in[nin++] = b;
 			continue;
