@@ -49,6 +49,9 @@
 #   VHOST_BENCH_CMD  instead, a command run with {SOCK} {DIR} (up|down)
 #                {SIZE} {COUNT} {SECS} replaced, which prints sbench's
 #                key=value line (pps=, gbps=)
+#   PIN          1 (default, with 2 CPUs or more): arcnat and passt run on
+#                CPU 1, sbench, vhost_fe and the nbench server on CPU 0
+#                (taskset); 0: wherever the scheduler puts them
 #   RESULTS_DIR  default build/bench-results
 #   QEMU_CACHE   the guest image cache (tests/qemu/guest-image.sh)
 #
@@ -75,6 +78,14 @@ fi
 PARTS=${PARTS:-vm raw}
 TRANSPORTS=${TRANSPORTS:-arcnat_stream passt_stream tap_kernel arcnat_vhost arcnat_dgram}
 RAW_SIZES=${RAW_SIZES:-64 1472}
+PIN=${PIN:-1}
+ON_LOAD_CPU="" ON_STACK_CPU=""
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+	# the transport (arcnat, passt) on CPU 1, the load (sbench, vhost_fe,
+	# nbench server) on CPU 0: the receiving direction's figure then
+	# depends less on where the scheduler puts the three
+	ON_LOAD_CPU="taskset -c 0" ON_STACK_CPU="taskset -c 1"
+fi
 RAW_TRANSPORTS="arcnat_stream passt_stream arcnat_dgram arcnat_vhost"
 VHOST_BENCH_CMD=${VHOST_BENCH_CMD:-}
 VHOST_FE=${VHOST_FE:-build/tests/tools/vhost_fe}
@@ -234,7 +245,8 @@ start_servers() {	# start_servers NS LABEL
 	: >"$TMPD/$2.xfer"
 	bgrun "$TMPD/$2.xfer.err" ip netns exec "$1" timeout "$LIFE" python3 "$TMPD/xfer.py" \
 		$SRV $DOWN_PORT $UP_PORT $((XFER_MB * 1048576)) "$TMPD/$2.xfer"
-	bgrun /dev/null ip netns exec "$1" timeout "$LIFE" "$NBENCH" server -b $SRV -p $NB_PORT -L "$LIFE"
+	# shellcheck disable=SC2086 # $ON_LOAD_CPU: taskset -c 0, or nothing
+	bgrun /dev/null ip netns exec "$1" timeout "$LIFE" $ON_LOAD_CPU "$NBENCH" server -b $SRV -p $NB_PORT -L "$LIFE"
 	if ! wait_listen "$1" t $DOWN_PORT || ! wait_listen "$1" t $UP_PORT || ! wait_listen "$1" u $NB_PORT; then
 		die "servers did not start in $1: $(cat "$TMPD/$2.xfer.err")"
 	fi
@@ -266,7 +278,8 @@ setup_arcnat() {
 	fi
 	A_LOG=$RESULTS_DIR/$STAMP-arcnat.log
 	log "[arcnat] $A_BIN gateway ${args[*]} --outside r0 --external-ip 198.51.100.2/24 (log: $A_LOG)"
-	bgrun "$A_LOG" ip netns exec $A_RT timeout "$LIFE" "$A_BIN" gateway "${args[@]}" --outside r0 \
+	# shellcheck disable=SC2086 # $ON_STACK_CPU: taskset -c 1, or nothing
+	bgrun "$A_LOG" ip netns exec $A_RT timeout "$LIFE" $ON_STACK_CPU "$A_BIN" gateway "${args[@]}" --outside r0 \
 		--external-ip 198.51.100.2/24 --dns $SRV --dhcp-range 10.0.2.100,10.0.2.120
 	for i in $(seq 100); do
 		grep -q 'arcnat: gateway ready' "$A_LOG" && break
@@ -302,7 +315,8 @@ setup_passt() {
 	P_VERSION="passt $(dpkg-query -W -f='${Version}' passt 2>/dev/null)"
 	# -f: foreground; --runas 0:0: stay root in the namespace we made (it
 	# would drop to nobody); no port forwarding, no DNS handed out
-	bgrun "$TMPD/passt.out" ip netns exec $P_NS timeout "$LIFE" passt -f -4 --runas 0:0 \
+	# shellcheck disable=SC2086
+	bgrun "$TMPD/passt.out" ip netns exec $P_NS timeout "$LIFE" $ON_STACK_CPU passt -f -4 --runas 0:0 \
 		-t none -u none --no-map-gw --no-dhcp-dns --no-dhcp-search -s "$P_SOCK" -l "$TMPD/passt.log"
 	wait_grep 50 "$TMPD/passt.log" 'UNIX domain socket bound' ||
 		die "passt did not bind $P_SOCK: $(grep -v syslog "$TMPD/passt.out" | tail -n 5)"
@@ -489,7 +503,8 @@ raw_case() {	# raw_case TRANSPORT DIR SIZE REP
 		fi
 		if [ -z "$VHOST_BENCH_CMD" ]; then
 			if [ "$dir" = up ] && [ -x "$VHOST_FE" ]; then
-				out=$(timeout $((RAW_T + 30)) "$VHOST_FE" "$A_VHOST" flood "$RAW_N" $((size + 42)) $SRV 2>&1)
+				# shellcheck disable=SC2086
+				out=$(timeout $((RAW_T + 30)) $ON_LOAD_CPU "$VHOST_FE" "$A_VHOST" flood "$RAW_N" $((size + 42)) $SRV 2>&1)
 				raw_row "$tr" "$dir" "$size" "$rep" "$out"
 			else
 				row raw "$tr" "${dir}_$size" "$rep" n/a pkt/s "hook: no vhost-user frontend with a $dir mode ($VHOST_FE; or set VHOST_BENCH_CMD)"
@@ -507,7 +522,7 @@ raw_case() {	# raw_case TRANSPORT DIR SIZE REP
 		;;
 	esac
 	# shellcheck disable=SC2086 # $dg: -D or nothing
-	out=$(timeout $((RAW_T + 30)) "$SBENCH" "$dir" $dg -S "$sock" -a $ip -g $nh -H $SRV -p $NB_PORT \
+	out=$(timeout $((RAW_T + 30)) $ON_LOAD_CPU "$SBENCH" "$dir" $dg -S "$sock" -a $ip -g $nh -H $SRV -p $NB_PORT \
 		-s "$size" -n "$RAW_N" -t "$RAW_T" 2>&1)
 	raw_row "$tr" "$dir" "$size" "$rep" "$out"
 }
@@ -659,7 +674,7 @@ A_VERSION="$ARCNAT ($("$A_BIN" --version 2>&1 | head -n 1), built $(date -r "$AR
 "$A_BIN" gateway --help 2>&1 | grep -q 'dgram:' && HAVE_DGRAM=1
 "$A_BIN" gateway --help 2>&1 | grep -q 'vhost-user:' && HAVE_VHOST=1
 log "arcnat: $A_VERSION; dgram port: $([ $HAVE_DGRAM = 1 ] && echo yes || echo n/a), vhost-user port: $([ $HAVE_VHOST = 1 ] && echo yes || echo n/a)"
-log "REPS=$REPS XFER_MB=$XFER_MB RAW_REPS=$RAW_REPS RAW_N=$RAW_N RAW_T=$RAW_T PARTS='$PARTS' TRANSPORTS='$TRANSPORTS'; load average $LOAD0"
+log "REPS=$REPS XFER_MB=$XFER_MB RAW_REPS=$RAW_REPS RAW_N=$RAW_N RAW_T=$RAW_T PIN=$PIN PARTS='$PARTS' TRANSPORTS='$TRANSPORTS'; load average $LOAD0"
 
 setup_arcnat
 has passt_stream "$TRANSPORTS" && setup_passt
