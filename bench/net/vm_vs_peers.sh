@@ -44,8 +44,9 @@
 #   RAW_SIZES    UDP payload bytes (default "64 1472")
 #   RAW_N, RAW_T datagrams per raw run at most (default 2000000) and seconds (default 5)
 #   VHOST_FE     the vhost-user test frontend (default
-#                build/tests/tools/vhost_fe): its flood mode is the raw "up"
-#                figure of arcnat_vhost when it exists
+#                build/tests/tools/vhost_fe): its flood mode gives the raw
+#                "up" figure of arcnat_vhost, its sink mode (fed through a
+#                port forward) the "down" one
 #   VHOST_BENCH_CMD  instead, a command run with {SOCK} {DIR} (up|down)
 #                {SIZE} {COUNT} {SECS} replaced, which prints sbench's
 #                key=value line (pps=, gbps=)
@@ -95,6 +96,7 @@ SBENCH=$BUILD/sbench
 NBENCH=$BUILD/nbench
 SRV=198.51.100.1
 NB_PORT=7777
+FWD_PORT=7778		# arcnat's port forward to vhost_fe's sink (10.0.2.50)
 DOWN_PORT=9001
 UP_PORT=9002
 GUEST_MAC=52:54:00:12:34:56
@@ -280,7 +282,8 @@ setup_arcnat() {
 	log "[arcnat] $A_BIN gateway ${args[*]} --outside r0 --external-ip 198.51.100.2/24 (log: $A_LOG)"
 	# shellcheck disable=SC2086 # $ON_STACK_CPU: taskset -c 1, or nothing
 	bgrun "$A_LOG" ip netns exec $A_RT timeout "$LIFE" $ON_STACK_CPU "$A_BIN" gateway "${args[@]}" --outside r0 \
-		--external-ip 198.51.100.2/24 --dns $SRV --dhcp-range 10.0.2.100,10.0.2.120
+		--external-ip 198.51.100.2/24 --dns $SRV --dhcp-range 10.0.2.100,10.0.2.120 \
+		--forward udp:$FWD_PORT:10.0.2.50:$FWD_PORT
 	for i in $(seq 100); do
 		grep -q 'arcnat: gateway ready' "$A_LOG" && break
 		kill -0 "$BG" 2>/dev/null || break
@@ -502,12 +505,14 @@ raw_case() {	# raw_case TRANSPORT DIR SIZE REP
 			return
 		fi
 		if [ -z "$VHOST_BENCH_CMD" ]; then
-			if [ "$dir" = up ] && [ -x "$VHOST_FE" ]; then
+			if [ ! -x "$VHOST_FE" ]; then
+				row raw "$tr" "${dir}_$size" "$rep" n/a pkt/s "hook: no vhost-user test frontend at $VHOST_FE (or set VHOST_BENCH_CMD)"
+			elif [ "$dir" = up ]; then
 				# shellcheck disable=SC2086
 				out=$(timeout $((RAW_T + 30)) $ON_LOAD_CPU "$VHOST_FE" "$A_VHOST" flood "$RAW_N" $((size + 42)) $SRV 2>&1)
 				raw_row "$tr" "$dir" "$size" "$rep" "$out"
 			else
-				row raw "$tr" "${dir}_$size" "$rep" n/a pkt/s "hook: no vhost-user frontend with a $dir mode ($VHOST_FE; or set VHOST_BENCH_CMD)"
+				vhost_down "$size" "$rep"
 			fi
 			return
 		fi
@@ -527,15 +532,35 @@ raw_case() {	# raw_case TRANSPORT DIR SIZE REP
 	raw_row "$tr" "$dir" "$size" "$rep" "$out"
 }
 
+# vhost_down SIZE REP: vhost_fe's sink (10.0.2.50) counts what arcnat puts
+# on its rx ring while `nbench udp` in the server namespace floods arcnat's
+# port forward udp:FWD_PORT -> 10.0.2.50 (its count query goes unanswered:
+# the sink's count is the figure)
+vhost_down() {
+	local size=$1 rep=$2 out
+	# shellcheck disable=SC2086
+	timeout $((RAW_T + 30)) $ON_LOAD_CPU "$VHOST_FE" "$A_VHOST" sink $((RAW_T + 3)) >"$TMPD/sink.out" 2>&1 &
+	local sp=$!
+	sleep 1
+	# shellcheck disable=SC2086
+	timeout $((RAW_T + 20)) ip netns exec $A_OUT $ON_LOAD_CPU "$NBENCH" udp -H 198.51.100.2 -p $FWD_PORT \
+		-s "$size" -n "$RAW_N" -t "$RAW_T" >/dev/null 2>&1
+	wait "$sp"
+	out=$(cat "$TMPD/sink.out")
+	raw_row arcnat_vhost down "$size" "$rep" "$out"
+}
+
 raw_row() {	# raw_row TRANSPORT DIR SIZE REP OUTPUT
 	local line pps gbps
 	line=$(grep '^mode=' <<<"$5" | tail -n 1)
 	# vhost_fe's flood prints "flood: frames N bytes L seconds S pps P gbit G"
 	[ -z "$line" ] && line=$(sed -n 's/^flood: frames \([0-9]*\) bytes [0-9]* seconds \([0-9.]*\) pps \([0-9.]*\) gbit \([0-9.]*\).*/mode=flood sent=\1 received=\1 secs=\2 pps=\3 gbps=\4 (frames arcnat took from the ring)/p' <<<"$5" | tail -n 1)
+	# its sink: "sink: frames N bytes B seconds S pps P gbit G"
+	[ -z "$line" ] && line=$(sed -n 's/^sink: frames \([0-9]*\) bytes [0-9]* seconds \([0-9.]*\) pps \([0-9.]*\) gbit \([0-9.]*\).*/mode=sink received=\1 secs=\2 pps=\3 gbps=\4 (frames arcnat put on the rx ring, first to last)/p' <<<"$5" | tail -n 1)
 	pps=$(sed -n 's/.*\bpps=\([0-9.]*\).*/\1/p' <<<"$line")
 	gbps=$(sed -n 's/.*\bgbps=\([0-9.]*\).*/\1/p' <<<"$line")
 	if [ -n "$pps" ]; then
-		row raw "$1" "${2}_$3" "$4" "$pps" pkt/s "gbps=$gbps $(grep -o 'sent=[0-9]* received=[0-9]* secs=[0-9.]*' <<<"$line") $(grep -o 'sent_pps=.*\|(frames.*' <<<"$line")"
+		row raw "$1" "${2}_$3" "$4" "$pps" pkt/s "gbps=$gbps $(grep -o 'sent=[0-9]* received=[0-9]* secs=[0-9.]*\|received=[0-9]* secs=[0-9.]*' <<<"$line" | head -n 1) $(grep -o 'sent_pps=.*\|(frames.*' <<<"$line")"
 	else
 		row raw "$1" "${2}_$3" "$4" nan pkt/s "error=$(head -c 200 <<<"$5" | tr -s ' \n\t' '___')"
 	fi
