@@ -38,8 +38,12 @@
 #include "dp/worker.h"
 #include "guest/vhost_user.h"
 #include "pkt/build.h"
+#include "pkt/csum.h"
+#include "prot/arp.h"
 #include "pkt/parse.h"
 
+/* Room for a UDP super-frame from the uplink. */
+#define MEMPORT_FRAME	8192
 #include "memport.h"
 #include "vhost_guest.h"
 
@@ -97,6 +101,13 @@ static int env_setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	struct nat_config nc = { 0 };
+	struct nat_forward fwd = {
+		.proto = IPPROTO_UDP,
+		.ext_addr = htonl(0xc6336402),	/* 198.51.100.2 */
+		.ext_port = 5000,
+		.int_addr = htonl(0x0a000202),	/* 10.0.2.2 */
+		.int_port = 53,
+	};
 	struct dp_config dc = { 0 };
 	struct vhost_user_cfg vc = { 0 };
 	struct dp_port *l;
@@ -111,6 +122,7 @@ static int env_setup(void **state)
 	nc.max_flows = 1024;
 	ct_timeouts_default(&nc.timeouts);
 	assert_int_equal(nat_create(&e->nat, &nc), 0);
+	assert_int_equal(nat_add_forward(e->nat, &fwd), 0);
 	dc.inside = &e->in.port;
 	dc.outside = &e->out.port;
 	dc.nat = e->nat;
@@ -380,6 +392,78 @@ static void vhost_user_unsealed_memory_refused(void **state)
 	wait_stat(e, "stat ports.guests 2\n");
 }
 
+/*
+ * A UDP super-frame from the uplink (USO, checksum pending) for a guest that
+ * acked neither GUEST_CSUM nor a GSO type: arcnat cuts it into MSS-sized
+ * frames with their checksums (pkt/gso), one receive chain each.
+ */
+static void vhost_user_offloads_finished_for_a_plain_guest(void **state)
+{
+	struct env *e = *state;
+	static uint8_t payload[4000];
+	uint8_t f[MEMPORT_FRAME];
+	struct pkt_spec sp = {
+		.no_eth = true,
+		.src4 = htonl(0xc6336401),
+		.dst4 = htonl(0xc6336402),
+		.ttl = 64,
+		.proto = IPPROTO_UDP,
+		.sport = 4444,
+		.dport = 5000,
+		.payload = payload,
+		.payload_len = sizeof(payload),
+	};
+	struct pkt_vnet v = {
+		.flags = VNET_F_NEEDS_CSUM,
+		.gso_type = VNET_GSO_UDP_L4,
+		.hdr_len = 28,
+		.gso_size = 1000,
+		.csum_start = 20,
+		.csum_offset = 6,
+	};
+	struct pkt_meta m;
+	size_t total = 0;
+	struct vg g;
+	int n;
+
+	memset(payload, 'u', sizeof(payload));
+	guest_up(e, &g);
+	vg_rx_fill(&g);
+	/* The gateway learns the guest's MAC from its ARP request. */
+	n = pkt_build_arp(f, sizeof(f), ARP_OP_REQUEST,
+			  (const uint8_t[6]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+			  guest_mac, htonl(0x0a000202), (const uint8_t[6]){ 0 },
+			  htonl(0x0a000201));
+	assert_true(n > 0);
+	assert_int_equal(vg_send(&g, f, (size_t)n, true), 0);
+	n = vg_recv(&g, f, sizeof(f), 2000);
+	assert_true(n >= 42);	/* the gateway's ARP reply (padded) */
+
+	n = pkt_build(&sp, f, sizeof(f));
+	assert_int_equal(n, 20 + 8 + (int)sizeof(payload));
+	assert_int_equal(memport_push(&e->out, f, (size_t)n, &v), 0);
+	for (int i = 0; i < 4; i++) {
+		n = vg_recv(&g, f, sizeof(f), 2000);
+		assert_int_equal(n, 14 + 20 + 8 + 1000);
+		assert_int_equal(pkt_parse(f, (uint32_t)n, 0, &m), PKT_DROP_OK);
+		assert_int_equal(m.l4_proto, IPPROTO_UDP);
+		assert_int_equal(ntohs(m.dport), 53);	/* the forward's */
+		/* The checksums are whole: they verify to 0. */
+		assert_int_equal(csum_ip4_header(f + 14, 20), 0);
+		assert_int_equal(csum_finish(csum_partial(
+					 f + 34, 1008,
+					 csum_pseudo_ip4(pkt_ip4_saddr(f, &m),
+							 pkt_ip4_daddr(f, &m),
+							 IPPROTO_UDP, 1008))),
+				 0);
+		total += (size_t)n - 42;
+	}
+	assert_int_equal(total, sizeof(payload));
+	assert_int_equal(vg_recv(&g, f, sizeof(f), 50), -1);	/* no more */
+	vg_close(&g);
+	wait_stat(e, "stat ports.guests 2\n");
+}
+
 /* Fill every free descriptor below @limit with a dup of stdin, so that the
  * next accept fails (EMFILE). Return: how many; their numbers in @fds. */
 static unsigned int fill_fds(int *fds, unsigned int cap, rlim_t limit)
@@ -476,6 +560,9 @@ int main(void)
 			vhost_user_unsealed_memory_refused, env_setup,
 			env_teardown),
 		cmocka_unit_test(vhost_user_accept_out_of_fds_backs_off),
+		cmocka_unit_test_setup_teardown(
+			vhost_user_offloads_finished_for_a_plain_guest,
+			env_setup, env_teardown),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);
