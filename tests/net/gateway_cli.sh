@@ -46,6 +46,8 @@ usage() {
 	usage --inside "stream:/$(printf '%0107d' 0)" $base
 	usage --inside dgram: $base
 	usage --inside "dgram:/$(printf '%0107d' 0)" $base
+	usage --inside vhost-user: $base
+	usage --inside "vhost-user:/$(printf '%0107d' 0)" $base
 	usage --inside a1 --inside a2 --inside a3 --inside a4 --inside a5 --inside a6 --inside a7 --inside a8 $base
 	usage $base --external-ip 0.0.0.0/24
 	usage $base --external-ip 198.51.100.2/33
@@ -97,5 +99,14 @@ grep -q "^arcnat: error: --inside dgram:$T/notsock: File exists (not a socket: n
 	bad "dgram:PATH over a file: $(cat "$T/err")"
 [ "$(cat "$T/notsock")" = keep ] || bad "dgram:PATH over a file: the file changed"
 echo "ok: --inside dgram:PATH refuses to replace a file that is not a socket"
+
+"$ARCNAT" gateway --inside "vhost-user:$T/notsock" --outside nx-$$ \
+	--external-ip 198.51.100.2/24 >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 1 ] || bad "vhost-user:PATH over a file: exit $rc, want 1: $(cat "$T/err")"
+grep -q "^arcnat: error: --inside vhost-user:$T/notsock: File exists (not a socket: not replaced)" "$T/err" ||
+	bad "vhost-user:PATH over a file: $(cat "$T/err")"
+[ "$(cat "$T/notsock")" = keep ] || bad "vhost-user:PATH over a file: the file changed"
+echo "ok: --inside vhost-user:PATH refuses to replace a file that is not a socket"
 
 [ "$fails" = 0 ] || exit 1
