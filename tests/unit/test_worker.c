@@ -1211,6 +1211,53 @@ static void worker_switches_between_guest_ports(void **state)
 	free(g);
 }
 
+/*
+ * A guest's packet for another guest's address, sent to the gateway's MAC,
+ * is routed back inside to that guest (TTL one less, a valid header
+ * checksum, the gateway's MAC as source), never NATed out of the uplink;
+ * with TTL 1 it is a counted drop. (Both guests sit behind the one port
+ * here: the switch would not reflect their own frames, the gateway's it
+ * sends to whichever port has the MAC.)
+ */
+static void worker_routes_guest_to_guest_inside(void **state)
+{
+	struct env *e = *state;
+	uint8_t f[MEMPORT_FRAME];
+	struct mframe got;
+	struct pkt_meta m;
+	struct ip4_hdr ip;
+	char *stats;
+	size_t n;
+
+	learn_guest(e, guest_mac, htonl(0x0a000202));
+	learn_guest(e, guest2_mac, htonl(0x0a000209));
+	n = udp_frame(f, true, guest_mac, htonl(0x0a000202), 4000,
+		      htonl(0x0a000209), 4001, "routed");
+	mp_push(&e->in, f, n, NULL);
+	assert_true(memport_wait(&e->in, 3, &got));
+	assert_int_equal(got.len, n);
+	assert_memory_equal(got.data, guest2_mac, 6);
+	assert_memory_equal(got.data + 6, gw_mac, 6);
+	assert_int_equal(pkt_parse(got.data, got.len, 0, &m), PKT_DROP_OK);
+	memcpy(&ip, got.data + ETH_HLEN, sizeof(ip));
+	assert_int_equal(ip.ttl, 63);
+	assert_int_equal(ip.saddr, htonl(0x0a000202));
+	assert_memory_equal(got.data + ETH_HLEN + IP4_HLEN_MIN + 8, "routed", 6);
+
+	f[ETH_HLEN + offsetof(struct ip4_hdr, ttl)] = 1;
+	memcpy(&ip, f + ETH_HLEN, sizeof(ip));
+	ip.check = 0;
+	memcpy(f + ETH_HLEN, &ip, sizeof(ip));
+	ip.check = csum_ip4_header(f + ETH_HLEN, IP4_HLEN_MIN);
+	memcpy(f + ETH_HLEN, &ip, sizeof(ip));
+	mp_push(&e->in, f, n, NULL);
+	stats = env_stats_until(e, "stat drop.dp.ttl 1\n");
+	assert_int_equal(e->out.n_out, 0);
+	assert_int_equal(e->in.n_out, 3);
+	assert_non_null(strstr(stats, "stat nat.flows 0\n"));
+	free(stats);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1244,6 +1291,9 @@ int main(void)
 			env_teardown),
 		cmocka_unit_test_setup_teardown(
 			worker_switches_between_guest_ports, env_setup,
+			env_teardown),
+		cmocka_unit_test_setup_teardown(
+			worker_routes_guest_to_guest_inside, env_setup,
 			env_teardown),
 	};
 
