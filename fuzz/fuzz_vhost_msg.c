@@ -6,7 +6,8 @@
  * Input: records, at most MAX_RECORDS, each
  *   ctl   bits 0-3: descriptors that "arrived" with the message (0-15, each a
  *         fresh 64 KiB memfd, so a memory table can really be mapped);
- *         bit 4: parse only, do not apply
+ *         bit 4: parse only, do not apply; bit 5: the descriptors are
+ *         non-blocking eventfds instead (what a ring's kick and call are)
  *   len   2 bytes little-endian, clamped to what is left
  *   bytes the message as received (header and payload)
  * One vhost_dev lives through all records of an input, as one connection.
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -55,6 +57,15 @@ static int lowest_free_fd(void)
 static bool fd_open(int fd)
 {
 	return fcntl(fd, F_GETFD) != -1;
+}
+
+static int make_eventfd(void)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	if (fd < 0)
+		die("eventfd");
+	return fd;
 }
 
 static int make_memfd(void)
@@ -102,6 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int fds[16], copy[16];
 		unsigned int nfds = data[off] & 15, i;
 		bool apply = !(data[off] & 16);
+		bool events = data[off] & 32;
 		size_t len = data[off + 1] | (size_t)data[off + 2] << 8;
 		struct vhost_msg m;
 		enum vhost_err e;
@@ -110,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > size - off)
 			len = size - off;
 		for (i = 0; i < nfds; i++)
-			fds[i] = copy[i] = make_memfd();
+			fds[i] = copy[i] = events ? make_eventfd() : make_memfd();
 		e = vhost_msg_parse(&m, data + off, len, fds, nfds);
 		off += len;
 		if (e) {

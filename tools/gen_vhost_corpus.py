@@ -2,8 +2,8 @@
 """Seed corpora for fuzz/fuzz_vhost_msg.c and fuzz/fuzz_vring.c.
 
 fuzz/corpus/vhost_msg/*: records (ctl byte: descriptor count, bit 4 parse
-only; 2-byte little-endian length; the message) for QEMU 7.2's bring-up of a
-vhost-user-net backend with one 64 KiB region, and a few refused messages.
+only, bit 5 eventfds; 2-byte little-endian length; the message) for QEMU
+7.2's bring-up of a vhost-user-net backend with one 64 KiB region, and a few refused messages.
 fuzz/corpus/vring/*: a header (queue size, features, operations) and a guest
 memory image with transmit chains (simple, chained, indirect) and receive
 buffers. Layouts are documented at the top of each harness."""
@@ -22,7 +22,9 @@ FEATURES = (1 << 32) | (1 << 30) | (1 << 15) | (1 << 28) | 0x3
 
 def msg(req, payload=b"", flags=VERSION, nfds=0, parse_only=False):
     body = struct.pack("<III", req, flags, len(payload)) + payload
-    return bytes([nfds | (16 if parse_only else 0)]) + struct.pack("<H", len(body)) + body
+    # A ring's descriptors are eventfds (bit 5), a memory table's memfds.
+    events = 32 if req in (SET_VRING_KICK, SET_VRING_CALL, SET_VRING_ERR) else 0
+    return bytes([nfds | (16 if parse_only else 0) | events]) + struct.pack("<H", len(body)) + body
 
 
 def u64(v):

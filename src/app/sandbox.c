@@ -146,10 +146,14 @@ static int sandbox_conditional(scmp_filter_ctx ctx)
 	if (!r && !SANDBOX_ASAN)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
-	/* A vhost-user guest's memory file: its seals, nothing else. */
+	/* A vhost-user guest's memory file: its seals; a ring's eventfd: its
+	 * flags (it must be non-blocking). Nothing else. */
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
 				     SCMP_A1(SCMP_CMP_EQ, F_GET_SEALS));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				     SCMP_A1(SCMP_CMP_EQ, F_GETFL));
 	/* The AF_PACKET uplink's drop counter, nothing else. */
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getsockopt), 2,

@@ -5,7 +5,9 @@
 #include "guest/vhost_dev.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -184,6 +186,23 @@ static enum vhost_err set_vring_addr(struct vhost_dev *d,
 	return VHOST_ERR_NONE;
 }
 
+/*
+ * A kick, call or error descriptor must be a non-blocking eventfd (an
+ * anonymous inode: no file type bits), as QEMU's are: the worker reads and
+ * writes it, and a pipe, a socket or a blocking eventfd whose counter the
+ * frontend filled would block the worker, and every guest with it.
+ */
+static bool ring_fd_ok(int fd)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) || (st.st_mode & S_IFMT))
+		return false;
+	fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && (fl & O_NONBLOCK);
+}
+
 static enum vhost_err set_vring_fd(struct vhost_dev *d, struct vhost_msg *m)
 {
 	struct vhost_dev_ring *r;
@@ -196,6 +215,8 @@ static enum vhost_err set_vring_fd(struct vhost_dev *d, struct vhost_msg *m)
 	if ((m->u64 & VHOST_USER_VRING_IDX_MASK) >= VHOST_DEV_NRINGS)
 		return VHOST_ERR_BAD_RING;
 	r = &d->ring[m->u64 & VHOST_USER_VRING_IDX_MASK];
+	if (m->nfds && !ring_fd_ok(m->fds[0]))
+		return VHOST_ERR_BAD_FD;
 	if (m->request == VHOST_USER_SET_VRING_KICK) {
 		/* A kick starts the ring: everything must be in place. */
 		if (!r->has_addr || r->num == 0)

@@ -81,7 +81,8 @@
 	X(BAD_MEM, "bad_mem", "memory table region invalid or unmappable")    \
 	X(BAD_NUM, "bad_num", "ring size not a power of two up to 32768")     \
 	X(BAD_ADDR, "bad_addr", "ring address outside memory or misaligned")  \
-	X(IO, "io", "socket error or closed mid-message")
+	X(IO, "io", "socket error or closed mid-message")                    \
+	X(BAD_FD, "bad_fd", "ring descriptor not a non-blocking eventfd")
 
 enum vhost_err {
 #define VHOST_ERR_ENUM(sym, name, desc) VHOST_ERR_##sym,

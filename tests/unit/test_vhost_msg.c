@@ -58,7 +58,7 @@ static void make_fds(int *fds, unsigned int n)
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		fds[i] = eventfd(0, EFD_CLOEXEC);
+		fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		assert_true(fds[i] >= 0);
 	}
 }

@@ -12,7 +12,8 @@
  * offers some and kicks; a frontend that goes frees its port and one that
  * comes back works; a hostile frontend (unknown and malformed messages,
  * descriptors outside its memory, an available index from nowhere) gets
- * counted refusals, then its connection closed, and the other guest is
+ * counted refusals (ring descriptors that are not non-blocking eventfds
+ * too), then its connection closed, and the other guest is
  * answered throughout. Guest memory that could shrink is refused. Out of
  * descriptors, the listener goes quiet for a while instead of waking the
  * worker for ever.
@@ -313,6 +314,22 @@ static void vhost_user_hostile_frontend(void **state)
 		assert_int_equal(vg_msg(&g, VHOST_USER_SET_VRING_ADDR, &a,
 					sizeof(a), NULL, 0), -1);
 	}
+	/* Ring descriptors the worker could block on: a pipe, a blocking
+	 * eventfd (whose counter the frontend may have filled). */
+	{
+		int pfd[2], bl = eventfd(0, EFD_CLOEXEC);
+		uint64_t ring = 0;
+
+		assert_int_equal(pipe2(pfd, O_CLOEXEC | O_NONBLOCK), 0);
+		assert_true(bl >= 0);
+		assert_int_equal(vg_msg(&g, VHOST_USER_SET_VRING_CALL, &ring, 8,
+					&pfd[1], 1), -1);
+		assert_int_equal(vg_msg(&g, VHOST_USER_SET_VRING_CALL, &ring, 8,
+					&bl, 1), -1);
+		close(pfd[0]);
+		close(pfd[1]);
+		close(bl);
+	}
 	/* A transmit descriptor outside guest memory: a counted drop. */
 	slot = g.avail[1] % VG_NUM;
 	vg_desc(&g, 1)[slot] = (struct vring_desc_le){ .addr = VG_MEM + 4096,
@@ -322,7 +339,7 @@ static void vhost_user_hostile_frontend(void **state)
 	/* The ring still works after it. */
 	send_echo(&g, 5);
 	expect_reply(&g, 5);
-	wait_stat(e, "stat inside.rx_errors 3\n");
+	wait_stat(e, "stat inside.rx_errors 5\n");
 	other_guest_answered(e, 1);
 
 	/* An available index far ahead breaks the ring: connection closed. */
