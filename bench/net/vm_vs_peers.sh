@@ -299,7 +299,7 @@ setup_arcnat() {
 }
 
 # --- passt, in a namespace whose only link leads to the server namespace --------
-P_NS=vb-pns-$$ P_OUT=vb-pout-$$ P_SOCK="" P_VERSION=""
+P_NS=vb-pns-$$ P_OUT=vb-pout-$$ P_SOCK="" P_VERSION="" P_PID=""
 
 setup_passt() {
 	ns_add $P_NS
@@ -323,6 +323,7 @@ setup_passt() {
 		-t none -u none --no-map-gw --no-dhcp-dns --no-dhcp-search -s "$P_SOCK" -l "$TMPD/passt.log"
 	wait_grep 50 "$TMPD/passt.log" 'UNIX domain socket bound' ||
 		die "passt did not bind $P_SOCK: $(grep -v syslog "$TMPD/passt.out" | tail -n 5)"
+	P_PID=$(cat /proc/"$BG"/task/*/children 2>/dev/null | awk '{ print $1; exit }')
 	log "[passt] $P_VERSION on $P_SOCK in $P_NS"
 }
 
@@ -550,6 +551,27 @@ vhost_down() {
 	raw_row arcnat_vhost down "$size" "$rep" "$out"
 }
 
+ticks() {	# ticks PID: its utime + stime, in clock ticks (0 if gone)
+	sed 's/.*) //' /proc/"$1"/stat 2>/dev/null | awk '{ print $12 + $13; f = 1 } END { if (!f) print 0 }'
+}
+
+stack_pid() {	# stack_pid TRANSPORT: the process that is the transport
+	case $1 in
+	passt_*) echo "${P_PID:-0}" ;;
+	*) echo "${A_PID:-0}" ;;
+	esac
+}
+
+# cpu_mark TRANSPORT before a raw run; cpu_secs after it: the CPU time
+# the transport's process (arcnat or passt) used meanwhile, in seconds
+cpu_mark() {
+	CPU_PID=$(stack_pid "$1")
+	CPU_K0=$(ticks "$CPU_PID")
+}
+cpu_secs() {
+	awk -v k0="$CPU_K0" -v k1="$(ticks "$CPU_PID")" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (k1 - k0) / hz }'
+}
+
 raw_row() {	# raw_row TRANSPORT DIR SIZE REP OUTPUT
 	local line pps gbps
 	line=$(grep '^mode=' <<<"$5" | tail -n 1)
@@ -560,7 +582,10 @@ raw_row() {	# raw_row TRANSPORT DIR SIZE REP OUTPUT
 	pps=$(sed -n 's/.*\bpps=\([0-9.]*\).*/\1/p' <<<"$line")
 	gbps=$(sed -n 's/.*\bgbps=\([0-9.]*\).*/\1/p' <<<"$line")
 	if [ -n "$pps" ]; then
-		row raw "$1" "${2}_$3" "$4" "$pps" pkt/s "gbps=$gbps $(grep -o 'sent=[0-9]* received=[0-9]* secs=[0-9.]*\|received=[0-9]* secs=[0-9.]*' <<<"$line" | head -n 1) $(grep -o 'sent_pps=.*\|(frames.*' <<<"$line")"
+		local cs rx
+		cs=$(cpu_secs)
+		rx=$(sed -n 's/.*\breceived=\([0-9]*\).*/\1/p' <<<"$line")
+		row raw "$1" "${2}_$3" "$4" "$pps" pkt/s "stack_cpu_s=$cs us_per_pkt=$(awk -v c="$cs" -v n="${rx:-0}" 'BEGIN { printf "%.2f", (n > 0 ? c * 1e6 / n : 0) }') gbps=$gbps $(grep -o 'sent=[0-9]* received=[0-9]* secs=[0-9.]*\|received=[0-9]* secs=[0-9.]*' <<<"$line" | head -n 1) $(grep -o 'sent_pps=.*\|(frames.*' <<<"$line")"
 	else
 		row raw "$1" "${2}_$3" "$4" nan pkt/s "error=$(head -c 200 <<<"$5" | tr -s ' \n\t' '___')"
 	fi
@@ -669,6 +694,25 @@ summary() {
 			echo "$line |"
 		done
 		echo
+		echo "the transport's CPU time per datagram delivered, microseconds (utime+stime of arcnat or passt over"
+		echo "the run, divided by the far end's count; the clock tick is 10 ms), median:"
+		for tr in $RAW_TRANSPORTS; do
+			line="  $(printf '%-13s' "$tr")"
+			for s in $RAW_SIZES; do
+				for m in up down; do
+					line="$line ${m}_$s $(awk -F'\t' -v t="$tr" -v m="${m}_$s" '
+						$1 == "raw" && $2 == t && $3 == m && match($7, /us_per_pkt=[0-9.]+/) { x[++n] = substr($7, RSTART + 11, RLENGTH - 11) + 0 }
+						END {
+							if (!n) { print "-"; exit }
+							for (i = 2; i <= n; i++)
+								for (j = i; j > 1 && x[j - 1] > x[j]; j--) { s = x[j]; x[j] = x[j - 1]; x[j - 1] = s }
+							printf "%.2f\n", (n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2)
+						}' "$RAW")"
+				done
+			done
+			echo "$line"
+		done
+		echo
 		for s in $RAW_SIZES; do
 			for m in up down; do
 				echo "ratio ${m}_$s: arcnat_stream / passt_stream $(ratio "$(stats raw arcnat_stream "${m}_$s")" "$(stats raw passt_stream "${m}_$s")")," \
@@ -718,6 +762,7 @@ if has raw "$PARTS"; then
 					case $tr in
 					passt_stream) has passt_stream "$TRANSPORTS" || continue ;;
 					esac
+					cpu_mark "$tr"
 					raw_case "$tr" "$d" "$s" "$rep"
 					sleep 0.3
 				done
