@@ -161,7 +161,7 @@ bench-net: $(PROG)
 
 # A QEMU guest (TCG) through arcnat's guest ports, passt and a TAP with
 # kernel NAT, then each transport's own cost without a VM (root; QUICK=1 for
-# a smoke run of about a minute). Prints the tables.
+# a smoke run of about 90 s). Prints the tables.
 bench-vm: $(PROG) $(NET_BENCHES)
 	bench/net/vm_vs_peers.sh
 

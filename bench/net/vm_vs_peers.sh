@@ -37,7 +37,7 @@
 #   ARCNAT       binary (default build/arcnat; a private copy is run)
 #   QUICK=1      REPS=1, XFER_MB=16, RAW_REPS=1, RAW_N=200000, RAW_T=2 (a smoke run)
 #   REPS         transfers per direction per guest (default 3)
-#   RAW_REPS     raw runs per case (default 5: the receiving direction is noisy)
+#   RAW_REPS     raw runs per case (default 3; the receiving direction is noisy)
 #   XFER_MB      MiB per transfer (default 64)
 #   PARTS        default "vm raw"
 #   TRANSPORTS   default "arcnat_stream passt_stream tap_kernel arcnat_vhost arcnat_dgram"
@@ -74,7 +74,7 @@ else
 	XFER_MB=${XFER_MB:-64}
 	RAW_N=${RAW_N:-2000000}
 	RAW_T=${RAW_T:-5}
-	RAW_REPS=${RAW_REPS:-5}
+	RAW_REPS=${RAW_REPS:-3}
 fi
 PARTS=${PARTS:-vm raw}
 TRANSPORTS=${TRANSPORTS:-arcnat_stream passt_stream tap_kernel arcnat_vhost arcnat_dgram}
