@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include "core/compiler.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
+#include "dp/bufmem.h"
 #include "dp/mtu.h"
 #include "dp/portset.h"
 #include "dp/services.h"
@@ -83,8 +83,7 @@ struct dp_worker {
 	struct dp_ports ports;
 	unsigned int up;		/* the uplink's slot */
 	uint32_t guest_mtu;		/* the guest segment's MTU */
-	uint8_t *storage;
-	size_t storage_len;
+	struct dp_bufmem storage;
 	uint32_t gw_mask;		/* network order */
 	struct pkt_martian_rule martian_in;	/* for packets from the guests */
 	struct pkt_martian_rule martian_out;	/* from the uplink */
@@ -1049,35 +1048,15 @@ static bool dp_dns_servers_ok(const struct dp_worker *w)
 	return true;
 }
 
-/*
- * The buffers' storage: the burst buffers and the local one, each between
- * two inaccessible guard pages, so that a write in front of a buffer's head
- * or past its cap faults at once instead of corrupting its neighbour.
- */
+/* The burst buffers and the local one, each between guard pages. */
 static int dp_storage_map(struct dp_worker *w)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t span = ALIGN_UP((size_t)(DP_BUF_HEADROOM + DP_BUF_DATA_MAX), page);
+	struct dp_buf *all[DP_BURST_MAX + 1];
 
-	w->storage_len = page + (DP_BURST_MAX + 1) * (span + page);
-	w->storage = mmap(NULL, w->storage_len, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (w->storage == MAP_FAILED) {
-		w->storage = NULL;
-		return -ENOMEM;
-	}
-	for (unsigned int i = 0; i <= DP_BURST_MAX; i++) {
-		struct dp_buf *b = i < DP_BURST_MAX ? &w->bufs[i] : &w->local;
-
-		b->head = w->storage + page + i * (span + page);
-		b->cap = (uint32_t)span;
-		if (mprotect(b->head, span, PROT_READ | PROT_WRITE) < 0)
-			return -errno;
-		dp_buf_reset(b);
-		if (i < DP_BURST_MAX)
-			w->rx[i] = b;
-	}
-	return 0;
+	for (unsigned int i = 0; i < DP_BURST_MAX; i++)
+		all[i] = w->rx[i] = &w->bufs[i];
+	all[DP_BURST_MAX] = &w->local;
+	return dp_bufmem_map(&w->storage, all, DP_BURST_MAX + 1);
 }
 
 int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
@@ -1220,7 +1199,6 @@ void dp_worker_destroy(struct dp_worker *w)
 	arp_destroy(w->arp);
 	dp_mtu_destroy(w->mtu);
 	dp_switch_destroy(w->sw);
-	if (w->storage)
-		munmap(w->storage, w->storage_len);
+	dp_bufmem_unmap(&w->storage);
 	free(w);
 }
