@@ -6,7 +6,6 @@
 #include "guest/dgram.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "core/compiler.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
+#include "guest/unix_listen.h"
 #include "pkt/gso.h"
 
 /* Datagrams one recvmmsg() or sendmmsg() carries. */
@@ -466,9 +466,8 @@ static void dgram_destroy(struct dp_port *p)
 	d = dgram_of(p);
 	if (p->fd >= 0)
 		close(p->fd);
-	/* unlinkat: the call the sandbox allows (the lease file's). */
 	if (d->bound)
-		unlinkat(AT_FDCWD, d->path, 0);
+		unix_listen_unlink(d->path);
 	free(d);
 }
 
@@ -509,70 +508,28 @@ int dgram_open_fd(struct dp_port **out, int fd, unsigned int mtu,
 	return 0;
 }
 
-/* Clear the way for the socket. Return: 0, -EEXIST, -EADDRINUSE, -errno. */
-static int dgram_clear_path(const struct sockaddr_un *sa)
-{
-	struct stat st;
-	int fd, r;
-
-	if (lstat(sa->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	close(fd);
-	if (r == 0)
-		return -EADDRINUSE;	/* a socket is bound there */
-	if (unlink(sa->sun_path) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
 int dgram_open(struct dp_port **out, const struct dgram_cfg *cfg)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct dgram_port *d;
 	char name[DP_PORT_NAME_MAX];
 	int err;
 
 	if (!cfg->path || !cfg->path[0])
 		return -EINVAL;
-	if (strlen(cfg->path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, cfg->path, strlen(cfg->path));
+	/* the name first: a port name keeps what fits of a long path */
 	snprintf(name, sizeof(name), "dgram:%s", cfg->path);
+	if (strlen(cfg->path) >= UNIX_LISTEN_PATH_MAX)
+		return -ENAMETOOLONG;
 	d = dgram_alloc(cfg->mtu, name);
 	if (!d)
 		return -ENOMEM;
-	memcpy(d->path, sa.sun_path, sizeof(d->path));
-	err = dgram_clear_path(&sa);
-	if (err)
-		goto err_free;
-	d->port.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (d->port.fd < 0) {
-		err = -errno;
-		goto err_free;
-	}
-	if (bind(d->port.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		goto err_close;
-	}
-	if (chmod(sa.sun_path, 0660) < 0) {
-		err = -errno;
-		goto err_unlink;
+	memcpy(d->path, cfg->path, strlen(cfg->path));
+	err = unix_listen_bind(&d->port.fd, cfg->path, SOCK_DGRAM, 0);
+	if (err) {
+		free(d);
+		return err;
 	}
 	d->bound = true;
 	*out = &d->port;
 	return 0;
-
-err_unlink:
-	unlink(sa.sun_path);
-err_close:
-	close(d->port.fd);
-err_free:
-	free(d);
-	return err;
 }

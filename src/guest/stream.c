@@ -6,22 +6,15 @@
 #include "guest/stream.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "core/clock.h"
 #include "core/compiler.h"
 #include "core/log.h"
-#include "core/ratelimit.h"
 #include "pkt/gso.h"
 
 #define STREAM_HDR	4u
@@ -37,27 +30,9 @@
  * names: unique even where two paths would print the same. */
 static atomic_uint stream_conn_seq;
 
-/*
- * A listener. @port.fd is an epoll set holding @lfd, so that the listener
- * can stop being woken (out of descriptors) without the worker's help.
- */
-struct stream_listener {
-	struct dp_port port;
-	struct dp_worker *w;
-	int lfd;		/* the listening socket */
-	unsigned int refs;	/* the listener itself and each connection */
-	unsigned int conns;
-	bool paused;		/* @lfd out of @port.fd's set */
-	uint64_t resume_at;	/* when a pause ends at the latest */
-	uint64_t refused;
-	uint64_t paused_n;
-	struct ratelimit rl;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-};
-
 struct stream_conn {
 	struct dp_port port;
-	struct stream_listener *l;	/* NULL for stream_conn_open() */
+	struct unix_listen *l;		/* NULL for stream_conn_open() */
 	bool eof;
 	uint32_t rlen;			/* bytes in @rbuf */
 	uint32_t tx_off;		/* first unsent byte of @tx_pend */
@@ -66,26 +41,6 @@ struct stream_conn {
 	/* one frame, or the frames of one super-frame (pkt/gso.h) */
 	uint8_t tx_pend[STREAM_RBUF];
 };
-
-static void stream_unref(struct stream_listener *l)
-{
-	if (l && --l->refs == 0)
-		free(l);
-}
-
-/* Put the listening socket in or out of the set the worker polls. */
-static void stream_listen_poll(struct stream_listener *l, bool on)
-{
-	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
-
-	if (l->paused == !on || l->port.fd < 0)
-		return;
-	if (epoll_ctl(l->port.fd, EPOLL_CTL_MOD, l->lfd, &ev) < 0) {
-		log_warn("%s: epoll_ctl: %s", l->port.name, strerror(errno));
-		return;
-	}
-	l->paused = !on;
-}
 
 static uint32_t stream_be32(const uint8_t *p)
 {
@@ -356,11 +311,8 @@ static void stream_conn_destroy(struct dp_port *p)
 	if (p->fd >= 0)
 		close(p->fd);
 	if (c->l) {
-		c->l->conns--;
 		log_info("%s: guest disconnected", p->name);
-		/* A descriptor is free again: accept what waits. */
-		stream_listen_poll(c->l, true);
-		stream_unref(c->l);
+		unix_listen_conn_gone(c->l);
 	}
 	free(c);
 }
@@ -389,235 +341,34 @@ int stream_conn_open(struct dp_port **out, int fd, unsigned int mtu,
 	return 0;
 }
 
-/* "stream:PATH#SEQ" in @cap bytes; a path too long keeps its end. */
-static void stream_conn_name(char *out, size_t cap, const char *path,
-			     unsigned int seq)
+/* A connection of the listener: a port of its own. */
+static int stream_accepted(struct unix_listen *l, int fd, const char *name,
+			   struct dp_port **out)
 {
-	char num[16];
-	size_t room, len = strlen(path);
+	int err = stream_conn_open(out, fd, l->port.mtu, name);
 
-	snprintf(num, sizeof(num), "#%u", seq);
-	room = cap - 1 - strlen("stream:") - strlen(num);
-	if (len <= room)
-		snprintf(out, cap, "stream:%s%s", path, num);
-	else
-		snprintf(out, cap, "stream:...%s%s", path + len - (room - 3),
-			 num);
+	if (!err)
+		((struct stream_conn *)*out)->l = l;
+	return err;
 }
 
-/* accept4() cannot take a connection for lack of resources. */
-static bool stream_accept_starved(int err)
-{
-	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
-	       err == ENOMEM;
-}
-
-/* Accept what is pending: each connection a port of the worker. */
-static int stream_accept_burst(struct dp_port *p, struct dp_buf **bufs,
-			       unsigned int n, uint64_t now)
-{
-	struct stream_listener *l = (struct stream_listener *)p;
-
-	(void)bufs;
-	(void)n;
-	if (l->paused)	/* an event from before the pause */
-		return 0;
-	for (unsigned int i = 0; i < STREAM_CONNS_MAX; i++) {
-		int fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct dp_port *cp;
-		char name[DP_PORT_NAME_MAX];
-		int err;
-
-		if (fd < 0 && stream_accept_starved(errno)) {
-			/* The connection stays pending and the socket
-			 * readable: stop polling it for a while. */
-			err = errno;
-			l->paused_n++;
-			l->resume_at = now + STREAM_ACCEPT_BACKOFF_NS;
-			stream_listen_poll(l, false);
-			log_rl(&l->rl, now, LOG_LEVEL_WARN,
-			       "%s: cannot accept: %s; not accepting for %" PRIu64
-			       " ms or until a guest leaves", p->name,
-			       strerror(err),
-			       (uint64_t)(STREAM_ACCEPT_BACKOFF_NS / NSEC_PER_MSEC));
-			break;
-		}
-		if (fd < 0)
-			break;	/* EAGAIN, or the peer gave up already */
-		if (!l->w || l->conns >= STREAM_CONNS_MAX) {
-			l->refused++;
-			p->stats.rx_errors++;
-			log_warn("%s: connection refused: %s (%u guests)",
-				 p->name, l->w ? "full" : "not started",
-				 l->conns);
-			close(fd);
-			continue;
-		}
-		stream_conn_name(name, sizeof(name), l->path,
-				 atomic_fetch_add(&stream_conn_seq, 1) + 1);
-		if (stream_conn_open(&cp, fd, p->mtu, name))
-			continue;
-		((struct stream_conn *)cp)->l = l;
-		l->refs++;
-		l->conns++;
-		err = dp_worker_add_port(l->w, cp);	/* destroys it on error */
-		if (err)
-			log_warn("%s: cannot add a guest: %s", p->name,
-				 strerror(-err));
-		else
-			log_info("%s: guest connected as port %s", p->name,
-				 name);
-	}
-	return 0;
-}
-
-/* The listener carries no frames: what the segment sends it goes nowhere. */
-static unsigned int stream_listener_tx(struct dp_port *p, struct dp_buf **bufs,
-				       unsigned int n, uint64_t now)
-{
-	(void)p;
-	(void)now;
-	for (unsigned int i = 0; i < n; i++)
-		dp_buf_check(bufs[i], 0);
-	return n;
-}
-
-/* A pause ends at the latest here. */
-static void stream_listener_tick(struct dp_port *p, uint64_t now)
-{
-	struct stream_listener *l = (struct stream_listener *)p;
-
-	if (l->paused && now >= l->resume_at)
-		stream_listen_poll(l, true);
-}
-
-static void stream_listener_print_stats(const struct dp_port *p, FILE *f,
-					const char *pfx)
-{
-	const struct stream_listener *l = (const struct stream_listener *)p;
-
-	fprintf(f, "stat %s.stream_guests %u\n", pfx, l->conns);
-	fprintf(f, "stat %s.stream_refused %" PRIu64 "\n", pfx, l->refused);
-	fprintf(f, "stat %s.stream_accept_paused %" PRIu64 "\n", pfx,
-		l->paused_n);
-}
-
-static void stream_listener_destroy(struct dp_port *p)
-{
-	struct stream_listener *l = (struct stream_listener *)p;
-
-	if (!p)
-		return;
-	if (p->fd >= 0)
-		close(p->fd);
-	p->fd = -1;
-	if (l->lfd >= 0) {
-		close(l->lfd);
-		/* unlinkat: the call the sandbox allows (the lease file's). */
-		unlinkat(AT_FDCWD, l->path, 0);
-	}
-	l->lfd = -1;
-	l->w = NULL;
-	stream_unref(l);
-}
-
-static const struct dp_port_ops stream_listener_ops = {
-	.rx_burst = stream_accept_burst,
-	.tx_burst = stream_listener_tx,
-	.tick = stream_listener_tick,
-	.print_stats = stream_listener_print_stats,
-	.destroy = stream_listener_destroy,
+static const struct unix_listen_kind stream_kind = {
+	.name = "stream",
+	.stat = "stream",
+	.peer = "guest",
+	.conn_name = "stream",
+	.name_path = true,
+	.seq = &stream_conn_seq,
+	.conns_max = STREAM_CONNS_MAX,
+	.conn_open = stream_accepted,
 };
-
-/* Clear the way for the socket: Return: 0, -EEXIST, -EADDRINUSE, -errno. */
-static int stream_clear_path(const struct sockaddr_un *sa)
-{
-	struct stat st;
-	int fd, r;
-
-	if (lstat(sa->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	close(fd);
-	if (r == 0)
-		return -EADDRINUSE;	/* someone serves it */
-	if (unlink(sa->sun_path) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
 
 int stream_listen(struct dp_port **out, const struct stream_cfg *cfg)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stream_listener *l;
-	int err;
-
-	if (!cfg->path || !cfg->path[0])
-		return -EINVAL;
-	if (strlen(cfg->path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, cfg->path, strlen(cfg->path));
-	l = calloc(1, sizeof(*l));
-	if (!l)
-		return -ENOMEM;
-	l->refs = 1;
-	l->port.ops = &stream_listener_ops;
-	l->port.flags = DP_PORT_LISTENER;
-	l->port.mtu = cfg->mtu;
-	l->port.fd = -1;
-	l->lfd = -1;
-	ratelimit_init(&l->rl, 1, 10 * NSEC_PER_SEC);
-	memcpy(l->path, sa.sun_path, sizeof(l->path));
-	snprintf(l->port.name, sizeof(l->port.name), "stream:%s", cfg->path);
-	err = stream_clear_path(&sa);
-	if (err)
-		goto err_free;
-	l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->lfd < 0) {
-		err = -errno;
-		goto err_free;
-	}
-	if (bind(l->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		goto err_close;
-	}
-	if (chmod(sa.sun_path, 0660) < 0 ||
-	    listen(l->lfd, (int)STREAM_CONNS_MAX) < 0) {
-		err = -errno;
-		goto err_unlink;
-	}
-	l->port.fd = epoll_create1(EPOLL_CLOEXEC);
-	if (l->port.fd < 0) {
-		err = -errno;
-		goto err_unlink;
-	}
-	{
-		struct epoll_event ev = { .events = EPOLLIN };
-
-		if (epoll_ctl(l->port.fd, EPOLL_CTL_ADD, l->lfd, &ev) < 0) {
-			err = -errno;
-			close(l->port.fd);
-			goto err_unlink;
-		}
-	}
-	*out = &l->port;
-	return 0;
-
-err_unlink:
-	unlink(sa.sun_path);
-err_close:
-	close(l->lfd);
-err_free:
-	free(l);
-	return err;
+	return unix_listen_open(out, &stream_kind, cfg->path, cfg->mtu);
 }
 
 void stream_attach(struct dp_port *listener, struct dp_worker *w)
 {
-	((struct stream_listener *)listener)->w = w;
+	unix_listen_attach(listener, w);
 }

@@ -3,7 +3,8 @@
  * stream.h - the stream guest port: QEMU's `-netdev stream` (and `-netdev
  * socket`) over a UNIX stream socket, one guest port per connection.
  *
- * Theory of operation: arcnat listens on a UNIX stream socket. The
+ * Theory of operation: arcnat listens on a UNIX stream socket
+ * (guest/unix_listen.h, shared with the vhost-user port). The
  * listener is itself a guest port of the worker (it carries no frames: it
  * takes the segment's frames and sends them nowhere; DP_PORT_LISTENER), so
  * that its accept runs on the worker's thread without a new kind of epoll
@@ -38,11 +39,12 @@
 
 #include "dp/port.h"
 #include "dp/worker.h"
+#include "guest/unix_listen.h"
 
 /* Connections one listener serves at once; more are accepted and closed. */
 #define STREAM_CONNS_MAX	16u
 /* How long a listener out of descriptors stops accepting, at most. */
-#define STREAM_ACCEPT_BACKOFF_NS	1000000000ull
+#define STREAM_ACCEPT_BACKOFF_NS	UNIX_LISTEN_BACKOFF_NS
 /* Frame lengths the framing accepts. */
 #define STREAM_FRAME_MIN	14u
 #define STREAM_FRAME_MAX	DP_BUF_DATA_MAX

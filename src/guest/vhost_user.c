@@ -8,21 +8,15 @@
 
 #include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "core/clock.h"
 #include "core/compiler.h"
 #include "core/log.h"
-#include "core/ratelimit.h"
+#include "guest/unix_listen.h"
 #include "guest/vhost_dev.h"
 #include "pkt/gso.h"
 
@@ -32,34 +26,12 @@
 /* A super-frame the guest cannot take whole is cut here first. */
 #define VU_SEG_MAX		(DP_BUF_DATA_MAX)
 
-/* Out of descriptors, the listener stops accepting this long at most. */
-#define VU_ACCEPT_BACKOFF_NS	NSEC_PER_SEC
-
 /* Connections of every listener of the process, numbered for their names. */
 static atomic_uint vu_conn_seq;
 
-/*
- * A listener. @port.fd is an epoll set holding @lfd, so that the listener
- * can stop being woken (out of descriptors: a connection stays pending and
- * the socket readable) without the worker's help, as the stream port's.
- */
-struct vu_listener {
-	struct dp_port port;
-	struct dp_worker *w;
-	int lfd;		/* the listening socket */
-	unsigned int refs;	/* the listener itself and each connection */
-	unsigned int conns;
-	bool paused;		/* @lfd out of @port.fd's set */
-	uint64_t resume_at;	/* when a pause ends at the latest */
-	uint64_t refused;
-	uint64_t paused_n;
-	struct ratelimit rl;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-};
-
 struct vu_conn {
 	struct dp_port port;		/* fd: the control socket */
-	struct vu_listener *l;
+	struct unix_listen *l;
 	struct dp_worker *w;
 	struct vhost_dev dev;
 	int reg_fd[VHOST_DEV_NRINGS];	/* kick fds registered, or -1 */
@@ -70,26 +42,6 @@ struct vu_conn {
 	uint32_t bad_msgs;
 	uint8_t seg[VU_SEG_MAX];	/* one segment of a super-frame */
 };
-
-static void vu_unref(struct vu_listener *l)
-{
-	if (l && --l->refs == 0)
-		free(l);
-}
-
-/* Put the listening socket in or out of the set the worker polls. */
-static void vu_listen_poll(struct vu_listener *l, bool on)
-{
-	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
-
-	if (l->paused == !on || l->port.fd < 0)
-		return;
-	if (epoll_ctl(l->port.fd, EPOLL_CTL_MOD, l->lfd, &ev) < 0) {
-		log_warn("%s: epoll_ctl: %s", l->port.name, strerror(errno));
-		return;
-	}
-	l->paused = !on;
-}
 
 static void vu_eventfd_signal(int fd)
 {
@@ -500,12 +452,8 @@ static void vu_conn_destroy(struct dp_port *p)
 	vhost_dev_destroy(&c->dev);
 	if (p->fd >= 0)
 		close(p->fd);
-	if (c->l) {
-		c->l->conns--;
-		/* A descriptor is free again: accept what waits. */
-		vu_listen_poll(c->l, true);
-		vu_unref(c->l);
-	}
+	if (c->l)
+		unix_listen_conn_gone(c->l);
 	free(c);
 }
 
@@ -517,11 +465,11 @@ static const struct dp_port_ops vu_conn_ops = {
 	.destroy = vu_conn_destroy,
 };
 
-static int vu_conn_open(struct vu_listener *l, int fd)
+/* A connection of the listener: a port of its own. */
+static int vu_conn_open(struct unix_listen *l, int fd, const char *name,
+			struct dp_port **out)
 {
 	struct vu_conn *c = calloc(1, sizeof(*c));
-	char name[DP_PORT_NAME_MAX];
-	int err;
 
 	if (!c) {
 		close(fd);
@@ -531,220 +479,33 @@ static int vu_conn_open(struct vu_listener *l, int fd)
 	c->port.fd = fd;
 	c->port.flags = DP_PORT_VNET | DP_PORT_KICK;
 	c->port.mtu = l->port.mtu;
-	snprintf(c->port.name, sizeof(c->port.name), "vhost%u",
-		 atomic_fetch_add(&vu_conn_seq, 1) + 1);
-	memcpy(name, c->port.name, sizeof(name));
+	snprintf(c->port.name, sizeof(c->port.name), "%s", name);
 	c->l = l;
 	c->w = l->w;
 	for (unsigned int i = 0; i < VHOST_DEV_NRINGS; i++)
 		c->reg_fd[i] = -1;
 	vhost_dev_init(&c->dev);
-	l->refs++;
-	l->conns++;
-	err = dp_worker_add_port(l->w, &c->port);	/* destroys it on error */
-	if (err)
-		log_warn("%s: cannot add a guest: %s", l->port.name,
-			 strerror(-err));
-	else
-		log_info("%s: frontend connected as port %s", l->port.name,
-			 name);
-	return err;
-}
-
-static bool vu_accept_starved(int err)
-{
-	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
-	       err == ENOMEM;
-}
-
-/* Accept what is pending: each connection a port of the worker. */
-static int vu_accept_burst(struct dp_port *p, struct dp_buf **bufs,
-			   unsigned int n, uint64_t now)
-{
-	struct vu_listener *l = (struct vu_listener *)p;
-
-	(void)bufs;
-	(void)n;
-	if (l->paused)	/* an event from before the pause */
-		return 0;
-	for (unsigned int i = 0; i < VHOST_USER_CONNS_MAX; i++) {
-		int fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0 && vu_accept_starved(errno)) {
-			/* The connection stays pending and the socket
-			 * readable: stop polling it for a while. */
-			int err = errno;
-
-			l->paused_n++;
-			l->resume_at = now + VU_ACCEPT_BACKOFF_NS;
-			vu_listen_poll(l, false);
-			log_rl(&l->rl, now, LOG_LEVEL_WARN,
-			       "%s: cannot accept: %s; not accepting for %" PRIu64
-			       " ms or until a frontend leaves", p->name,
-			       strerror(err),
-			       (uint64_t)(VU_ACCEPT_BACKOFF_NS / NSEC_PER_MSEC));
-			break;
-		}
-		if (fd < 0)
-			break;	/* EAGAIN, or the peer gave up already */
-		if (!l->w || l->conns >= VHOST_USER_CONNS_MAX) {
-			l->refused++;
-			p->stats.rx_errors++;
-			log_warn("%s: connection refused: %s (%u frontends)",
-				 p->name, l->w ? "full" : "not started",
-				 l->conns);
-			close(fd);
-			continue;
-		}
-		vu_conn_open(l, fd);
-	}
+	*out = &c->port;
 	return 0;
 }
 
-/* The listener carries no frames: what the segment sends it goes nowhere. */
-static unsigned int vu_listener_tx(struct dp_port *p, struct dp_buf **bufs,
-				   unsigned int n, uint64_t now)
-{
-	(void)p;
-	(void)now;
-	for (unsigned int i = 0; i < n; i++)
-		dp_buf_check(bufs[i], 0);
-	return n;
-}
-
-/* A pause ends at the latest here. */
-static void vu_listener_tick(struct dp_port *p, uint64_t now)
-{
-	struct vu_listener *l = (struct vu_listener *)p;
-
-	if (l->paused && now >= l->resume_at)
-		vu_listen_poll(l, true);
-}
-
-static void vu_listener_print_stats(const struct dp_port *p, FILE *f,
-				    const char *pfx)
-{
-	const struct vu_listener *l = (const struct vu_listener *)p;
-
-	fprintf(f, "stat %s.vhost_guests %u\n", pfx, l->conns);
-	fprintf(f, "stat %s.vhost_refused %" PRIu64 "\n", pfx, l->refused);
-	fprintf(f, "stat %s.vhost_accept_paused %" PRIu64 "\n", pfx,
-		l->paused_n);
-}
-
-static void vu_listener_destroy(struct dp_port *p)
-{
-	struct vu_listener *l = (struct vu_listener *)p;
-
-	if (!p)
-		return;
-	if (p->fd >= 0)
-		close(p->fd);
-	p->fd = -1;
-	if (l->lfd >= 0) {
-		close(l->lfd);
-		/* unlinkat: the call the sandbox allows (the lease file's). */
-		unlinkat(AT_FDCWD, l->path, 0);
-	}
-	l->lfd = -1;
-	l->w = NULL;
-	vu_unref(l);
-}
-
-static const struct dp_port_ops vu_listener_ops = {
-	.rx_burst = vu_accept_burst,
-	.tx_burst = vu_listener_tx,
-	.tick = vu_listener_tick,
-	.print_stats = vu_listener_print_stats,
-	.destroy = vu_listener_destroy,
+static const struct unix_listen_kind vu_kind = {
+	.name = "vhost-user",
+	.stat = "vhost",
+	.peer = "frontend",
+	.conn_name = "vhost",
+	.name_path = false,
+	.seq = &vu_conn_seq,
+	.conns_max = VHOST_USER_CONNS_MAX,
+	.conn_open = vu_conn_open,
 };
-
-/* Clear the way for the socket: Return: 0, -EEXIST, -EADDRINUSE, -errno. */
-static int vu_clear_path(const struct sockaddr_un *sa)
-{
-	struct stat st;
-	int fd, r;
-
-	if (lstat(sa->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	close(fd);
-	if (r == 0)
-		return -EADDRINUSE;	/* someone serves it */
-	if (unlink(sa->sun_path) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
 
 int vhost_user_listen(struct dp_port **out, const struct vhost_user_cfg *cfg)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct epoll_event ev = { .events = EPOLLIN };
-	struct vu_listener *l;
-	int err;
-
-	if (!cfg->path || !cfg->path[0])
-		return -EINVAL;
-	if (strlen(cfg->path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, cfg->path, strlen(cfg->path));
-	l = calloc(1, sizeof(*l));
-	if (!l)
-		return -ENOMEM;
-	l->refs = 1;
-	l->port.ops = &vu_listener_ops;
-	l->port.flags = DP_PORT_LISTENER;
-	l->port.mtu = cfg->mtu;
-	l->port.fd = -1;
-	l->lfd = -1;
-	ratelimit_init(&l->rl, 1, 10 * NSEC_PER_SEC);
-	memcpy(l->path, sa.sun_path, sizeof(l->path));
-	snprintf(l->port.name, sizeof(l->port.name), "vhost-user:%s", cfg->path);
-	err = vu_clear_path(&sa);
-	if (err)
-		goto err_free;
-	l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->lfd < 0) {
-		err = -errno;
-		goto err_free;
-	}
-	if (bind(l->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		goto err_close;
-	}
-	if (chmod(sa.sun_path, 0660) < 0 ||
-	    listen(l->lfd, (int)VHOST_USER_CONNS_MAX) < 0) {
-		err = -errno;
-		goto err_unlink;
-	}
-	l->port.fd = epoll_create1(EPOLL_CLOEXEC);
-	if (l->port.fd < 0) {
-		err = -errno;
-		goto err_unlink;
-	}
-	if (epoll_ctl(l->port.fd, EPOLL_CTL_ADD, l->lfd, &ev) < 0) {
-		err = -errno;
-		close(l->port.fd);
-		goto err_unlink;
-	}
-	*out = &l->port;
-	return 0;
-
-err_unlink:
-	unlink(sa.sun_path);
-err_close:
-	close(l->lfd);
-err_free:
-	free(l);
-	return err;
+	return unix_listen_open(out, &vu_kind, cfg->path, cfg->mtu);
 }
 
 void vhost_user_attach(struct dp_port *listener, struct dp_worker *w)
 {
-	((struct vu_listener *)listener)->w = w;
+	unix_listen_attach(listener, w);
 }

@@ -4,7 +4,7 @@
  * QEMU's `-netdev vhost-user`, one guest port per frontend connection.
  *
  * Theory of operation: arcnat listens on a UNIX stream socket. As with the
- * stream port (guest/stream.h), the listener is a guest port of its own
+ * stream port (guest/stream.h; both are guest/unix_listen.h's), the listener is a guest port of its own
  * that carries no frames, whose accept runs on the worker's thread and
  * adds one guest port per connection (dp_worker_add_port()).
  *
