@@ -23,8 +23,9 @@
 /* Chains one rx_burst walks past its frames: bad ones are consumed too,
  * and a ring breaks after VRING_BROKEN_AFTER of them. */
 #define VU_BAD_CHAINS_PER_CALL	16u
-/* A super-frame the guest cannot take whole is cut here first. */
-#define VU_SEG_MAX		(DP_BUF_DATA_MAX)
+/* A super-frame the guest cannot take whole is cut here first: its frames
+ * (each with its headers) always fit in twice its size. */
+#define VU_SEG_BUF		(2u * DP_BUF_DATA_MAX)
 
 /* Connections of every listener of the process, numbered for their names. */
 static atomic_uint vu_conn_seq;
@@ -40,7 +41,15 @@ struct vu_conn {
 	bool kicked;			/* rx_burst after a transmit kick */
 	bool failed;			/* a ring broke: remove the port */
 	uint32_t bad_msgs;
-	uint8_t seg[VU_SEG_MAX];	/* one segment of a super-frame */
+	/* The frames of one super-frame cut in software that wait for room
+	 * in the receive ring: [seg_next, seg_n), in @seg. */
+	unsigned int seg_n;
+	unsigned int seg_next;
+	bool seg_sent;			/* one of them reached the guest */
+	uint32_t seg_bytes;		/* the super-frame's length */
+	uint32_t seg_off[PKT_GSO_SEGS_MAX];
+	uint32_t seg_len[PKT_GSO_SEGS_MAX];
+	uint8_t seg[VU_SEG_BUF];
 };
 
 static void vu_eventfd_signal(int fd)
@@ -296,38 +305,88 @@ static bool vu_guest_takes(const struct vu_conn *c, const struct dp_buf *b)
 	}
 }
 
+/* The super-frame whose frames waited is done: it counts once, as sent
+ * when one of its frames reached the guest, else as dropped. */
+static void vu_seg_done(struct vu_conn *c)
+{
+	if (c->seg_sent) {
+		c->port.stats.tx_packets++;
+		c->port.stats.tx_bytes += c->seg_bytes;
+	} else {
+		c->port.stats.tx_dropped++;
+	}
+	c->seg_n = c->seg_next = 0;
+	c->seg_sent = false;
+}
+
 /*
- * Finish @b's offloads in software, one frame at a time into the guest's
- * ring. Its segments that found no room are lost: a super-frame is
- * consumed once started (counted as sent, or dropped when nothing went).
- * Return: what vring_net_rx() said last.
+ * Give the guest the frames of a super-frame that wait, in order, each
+ * once. A frame the ring refuses for good (a bad chain, too big) is lost
+ * alone; a broken ring loses the rest. Return: frames given.
  */
-static int vu_give_segments(struct vu_conn *c, struct vring *vr,
-			    const struct dp_buf *b)
+static unsigned int vu_seg_flush(struct vu_conn *c, struct vring *vr)
 {
 	static const struct pkt_vnet none;
-	struct pkt_gso g;
-	unsigned int sent = 0;
-	int rc = pkt_gso_init(&g, b->data, b->len, &b->vnet);
+	unsigned int pushed = 0;
 
-	while (!rc) {
-		int len = pkt_gso_next(&g, c->seg, sizeof(c->seg));
+	if (c->seg_next == c->seg_n)
+		return 0;
+	while (c->seg_next < c->seg_n) {
+		unsigned int k = c->seg_next;
+		int rc = vring_net_rx(vr, &none, c->seg + c->seg_off[k],
+				      c->seg_len[k]);
 
-		if (len <= 0) {
-			rc = len;
+		if (rc == -ENOBUFS)
+			return pushed;	/* the rest waits for a kick */
+		if (rc == -EPIPE)
 			break;
+		if (!rc) {
+			c->seg_sent = true;
+			pushed++;
 		}
-		rc = vring_net_rx(vr, &none, c->seg, (size_t)len);
-		if (rc)
-			break;
-		sent++;
+		c->seg_next++;
 	}
-	if (sent) {
-		c->port.stats.tx_packets++;
-		c->port.stats.tx_bytes += b->len;
+	vu_seg_done(c);
+	return pushed;
+}
+
+/*
+ * Finish @b's offloads in software: cut it into @seg and give the guest
+ * what its receive ring has room for; the rest waits in the port, and no
+ * frame goes before it (vu_tx_burst()). @b is consumed. Nothing waits when
+ * called. Return: frames given.
+ */
+static unsigned int vu_tx_offload(struct vu_conn *c, struct vring *vr,
+				  const struct dp_buf *b)
+{
+	struct pkt_gso g;
+	uint32_t at = 0;
+	unsigned int k = 0;
+	int r = pkt_gso_init(&g, b->data, b->len, &b->vnet);
+
+	while (!r && k < PKT_GSO_SEGS_MAX) {
+		r = pkt_gso_next(&g, c->seg + at, sizeof(c->seg) - at);
+		if (r <= 0)
+			break;
+		c->seg_off[k] = at;
+		c->seg_len[k++] = (uint32_t)r;
+		at += (uint32_t)r;
+		r = 0;
+	}
+	if (r < 0 || k == 0) {
+		c->port.stats.tx_dropped++;
 		return 0;
 	}
-	return rc ? rc : -EINVAL;
+	c->seg_n = k;
+	c->seg_next = 0;
+	c->seg_sent = false;
+	c->seg_bytes = b->len;
+	return vu_seg_flush(c, vr);
+}
+
+static bool vu_seg_waits(const struct vu_conn *c)
+{
+	return c->seg_next < c->seg_n;
 }
 
 static unsigned int vu_tx_burst(struct dp_port *p, struct dp_buf **bufs,
@@ -336,7 +395,7 @@ static unsigned int vu_tx_burst(struct dp_port *p, struct dp_buf **bufs,
 	static const struct pkt_vnet none;
 	struct vu_conn *c = (struct vu_conn *)p;
 	struct vring *vr = &c->dev.ring[VHOST_DEV_RX].vr;
-	unsigned int i, pushed = 0;
+	unsigned int i, pushed;
 
 	(void)now;
 	for (i = 0; i < n; i++)
@@ -344,24 +403,23 @@ static unsigned int vu_tx_burst(struct dp_port *p, struct dp_buf **bufs,
 	if (!vhost_dev_ring_ready(&c->dev, VHOST_DEV_RX)) {
 		/* No receive ring yet (the guest's driver is not up) or
 		 * broken: a NIC with its link down. */
+		if (vu_seg_waits(c))
+			vu_seg_done(c);
 		p->stats.tx_dropped += n;
 		return n;
 	}
-	for (i = 0; i < n; i++) {
+	/* The frames of a super-frame that wait go first. */
+	pushed = vu_seg_flush(c, vr);
+	for (i = 0; i < n && !vu_seg_waits(c); i++) {
 		const struct dp_buf *b = bufs[i];
 		int rc;
 
 		if (!vu_guest_takes(c, b)) {
-			rc = vu_give_segments(c, vr, b);
-			if (!rc) {
-				pushed++;
-				continue;
-			}
-		} else {
-			rc = vring_net_rx(vr, (b->flags & DP_BUF_VNET) ?
-						      &b->vnet : &none,
-					  b->data, b->len);
+			pushed += vu_tx_offload(c, vr, b);
+			continue;	/* consumed; what waits stops the loop */
 		}
+		rc = vring_net_rx(vr, (b->flags & DP_BUF_VNET) ? &b->vnet : &none,
+				  b->data, b->len);
 		if (rc == -ENOBUFS)
 			break;	/* not now: the queue waits for a kick */
 		if (rc) {
@@ -380,6 +438,21 @@ static unsigned int vu_tx_burst(struct dp_port *p, struct dp_buf **bufs,
 	return i;
 }
 
+/* The guest gave receive buffers: the frames of a super-frame that wait
+ * go now (the worker offers the queue after, which may be empty). */
+static void vu_seg_resume(struct vu_conn *c)
+{
+	if (!vu_seg_waits(c))
+		return;
+	if (!vhost_dev_ring_ready(&c->dev, VHOST_DEV_RX)) {
+		vu_seg_done(c);
+		return;
+	}
+	if (vu_seg_flush(c, &c->dev.ring[VHOST_DEV_RX].vr))
+		vu_call(c, VHOST_DEV_RX);
+	vu_ring_check(c, VHOST_DEV_RX);
+}
+
 static int vu_fd_event(struct dp_port *p, uint32_t sub, uint32_t events,
 		       uint64_t now)
 {
@@ -396,6 +469,7 @@ static int vu_fd_event(struct dp_port *p, uint32_t sub, uint32_t events,
 	}
 	if (sub == c->reg_sub[VHOST_DEV_RX]) {
 		vu_eventfd_drain(c->reg_fd[VHOST_DEV_RX]);
+		vu_seg_resume(c);
 		return DP_FD_TX;
 	}
 	return 0;	/* an fd replaced since: stale */
@@ -409,6 +483,8 @@ static void vu_tick(struct dp_port *p, uint64_t now)
 	const struct vring *vr = &c->dev.ring[VHOST_DEV_TX].vr;
 
 	(void)now;
+	/* Frames that wait for receive buffers offered without a kick. */
+	vu_seg_resume(c);
 	if (!vhost_dev_ring_ready(&c->dev, VHOST_DEV_TX))
 		return;
 	/* Pairs with the guest's release of avail->idx. */

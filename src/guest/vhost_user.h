@@ -22,7 +22,9 @@
  * burst of frames from the ring, with their virtio-net header's offloads);
  * a kick of the receive ring (0) says the guest gave buffers, and the
  * worker offers the port its queue again (DP_PORT_KICK: frames the ring had
- * no room for waited there, "not now"). Every kick fd is unregistered
+ * no room for waited there, "not now"; the frames of a super-frame cut in
+ * software for a guest without the offloads that found no room wait in
+ * the port itself, and go first). Every kick fd is unregistered
  * before the device may close it. The call eventfd is signalled after used
  * entries are published, unless the guest set VRING_AVAIL_F_NO_INTERRUPT
  * (EVENT_IDX is not offered).

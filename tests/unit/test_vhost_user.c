@@ -16,7 +16,9 @@
  * too), then its connection closed, and the other guest is
  * answered throughout. Guest memory that could shrink is refused. Out of
  * descriptors, the listener goes quiet for a while instead of waking the
- * worker for ever.
+ * worker for ever. A super-frame cut for a guest whose receive ring has
+ * room for part of it keeps the rest, which arrives, in order and once,
+ * when the guest gives buffers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -481,6 +483,116 @@ static void vhost_user_offloads_finished_for_a_plain_guest(void **state)
 	wait_stat(e, "stat ports.guests 2\n");
 }
 
+/* Has the device used receive entries up to @idx (2 s at most)? */
+static bool used_reaches(struct vg *g, uint16_t idx)
+{
+	for (int t = 0; t < 2000; t++) {
+		/* Pairs with the device's release of used->idx. */
+		if (__atomic_load_n(&vg_used(g, 0)->idx, __ATOMIC_ACQUIRE) == idx)
+			return true;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	return false;
+}
+
+/* Offer receive buffers in slots 0 .. @n - 1 only, and kick. */
+static void rx_offer(struct vg *g, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		struct vring_desc_le *d = &vg_desc(g, 0)[i];
+
+		d->addr = vg_buf_off(0, i);
+		d->len = VG_RXBUF;
+		d->flags = VRING_DESC_F_WRITE;
+		d->next = 0;
+		vg_publish(g, 0, i);
+	}
+	vg_kick(g, 0);
+}
+
+/*
+ * A super-frame cut in software for a guest whose receive ring has room for
+ * only part of it: the rest waits in the port and goes when the guest gives
+ * buffers and kicks (vg_recv() gives back each buffer it read, and kicks).
+ * Every frame arrives once, in order, and a frame queued behind the
+ * super-frame arrives after all of it.
+ */
+static void vhost_user_cut_super_frame_waits_for_buffers(void **state)
+{
+	struct env *e = *state;
+	static uint8_t payload[4000];
+	uint8_t f[MEMPORT_FRAME];
+	struct pkt_spec sp = {
+		.no_eth = true,
+		.src4 = htonl(0xc6336401),
+		.dst4 = htonl(0xc6336402),
+		.ttl = 64,
+		.proto = IPPROTO_UDP,
+		.sport = 4444,
+		.dport = 5000,
+		.payload = payload,
+		.payload_len = sizeof(payload),
+	};
+	struct pkt_vnet v = {
+		.flags = VNET_F_NEEDS_CSUM,
+		.gso_type = VNET_GSO_UDP_L4,
+		.hdr_len = 28,
+		.gso_size = 1000,
+		.csum_start = 20,
+		.csum_offset = 6,
+	};
+	static uint8_t tail[100];
+	struct pkt_meta m;
+	struct vg g;
+	char *st;
+	int n;
+
+	/* Each of the four frames' payload is its number, '0' to '3'. */
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)('0' + i / 1000);
+	guest_up(e, &g);
+	rx_offer(&g, 2);	/* room for two frames of four */
+	n = pkt_build_arp(f, sizeof(f), ARP_OP_REQUEST,
+			  (const uint8_t[6]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+			  guest_mac, htonl(0x0a000202), (const uint8_t[6]){ 0 },
+			  htonl(0x0a000201));
+	assert_true(n > 0);
+	assert_int_equal(vg_send(&g, f, (size_t)n, true), 0);
+	n = vg_recv(&g, f, sizeof(f), 2000);
+	assert_true(n >= 42);	/* the gateway's ARP reply (padded) */
+
+	n = pkt_build(&sp, f, sizeof(f));
+	assert_int_equal(memport_push(&e->out, f, (size_t)n, &v), 0);
+	/* Two frames fill the ring; nothing more goes until buffers come. */
+	assert_true(used_reaches(&g, (uint16_t)(g.used[0] + 2)));
+	nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
+	assert_int_equal(__atomic_load_n(&vg_used(&g, 0)->idx, __ATOMIC_ACQUIRE),
+			 (uint16_t)(g.used[0] + 2));
+	/* A plain frame for the guest, queued behind the super-frame. */
+	sp.payload = tail;
+	sp.payload_len = sizeof(tail);
+	memset(tail, 'z', sizeof(tail));
+	n = pkt_build(&sp, f, sizeof(f));
+	assert_int_equal(memport_push(&e->out, f, (size_t)n, NULL), 0);
+	for (int i = 0; i < 5; i++) {
+		size_t plen = i < 4 ? 1000 : sizeof(tail);
+
+		n = vg_recv(&g, f, sizeof(f), 2000);
+		assert_int_equal(n, 14 + 20 + 8 + (int)plen);
+		assert_int_equal(pkt_parse(f, (uint32_t)n, 0, &m), PKT_DROP_OK);
+		assert_int_equal(m.l4_proto, IPPROTO_UDP);
+		assert_int_equal(f[42], i < 4 ? '0' + i : 'z');
+		assert_int_equal(f[n - 1], i < 4 ? '0' + i : 'z');
+	}
+	assert_int_equal(vg_recv(&g, f, sizeof(f), 50), -1);	/* no more */
+	st = env_stats(e);
+	assert_non_null(strstr(st, "stat drops.total 0\n"));
+	free(st);
+	env_resume(e);
+	vg_close(&g);
+	wait_stat(e, "stat ports.guests 2\n");
+}
+
 /* Fill every free descriptor below @limit with a dup of stdin, so that the
  * next accept fails (EMFILE). Return: how many; their numbers in @fds. */
 static unsigned int fill_fds(int *fds, unsigned int cap, rlim_t limit)
@@ -579,6 +691,9 @@ int main(void)
 		cmocka_unit_test(vhost_user_accept_out_of_fds_backs_off),
 		cmocka_unit_test_setup_teardown(
 			vhost_user_offloads_finished_for_a_plain_guest,
+			env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(
+			vhost_user_cut_super_frame_waits_for_buffers,
 			env_setup, env_teardown),
 	};
 
