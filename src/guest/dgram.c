@@ -320,25 +320,14 @@ static bool dgram_needs_offload(const struct dp_buf *b)
  * take now waits there. Nothing waits when called. */
 static void dgram_tx_offload(struct dgram_port *d, const struct dp_buf *b)
 {
-	struct pkt_gso g;
-	uint32_t at = 0;
-	unsigned int k = 0;
-	int r = pkt_gso_init(&g, b->data, b->len, &b->vnet);
+	int k = pkt_gso_cut(b->data, b->len, &b->vnet, d->seg, sizeof(d->seg),
+			    d->seg_off, d->seg_len);
 
-	while (!r && k < PKT_GSO_SEGS_MAX) {
-		r = pkt_gso_next(&g, d->seg + at, sizeof(d->seg) - at);
-		if (r <= 0)
-			break;
-		d->seg_off[k] = at;
-		d->seg_len[k++] = (uint32_t)r;
-		at += (uint32_t)r;
-		r = 0;
-	}
-	if (r < 0 || k == 0) {
+	if (k < 0) {
 		d->port.stats.tx_dropped++;
 		return;
 	}
-	d->seg_n = k;
+	d->seg_n = (unsigned int)k;
 	d->seg_next = 0;
 	d->port.stats.tx_packets++;
 	d->port.stats.tx_bytes += b->len;

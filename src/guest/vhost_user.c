@@ -359,25 +359,14 @@ static unsigned int vu_seg_flush(struct vu_conn *c, struct vring *vr)
 static unsigned int vu_tx_offload(struct vu_conn *c, struct vring *vr,
 				  const struct dp_buf *b)
 {
-	struct pkt_gso g;
-	uint32_t at = 0;
-	unsigned int k = 0;
-	int r = pkt_gso_init(&g, b->data, b->len, &b->vnet);
+	int k = pkt_gso_cut(b->data, b->len, &b->vnet, c->seg, sizeof(c->seg),
+			    c->seg_off, c->seg_len);
 
-	while (!r && k < PKT_GSO_SEGS_MAX) {
-		r = pkt_gso_next(&g, c->seg + at, sizeof(c->seg) - at);
-		if (r <= 0)
-			break;
-		c->seg_off[k] = at;
-		c->seg_len[k++] = (uint32_t)r;
-		at += (uint32_t)r;
-		r = 0;
-	}
-	if (r < 0 || k == 0) {
+	if (k < 0) {
 		c->port.stats.tx_dropped++;
 		return 0;
 	}
-	c->seg_n = k;
+	c->seg_n = (unsigned int)k;
 	c->seg_next = 0;
 	c->seg_sent = false;
 	c->seg_bytes = b->len;

@@ -165,3 +165,26 @@ int pkt_gso_next(struct pkt_gso *g, uint8_t *out, size_t cap)
 	g->n++;
 	return (int)total;
 }
+
+int pkt_gso_cut(const uint8_t *frame, size_t len, const struct pkt_vnet *v,
+		uint8_t *out, size_t cap, uint32_t off[PKT_GSO_SEGS_MAX],
+		uint32_t flen[PKT_GSO_SEGS_MAX])
+{
+	struct pkt_gso g;
+	size_t at = 0;
+	unsigned int k = 0;
+	int r = pkt_gso_init(&g, frame, len, v);
+
+	while (!r && k < PKT_GSO_SEGS_MAX) {
+		r = pkt_gso_next(&g, out + at, cap - at);
+		if (r <= 0)
+			break;
+		off[k] = (uint32_t)at;
+		flen[k++] = (uint32_t)r;
+		at += (size_t)r;
+		r = 0;
+	}
+	if (r < 0)
+		return r;
+	return k ? (int)k : -EINVAL;
+}

@@ -78,4 +78,25 @@ int pkt_gso_init(struct pkt_gso *g, const uint8_t *frame, size_t len,
  */
 int pkt_gso_next(struct pkt_gso *g, uint8_t *out, size_t cap);
 
+/**
+ * pkt_gso_cut() - cut a whole super-frame at once, its frames back to back.
+ * @frame: Ethernet frame
+ * @len:   its length
+ * @v:     its metadata, as for pkt_gso_init()
+ * @out:   where the frames go
+ * @cap:   its size (twice the super-frame's length is always enough)
+ * @off:   each frame's offset in @out
+ * @flen:  each frame's length
+ *
+ * For a port that may send part of the frames now and keep the rest for
+ * later (the dgram and vhost-user ports): the frames must outlive the
+ * super-frame's buffer.
+ *
+ * Return: the count of frames (at least 1), or pkt_gso_init()'s and
+ * pkt_gso_next()'s errors.
+ */
+int pkt_gso_cut(const uint8_t *frame, size_t len, const struct pkt_vnet *v,
+		uint8_t *out, size_t cap, uint32_t off[PKT_GSO_SEGS_MAX],
+		uint32_t flen[PKT_GSO_SEGS_MAX]);
+
 #endif /* ARCNAT_PKT_GSO_H */

@@ -98,6 +98,35 @@ static void gso_tcp4_cut_into_mss_frames(void **state)
 	assert_int_equal(pkt_gso_next(&g, out, sizeof(out)), 0);
 }
 
+/* pkt_gso_cut(): the frames pkt_gso_next() writes, back to back; too
+ * little room is an error, not a short count. */
+static void gso_cut_whole_super_frame(void **state)
+{
+	const struct pkt_vnet v = {
+		.flags = VNET_F_NEEDS_CSUM, .gso_type = VNET_GSO_TCPV4,
+		.hdr_len = 54, .gso_size = 1000, .csum_start = 34,
+		.csum_offset = 16,
+	};
+	static uint8_t all[2 * 4000];
+	uint32_t off[PKT_GSO_SEGS_MAX], flen[PKT_GSO_SEGS_MAX];
+	struct pkt_gso g;
+	size_t len = tcp4(2500);
+
+	(void)state;
+	assert_int_equal(pkt_gso_cut(frame, len, &v, all, sizeof(all), off,
+				     flen), 3);
+	assert_int_equal(pkt_gso_init(&g, frame, len, &v), 0);
+	for (unsigned int k = 0; k < 3; k++) {
+		int r = pkt_gso_next(&g, out, sizeof(out));
+
+		assert_int_equal(flen[k], r);
+		assert_int_equal(off[k], k ? off[k - 1] + flen[k - 1] : 0);
+		assert_memory_equal(all + off[k], out, (size_t)r);
+	}
+	assert_int_equal(pkt_gso_cut(frame, len, &v, all, 54 + 1000 + 54,
+				     off, flen), -ENOSPC);
+}
+
 static void gso_udp6_checksum_finished(void **state)
 {
 	static uint8_t f[14 + 40 + 8 + 100 + 6];	/* with padding */
@@ -161,6 +190,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(gso_tcp4_cut_into_mss_frames),
+		cmocka_unit_test(gso_cut_whole_super_frame),
 		cmocka_unit_test(gso_udp6_checksum_finished),
 		cmocka_unit_test(gso_refuses_what_it_cannot_follow),
 	};
