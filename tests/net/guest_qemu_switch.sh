@@ -50,14 +50,7 @@ stats_request || fail "statistics"
 fw0=$(stat_last switch.forwarded)
 t0=$(date +%s)
 guest_boot vm "$NS_IN" "$(tscale 200)" "$TMPD/vm-test.sh"
-lim=$(($(tscale 170) * 2))
-i=0
-while [ $i -lt "$lim" ] && ! grep -q '^RESULT waiting ' "$TMPD/vm.console"; do
-	alive "$GUEST_PID" || break
-	sleep 0.5
-	i=$((i + 1))
-done
-grep -q '^RESULT waiting ' "$TMPD/vm.console" ||
+guest_until vm waiting "$(tscale 170)" ||
 	fail "the VM did not get to its pings: $(tr -d '\r' <"$TMPD/vm.console" | tail -n 10) $(tail -n 5 "$TMPD/vm.qemu")"
 info "VM ready after $(($(date +%s) - t0)) s"
 VM_IP=$(tr -d '\r' <"$TMPD/vm.console" | sed -n 's/^RESULT dhcp ok ip=\([0-9.]*\)\/.*/\1/p' | tail -n 1)

@@ -30,6 +30,11 @@
 #                          (the serial console ends its lines in CR LF);
 #                          fails if QEMU timed out or the guest did not end
 #                          with GUEST-DONE
+#   guest_until NAME TEST SECONDS
+#                          polls NAME's console (0.5 s steps, at most
+#                          SECONDS, stopping early when QEMU ends) for a
+#                          line `RESULT TEST ...` while the guest runs on;
+#                          returns 1 if none came
 #   guest_result NAME TEST prints "ok DETAIL" or "fail DETAIL" of the
 #                          guest's line `RESULT TEST ok|fail DETAIL` (the
 #                          last one), or "missing"
@@ -105,6 +110,19 @@ guest_wait() {
 	grep -q '^GUEST-DONE' "$TMPD/$1.log" ||
 		fail "guest $1 did not finish (QEMU status $_gw_rc): $(tail -n 15 "$TMPD/$1.log") $(tail -n 5 "$TMPD/$1.qemu")"
 	[ "$_gw_rc" = 0 ] || fail "guest $1: QEMU exited with status $_gw_rc: $(tail -n 5 "$TMPD/$1.qemu")"
+}
+
+guest_until() {
+	_gu_pid=""
+	eval "_gu_pid=\${GUEST_PID_$1:-}"
+	_gu_lim=$(($3 * 2))
+	_gu_i=0
+	while [ $_gu_i -lt "$_gu_lim" ] && ! grep -q "^RESULT $2 " "$TMPD/$1.console"; do
+		alive "$_gu_pid" || break
+		sleep 0.5
+		_gu_i=$((_gu_i + 1))
+	done
+	grep -q "^RESULT $2 " "$TMPD/$1.console"
 }
 
 guest_result() {
