@@ -27,35 +27,12 @@
 
 #include "test_exit.h"
 #include "guest/dgram.h"
+#include "portbufs.h"
 
-#define NB 8
 #define SEC 1000000000ull
 
-static uint8_t store[NB][DP_BUF_HEADROOM + DP_BUF_DATA_MAX];
-static struct dp_buf bufs[NB];
-static struct dp_buf *vec[NB];
 static uint8_t big[DGRAM_FRAME_MAX + 2];
 static char dir[] = "/tmp/arcnat-test-dgram-XXXXXX";
-
-static void empty_bufs(void)
-{
-	for (unsigned int i = 0; i < NB; i++) {
-		bufs[i].head = store[i];
-		bufs[i].cap = sizeof(store[i]);
-		dp_buf_reset(&bufs[i]);
-		vec[i] = &bufs[i];
-	}
-}
-
-static void frame(unsigned int i, uint8_t tag, uint32_t len)
-{
-	bufs[i].head = store[i];
-	bufs[i].cap = sizeof(store[i]);
-	dp_buf_reset(&bufs[i]);
-	memset(bufs[i].data, tag, len);
-	bufs[i].len = len;
-	vec[i] = &bufs[i];
-}
 
 static void path_of(char *out, size_t cap, const char *name)
 {

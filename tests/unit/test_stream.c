@@ -34,33 +34,9 @@
 #include "guest/stream.h"
 #include "nat/nat.h"
 
+#include "fdfill.h"
 #include "memport.h"
-
-#define NB 8
-
-static uint8_t store[NB][DP_BUF_HEADROOM + DP_BUF_DATA_MAX];
-static struct dp_buf bufs[NB];
-static struct dp_buf *vec[NB];
-
-static void empty_bufs(void)
-{
-	for (unsigned int i = 0; i < NB; i++) {
-		bufs[i].head = store[i];
-		bufs[i].cap = sizeof(store[i]);
-		dp_buf_reset(&bufs[i]);
-		vec[i] = &bufs[i];
-	}
-}
-
-static void frame(unsigned int i, uint8_t tag, uint32_t len)
-{
-	bufs[i].head = store[i];
-	bufs[i].cap = sizeof(store[i]);
-	dp_buf_reset(&bufs[i]);
-	memset(bufs[i].data, tag, len);
-	bufs[i].len = len;
-	vec[i] = &bufs[i];
-}
+#include "portbufs.h"
 
 /* Length prefix and @len bytes of @tag into @out. Return: bytes. */
 static size_t wire(uint8_t *out, uint32_t len, uint8_t tag)
@@ -494,28 +470,6 @@ static void stream_connection_names_are_unique(void **state)
 	dp_port_destroy(la);
 	dp_port_destroy(lb);
 	assert_int_equal(rmdir(dir), 0);
-}
-
-/* Fill every free descriptor below @limit with a dup of stdin, so that the
- * next accept fails (EMFILE). Return: how many; their numbers in @fds. */
-static unsigned int fill_fds(int *fds, unsigned int cap, rlim_t limit)
-{
-	struct rlimit rl;
-	unsigned int n = 0;
-
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	rl.rlim_cur = limit;
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
-	while (n < cap) {
-		int fd = dup(0);
-
-		if (fd < 0) {
-			assert_int_equal(errno, EMFILE);
-			break;
-		}
-		fds[n++] = fd;
-	}
-	return n;
 }
 
 /*

@@ -48,91 +48,23 @@
 /* Room for a UDP super-frame from the uplink. */
 #define MEMPORT_FRAME	8192
 #include "memport.h"
+/* the listener's socket path */
+#define WORKER_ENV_EXTRA char path[108];
+#include "worker_env.h"
+#include "fdfill.h"
 #include "vhost_guest.h"
 
-static const uint8_t gw_mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x00, 0x01 };
-static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-
-struct env {
-	struct memport in, out;
-	struct nat *nat;
-	struct dp_worker *w;
-	pthread_t th;
-	bool running;
-	int run_err;
-	char path[108];
-};
-
-static void *env_thread(void *arg)
-{
-	struct env *e = arg;
-
-	e->run_err = dp_worker_run(e->w);
-	return NULL;
-}
-
-static void env_resume(struct env *e)
-{
-	assert_int_equal(pthread_create(&e->th, NULL, env_thread, e), 0);
-	e->running = true;
-}
-
-static void env_pause(struct env *e)
-{
-	if (!e->running)
-		return;
-	dp_worker_stop(e->w);
-	assert_int_equal(pthread_join(e->th, NULL), 0);
-	e->running = false;
-	assert_int_equal(e->run_err, 0);
-}
-
-static char *env_stats(struct env *e)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	env_pause(e);
-	dp_worker_print_stats(e->w, f);
-	fclose(f);
-	return buf;
-}
 
 static int env_setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct nat_config nc = { 0 };
-	struct nat_forward fwd = {
-		.proto = IPPROTO_UDP,
-		.ext_addr = htonl(0xc6336402),	/* 198.51.100.2 */
-		.ext_port = 5000,
-		.int_addr = htonl(0x0a000202),	/* 10.0.2.2 */
-		.int_port = 53,
-	};
-	struct dp_config dc = { 0 };
 	struct vhost_user_cfg vc = { 0 };
 	struct dp_port *l;
 
 	assert_non_null(e);
 	assert_int_equal(memport_init(&e->in, 0, 0), 0);
 	assert_int_equal(memport_init(&e->out, DP_PORT_L3 | DP_PORT_VNET, 0), 0);
-	nc.ext_addrs[0] = htonl(0xc6336402);
-	nc.n_ext_addrs = 1;
-	nc.port_min = NAT_DEFAULT_PORT_MIN;
-	nc.port_max = NAT_DEFAULT_PORT_MAX;
-	nc.max_flows = 1024;
-	ct_timeouts_default(&nc.timeouts);
-	assert_int_equal(nat_create(&e->nat, &nc), 0);
-	assert_int_equal(nat_add_forward(e->nat, &fwd), 0);
-	dc.inside = &e->in.port;
-	dc.outside = &e->out.port;
-	dc.nat = e->nat;
-	dc.gw_addr = htonl(0x0a000201);
-	dc.gw_plen = 24;
-	memcpy(dc.gw_mac, gw_mac, 6);
-	assert_int_equal(dp_worker_create(&e->w, &dc), 0);
+	env_worker_create(e, htonl(0x0a000202));	/* 10.0.2.2 */
 	snprintf(e->path, sizeof(e->path), "/tmp/arcnat-test-vu-%d.sock",
 		 (int)getpid());
 	vc.path = e->path;
@@ -157,28 +89,6 @@ static int env_teardown(void **state)
 	memport_fini(&e->out);
 	free(e);
 	return 0;
-}
-
-static size_t echo_frame(uint8_t *f, uint16_t seq)
-{
-	struct pkt_spec s = {
-		.src4 = htonl(0x0a000202),
-		.dst4 = htonl(0x0a000201),
-		.ttl = 64,
-		.proto = IPPROTO_ICMP,
-		.icmp_type = 8,
-		.icmp_id = 77,
-		.icmp_seq = seq,
-		.payload = "ping",
-		.payload_len = 4,
-	};
-	int n;
-
-	memcpy(s.eth_dst, gw_mac, 6);
-	memcpy(s.eth_src, guest_mac, 6);
-	n = pkt_build(&s, f, MEMPORT_FRAME);
-	assert_true(n > 0);
-	return (size_t)n;
 }
 
 /* A frame in the guest's receive ring is the echo reply @seq. */
@@ -591,28 +501,6 @@ static void vhost_user_cut_super_frame_waits_for_buffers(void **state)
 	env_resume(e);
 	vg_close(&g);
 	wait_stat(e, "stat ports.guests 2\n");
-}
-
-/* Fill every free descriptor below @limit with a dup of stdin, so that the
- * next accept fails (EMFILE). Return: how many; their numbers in @fds. */
-static unsigned int fill_fds(int *fds, unsigned int cap, rlim_t limit)
-{
-	struct rlimit rl;
-	unsigned int n = 0;
-
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	rl.rlim_cur = limit;
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
-	while (n < cap) {
-		int fd = dup(0);
-
-		if (fd < 0) {
-			assert_int_equal(errno, EMFILE);
-			break;
-		}
-		fds[n++] = fd;
-	}
-	return n;
 }
 
 /*

@@ -46,6 +46,7 @@
 #include "prot/udp.h"
 
 #include "memport.h"
+#include "worker_env.h"
 
 static void mp_init(struct memport *m, uint32_t flags)
 {
@@ -98,84 +99,16 @@ static void mp_wait_taken(struct memport *m)
 		fail_msg("the worker did not take the queued frames within 2 s");
 }
 
-static const uint8_t gw_mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x00, 0x01 };
-static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8_t guest2_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x99 };
-
-struct env {
-	struct memport in, out;
-	struct nat *nat;
-	struct dp_worker *w;
-	pthread_t th;
-	pthread_t worker_th;		/* as the worker's thread saw itself */
-	bool running;
-	int run_err;
-};
-
-static void *env_thread(void *arg)
-{
-	struct env *e = arg;
-
-	e->worker_th = pthread_self();
-	e->run_err = dp_worker_run(e->w);
-	return NULL;
-}
-
-/* Start (or restart) the worker's thread. */
-static void env_resume(struct env *e)
-{
-	assert_false(e->running);
-	assert_int_equal(pthread_create(&e->th, NULL, env_thread, e), 0);
-	e->running = true;
-}
-
-/*
- * Stop the worker and join its thread. Until env_resume(), the ports'
- * records and statistics and the worker are the test's alone: read and
- * assert on them here. Frames the worker took before the stop have been
- * processed (it handles a stop only between bursts).
- */
-static void env_pause(struct env *e)
-{
-	if (!e->running)
-		return;
-	dp_worker_stop(e->w);
-	assert_int_equal(pthread_join(e->th, NULL), 0);
-	e->running = false;
-	assert_int_equal(e->run_err, 0);
-}
 
 static int env_setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct nat_config nc = { 0 };
-	struct nat_forward fwd = {
-		.proto = IPPROTO_UDP,
-		.ext_addr = htonl(0xc6336402),	/* 198.51.100.2 */
-		.ext_port = 5000,
-		.int_addr = htonl(0x0a000209),	/* 10.0.2.9 */
-		.int_port = 53,
-	};
-	struct dp_config dc = { 0 };
 
 	assert_non_null(e);
 	mp_init(&e->in, 0);
 	mp_init(&e->out, DP_PORT_L3 | DP_PORT_VNET);
-	nc.ext_addrs[0] = htonl(0xc6336402);
-	nc.n_ext_addrs = 1;
-	nc.port_min = NAT_DEFAULT_PORT_MIN;
-	nc.port_max = NAT_DEFAULT_PORT_MAX;
-	nc.max_flows = 1024;
-	ct_timeouts_default(&nc.timeouts);
-	assert_int_equal(nat_create(&e->nat, &nc), 0);
-	assert_int_equal(nat_add_forward(e->nat, &fwd), 0);
-	dc.inside = &e->in.port;
-	dc.outside = &e->out.port;
-	dc.nat = e->nat;
-	dc.gw_addr = htonl(0x0a000201);
-	dc.gw_plen = 24;
-	memcpy(dc.gw_mac, gw_mac, 6);
-	assert_int_equal(dp_worker_create(&e->w, &dc), 0);
+	env_worker_create(e, htonl(0x0a000209));	/* 10.0.2.9 */
 	env_resume(e);
 	*state = e;
 	return 0;
@@ -196,20 +129,6 @@ static int env_teardown(void **state)
 	memport_fini(&e->out);
 	free(e);
 	return 0;
-}
-
-/* The statistics block, with the worker stopped (env_pause()). */
-static char *env_stats(struct env *e)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	env_pause(e);
-	dp_worker_print_stats(e->w, f);
-	fclose(f);
-	return buf;
 }
 
 /* env_stats() once @want is among the statistics (1 ms steps, 2 s at most):
@@ -386,29 +305,6 @@ static void worker_forward_arps_for_unknown_guest_then_delivers(void **state)
 	assert_int_equal(ip.saddr, htonl(0xc6336401));
 	assert_int_equal(ip.daddr, htonl(0x0a000209));
 	assert_int_equal(u.dport, htons(53));
-}
-
-/* An echo request from the guest to the gateway, into @f. */
-static size_t echo_frame(uint8_t *f, uint16_t seq)
-{
-	struct pkt_spec s = {
-		.src4 = htonl(0x0a000202),
-		.dst4 = htonl(0x0a000201),
-		.ttl = 64,
-		.proto = IPPROTO_ICMP,
-		.icmp_type = 8,
-		.icmp_id = 77,
-		.icmp_seq = seq,
-		.payload = "ping",
-		.payload_len = 4,
-	};
-	int n;
-
-	memcpy(s.eth_dst, gw_mac, 6);
-	memcpy(s.eth_src, guest_mac, 6);
-	n = pkt_build(&s, f, MEMPORT_FRAME);
-	assert_true(n > 0);
-	return (size_t)n;
 }
 
 static void worker_echo_and_counted_drops(void **state)
