@@ -70,7 +70,7 @@ scenario_script "$TMPD/g2-test.sh"
 # and the counts are exact. Its own receive queue is never read: arcnat's
 # frames for it wait in, then overflow, that port's queue only.
 cat >"$TMPD/hostile.py" <<'EOF'
-import errno, os, socket, sys
+import errno, fcntl, os, socket, struct, sys, termios, time
 
 port, guests, me = sys.argv[1], sys.argv[2], sys.argv[3]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -100,6 +100,15 @@ try:
     into = "sent"
 except OSError as e:
     into = errno.errorcode.get(e.errno, str(e.errno))
+# Stay bound until arcnat has read every datagram (a UNIX datagram counts
+# in its sender's queue until read): gone before, the frame's sender cannot
+# be answered and the frame is dropped. Bounded (10 s), then a moment for
+# arcnat to learn the sender after its read.
+for i in range(1000):
+    if struct.unpack("i", fcntl.ioctl(s, termios.TIOCOUTQ, b"\0" * 4))[0] == 0:
+        break
+    time.sleep(0.01)
+time.sleep(0.5)
 print("runt=%(runt)d empty=%(empty)d oversize=%(oversize)d frame=%(frame)d" % n, "into_guest=" + into)
 EOF
 
