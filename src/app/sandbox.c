@@ -154,6 +154,15 @@ static int sandbox_conditional(scmp_filter_ctx ctx)
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
 				     SCMP_A1(SCMP_CMP_EQ, F_GETFL));
+	/* A stream guest's socket buffers (guest/stream.c), nothing else. */
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+				     SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+				     SCMP_A2(SCMP_CMP_EQ, SO_SNDBUF));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+				     SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+				     SCMP_A2(SCMP_CMP_EQ, SO_RCVBUF));
 	/* The AF_PACKET uplink's drop counter, nothing else. */
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getsockopt), 2,
@@ -294,7 +303,8 @@ unsigned int sandbox_allowed(void)
 		n += sandbox_nr(sandbox_calls[i]) >= 0;
 	for (size_t i = 0; SANDBOX_ASAN && i < ARRAY_SIZE(sandbox_asan_calls); i++)
 		n += sandbox_nr(sandbox_asan_calls[i]) >= 0;
-	/* clone, mmap, mprotect, openat, tgkill, getsockopt with conditions
-	 * (the ASan list has the first five without) */
-	return n + (SANDBOX_ASAN ? 1 : 6);
+	/* clone, mmap, mprotect, openat, tgkill, fcntl, getsockopt and
+	 * setsockopt with conditions (the ASan list has the first five
+	 * without) */
+	return n + (SANDBOX_ASAN ? 3 : 8);
 }

@@ -324,11 +324,27 @@ static const struct dp_port_ops stream_conn_ops = {
 	.destroy = stream_conn_destroy,
 };
 
+/*
+ * The connection's socket buffers as large as the host allows: a burst for
+ * the guest that does not fit waits in the worker's 64-frame queue and
+ * past it is dropped, and the default (net.core.wmem_default, 208 KiB)
+ * holds a hundred or so full frames. The kernel caps the request at
+ * net.core.{w,r}mem_max; failure only leaves the default.
+ */
+static void stream_conn_bufs(int fd)
+{
+	int v = STREAM_SOCK_BUF;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+}
+
 int stream_conn_open(struct dp_port **out, int fd, unsigned int mtu,
 		     const char *name)
 {
 	struct stream_conn *c = calloc(1, sizeof(*c));
 
+	stream_conn_bufs(fd);
 	if (!c) {
 		close(fd);
 		return -ENOMEM;

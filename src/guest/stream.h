@@ -46,6 +46,8 @@
 /* How long a listener out of descriptors stops accepting, at most. */
 #define STREAM_ACCEPT_BACKOFF_NS	UNIX_LISTEN_BACKOFF_NS
 /* Frame lengths the framing accepts. */
+/* Socket buffer asked for each connection (capped by net.core.*mem_max). */
+#define STREAM_SOCK_BUF		(4 << 20)
 #define STREAM_FRAME_MIN	14u
 #define STREAM_FRAME_MAX	DP_BUF_DATA_MAX
 

@@ -159,6 +159,30 @@ static void do_dgram(int fd)
 		_exit(103);
 }
 
+/* A stream guest's connection, made before the fork. */
+static int stream_fd = -1;
+
+/* Its socket buffers, raised when it connects (guest/stream.c). */
+static void do_stream_bufs(int fd)
+{
+	int v = 1 << 20;
+
+	if (setsockopt(stream_fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) ||
+	    setsockopt(stream_fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)))
+		_exit(101);
+	if (write(fd, "fine", 4) != 4)
+		_exit(102);
+}
+
+/* Any other socket option is refused. */
+static __maybe_unused void do_other_sockopt(int fd)
+{
+	int v = 1;
+
+	(void)fd;
+	(void)setsockopt(stream_fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v));
+}
+
 static void do_open_existing(int fd)
 {
 	(void)fd;
@@ -223,6 +247,18 @@ static void allowed_calls_work(void **state)
 		close(peer);
 		close(dgram_fd);
 	}
+	{
+		int sv[2];
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+					    0, sv), 0);
+		stream_fd = sv[0];
+		run_child(SANDBOX_KEEP_ROOT, do_stream_bufs, &o);
+		assert_int_equal(o.status, 0);
+		assert_string_equal(o.err, "fine");
+		close(sv[0]);
+		close(sv[1]);
+	}
 	/* --no-sandbox: no filter at all. */
 	run_child(SANDBOX_OFF, do_socket, &o);
 	assert_int_equal(o.status, 0);
@@ -245,6 +281,14 @@ static void conditions(void **state)
 	(void)state;
 	run_child(SANDBOX_KEEP_ROOT, do_open_existing, &o);
 	blocked_line(SYS_openat, want, sizeof(want));
+	assert_int_equal(o.status, SANDBOX_EXIT_BLOCKED);
+	assert_string_equal(o.err, want);
+
+	stream_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(stream_fd >= 0);
+	run_child(SANDBOX_KEEP_ROOT, do_other_sockopt, &o);
+	close(stream_fd);
+	blocked_line(SYS_setsockopt, want, sizeof(want));
 	assert_int_equal(o.status, SANDBOX_EXIT_BLOCKED);
 	assert_string_equal(o.err, want);
 
