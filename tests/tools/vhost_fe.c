@@ -165,32 +165,71 @@ static void fe_arp(struct vg *g, uint16_t op, const uint8_t *tha, uint32_t tip)
 	(void)vg_send(g, f, sizeof(f), true);
 }
 
+/*
+ * One pass over what the device has used on the receive ring: each frame
+ * counted (an ARP request for us answered after the pass), each buffer
+ * given back, and one kick for the whole pass, as a virtio-net driver
+ * refills its ring in batches. Return: frames seen (ARP included).
+ */
+static unsigned int sink_drain(struct vg *g, unsigned long *frames,
+			       unsigned long *bytes, uint8_t *arp)
+{
+	struct vring_used_le *u = vg_used(g, 0);
+	/* Pairs with the device's release of used->idx. */
+	uint16_t idx = __atomic_load_n(&u->idx, __ATOMIC_ACQUIRE);
+	unsigned int n = 0;
+
+	while (g->used[0] != idx && n < VG_NUM) {
+		struct vring_used_elem_le e = u->ring[g->used[0] % VG_NUM];
+		const uint8_t *f;
+
+		g->used[0]++;
+		n++;
+		if (e.id >= VG_NUM || e.len < VG_HDR || e.len > VG_RXBUF)
+			continue;
+		f = g->mem + vg_buf_off(0, e.id) + VG_HDR;
+		if (e.len - VG_HDR >= 42 && f[12] == 0x08 && f[13] == 0x06 &&
+		    f[21] == 1)
+			memcpy(arp, f, 42);
+		else {
+			(*frames)++;
+			*bytes += e.len - VG_HDR;
+		}
+		vg_publish(g, 0, (uint16_t)e.id);
+	}
+	if (n)
+		vg_kick(g, 0);
+	return n;
+}
+
 static int mode_sink(struct vg *g, double secs)
 {
-	uint8_t f[FE_FRAME];
-	unsigned long frames = 0, bytes = 0;
+	uint8_t arp[42];
+	unsigned long frames = 0, bytes = 0, seen = 0;
 	double t0 = now_s(), first = 0, last = 0;
 
 	fe_arp(g, 1, NULL, htonl(0x0a000201));	/* the gateway learns us */
 	while (now_s() - t0 < secs) {
-		int n = vg_recv(g, f, sizeof(f), 100);
-
-		if (n <= 0)
-			continue;
-		if (n >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 1) {
-			uint32_t tip, spa;
-
-			memcpy(&tip, f + 38, 4);
-			memcpy(&spa, f + 28, 4);
-			if (tip == htonl(0x0a000232))
-				fe_arp(g, 2, f + 22, spa);
+		arp[12] = 0;
+		if (!sink_drain(g, &frames, &bytes, arp)) {
+			/* Empty: 50 us, a fifth of the ring at 1 Mpps. */
+			nanosleep(&(struct timespec){ 0, 50000 }, NULL);
 			continue;
 		}
-		if (!frames)
-			first = now_s();
-		last = now_s();
-		frames++;
-		bytes += (unsigned long)n;
+		if (arp[12] == 0x08) {
+			uint32_t tip, spa;
+
+			memcpy(&tip, arp + 38, 4);
+			memcpy(&spa, arp + 28, 4);
+			if (tip == htonl(0x0a000232))
+				fe_arp(g, 2, arp + 22, spa);
+		}
+		if (frames != seen) {
+			if (!seen)
+				first = now_s();
+			last = now_s();
+			seen = frames;
+		}
 	}
 	if (frames > 1 && last > first)
 		printf("sink: frames %lu bytes %lu seconds %.3f pps %.0f gbit %.3f\n",
