@@ -182,6 +182,29 @@ static void icmp_set16(uint8_t *p, uint16_t v, uint16_t *icmpc)
 	}
 }
 
+/*
+ * The checksum of a quoted echo message summed again, its checksum field
+ * taken as zero; @c if the message is not whole in the quote. As in the
+ * echo rewrite above: a message whose words all became zero needs 0xffff,
+ * which RFC 1624 eqn 3 cannot give.
+ */
+static uint16_t quote_echo_resum(const uint8_t *frame,
+				 const struct pkt_inner *in, unsigned int coff,
+				 uint16_t c)
+{
+	const uint8_t *ip = frame + in->l3_off, *l4 = frame + in->l4_off;
+	uint32_t hl = (uint32_t)(ip[0] & 15u) * 4u;
+	uint32_t tot = (uint32_t)ip[2] << 8 | ip[3];
+	uint32_t sum;
+
+	if (in->l3 != PKT_L3_IPV4 || tot < hl + coff + 2 ||
+	    tot - hl > in->l4_avail)
+		return c;
+	sum = csum_partial(l4, coff, 0);
+	sum = csum_partial(l4 + coff + 2, tot - hl - coff - 2, sum);
+	return csum_finish(sum);
+}
+
 /* The quoted L4 header: ports or echo id, and its checksum if quoted. */
 static void rewrite_quote_l4(uint8_t *frame, const struct pkt_inner *in,
 			     const struct ct_tuple *to, uint32_t osrc,
@@ -201,6 +224,8 @@ static void rewrite_quote_l4(uint8_t *frame, const struct pkt_inner *in,
 			c = csum_replace2(c, oid, to->sport);
 		icmp_set16(l4 + offsetof(struct icmp_hdr, un.echo.id), to->sport,
 			   icmpc);
+		if (has_csum && c == 0)
+			c = quote_echo_resum(frame, in, coff, c);
 	} else {
 		if (has_csum && !udp_none) {
 			c = csum_replace4(c, osrc, to->saddr);

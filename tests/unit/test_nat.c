@@ -1147,6 +1147,42 @@ static void echo_all_zero_checksum(void **state __maybe_unused)
 	tc_done(&c);
 }
 
+/* The same inside an ICMP error: the quoted echo reply translated back to
+ * id 0, seq 0, no data needs 0xffff too (found by fuzz_nat). */
+static void echo_all_zero_checksum_quoted(void **state __maybe_unused)
+{
+	const uint8_t *l4;
+	struct pkt_spec s;
+	uint8_t q[256];
+	struct tc c;
+	struct ep e;
+	size_t n;
+
+	tc_init_mode(&c, NAT_FILTER_APDF, 1);
+	s = icmp(IN1, R1, ICMP_ECHO, 0);
+	s.icmp_seq = 0;
+	SEND(&c, s, INSIDE, TO_OUTSIDE);
+	e = out_src(&c);
+	s = icmp(R1, e.addr, ICMP_ECHO, e.port);
+	s.icmp_seq = 0;
+	s.payload = NULL;
+	s.payload_len = 0;
+	SEND(&c, s, OUTSIDE, TO_INSIDE);
+	s = icmp(IN1, R1, ICMP_ECHOREPLY, 0);
+	s.icmp_seq = 0;
+	s.payload = NULL;
+	s.payload_len = 0;
+	SEND(&c, s, INSIDE, TO_OUTSIDE);
+	n = save_ip(&c, q, sizeof(q));
+	XLATE(&c, icmp_err(R1, e.addr, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, q, n),
+	      OUTSIDE, TO_INSIDE, R1, 0, IN1, 0);
+	l4 = check_quote(&c, IN1, 0, R1, 0);
+	assert_int_equal(c.m.inner.l4_avail, 8);
+	assert_int_equal(ld16(l4 + 2), 0xffff);
+	assert_int_equal(csum_finish(csum_partial(l4, 8, 0)), 0);
+	tc_done(&c);
+}
+
 /* ---- redirects: DNS over TCP to the gateway goes to the upstream server ---- */
 
 #define GW	IN(1)
@@ -1766,6 +1802,7 @@ int main(void)
 		cmocka_unit_test(port_parity_full_falls_back),
 		cmocka_unit_test(closed_connections_give_ports_back),
 		cmocka_unit_test(echo_all_zero_checksum),
+		cmocka_unit_test(echo_all_zero_checksum_quoted),
 		cmocka_unit_test(table_full_early_drop),
 		cmocka_unit_test(rst_out_of_window),
 		cmocka_unit_test(non_first_fragment),
