@@ -24,12 +24,13 @@
 #include "core/log.h"
 #include "core/ratelimit.h"
 #include "dp/bufmem.h"
+#include "dp/mailbox.h"
 #include "dp/mtu.h"
 #include "dp/portset.h"
+#include "dp/route.h"
 #include "dp/services.h"
 #include "dp/stats.h"
 #include "dp/switch.h"
-#include "pkt/csum.h"
 #include "pkt/martian.h"
 #include "pkt/parse.h"
 #include "prot/dhcp.h"
@@ -49,14 +50,7 @@
 #define DP_CTL_STATS	(1u << 1)
 #define DP_CTL_PORTS	(1u << 2)
 
-#define DP_MAILBOX	16u	/* port requests from other threads, pending */
 #define DP_EVENTS	16	/* epoll events per wakeup */
-
-/* A port request from another thread: served by the worker's thread. */
-struct dp_port_req {
-	struct dp_port *port;
-	bool add;
-};
 
 struct dp_worker {
 	struct dp_config cfg;
@@ -64,6 +58,7 @@ struct dp_worker {
 	struct dp_svc *svc;
 	struct dp_mtu *mtu;
 	struct dp_switch *sw;
+	struct dp_route route;
 	struct clock clock;
 	struct dp_stats st;
 	struct ratelimit rl_drop;
@@ -76,15 +71,11 @@ struct dp_worker {
 	atomic_uint ctl;
 	atomic_bool running;		/* inside dp_worker_run() */
 	pthread_t thread;		/* its thread, while running */
-	pthread_mutex_t mb_lock;	/* guards mb[] and mb_n */
-	bool mb_init;
-	struct dp_port_req mb[DP_MAILBOX];
-	unsigned int mb_n;
+	struct dp_mailbox mb;
 	struct dp_ports ports;
 	unsigned int up;		/* the uplink's slot */
 	uint32_t guest_mtu;		/* the guest segment's MTU */
 	struct dp_bufmem storage;
-	uint32_t gw_mask;		/* network order */
 	struct pkt_martian_rule martian_in;	/* for packets from the guests */
 	struct pkt_martian_rule martian_out;	/* from the uplink */
 	struct dp_buf local;		/* for frames the gateway makes */
@@ -188,15 +179,6 @@ static void dp_svc_tx_outside(void *ctx, uint8_t *pkt, size_t len)
 	dp_tx_local(w, false, pkt, len);
 }
 
-static void dp_write_eth(uint8_t *frame, const uint8_t dst[ETH_ALEN],
-			 const uint8_t src[ETH_ALEN])
-{
-	memcpy(frame, dst, ETH_ALEN);
-	memcpy(frame + ETH_ALEN, src, ETH_ALEN);
-	frame[12] = ETH_P_IPV4 >> 8;
-	frame[13] = ETH_P_IPV4 & 0xff;
-}
-
 /* A held packet's guest MAC is known: it has headroom for the header,
  * which is written in front of @pkt (so @pkt cannot be const). */
 // cppcheck-suppress constParameter
@@ -214,53 +196,9 @@ static void dp_arp_deliver(void *ctx, uint8_t *pkt, size_t len,
 	};
 	struct dp_buf *bp = &b;
 
-	dp_write_eth(b.data, mac, w->cfg.gw_mac);
+	dp_route_eth(&w->route, b.data, mac);
 	pkt_vnet_shift(&b.vnet, ETH_HLEN);
 	dp_tx(w, true, &bp, 1);
-}
-
-/**
- * dp_to_guest() - give a translated packet its Ethernet header for a guest.
- * @w:      worker
- * @b:      the buffer
- * @m:      its parse result: l3_off is ETH_HLEN for a frame from the
- *          inside, 0 for a packet from an L3 uplink (the header then goes
- *          into the headroom)
- * @now:    time
- *
- * Return: true if @b is ready to send; false if it was held for ARP (the
- * ARP endpoint copied it) or dropped (counted).
- */
-static bool dp_to_guest(struct dp_worker *w, struct dp_buf *b,
-			const struct pkt_meta *m, uint64_t now)
-{
-	unsigned int l3_off = m->l3_off;
-	uint32_t l3_len = m->l3_len;
-	uint8_t *l3 = b->data + l3_off;
-	uint32_t dst = pkt_ip4_daddr(b->data, m);
-	uint8_t mac[ETH_ALEN];
-	struct pkt_vnet v;
-
-	if ((dst & w->gw_mask) != (w->cfg.gw_addr & w->gw_mask)) {
-		dp_drop(w, DP_DROP_NO_ROUTE);
-		return false;
-	}
-	if (arp_lookup(w->arp, dst, now, mac) != 0) {
-		v = b->vnet;
-		pkt_vnet_shift(&v, -(int)l3_off);
-		if (arp_hold(w->arp, dst, l3, l3_len, &v, now) == 0)
-			w->st.held++;
-		else
-			dp_drop(w, DP_DROP_NO_NEIGH);
-		return false;
-	}
-	if (l3_off < ETH_HLEN) {
-		b->data -= ETH_HLEN - l3_off;
-		pkt_vnet_shift(&b->vnet, (int)(ETH_HLEN - l3_off));
-	}
-	b->len = ETH_HLEN + l3_len;
-	dp_write_eth(b->data, mac, w->cfg.gw_mac);
-	return true;
 }
 
 /* A packet to an address the gateway owns: answer it if it is an echo
@@ -309,13 +247,9 @@ static void dp_frag_hold(void *ctx, struct dp_buf **bufs, unsigned int n)
 {
 	const struct dp_frag_ctx *c = ctx;
 
-	for (unsigned int i = 0; i < n; i++) {
-		if (arp_hold(c->w->arp, c->dst, bufs[i]->data + c->l3,
-			     bufs[i]->len - c->l3, NULL, c->now) == 0)
-			c->w->st.held++;
-		else
-			dp_drop(c->w, DP_DROP_NO_NEIGH);
-	}
+	for (unsigned int i = 0; i < n; i++)
+		dp_route_hold(&c->w->route, c->dst, bufs[i]->data + c->l3,
+			      bufs[i]->len - c->l3, NULL, c->now);
 }
 
 /**
@@ -371,14 +305,14 @@ static bool dp_fit(struct dp_worker *w, unsigned int slot, struct dp_buf *b,
 		uint8_t mac[ETH_ALEN];
 
 		c.dst = pkt_ip4_daddr(b->data, m);
-		if ((c.dst & w->gw_mask) == (w->cfg.gw_addr & w->gw_mask) &&
+		if (dp_route_on_segment(&w->route, c.dst) &&
 		    arp_lookup(w->arp, c.dst, now, mac) != 0) {
 			if (dp_mtu_fragment(w->mtu, b, l3, egress_mtu,
 					    dp_frag_hold, &c) < 0)
 				dp_drop(w, DP_DROP_CANNOT_FRAGMENT);
 			return false;
 		}
-		if (!dp_to_guest(w, b, m, now))
+		if (!dp_route_to_guest(&w->route, b, m, now))
 			return false;
 		l3 = ETH_HLEN;
 	}
@@ -418,34 +352,6 @@ static bool dp_redirected(const struct dp_worker *w, const struct pkt_meta *m,
 {
 	return (m->flags & PKT_F_L4) && !(m->flags & PKT_F_FRAG) &&
 	       nat_redirects(w->cfg.nat, m->l4_proto, daddr, m->dport);
-}
-
-/*
- * A guest's packet for another guest's address, sent to the gateway's MAC
- * (a guest that routes its own subnet through the gateway). It is never
- * NATed nor sent out of the uplink: with isolate a counted drop; else it
- * goes to that guest as a router would send it (TTL one less, the guest's
- * MAC from ARP; no ICMP redirect, TTL 1 a counted drop).
- */
-static bool dp_route_inside(struct dp_worker *w, struct dp_buf *b,
-			    const struct pkt_meta *m, uint64_t now)
-{
-	struct ip4_hdr *ip = (struct ip4_hdr *)(b->data + m->l3_off);
-	uint16_t before, after;
-
-	if (w->cfg.isolate) {
-		dp_drop(w, DP_DROP_ISOLATED);
-		return false;
-	}
-	if (ip->ttl <= 1) {
-		dp_drop(w, DP_DROP_TTL);
-		return false;
-	}
-	memcpy(&before, &ip->ttl, sizeof(before));	/* TTL and protocol */
-	ip->ttl--;
-	memcpy(&after, &ip->ttl, sizeof(after));
-	ip->check = csum_replace2(ip->check, before, after);
-	return dp_to_guest(w, b, m, now);
 }
 
 /* Frames from the guests for the gateway (dp_guest_burst()), received by
@@ -506,8 +412,8 @@ static void dp_inside_burst(struct dp_worker *w, const struct dp_port *in,
 		/* Another guest's address (the gateway's own here is a
 		 * redirect, DNS over TCP, for the NAT). */
 		if (daddr != w->cfg.gw_addr &&
-		    (daddr & w->gw_mask) == (w->cfg.gw_addr & w->gw_mask)) {
-			if (dp_route_inside(w, b, m, now))
+		    dp_route_on_segment(&w->route, daddr)) {
+			if (dp_route_inside(&w->route, b, m, now))
 				w->tx_in[nin++] = b;
 			continue;
 		}
@@ -537,7 +443,7 @@ static void dp_inside_burst(struct dp_worker *w, const struct dp_port *in,
 		case NAT_V_TO_INSIDE:	/* hairpin */
 			if (dp_fit(w, i, b, m->l3_off, m, true, true, &nin,
 				   &nout, now) &&
-			    dp_to_guest(w, b, m, now))
+			    dp_route_to_guest(&w->route, b, m, now))
 				w->tx_in[nin++] = b;
 			break;
 		case NAT_V_LOCAL:	/* echo to an external address */
@@ -601,7 +507,7 @@ static void dp_outside_burst(struct dp_worker *w, unsigned int n, uint64_t now)
 		case NAT_V_TO_INSIDE:
 			if (dp_fit(w, i, b, m->l3_off, m, true, false, &nin,
 				   &nout, now) &&
-			    dp_to_guest(w, b, m, now))
+			    dp_route_to_guest(&w->route, b, m, now))
 				w->tx_in[nin++] = b;
 			break;
 		case NAT_V_TO_OUTSIDE:
@@ -795,13 +701,8 @@ static int dp_remove_guest(struct dp_worker *w, const struct dp_port *p)
 static void dp_serve_mailbox(struct dp_worker *w)
 {
 	struct dp_port_req r[DP_MAILBOX];
-	unsigned int n;
+	unsigned int n = dp_mailbox_take(&w->mb, r);
 
-	pthread_mutex_lock(&w->mb_lock);
-	n = w->mb_n;
-	memcpy(r, w->mb, n * sizeof(r[0]));
-	w->mb_n = 0;
-	pthread_mutex_unlock(&w->mb_lock);
 	for (unsigned int i = 0; i < n; i++) {
 		int err;
 
@@ -820,14 +721,8 @@ static void dp_serve_mailbox(struct dp_worker *w)
 
 static int dp_post(struct dp_worker *w, struct dp_port *p, bool add)
 {
-	int err = 0;
+	int err = dp_mailbox_post(&w->mb, p, add);
 
-	pthread_mutex_lock(&w->mb_lock);
-	if (w->mb_n < DP_MAILBOX)
-		w->mb[w->mb_n++] = (struct dp_port_req){ p, add };
-	else
-		err = -EAGAIN;
-	pthread_mutex_unlock(&w->mb_lock);
 	if (!err)
 		dp_worker_signal(w, DP_CTL_PORTS);
 	return err;
@@ -1024,7 +919,7 @@ static int dp_epoll_add(int ep, int fd, uint64_t tag)
  */
 static void dp_martian_rules(struct dp_worker *w)
 {
-	const struct pkt_subnet in = { w->cfg.gw_addr, w->gw_mask };
+	const struct pkt_subnet in = { w->cfg.gw_addr, w->route.gw_mask };
 	const struct pkt_subnet out = {
 		w->cfg.ext_addr,
 		w->cfg.ext_plen ? ip4_prefix_mask(w->cfg.ext_plen) : 0,
@@ -1077,14 +972,19 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 	w->ep = w->tfd = w->efd = -1;
 	w->cfg = *cfg;
 	w->guest_mtu = cfg->inside->mtu;
-	if (pthread_mutex_init(&w->mb_lock, NULL) != 0) {
+	if (dp_mailbox_init(&w->mb) != 0) {
 		free(w);
 		return -ENOMEM;
 	}
-	w->mb_init = true;
 	if (!w->cfg.stats_out)
 		w->cfg.stats_out = stderr;
-	w->gw_mask = ip4_prefix_mask(cfg->gw_plen);
+	w->route = (struct dp_route){
+		.st = &w->st,
+		.gw_addr = cfg->gw_addr,
+		.gw_mask = ip4_prefix_mask(cfg->gw_plen),
+		.isolate = cfg->isolate,
+	};
+	memcpy(w->route.gw_mac, cfg->gw_mac, sizeof(w->route.gw_mac));
 	dp_martian_rules(w);
 	clock_init_monotonic(&w->clock);
 	ratelimit_init(&w->rl_drop, 10, NSEC_PER_SEC);
@@ -1134,6 +1034,7 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 	err = arp_create(&w->arp, &ac);
 	if (err)
 		goto err;
+	w->route.arp = w->arp;
 
 	struct dp_svc_cfg sc = {
 		.dhcp = cfg->dhcp,
@@ -1180,13 +1081,7 @@ void dp_worker_destroy(struct dp_worker *w)
 {
 	if (!w)
 		return;
-	if (w->mb_init) {
-		/* Requests nobody served: the ports to add are the worker's. */
-		for (unsigned int i = 0; i < w->mb_n; i++)
-			if (w->mb[i].add)
-				dp_port_destroy(w->mb[i].port);
-		pthread_mutex_destroy(&w->mb_lock);
-	}
+	dp_mailbox_fini(&w->mb);
 	if (w->ep >= 0) {
 		dp_ports_fini(&w->ports);
 		close(w->ep);
