@@ -33,6 +33,7 @@
 #include "core/compiler.h"
 #include "core/log.h"
 #include "prot/ip4.h"
+#include "dp/fault.h"
 #include "dp/persist.h"
 #include "dp/services.h"
 #include "dp/worker.h"
@@ -169,6 +170,11 @@ static const char gw_usage_more[] =
 "                              synthetic Ethernet header)\n"
 "  --stats-interval S          print a one-line summary every S seconds\n"
 "  --debug                     verbose log\n"
+"  --test-faults SPEC          FOR TESTS ONLY: lose, duplicate, reorder or\n"
+"                              delay frames of the first --inside (a TAP or\n"
+"                              dgram port), as this kernel has no netem:\n"
+"                              drop=P%,dup=P%,reorder=P%,delay=Nms|Nus,\n"
+"                              dir=rx|tx|both,seed=N (see arcnat(1))\n"
 "  -h, --help                  this text\n"
 "\n"
 "Least privilege (see docs/security.md), once the devices are open:\n"
@@ -193,7 +199,7 @@ enum {
 	OPT_STATS_INTERVAL, OPT_DEBUG, OPT_NO_DHCP, OPT_DHCP_RANGE, OPT_DHCP_HOST,
 	OPT_LEASE_TIME, OPT_LEASE_FILE, OPT_DOMAIN, OPT_NO_DNS, OPT_DNS,
 	OPT_HOST_IP, OPT_DNS_MIN_TTL, OPT_DNS_MAX_TTL, OPT_USER, OPT_NO_DROP,
-	OPT_NO_SANDBOX, OPT_ISOLATE,
+	OPT_NO_SANDBOX, OPT_ISOLATE, OPT_TEST_FAULTS,
 };
 
 static const struct option gw_options[] = {
@@ -230,6 +236,7 @@ static const struct option gw_options[] = {
 	{ "no-drop-privileges", no_argument, NULL, OPT_NO_DROP },
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ "isolate", no_argument, NULL, OPT_ISOLATE },
+	{ "test-faults", required_argument, NULL, OPT_TEST_FAULTS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -279,6 +286,8 @@ struct gw_opts {
 	bool no_drop;
 	bool no_sandbox;
 	bool isolate;
+	bool faults;
+	struct dp_fault_cfg fault;
 	struct sandbox sb;
 };
 
@@ -534,6 +543,14 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 		case OPT_ISOLATE:
 			o->isolate = true;
 			break;
+		case OPT_TEST_FAULTS: {
+			char why[256];
+
+			if (dp_fault_parse(optarg, &o->fault, why, sizeof(why)))
+				rc = gw_usage_error("--%s: %s", name, why);
+			o->faults = true;
+			break;
+		}
 		default:
 			rc = gw_parse_service(o, c, name, optarg);
 			break;
@@ -940,6 +957,34 @@ static int gw_open_socket(const struct gw_opts *o, const struct gw_inside *in,
 }
 
 /*
+ * --test-faults: the first --inside is wrapped (dp/fault.h). Listeners
+ * (stream, vhost-user) add ports of their own and cannot be wrapped.
+ * Return: 0 or -1 (logged).
+ */
+static int gw_wrap_faults(const struct gw_opts *o, struct dp_port **ports)
+{
+	struct dp_port *w;
+	int err;
+
+	if (!o->faults)
+		return 0;
+	if (o->inside[0].stream || o->inside[0].vhost) {
+		log_err("--test-faults: the first --inside must be a TAP or a "
+			"dgram port");
+		return -1;
+	}
+	err = dp_fault_wrap(&w, ports[0], &o->fault);
+	if (err) {
+		log_err("--test-faults: %s", strerror(-err));
+		return -1;
+	}
+	ports[0] = w;
+	log_warn("%s: --test-faults: frames are lost, duplicated, reordered "
+		 "or delayed on purpose (a testing tool)", w->name);
+	return 0;
+}
+
+/*
  * Every --inside, before the sandbox: a TAP is created with privileges, a
  * stream or dgram socket is bound where the user running arcnat may write.
  * Return: 0 or -1 (logged).
@@ -962,7 +1007,7 @@ static int gw_open_inside(const struct gw_opts *o, struct dp_port **ports)
 		if (tap_open(&ports[i], &tc))
 			return -1;
 	}
-	return 0;
+	return gw_wrap_faults(o, ports);
 }
 
 /*
@@ -1094,6 +1139,13 @@ int gateway_main(int argc, char **argv)
 		goto out;
 	}
 	gw_attach_inside(&o, inside, worker);
+	if (o.faults) {
+		err = dp_fault_attach(inside[0], worker);
+		if (err) {
+			log_err("--test-faults: %s", strerror(-err));
+			goto out;
+		}
+	}
 	if (gw_enter_sandbox(&o, lease_dir))
 		goto out;
 	if (leases) {
