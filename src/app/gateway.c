@@ -30,6 +30,7 @@
 
 #include "app/opts.h"
 #include "app/sandbox.h"
+#include "app/serve.h"
 #include "core/compiler.h"
 #include "core/log.h"
 #include "prot/ip4.h"
@@ -291,11 +292,33 @@ struct gw_opts {
 	struct sandbox sb;
 };
 
-struct gw_run {
+/**
+ * struct gateway - the gateway's options and everything it opened, from
+ * gateway_parse() to gateway_free().
+ * @o:         the options
+ * @cmd:       the command built on the gateway, or NULL (`arcnat gateway`)
+ * @inside:    the guest ports the worker does not own (yet)
+ * @outside:   the uplink
+ * @pcap:      --pcap
+ * @nat:       the NAT
+ * @worker:    the worker
+ * @leases:    the lease file's writer
+ * @lease_dir: its directory, or -1
+ */
+struct gateway {
+	struct gw_opts o;
+	const struct gateway_cmd *cmd;
+	struct dp_port *inside[GW_INSIDE_MAX];
+	struct dp_port *outside;
+	struct dp_pcap *pcap;
+	struct nat *nat;
 	struct dp_worker *worker;
-	pthread_t main_thread;
-	int err;
+	struct dp_persist *leases;
+	int lease_dir;
 };
+
+/* The command whose options are parsed, for "Try 'arcnat NAME --help'". */
+static const char *gw_cmd_name = "gateway";
 
 /* Print "arcnat: <message>" and the hint; Return: the usage exit status. */
 __printf(1, 2) static int gw_usage_error(const char *fmt, ...)
@@ -305,7 +328,7 @@ __printf(1, 2) static int gw_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	fputs("arcnat: ", stderr);
 	vfprintf(stderr, fmt, ap);
-	fputs("\nTry 'arcnat gateway --help'.\n", stderr);
+	fprintf(stderr, "\nTry 'arcnat %s --help'.\n", gw_cmd_name);
 	va_end(ap);
 	return 2;
 }
@@ -374,10 +397,12 @@ static int gw_check_addrs(const struct gw_opts *o)
 
 static int gw_parse_service(struct gw_opts *o, int c, const char *name,
 			    const char *arg);
-static int gw_finish(struct gw_opts *o, int argc, char **argv);
-static int gw_finish_core(struct gw_opts *o, int argc, char **argv);
+static int gw_finish(struct gw_opts *o, const struct gateway_cmd *cmd,
+		     int argc, char **argv);
+static int gw_finish_core(struct gw_opts *o, const struct gateway_cmd *cmd,
+			  int argc, char **argv);
 static int gw_finish_services(struct gw_opts *o);
-static int gw_finish_sandbox(struct gw_opts *o);
+static int gw_finish_sandbox(struct gw_opts *o, const struct gateway_cmd *cmd);
 
 /* One --inside: [tap:]IFACE[@NETNS], stream:PATH or dgram:PATH. Split a copy: argv
  * stays as the user wrote it (ps). Return: 0, or the usage exit status. */
@@ -415,9 +440,38 @@ static int gw_parse_inside(struct gw_opts *o, const char *name, const char *arg)
 	return 0;
 }
 
-/* Return: 0, or the exit status for a usage error. */
-static int gw_parse(int argc, char **argv, struct gw_opts *o)
+/* --help: the command's text (or the gateway's devices), then the rest. */
+static void gw_print_usage(const struct gateway_cmd *cmd)
 {
+	fputs(cmd ? cmd->usage : gw_usage, stdout);
+	fputs(gw_usage_nat, stdout);
+	fputs(gw_usage_more, stdout);
+}
+
+/*
+ * The command's options first (getopt_long() takes the first exact match),
+ * then the gateway's. Return: 0, or -E2BIG for too many.
+ */
+static int gw_merge_options(const struct gateway_cmd *cmd, struct option *all,
+			    size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; cmd && cmd->options && cmd->options[i].name; i++) {
+		if (i == GATEWAY_CMD_OPTS_MAX)
+			return -E2BIG;
+		all[n++] = cmd->options[i];
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(gw_options) && n < cap; i++)
+		all[n++] = gw_options[i];	/* ends with the zero entry */
+	return 0;
+}
+
+/* Return: 0, or the exit status for a usage error. */
+static int gw_parse(int argc, char **argv, struct gw_opts *o,
+		    const struct gateway_cmd *cmd)
+{
+	struct option all[ARRAY_SIZE(gw_options) + GATEWAY_CMD_OPTS_MAX];
 	uint32_t v;
 	int c;
 
@@ -428,19 +482,32 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 	ct_timeouts_default(&o->nat.timeouts);
 	opts_parse_ip4(GW_DEFAULT_ADDR, &o->gw_addr);
 	o->gw_plen = GW_DEFAULT_PLEN;
+	if (cmd)
+		o->mtu = cmd->default_mtu;
+	gw_cmd_name = cmd ? cmd->name : "gateway";
+	ARC_ASSERT(gw_merge_options(cmd, all, ARRAY_SIZE(all)) == 0);
 
 	/* getopt_long() names argv[0] in its messages: make that "arcnat". */
 	argv[0] = (char *)"arcnat";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", gw_options, NULL)) != -1) {
-		const char *name = c >= 256 ? gw_options[c - 256].name : "";
+	/* "+": a command's arguments (CMD ARGS) are not permuted into options. */
+	while ((c = getopt_long(argc, argv, cmd && cmd->args ? "+h" : "h", all,
+				NULL)) != -1) {
+		const char *name = "";
 		int rc = 0;
 
+		for (size_t i = 0; c >= 256 && all[i].name; i++)
+			if (all[i].val == c)
+				name = all[i].name;
+		if (c >= GATEWAY_CMD_OPT_BASE && cmd) {
+			rc = cmd->parse(cmd->ctx, c, name, optarg);
+			if (rc)
+				return rc;
+			continue;
+		}
 		switch (c) {
 		case 'h':
-			fputs(gw_usage, stdout);
-			fputs(gw_usage_nat, stdout);
-			fputs(gw_usage_more, stdout);
+			gw_print_usage(cmd);
 			exit(0);
 		case OPT_INSIDE:
 			rc = gw_parse_inside(o, name, optarg);
@@ -558,7 +625,7 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o)
 		if (rc)
 			return rc;
 	}
-	return gw_finish(o, argc, argv);
+	return gw_finish(o, cmd, argc, argv);
 }
 
 /* The services' options. Return: 0, or the usage exit status. */
@@ -630,29 +697,39 @@ static int gw_parse_service(struct gw_opts *o, int c, const char *name,
 		*(c == OPT_DNS_MIN_TTL ? &o->dns.min_ttl : &o->dns.max_ttl) = v;
 		return 0;
 	default:	/* getopt_long() printed the reason */
-		fprintf(stderr, "Try 'arcnat gateway --help'.\n");
+		fprintf(stderr, "Try 'arcnat %s --help'.\n", gw_cmd_name);
 		return 2;
 	}
 	return gw_usage_error("--%s: '%s' is not a valid value", name, arg);
 }
 
 /* After the options: required ones, consistency, defaults. */
-static int gw_finish(struct gw_opts *o, int argc, char **argv)
+static int gw_finish(struct gw_opts *o, const struct gateway_cmd *cmd,
+		     int argc, char **argv)
 {
 	int rc;
 
-	rc = gw_finish_core(o, argc, argv);
+	rc = gw_finish_core(o, cmd, argc, argv);
 	if (rc)
 		return rc;
 	return gw_finish_services(o);
 }
 
-static int gw_finish_core(struct gw_opts *o, int argc, char **argv)
+static int gw_finish_core(struct gw_opts *o, const struct gateway_cmd *cmd,
+			  int argc, char **argv)
 {
-	if (optind < argc)
+	if (optind < argc && !(cmd && cmd->args))
 		return gw_usage_error("'%s': unexpected argument", argv[optind]);
-	if (!o->n_inside)
+	if (cmd && o->n_inside)
+		return gw_usage_error("--inside: not an option of 'arcnat %s' (it "
+				      "brings its own guest port)", cmd->name);
+	if (!cmd && !o->n_inside)
 		return gw_usage_error("--inside is required");
+	if (!o->outside && cmd && cmd->default_outside) {
+		snprintf(o->outside_buf, sizeof(o->outside_buf), "%s",
+			 cmd->default_outside);
+		o->outside = o->outside_buf;
+	}
 	if (!o->outside)
 		return gw_usage_error("--outside is required");
 	if (!o->ext_plen)
@@ -667,11 +744,11 @@ static int gw_finish_core(struct gw_opts *o, int argc, char **argv)
 		return 2;
 	if (gw_check_forwards(o))
 		return 2;
-	return gw_finish_sandbox(o);
+	return gw_finish_sandbox(o, cmd);
 }
 
 /* Who arcnat becomes once its devices are open (app/sandbox.h). */
-static int gw_finish_sandbox(struct gw_opts *o)
+static int gw_finish_sandbox(struct gw_opts *o, const struct gateway_cmd *cmd)
 {
 	enum sandbox_mode mode = o->no_sandbox ? SANDBOX_OFF :
 				 o->no_drop ? SANDBOX_KEEP_ROOT : SANDBOX_FULL;
@@ -683,6 +760,16 @@ static int gw_finish_sandbox(struct gw_opts *o)
 	if (o->user && o->no_sandbox)
 		return gw_usage_error("--user and --no-sandbox exclude each other "
 				      "(--no-sandbox keeps the user)");
+	if (o->user && cmd && cmd->keep_user)
+		return gw_usage_error("--user: not an option of 'arcnat %s' (arcnat "
+				      "keeps its user to signal CMD)", cmd->name);
+	if (cmd && cmd->keep_user) {
+		/* Root stays uid 0 (without capabilities), as sandbox_init()
+		 * leaves a user who is not root. */
+		memset(&o->sb, 0, sizeof(o->sb));
+		o->sb.mode = mode;
+		return 0;
+	}
 	err = sandbox_init(&o->sb, o->user, mode);
 	if (err == -ENOENT)
 		return gw_usage_error("--user: no user '%s'%s",
@@ -738,76 +825,6 @@ static int gw_finish_services(struct gw_opts *o)
 			o->dhcp.dns[o->dhcp.n_dns++] = o->dns.upstream[i];
 	}
 	return 0;
-}
-
-static void *gw_worker_thread(void *arg)
-{
-	struct gw_run *r = arg;
-
-	r->err = dp_worker_run(r->worker);
-	/* Wake the main thread if the worker stopped by itself. */
-	pthread_kill(r->main_thread, SIGUSR2);
-	return NULL;
-}
-
-/*
- * Return: 0 after SIGINT or SIGTERM, 1 if the worker ended by itself,
- * -errno if the signalfd cannot be read (-EIO for a short read).
- */
-static int gw_wait_signals(int sfd, struct gw_run *r)
-{
-	struct signalfd_siginfo si;
-
-	for (;;) {
-		ssize_t n = read(sfd, &si, sizeof(si));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != (ssize_t)sizeof(si)) {
-			int err = n < 0 ? -errno : -EIO;
-
-			log_err("reading signals: %s; stopping", strerror(-err));
-			return err;
-		}
-		switch (si.ssi_signo) {
-		case SIGUSR1:
-			dp_worker_request_stats(r->worker);
-			break;
-		case SIGINT:
-		case SIGTERM:
-			log_info("signal %u: stopping", si.ssi_signo);
-			return 0;
-		case SIGUSR2:	/* the worker ended on its own */
-			return 1;
-		default:
-			break;
-		}
-	}
-}
-
-int gateway_serve(struct dp_worker *w, int sfd)
-{
-	struct gw_run r = { .worker = w, .main_thread = pthread_self() };
-	pthread_t th;
-	int err;
-
-	err = pthread_create(&th, NULL, gw_worker_thread, &r);
-	if (err) {
-		log_err("cannot start the worker: %s", strerror(err));
-		return -err;
-	}
-	fprintf(stderr, "arcnat: gateway ready\n");
-	err = gw_wait_signals(sfd, &r);
-	/*
-	 * Whatever ended the wait, the worker is told to stop before the join:
-	 * a stop request to a worker that already returned is harmless, and a
-	 * join without one would wait forever.
-	 */
-	dp_worker_stop(w);
-	pthread_join(th, NULL);
-	if (r.err)
-		log_err("the worker stopped: %s", strerror(-r.err));
-	return r.err ? r.err : MIN(err, 0);
 }
 
 static int gw_open_outside(const struct gw_opts *o, struct dp_port **out)
@@ -1068,20 +1085,169 @@ static int gw_enter_sandbox(const struct gw_opts *o, int lease_dir)
 	return err;
 }
 
+int gateway_parse(struct gateway **out, int argc, char **argv,
+		  const struct gateway_cmd *cmd)
+{
+	struct gateway *gw = calloc(1, sizeof(*gw));
+	int rc;
+
+	if (!gw) {
+		log_err("out of memory");
+		return 1;
+	}
+	gw->cmd = cmd;
+	gw->lease_dir = -1;
+	rc = gw_parse(argc, argv, &gw->o, cmd);
+	if (rc) {
+		free(gw);
+		return rc;
+	}
+	*out = gw;
+	return 0;
+}
+
+void gateway_get_plan(const struct gateway *gw, struct gateway_plan *plan)
+{
+	const struct gw_opts *o = &gw->o;
+	uint32_t mask = ip4_prefix_mask(o->gw_plen);
+
+	memset(plan, 0, sizeof(*plan));
+	plan->gw_addr = o->gw_addr;
+	plan->gw_plen = o->gw_plen;
+	plan->mtu = o->mtu;
+	/* The DHCP server's own default: the first host after the network's
+	 * address, skipping the gateway. */
+	plan->pool_first = o->dhcp.pool_first;
+	if (!plan->pool_first) {
+		plan->pool_first = htonl(ntohl(o->gw_addr & mask) + 1);
+		if (plan->pool_first == o->gw_addr)
+			plan->pool_first = htonl(ntohl(plan->pool_first) + 1);
+	}
+	if (!o->no_dns) {
+		plan->dns[plan->n_dns++] = o->gw_addr;
+	} else {
+		for (unsigned int i = 0; i < o->dns.n_upstream &&
+					 plan->n_dns < GATEWAY_PLAN_DNS_MAX; i++)
+			plan->dns[plan->n_dns++] = o->dns.upstream[i];
+	}
+	plan->domain = o->dns.domain;
+}
+
+int gateway_prepare(struct gateway *gw)
+{
+	int err;
+
+	/* Configuration errors first, before any device is created. */
+	err = gw_build_nat(&gw->o, &gw->nat);
+	if (err)
+		return err;
+	if (gw->o.pcap) {
+		err = dp_pcap_open(&gw->pcap, gw->o.pcap);
+		if (err) {
+			log_err("--pcap %s: %s", gw->o.pcap, strerror(-err));
+			return err;
+		}
+	}
+	if (gw_open_leases(&gw->o, &gw->lease_dir, &gw->leases))
+		return -EIO;
+	return 0;
+}
+
+int gateway_start(struct gateway *gw, struct dp_port *inside, pid_t child)
+{
+	struct gw_opts *o = &gw->o;
+	struct dp_config dc = { 0 };
+	int err;
+
+	if (inside) {
+		gw->inside[0] = inside;
+		if (gw_wrap_faults(o, gw->inside))
+			return -EIO;
+	} else if (gw_open_inside(o, gw->inside)) {
+		return -EIO;
+	}
+	err = gw_open_outside(o, &gw->outside);
+	if (err)
+		return err;
+
+	dc.inside = gw->inside[0];
+	dc.outside = gw->outside;
+	dc.nat = gw->nat;
+	dc.gw_addr = o->gw_addr;
+	dc.gw_plen = o->gw_plen;
+	memcpy(dc.gw_mac, gw_default_mac, sizeof(dc.gw_mac));
+	dc.pcap = gw->pcap;
+	dc.stats_interval = o->stats_interval;
+	dc.dhcp = o->no_dhcp ? NULL : &o->dhcp;
+	dc.dns = o->no_dns ? NULL : &o->dns;
+	dc.ext_addr = o->ext_addr;
+	dc.ext_plen = o->ext_plen;
+	dc.leases = gw->leases;
+	dc.isolate = o->isolate;
+	err = dp_worker_create(&gw->worker, &dc);
+	if (err) {
+		log_err("cannot create the worker: %s", strerror(-err));
+		return err;
+	}
+	if (!inside)
+		gw_attach_inside(o, gw->inside, gw->worker);
+	if (o->faults) {
+		err = dp_fault_attach(gw->inside[0], gw->worker);
+		if (err) {
+			log_err("--test-faults: %s", strerror(-err));
+			return err;
+		}
+	}
+	o->sb.child = child;
+	err = gw_enter_sandbox(o, gw->lease_dir);
+	if (err)
+		return err;
+	if (gw->leases) {
+		err = dp_persist_start(gw->leases);
+		if (err) {
+			log_err("cannot start the lease file writer: %s",
+				strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+struct dp_worker *gateway_worker(const struct gateway *gw)
+{
+	return gw->worker;
+}
+
+void gateway_finish(struct gateway *gw)
+{
+	/* Writes the worker's last snapshot before the statistics count it. */
+	dp_persist_stop(gw->leases);
+	dp_worker_print_stats(gw->worker, stderr);
+}
+
+void gateway_free(struct gateway *gw)
+{
+	if (!gw)
+		return;
+	dp_worker_destroy(gw->worker);
+	dp_persist_destroy(gw->leases);
+	if (gw->lease_dir >= 0)
+		close(gw->lease_dir);
+	dp_pcap_close(gw->pcap);
+	nat_destroy(gw->nat);
+	dp_port_destroy(gw->outside);
+	for (unsigned int i = 0; i < GW_INSIDE_MAX; i++)
+		dp_port_destroy(gw->inside[i]);	/* those the worker does not own */
+	free(gw);
+}
+
 int gateway_main(int argc, char **argv)
 {
-	struct gw_opts o = { 0 };
-	struct dp_port *inside[GW_INSIDE_MAX] = { 0 }, *outside = NULL;
-	struct dp_pcap *pcap = NULL;
-	struct nat *nat = NULL;
-	struct dp_worker *worker = NULL;
-	struct dp_persist *leases = NULL;
-	struct dp_config dc = { 0 };
-	int lease_dir = -1;
+	struct gateway *gw = NULL;
 	sigset_t set;
-	int sfd = -1, rc = 1, err;
+	int sfd = -1, rc;
 
-	rc = gw_parse(argc, argv, &o);
+	rc = gateway_parse(&gw, argc, argv, NULL);
 	if (rc)
 		return rc;
 	rc = 1;
@@ -1094,83 +1260,20 @@ int gateway_main(int argc, char **argv)
 	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGPIPE);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
-		return 1;
+		goto out;
 	sigdelset(&set, SIGPIPE);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0) {
 		log_err("signalfd: %s", strerror(errno));
-		return 1;
-	}
-
-	/* Configuration errors first, before any device is created. */
-	if (gw_build_nat(&o, &nat))
-		goto out;
-	if (o.pcap) {
-		err = dp_pcap_open(&pcap, o.pcap);
-		if (err) {
-			log_err("--pcap %s: %s", o.pcap, strerror(-err));
-			goto out;
-		}
-	}
-	if (gw_open_leases(&o, &lease_dir, &leases))
-		goto out;
-	if (gw_open_inside(&o, inside))
-		goto out;
-	if (gw_open_outside(&o, &outside))
-		goto out;
-
-	dc.inside = inside[0];
-	dc.outside = outside;
-	dc.nat = nat;
-	dc.gw_addr = o.gw_addr;
-	dc.gw_plen = o.gw_plen;
-	memcpy(dc.gw_mac, gw_default_mac, sizeof(dc.gw_mac));
-	dc.pcap = pcap;
-	dc.stats_interval = o.stats_interval;
-	dc.dhcp = o.no_dhcp ? NULL : &o.dhcp;
-	dc.dns = o.no_dns ? NULL : &o.dns;
-	dc.ext_addr = o.ext_addr;
-	dc.ext_plen = o.ext_plen;
-	dc.leases = leases;
-	dc.isolate = o.isolate;
-	err = dp_worker_create(&worker, &dc);
-	if (err) {
-		log_err("cannot create the worker: %s", strerror(-err));
 		goto out;
 	}
-	gw_attach_inside(&o, inside, worker);
-	if (o.faults) {
-		err = dp_fault_attach(inside[0], worker);
-		if (err) {
-			log_err("--test-faults: %s", strerror(-err));
-			goto out;
-		}
-	}
-	if (gw_enter_sandbox(&o, lease_dir))
+	if (gateway_prepare(gw) || gateway_start(gw, NULL, 0))
 		goto out;
-	if (leases) {
-		err = dp_persist_start(leases);
-		if (err) {
-			log_err("cannot start the lease file writer: %s",
-				strerror(-err));
-			goto out;
-		}
-	}
-	err = gateway_serve(worker, sfd);
-	/* Writes the worker's last snapshot before the statistics count it. */
-	dp_persist_stop(leases);
-	dp_worker_print_stats(worker, stderr);
-	rc = err ? 1 : 0;
+	rc = serve_worker(gw->worker, sfd, NULL) ? 1 : 0;
+	gateway_finish(gw);
 out:
-	dp_worker_destroy(worker);
-	dp_persist_destroy(leases);
-	if (lease_dir >= 0)
-		close(lease_dir);
-	dp_pcap_close(pcap);
-	nat_destroy(nat);
-	dp_port_destroy(outside);
-	for (unsigned int i = 0; i < o.n_inside; i++)
-		dp_port_destroy(inside[i]);	/* those the worker does not own */
-	close(sfd);
+	gateway_free(gw);
+	if (sfd >= 0)
+		close(sfd);
 	return rc;
 }

@@ -1,9 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gateway.h - `arcnat gateway`: a NAT gateway between a TAP and an uplink.
+ * gateway.h - `arcnat gateway`: a NAT gateway between a TAP and an uplink;
+ * and the same gateway as steps, for the commands that bring their own
+ * guest port (`arcnat run`, `arcnat attach`: app/run.h).
+ *
+ * The steps, in order: gateway_parse() (the gateway's options and the
+ * command's own), gateway_prepare() (what a configuration error can stop:
+ * NAT, pcap, lease file, before any device exists), gateway_start() (the
+ * guest port, the uplink, the worker, the sandbox), serve_worker() with
+ * gateway_worker() (app/serve.h: until a signal or a hook ends it),
+ * gateway_finish() (final statistics),
+ * gateway_free(). gateway_main() is exactly that sequence with the
+ * gateway's own --inside ports.
  */
 #ifndef ARCNAT_APP_GATEWAY_H
 #define ARCNAT_APP_GATEWAY_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 /**
  * gateway_main() - run the gateway subcommand.
@@ -16,20 +32,138 @@
 int gateway_main(int argc, char **argv);
 
 struct dp_worker;
+struct dp_port;
+struct gateway;
+
+/* A command's own option values (struct option.val) start here. */
+#define GATEWAY_CMD_OPT_BASE	1024
+/* At most this many options of its own. */
+#define GATEWAY_CMD_OPTS_MAX	16u
+/* Name servers a gateway_plan lists at most. */
+#define GATEWAY_PLAN_DNS_MAX	4u
 
 /**
- * gateway_serve() - run @w on a thread of its own until SIGINT or SIGTERM
- * arrives on @sfd, the worker ends by itself, or @sfd cannot be read. On
- * every one of these paths the worker is asked to stop and is joined before
- * this returns, so the caller can print its final statistics.
- * @w:   a worker, created and not running
- * @sfd: signalfd of SIGINT, SIGTERM, SIGUSR1 (statistics) and SIGUSR2 (the
- *       worker's thread sends it to the caller's thread when it ends); the
- *       four are blocked in every thread
+ * struct gateway_cmd - a command built on the gateway.
+ * @name:            its name, for messages ("run": "Try 'arcnat run --help'")
+ * @usage:           its --help text, printed before the gateway's NAT,
+ *                   services and diagnostics sections
+ * @options:         its own long options (val >= GATEWAY_CMD_OPT_BASE),
+ *                   ended by a zero entry, at most GATEWAY_CMD_OPTS_MAX; they
+ *                   come before the gateway's, so a name both have is the
+ *                   command's
+ * @parse:           called for each of them with @ctx, the option's val, its
+ *                   name and argument; returns 0 or a usage exit status
+ *                   (having printed the reason)
+ * @ctx:             for @parse
+ * @args:            arguments after the options are the command's (a CMD):
+ *                   parsing stops at the first non-option or "--", and
+ *                   optind points at it when gateway_parse() returns
+ * @keep_user:       never switch users, even when started as root (the
+ *                   gateway must stay able to signal a child it started as
+ *                   root): --user is refused; capabilities are still dropped
+ * @default_mtu:     MTU without --mtu (0: the gateway's rule)
+ * @default_outside: --outside without the option (NULL: required)
  *
- * Return: 0 after a stop by signal; the worker's error (-errno); or the
- * error reading @sfd (-errno, -EIO for a short read).
+ * Such a command brings its own guest port: --inside is refused.
  */
-int gateway_serve(struct dp_worker *w, int sfd);
+struct gateway_cmd {
+	const char *name;
+	const char *usage;
+	const struct option *options;
+	int (*parse)(void *ctx, int val, const char *name, const char *arg);
+	void *ctx;
+	bool args;
+	bool keep_user;
+	unsigned int default_mtu;
+	const char *default_outside;
+};
+
+/**
+ * struct gateway_plan - what a command needs of the parsed configuration.
+ * @gw_addr:    the gateway's inside address, network order
+ * @gw_plen:    its prefix length
+ * @mtu:        the guest side's MTU (0: not set, the device's own)
+ * @pool_first: the DHCP pool's first address (the default guest address)
+ * @dns:        the name servers a guest should use: the gateway when the
+ *              DNS forwarder runs, else the upstream servers
+ * @n_dns:      how many
+ * @domain:     the local domain (search list), or NULL
+ */
+struct gateway_plan {
+	uint32_t gw_addr;
+	unsigned int gw_plen;
+	unsigned int mtu;
+	uint32_t pool_first;
+	uint32_t dns[GATEWAY_PLAN_DNS_MAX];
+	unsigned int n_dns;
+	const char *domain;
+};
+
+/**
+ * gateway_parse() - parse the gateway's options and @cmd's.
+ * @out:  the gateway, on success
+ * @argc: arguments (argv[0] is the command's name)
+ * @argv: them; argv[0] is replaced by "arcnat" for getopt's messages
+ * @cmd:  the command, or NULL for `arcnat gateway`
+ *
+ * --help prints the usage and exits 0.
+ *
+ * Return: 0, or the exit status of a usage error (its reason printed) or
+ * of an allocation failure (1).
+ */
+int gateway_parse(struct gateway **out, int argc, char **argv,
+		  const struct gateway_cmd *cmd);
+
+/**
+ * gateway_get_plan() - the addresses and servers a command configures its
+ * guest with.
+ * @gw:   parsed
+ * @plan: filled
+ */
+void gateway_get_plan(const struct gateway *gw, struct gateway_plan *plan);
+
+/**
+ * gateway_prepare() - the NAT with its forwards, the pcap file and the
+ * lease file: what a configuration error stops, before any device.
+ * @gw: parsed
+ *
+ * Return: 0, or -errno (the reason logged).
+ */
+int gateway_prepare(struct gateway *gw);
+
+/**
+ * gateway_start() - the guest ports, the uplink, the worker, then the
+ * sandbox and the lease writer.
+ * @gw:     prepared
+ * @inside: the guest port, consumed (destroyed on failure too); NULL to
+ *          open the --inside ports
+ * @child:  a process the gateway's main thread may signal and reap after
+ *          the sandbox is locked (kill(2) and wait4(2) of that pid only),
+ *          or 0
+ *
+ * Return: 0, or -errno (the reason logged).
+ */
+int gateway_start(struct gateway *gw, struct dp_port *inside, pid_t child);
+
+/**
+ * gateway_worker() - the worker gateway_start() made.
+ * @gw: started
+ *
+ * Return: the worker.
+ */
+struct dp_worker *gateway_worker(const struct gateway *gw);
+
+/**
+ * gateway_finish() - after the worker stopped: the lease file's last
+ * snapshot, then the final statistics on stderr.
+ * @gw: started
+ */
+void gateway_finish(struct gateway *gw);
+
+/**
+ * gateway_free() - tear everything down, in reverse order.
+ * @gw: any state, or NULL
+ */
+void gateway_free(struct gateway *gw);
 
 #endif /* ARCNAT_APP_GATEWAY_H */

@@ -117,6 +117,21 @@ static int sandbox_allow(scmp_filter_ctx ctx, const char *name, uint8_t prio)
 	return r;
 }
 
+/* `arcnat run`: signals forwarded to CMD, and its exit status. */
+static int sandbox_child(scmp_filter_ctx ctx, pid_t child)
+{
+	int r;
+
+	if (!child)
+		return 0;
+	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)child));
+	if (!r && !SANDBOX_ASAN)	/* allowed there without condition */
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(wait4), 1,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)child));
+	return r;
+}
+
 /* The calls allowed only with some arguments. */
 static int sandbox_conditional(scmp_filter_ctx ctx)
 {
@@ -289,6 +304,8 @@ int sandbox_lock(const struct sandbox *sb)
 		r = sandbox_allow(ctx, sandbox_asan_calls[i], 0);
 	if (!r)
 		r = sandbox_conditional(ctx);
+	if (!r)
+		r = sandbox_child(ctx, sb->child);
 	if (!r)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);

@@ -54,6 +54,9 @@ enum sandbox_mode {
  * @uid:         target user
  * @gid:         its primary group
  * @user:        its name, for messages
+ * @child:       a child process the main thread may still signal and reap
+ *               under seccomp (kill(2) and wait4(2) of this pid only:
+ *               `arcnat run` forwards signals to CMD and waits for it), or 0
  */
 struct sandbox {
 	enum sandbox_mode mode;
@@ -61,6 +64,7 @@ struct sandbox {
 	uid_t uid;
 	gid_t gid;
 	char user[64];
+	pid_t child;
 };
 
 /**

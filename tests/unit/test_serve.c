@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_gateway.c - gateway_serve(): every way the wait for signals ends
- * stops and joins the worker.
+ * test_serve.c - serve_worker(), without and with hooks: every way
+ * the wait for signals ends stops and joins the worker; the hooks see what
+ * they should (the worker running, the signals that are not the gateway's,
+ * their fd).
  *
  * The worker runs between two idle ports (an eventfd each, nothing to
- * receive). Each case is bounded by alarm(): a gateway_serve() that joins a
+ * receive). Each case is bounded by alarm(): a serve_worker() that joins a
  * worker nobody stopped hangs, and SIGALRM then ends the program as a
  * failure.
  */
@@ -26,7 +28,7 @@
 #include <unistd.h>
 
 #include "test_exit.h"
-#include "app/gateway.h"
+#include "app/serve.h"
 #include "dp/worker.h"
 
 #define CASE_SECONDS 5
@@ -157,7 +159,7 @@ static void stop_by_sigterm(void **state)
 	int sfd = signal_fd(e);
 
 	assert_int_equal(kill(getpid(), SIGTERM), 0);
-	assert_int_equal(gateway_serve(e->w, sfd), 0);
+	assert_int_equal(serve_worker(e->w, sfd, NULL), 0);
 	close(sfd);
 }
 
@@ -169,7 +171,7 @@ static void stop_on_short_read(void **state)
 
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	close(p[1]);
-	assert_int_equal(gateway_serve(e->w, p[0]), -EIO);
+	assert_int_equal(serve_worker(e->w, p[0], NULL), -EIO);
 	close(p[0]);
 }
 
@@ -180,7 +182,7 @@ static void stop_on_read_error(void **state)
 	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	assert_true(fd >= 0);
-	assert_int_equal(gateway_serve(e->w, fd), -EISDIR);
+	assert_int_equal(serve_worker(e->w, fd, NULL), -EISDIR);
 	close(fd);
 }
 
@@ -193,7 +195,104 @@ static void worker_ends_by_itself(void **state)
 
 	e->in.rx_err = -ENETDOWN;
 	assert_int_equal(write(e->in.port.fd, &one, sizeof(one)), sizeof(one));
-	assert_int_equal(gateway_serve(e->w, sfd), -ENETDOWN);
+	assert_int_equal(serve_worker(e->w, sfd, NULL), -ENETDOWN);
+	close(sfd);
+}
+
+/* What the hooks saw. */
+struct hook_log {
+	int ready;
+	int signals;
+	unsigned int last_signo;
+	int fd_calls;
+	int stop_on_signal;	/* the signal hook's answer */
+	int efd;		/* the hooks' extra fd */
+};
+
+static void hk_ready(void *ctx)
+{
+	struct hook_log *l = ctx;
+
+	l->ready++;
+	/* The worker runs: SIGUSR1 (statistics) is the gateway's, not the
+	 * hook's; SIGTERM is the hook's to judge. */
+	assert_int_equal(kill(getpid(), SIGUSR1), 0);
+	assert_int_equal(kill(getpid(), SIGTERM), 0);
+}
+
+static int hk_signal(void *ctx, const struct signalfd_siginfo *si)
+{
+	struct hook_log *l = ctx;
+	uint64_t one = 1;
+
+	l->signals++;
+	l->last_signo = si->ssi_signo;
+	if (!l->stop_on_signal && l->efd >= 0)	/* go on, then the fd ends it */
+		assert_int_equal(write(l->efd, &one, sizeof(one)), sizeof(one));
+	return l->stop_on_signal;
+}
+
+static int hk_fd_ready(void *ctx)
+{
+	struct hook_log *l = ctx;
+
+	l->fd_calls++;
+	return 1;
+}
+
+/* A signal hook that stops: called once the worker runs, for SIGTERM only. */
+static void hooks_signal_stops(void **state)
+{
+	struct env *e = *state;
+	struct hook_log l = { .stop_on_signal = 1, .efd = -1 };
+	const struct serve_hooks h = {
+		.ctx = &l, .ready = hk_ready, .signal = hk_signal, .fd = -1,
+	};
+	int sfd = signal_fd(e);
+
+	assert_int_equal(serve_worker(e->w, sfd, &h), 0);
+	assert_int_equal(l.ready, 1);
+	assert_int_equal(l.signals, 1);
+	assert_int_equal(l.last_signo, SIGTERM);
+	close(sfd);
+}
+
+/* A signal hook that goes on: SIGTERM no longer stops; the fd hook does. */
+static void hooks_fd_stops(void **state)
+{
+	struct env *e = *state;
+	struct hook_log l = { .stop_on_signal = 0 };
+	struct serve_hooks h = {
+		.ctx = &l, .ready = hk_ready, .signal = hk_signal,
+		.fd_ready = hk_fd_ready,
+	};
+	int sfd = signal_fd(e);
+
+	l.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(l.efd >= 0);
+	h.fd = l.efd;
+	assert_int_equal(serve_worker(e->w, sfd, &h), 0);
+	assert_int_equal(l.signals, 1);
+	assert_int_equal(l.fd_calls, 1);
+	close(l.efd);
+	close(sfd);
+}
+
+/* With hooks, the worker ending by itself still ends the wait. */
+static void hooks_worker_ends(void **state)
+{
+	struct env *e = *state;
+	struct hook_log l = { .efd = -1 };
+	uint64_t one = 1;
+	const struct serve_hooks h = {
+		.ctx = &l, .signal = hk_signal, .fd = -1,
+	};
+	int sfd = signal_fd(e);
+
+	e->in.rx_err = -ENETDOWN;
+	assert_int_equal(write(e->in.port.fd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(serve_worker(e->w, sfd, &h), -ENETDOWN);
+	assert_int_equal(l.signals, 0);
 	close(sfd);
 }
 
@@ -207,6 +306,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(stop_on_read_error, env_setup,
 						env_teardown),
 		cmocka_unit_test_setup_teardown(worker_ends_by_itself, env_setup,
+						env_teardown),
+		cmocka_unit_test_setup_teardown(hooks_signal_stops, env_setup,
+						env_teardown),
+		cmocka_unit_test_setup_teardown(hooks_fd_stops, env_setup,
+						env_teardown),
+		cmocka_unit_test_setup_teardown(hooks_worker_ends, env_setup,
 						env_teardown),
 	};
 
