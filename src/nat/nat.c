@@ -38,6 +38,8 @@ struct nat {
 	unsigned int n_redirects;
 	struct nat_redirect redirects[NAT_MAX_REDIRECTS];	/* ports in network order */
 	uint64_t frag_timeout_ns;
+	nat_flow_gone_fn on_flow_gone;
+	void *flow_gone_ctx;
 	struct nat_stats stats;
 };
 
@@ -97,25 +99,35 @@ static const struct nat_redirect *find_redirect(const struct nat *nat,
 	return NULL;
 }
 
-/* The table removes a flow (expiry, early drop, lazy removal): release. */
+/*
+ * The table removes a flow (expiry, early drop, lazy removal): release,
+ * then tell the uplink (nat_config.on_flow_gone), which may hold a socket
+ * for the flow or for its mapping.
+ */
 static void nat_flow_gone(void *ctx, struct ct_entry *e, enum ct_gone why)
 {
 	struct nat *nat = ctx;
+	bool mapping_gone = false;
 	struct nat_map *map;
 
 	(void)why;
-	if (e->owner == CT_NONE)
-		return;
-	map = nat_map_at(&nat->maps, e->owner);
-	if (flow_holds_perm(nat, e)) {
-		struct nat_map *perm = nat_perm_find(&nat->maps, map,
-						     flow_remote(e));
+	if (e->owner != CT_NONE) {
+		map = nat_map_at(&nat->maps, e->owner);
+		if (flow_holds_perm(nat, e)) {
+			struct nat_map *perm = nat_perm_find(&nat->maps, map,
+							     flow_remote(e));
 
-		ARC_ASSERT(perm);
-		nat_map_put(&nat->maps, perm);
+			ARC_ASSERT(perm);
+			nat_map_put(&nat->maps, perm);
+		}
+		/* nat_map_put() frees a dynamic mapping with its last flow. */
+		mapping_gone = map->kind == NAT_MAP_DYNAMIC && map->refs == 1;
+		nat_map_put(&nat->maps, map);
+		e->owner = CT_NONE;
 	}
-	nat_map_put(&nat->maps, map);
-	e->owner = CT_NONE;
+	if (nat->on_flow_gone)
+		nat->on_flow_gone(nat->flow_gone_ctx, ct_index(nat->ct, e), e,
+				  mapping_gone);
 }
 
 /* Which side packets of direction @d of @e come from. */
@@ -212,6 +224,7 @@ static void translate(struct nat *nat, struct nat_pkt *p, struct ct_entry *e,
 	}
 	nat_rewrite(p->frame, m, &to, p->flags & NAT_PKT_CSUM_PARTIAL);
 	p->verdict = (uint8_t)verdict_for(e, from);
+	p->flow = ct_index(nat->ct, e);
 	nat->stats.translated[from]++;
 }
 
@@ -551,6 +564,7 @@ static void process_frag(struct nat *nat, struct nat_pkt *p, enum nat_side from,
 	to = ct_tuple_invert(&e->tuple[!f->dir]);
 	nat_rewrite(p->frame, m, &to, false);
 	p->verdict = (uint8_t)verdict_for(e, from);
+	p->flow = ct_index(nat->ct, e);
 	nat->stats.fragments++;
 	nat->stats.translated[from]++;
 }
@@ -609,6 +623,7 @@ static void process_icmp_error(struct nat *nat, struct nat_pkt *p,
 		osrc = tn->daddr;
 	nat_rewrite_icmp_error(p->frame, m, tn, osrc, odst);
 	p->verdict = (uint8_t)verdict_for(e, from);
+	p->flow = ct_index(nat->ct, e);
 	nat->stats.icmp_errors++;
 	nat->stats.translated[from]++;
 }
@@ -621,6 +636,7 @@ static enum pkt_class classify(struct nat *nat, struct nat_pkt *p)
 
 	p->verdict = NAT_V_DROP;
 	p->reason = NAT_DROP_NONE;
+	p->flow = CT_NONE;
 	if (m->l3 != PKT_L3_IPV4) {
 		set_drop(nat, p, NAT_DROP_NOT_IPV4);
 		return CLS_DONE;
@@ -820,6 +836,8 @@ int nat_create(struct nat **out, const struct nat_config *cfg)
 	nat->filtering = cfg->filtering;
 	memcpy(nat->ext_addrs, cfg->ext_addrs, cfg->n_ext_addrs * sizeof(uint32_t));
 	nat->n_ext = cfg->n_ext_addrs;
+	nat->on_flow_gone = cfg->on_flow_gone;
+	nat->flow_gone_ctx = cfg->flow_gone_ctx;
 	nat->frag_timeout_ns = (uint64_t)(cfg->frag_timeout ? cfg->frag_timeout
 				: NAT_FRAG_DEFAULT_TIMEOUT) * NSEC_PER_SEC;
 

@@ -107,6 +107,23 @@ struct nat_redirect {
 };
 
 /**
+ * typedef nat_flow_gone_fn - told when a confirmed flow leaves the table
+ * (expiry, early drop, reclaim, lazy removal), after the NAT has released
+ * its mapping reference.
+ * @ctx:          nat_config.flow_gone_ctx
+ * @flow:         the flow's index in the connection table (nat_pkt.flow of
+ *                its packets); reused by a later flow once this returns
+ * @e:            the entry, tuples still readable; only for this call
+ * @mapping_gone: that was the last flow of its (dynamic) mapping: the
+ *                external port is free again
+ *
+ * An uplink that keeps a handle per flow or per mapping (a host socket,
+ * uplink/sock) closes it here. Must not call back into the NAT.
+ */
+typedef void (*nat_flow_gone_fn)(void *ctx, uint32_t flow,
+				 const struct ct_entry *e, bool mapping_gone);
+
+/**
  * struct nat_config - NAT parameters, fixed at creation.
  * @ext_addrs:       external addresses (network order)
  * @n_ext_addrs:     how many (1 .. NAT_MAX_EXT_ADDRS)
@@ -122,6 +139,8 @@ struct nat_redirect {
  * @frag_timeout:    seconds a first fragment's flow is remembered (0: default)
  * @seed:            seed of the port-choice generator (0: random)
  * @key:             SipHash key for the tables (NULL: random)
+ * @on_flow_gone:    called when a flow leaves the table, or NULL
+ * @flow_gone_ctx:   its context
  */
 struct nat_config {
 	uint32_t ext_addrs[NAT_MAX_EXT_ADDRS];
@@ -136,6 +155,8 @@ struct nat_config {
 	uint32_t frag_timeout;
 	uint64_t seed;
 	const struct siphash_key *key;
+	nat_flow_gone_fn on_flow_gone;
+	void *flow_gone_ctx;
 };
 
 /* nat_pkt.flags */
@@ -148,6 +169,9 @@ struct nat_config {
  * @flags:   NAT_PKT_*
  * @verdict: set by nat_process(): enum nat_verdict
  * @reason:  set by nat_process(): enum nat_drop when @verdict is NAT_V_DROP
+ * @flow:    set by nat_process(): the connection-table index of the flow the
+ *           packet belongs to (an ICMP error: the flow it quotes), CT_NONE
+ *           for none (a drop before a flow was found, NAT_V_LOCAL)
  * @key:     scratch: the lookup tuple
  * @hv:      scratch: its hash
  */
@@ -157,6 +181,7 @@ struct nat_pkt {
 	uint32_t flags;
 	uint8_t verdict;
 	uint8_t reason;
+	uint32_t flow;
 	struct ct_tuple key;
 	uint64_t hv;
 };

@@ -76,6 +76,7 @@ struct tc {
 	uint8_t buf[BUF_CAP];	/* rewritten in place when forwarded */
 	size_t len;
 	struct pkt_meta m;	/* re-parse of a forwarded frame */
+	uint32_t flow;		/* nat_pkt.flow of the last frame */
 };
 
 static void cfg_default(struct nat_config *cfg)
@@ -296,6 +297,7 @@ static void send_raw(struct tc *c, enum nat_side from, uint32_t flags,
 	assert_int_equal(pkt_parse(c->buf, c->len, 0, &p.meta), PKT_DROP_OK);
 	memcpy(copy, c->buf, c->len);
 	passed = nat_process(c->nat, &p, 1, from, c->now);
+	c->flow = p.flow;
 	if (p.verdict != want || (want == NAT_V_DROP && p.reason != why))
 		fail_msg("line %d: verdict %u (%s), want %u (%s)", line, p.verdict,
 			 nat_drop_name((enum nat_drop)p.reason), want,
@@ -828,6 +830,82 @@ static const uint8_t *check_quote(const struct tc *c, uint32_t sa, uint16_t sp,
 		assert_int_equal(ntohs(ld16(l4 + 2)), dp);
 	}
 	return l4;
+}
+
+/* ---- what an uplink learns: nat_pkt.flow, nat_config.on_flow_gone ---- */
+
+struct gone_log {
+	unsigned int n;
+	uint32_t flow[8];
+	bool last[8];
+	uint16_t ext_port[8];	/* the mapping's external port, host order */
+};
+
+static void log_gone(void *ctx, uint32_t flow, const struct ct_entry *e,
+		     bool mapping_gone)
+{
+	struct gone_log *g = ctx;
+
+	assert_true(g->n < 8);
+	g->flow[g->n] = flow;
+	g->last[g->n] = mapping_gone;
+	g->ext_port[g->n] = ntohs(e->tuple[CT_DIR_REPLY].dport);
+	g->n++;
+}
+
+static void flow_index_and_gone_hook(void **state __maybe_unused)
+{
+	struct gone_log g = { 0 };
+	struct nat_config cfg;
+	uint32_t f1, f2, fe;
+	struct ep e1, e2;
+	uint8_t q[256];
+	struct tc c;
+	size_t n;
+
+	cfg_default(&cfg);
+	cfg.on_flow_gone = log_gone;
+	cfg.flow_gone_ctx = &g;
+	tc_init(&c, &cfg);
+	e1 = OPEN(&c, IN1, 5000, R1, 53);
+	f1 = c.flow;
+	assert_ptr_equal(ct_entry_at(ct(&c), f1),
+			 find_flow(&c, IN1, 5000, R1, 53, UDP));
+	n = save_ip(&c, q, sizeof(q));
+	e2 = OPEN(&c, IN1, 5000, R2, 53);	/* same mapping, another flow */
+	f2 = c.flow;
+	assert_int_not_equal(f1, f2);
+	assert_int_equal(e1.port, e2.port);
+	REPLY(&c, R1, 53, e1, IN1, 5000);
+	assert_int_equal(c.flow, f1);
+	OPEN(&c, IN1, 5000, R1, 53);
+	assert_int_equal(c.flow, f1);
+	/* Dropped before a flow: none reported. */
+	DROP(&c, udp(R2, 99, e1.addr, e1.port), OUTSIDE, FILTERED);
+	assert_int_equal(c.flow, CT_NONE);
+	/* An ICMP error is reported with the flow it quotes. */
+	SEND(&c, icmp_err(ROUTER, e1.addr, ICMP_TIME_EXCEEDED, 0, q, n),
+	     OUTSIDE, TO_INSIDE);
+	assert_int_equal(c.flow, f1);
+	SEND(&c, icmp(IN1, R1, ICMP_ECHO, 7), INSIDE, TO_OUTSIDE);
+	fe = c.flow;
+	assert_true(fe != CT_NONE && fe != f1 && fe != f2);
+	assert_int_equal(g.n, 0);
+
+	/* The echo flow (60 s) and the unreplied f2 (120 s) go first; f2's
+	 * mapping stays with f1 (replied: 300 s), which takes it along. */
+	advance(&c, SEC(130));
+	assert_int_equal(g.n, 2);
+	for (unsigned int i = 0; i < 2; i++) {
+		assert_true(g.flow[i] == fe || g.flow[i] == f2);
+		assert_int_equal(g.last[i], g.flow[i] == fe);
+	}
+	advance(&c, SEC(200));
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.flow[2], f1);
+	assert_true(g.last[2]);
+	assert_int_equal(g.ext_port[2], e1.port);
+	tc_done(&c);
 }
 
 static void rfc5508_error_translation(void **state __maybe_unused)
@@ -1781,6 +1859,7 @@ static void nat_create_rejects_bad_config(void **state __maybe_unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(flow_index_and_gone_hook),
 		cmocka_unit_test(rfc4787_eim),
 		cmocka_unit_test(rfc4787_paired_pooling),
 		cmocka_unit_test(rfc4787_port_preservation),
