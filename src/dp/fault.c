@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -434,7 +435,7 @@ fail:
 int dp_fault_attach(struct dp_port *p, struct dp_worker *w)
 {
 	struct dp_fault *f = fault_of(p);
-	return dp_worker_add_fd(w, p, f->tfd, FAULT_TIMER_SUB);
+	return dp_worker_add_fd(w, p, f->tfd, FAULT_TIMER_SUB, EPOLLIN);
 }
 
 void dp_fault_get_stats(const struct dp_port *p, struct dp_fault_stats *out)

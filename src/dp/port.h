@@ -57,12 +57,19 @@
 /* dp_buf.flags */
 #define DP_BUF_VNET	(1u << 0)	/* @vnet holds the frame's offload metadata */
 
+/* dp_buf.flow of a packet that belongs to no conntrack flow (ct's CT_NONE) */
+#define DP_FLOW_NONE	UINT32_MAX
+
 /**
  * struct dp_buf - one packet buffer, owned by a worker.
  * @data:  first byte of the frame (or of the IP packet on an L3 port)
  * @len:   bytes at @data
  * @flags: DP_BUF_*
  * @vnet:  offload metadata (offsets from @data); all zero when absent
+ * @flow:  towards an uplink, the connection-table index of the packet's
+ *         flow (nat_pkt.flow), DP_FLOW_NONE for none (the gateway's own
+ *         upstream DNS queries); a flow-level uplink (uplink/sock) keeps
+ *         its per-flow handle by it. DP_FLOW_NONE everywhere else
  * @head:  start of the storage; @data - @head is the headroom left
  * @cap:   bytes of storage from @head
  */
@@ -71,6 +78,7 @@ struct dp_buf {
 	uint32_t len;
 	uint32_t flags;
 	struct pkt_vnet vnet;
+	uint32_t flow;
 	uint8_t *head;
 	uint32_t cap;
 };
@@ -82,6 +90,7 @@ static inline void dp_buf_reset(struct dp_buf *b)
 	b->len = 0;
 	b->flags = 0;
 	b->vnet = (struct pkt_vnet){ 0 };
+	b->flow = DP_FLOW_NONE;
 }
 
 /** dp_buf_room() - bytes that fit at @data. @b: buffer. Return: them. */
@@ -151,6 +160,7 @@ struct dp_port_stats {
 };
 
 struct dp_port;
+struct ct_entry;
 
 /**
  * struct dp_port_ops - a device's operations.
@@ -171,6 +181,17 @@ struct dp_port;
  *            Returns DP_FD_* bits, or -errno when the port failed for
  *            good (removed as for rx_burst). Never blocks. May be NULL
  *            for a port without extra fds.
+ * @flow_gone: the conntrack flow @flow (dp_buf.flow) has left the table
+ *            (@e: its entry, for this call only); @mapping_gone: it was
+ *            the last flow of its NAT mapping, whose external port is free
+ *            again. An uplink that keeps a host socket per flow or per
+ *            mapping closes it (uplink/sock). Called by the worker from the
+ *            NAT, also in the middle of a batch: a later packet of that
+ *            batch may carry @flow for a new flow already. May be NULL.
+ * @rx_pending: the port has output that no fd event announces (a TCP
+ *            relay's ACK owed after tx_burst): the worker calls rx_burst
+ *            while this is true, a bounded number of times per round.
+ *            Cheap, no system call. May be NULL (never).
  * @tick:     periodic work (ARP retries, expiry of held packets); may be NULL
  * @stats:    the port's counters into @out; NULL: a copy of dp_port.stats
  * @print_stats: more `stat PREFIX.NAME VALUE` lines of the port's own
@@ -184,6 +205,9 @@ struct dp_port_ops {
 				 unsigned int n, uint64_t now);
 	int (*fd_event)(struct dp_port *p, uint32_t sub, uint32_t events,
 			uint64_t now);
+	void (*flow_gone)(struct dp_port *p, uint32_t flow,
+			  const struct ct_entry *e, bool mapping_gone);
+	bool (*rx_pending)(const struct dp_port *p);
 	void (*tick)(struct dp_port *p, uint64_t now);
 	void (*stats)(const struct dp_port *p, struct dp_port_stats *out);
 	void (*print_stats)(const struct dp_port *p, FILE *f, const char *prefix);

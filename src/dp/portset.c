@@ -105,17 +105,30 @@ int dp_ports_add(struct dp_ports *ps, struct dp_port *p, enum dp_tag_kind kind,
 	return 0;
 }
 
-int dp_ports_add_fd(struct dp_ports *ps, unsigned int idx, int fd,
-		    uint32_t sub)
+/* EPOLL_CTL_ADD or _MOD of an extra fd of the port in slot @idx. */
+static int dp_ports_ctl_fd(struct dp_ports *ps, int op, unsigned int idx,
+			   int fd, uint32_t sub, uint32_t events)
 {
+	struct epoll_event ev = { .events = events };
 	struct dp_slot *s;
-	struct epoll_event ev = { .events = EPOLLIN };
 
 	if (idx >= DP_PORTS_MAX || !ps->slot[idx].port || !sub)
 		return -EINVAL;
 	s = &ps->slot[idx];
 	ev.data.u64 = dp_tag(s->kind, idx, s->gen, sub);
-	return epoll_ctl(ps->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	return epoll_ctl(ps->ep, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+int dp_ports_add_fd(struct dp_ports *ps, unsigned int idx, int fd,
+		    uint32_t sub, uint32_t events)
+{
+	return dp_ports_ctl_fd(ps, EPOLL_CTL_ADD, idx, fd, sub, events);
+}
+
+int dp_ports_mod_fd(struct dp_ports *ps, unsigned int idx, int fd,
+		    uint32_t sub, uint32_t events)
+{
+	return dp_ports_ctl_fd(ps, EPOLL_CTL_MOD, idx, fd, sub, events);
 }
 
 int dp_ports_del_fd(struct dp_ports *ps, int fd)
@@ -221,6 +234,7 @@ static void dp_txq_push(struct dp_slot *s, const struct dp_buf *b)
 	c->len = b->len;
 	c->flags = b->flags;
 	c->vnet = b->vnet;
+	c->flow = b->flow;
 	q->count++;
 	s->tx_queued++;
 }

@@ -154,16 +154,33 @@ int dp_ports_add(struct dp_ports *ps, struct dp_port *p, enum dp_tag_kind kind,
 
 /**
  * dp_ports_add_fd() - register one more fd of the port in slot @idx, for
- * EPOLLIN, under the slot's tag with sub-index @sub.
- * @ps:  table
- * @idx: the port's slot
- * @fd:  the fd (still the port's: it closes it, after dp_ports_del_fd())
- * @sub: sub-index, not 0 (the port's own fd); the port's events name it
+ * @events, under the slot's tag with sub-index @sub.
+ * @ps:     table
+ * @idx:    the port's slot
+ * @fd:     the fd (still the port's: it closes it, after dp_ports_del_fd())
+ * @sub:    sub-index, not 0 (the port's own fd); the port's events name it
+ * @events: epoll events (EPOLLIN, EPOLLOUT, EPOLLRDHUP...), level-triggered
  *
  * Return: 0; -EINVAL a free slot or @sub 0; -errno of epoll_ctl().
  */
 int dp_ports_add_fd(struct dp_ports *ps, unsigned int idx, int fd,
-		    uint32_t sub);
+		    uint32_t sub, uint32_t events);
+
+/**
+ * dp_ports_mod_fd() - change the events (and sub-index) an fd of
+ * dp_ports_add_fd() is watched for: a TCP socket of the socket uplink
+ * wants EPOLLOUT only while a write is blocked.
+ * @ps:     table
+ * @idx:    the port's slot
+ * @fd:     the fd, registered
+ * @sub:    its sub-index, not 0
+ * @events: the new epoll events
+ *
+ * Return: 0; -EINVAL a free slot or @sub 0; -errno of epoll_ctl()
+ * (-ENOENT: not registered).
+ */
+int dp_ports_mod_fd(struct dp_ports *ps, unsigned int idx, int fd,
+		    uint32_t sub, uint32_t events);
 
 /**
  * dp_ports_del_fd() - unregister an fd dp_ports_add_fd() registered. Call

@@ -749,13 +749,23 @@ int dp_worker_remove_port(struct dp_worker *w, struct dp_port *p)
 }
 
 int dp_worker_add_fd(struct dp_worker *w, struct dp_port *p, int fd,
-		     uint32_t sub)
+		     uint32_t sub, uint32_t events)
 {
 	int idx = dp_ports_find(&w->ports, p);
 
 	if (idx < 0)
 		return -ENOENT;
-	return dp_ports_add_fd(&w->ports, (unsigned int)idx, fd, sub);
+	return dp_ports_add_fd(&w->ports, (unsigned int)idx, fd, sub, events);
+}
+
+int dp_worker_mod_fd(struct dp_worker *w, struct dp_port *p, int fd,
+		     uint32_t sub, uint32_t events)
+{
+	int idx = dp_ports_find(&w->ports, p);
+
+	if (idx < 0)
+		return -ENOENT;
+	return dp_ports_mod_fd(&w->ports, (unsigned int)idx, fd, sub, events);
 }
 
 int dp_worker_del_fd(struct dp_worker *w, int fd)

@@ -161,11 +161,29 @@ int dp_worker_remove_port(struct dp_worker *w, struct dp_port *p);
  * @fd:  the fd, still the port's
  * @sub: sub-index, not 0; the port hands them out and retires them, so a
  *       stale event (an fd replaced in the same wakeup) is told apart
+ * @events: epoll events to watch for (EPOLLIN; EPOLLOUT, EPOLLRDHUP for a
+ *       socket uplink's connections), level-triggered
  *
  * Return: 0; -ENOENT @p is not attached; -EINVAL @sub 0; -errno.
  */
 int dp_worker_add_fd(struct dp_worker *w, struct dp_port *p, int fd,
-		     uint32_t sub);
+		     uint32_t sub, uint32_t events);
+
+/**
+ * dp_worker_mod_fd() - change what an fd of dp_worker_add_fd() is watched
+ * for (a TCP socket wants EPOLLOUT only while its writes are blocked).
+ * Threads as dp_worker_add_fd().
+ * @w:      worker
+ * @p:      the port, attached to @w
+ * @fd:     the fd, registered
+ * @sub:    its sub-index (may be a new one), not 0
+ * @events: the new events
+ *
+ * Return: 0; -ENOENT @p is not attached or @fd not registered; -EINVAL
+ * @sub 0; -errno.
+ */
+int dp_worker_mod_fd(struct dp_worker *w, struct dp_port *p, int fd,
+		     uint32_t sub, uint32_t events);
 
 /**
  * dp_worker_del_fd() - unregister an fd of dp_worker_add_fd(), before the

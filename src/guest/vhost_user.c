@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -93,7 +94,8 @@ static void vu_register(struct vu_conn *c)
 			continue;
 		if (++c->next_sub == 0)
 			c->next_sub = 1;
-		err = dp_worker_add_fd(c->w, &c->port, r->kick_fd, c->next_sub);
+		err = dp_worker_add_fd(c->w, &c->port, r->kick_fd, c->next_sub,
+				       EPOLLIN);
 		if (err) {
 			log_warn("%s: ring %u: cannot watch its kick: %s",
 				 c->port.name, i, strerror(-err));

@@ -302,10 +302,19 @@ static void portset_extra_fds_carry_sub_index_and_generation(void **state)
 	a.port.flags = DP_PORT_KICK;
 	dp_ports_init(&ps, ep);
 	assert_int_equal(dp_ports_add(&ps, &a.port, DP_TAG_GUEST, false, &ia), 0);
-	assert_int_equal(dp_ports_add_fd(&ps, ia, kick, 0), -EINVAL);
-	assert_int_equal(dp_ports_add_fd(&ps, ia + 1, kick, 7), -EINVAL);
-	assert_int_equal(dp_ports_add_fd(&ps, ia, kick, 7), 0);
-	assert_int_equal(dp_ports_add_fd(&ps, ia, kick, 8), -EEXIST);
+	assert_int_equal(dp_ports_add_fd(&ps, ia, kick, 0, EPOLLIN), -EINVAL);
+	assert_int_equal(dp_ports_add_fd(&ps, ia + 1, kick, 7, EPOLLIN),
+			 -EINVAL);
+	assert_int_equal(dp_ports_add_fd(&ps, ia, kick, 7, EPOLLOUT), 0);
+	assert_int_equal(dp_ports_add_fd(&ps, ia, kick, 8, EPOLLIN), -EEXIST);
+	/* Watched for EPOLLOUT (an eventfd is always writable) under 7. */
+	assert_int_equal(epoll_wait(ep, ev, 4, 0), 1);
+	assert_true(ev[0].events & EPOLLOUT);
+	assert_int_equal(dp_tag_sub(ev[0].data.u64), 7);
+	/* Then for EPOLLIN only: quiet until written. */
+	assert_int_equal(dp_ports_mod_fd(&ps, ia, kick, 7, EPOLLIN), 0);
+	assert_int_equal(epoll_wait(ep, ev, 4, 0), 0);
+	assert_int_equal(dp_ports_mod_fd(&ps, ia, kick, 0, EPOLLIN), -EINVAL);
 
 	/* Not now: queued, and no EPOLLOUT on the port's own fd. */
 	frames_make(&fr, 2, 1);
@@ -328,6 +337,7 @@ static void portset_extra_fds_carry_sub_index_and_generation(void **state)
 
 	assert_int_equal(dp_ports_del_fd(&ps, kick), 0);
 	assert_int_equal(dp_ports_del_fd(&ps, kick), -ENOENT);
+	assert_int_equal(dp_ports_mod_fd(&ps, ia, kick, 7, EPOLLIN), -ENOENT);
 	assert_int_equal(epoll_wait(ep, ev, 4, 0), 0);
 	dp_ports_remove(&ps, ia);
 	assert_null(dp_ports_of_tag(&ps, tag));

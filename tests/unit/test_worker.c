@@ -878,9 +878,10 @@ static int kp_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
 		v = 0;
 	pthread_mutex_lock(&k->lock);
 	if (!k->registered) {
-		k->reg_err = dp_worker_add_fd(k->w, p, k->rxk, KP_RX);
+		k->reg_err = dp_worker_add_fd(k->w, p, k->rxk, KP_RX, EPOLLIN);
 		if (!k->reg_err)
-			k->reg_err = dp_worker_add_fd(k->w, p, k->txk, KP_TX);
+			k->reg_err = dp_worker_add_fd(k->w, p, k->txk, KP_TX,
+						     EPOLLIN);
 		k->registered = true;
 		k->regs++;
 	}
