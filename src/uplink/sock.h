@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sock.h - the socket uplink (`--outside sock`): the NAT's translated
+ * packets relayed through ordinary host sockets, so that arcnat needs no
+ * privilege (docs/rootless.md).
+ *
+ * Theory of operation: the port sits behind the NAT, which is unchanged:
+ * a guest's packet 10.0.2.2:5000 -> R:80 reaches tx_burst() translated,
+ * EXT:P -> R:80, where EXT is SOCK_EXT_ADDR, an address that never
+ * appears on any wire. The port relays the payload through a host socket
+ * and turns what the socket receives into an IPv4 packet R:80 -> EXT:P,
+ * returned by rx_burst(), which the NAT translates back. The connection
+ * table stays the one record of every flow (state, timeouts, filtering);
+ * the port keeps only a handle per flow, in arrays indexed by what the NAT
+ * made unique:
+ *
+ * - UDP: one socket per NAT mapping, that is per external port P (the
+ *   NAT's mapping is endpoint-independent, RFC 4787 REQ-1, so one host
+ *   socket per guest endpoint too). It is bound to the guest's own port
+ *   when the host has it free, else to an ephemeral port; every datagram
+ *   it receives, from any remote, becomes a packet to EXT:P and the NAT's
+ *   filtering decides whether the guest sees it. ICMP errors come from
+ *   the socket's error queue (IP_RECVERR) and become ICMP errors quoting
+ *   the datagram as the NAT sent it (EXT:P -> R), which the NAT
+ *   translates back (RFC 5508). The socket is closed when the last flow
+ *   of its mapping leaves the table (flow_gone). One port
+ *   (sock_uplink_cfg.pinned_udp: the DNS forwarder's upstream queries,
+ *   which are no flow) has its socket for good.
+ * - ICMP echo: one unprivileged ping socket (SOCK_DGRAM, IPPROTO_ICMP) per
+ *   mapped identifier, likewise; the kernel gives it its own identifier
+ *   on the wire and the port restores P in the replies. Where
+ *   net.ipv4.ping_group_range forbids ping sockets, echo requests are a
+ *   counted drop (sock_uplink_probe_echo() says so once, at start).
+ * - TCP: no relay yet (uplink/sock_tcp, planned): a segment is answered
+ *   with an RST, counted.
+ *
+ * Every socket is one of the port's extra fds (dp_worker_add_fd()) with a
+ * sub-index: bits 28-31 its kind, bits 0-15 P, bits 16-27 a generation
+ * bumped at every open, so that an event of a closed socket is stale.
+ * Every refusal is counted (struct sock_uplink_stats); running out of
+ * descriptors (or sock_uplink_cfg.max_sockets) also answers the guest
+ * with an ICMP "communication administratively prohibited".
+ */
+#ifndef ARCNAT_UPLINK_SOCK_H
+#define ARCNAT_UPLINK_SOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ct/table.h"
+#include "dp/port.h"
+#include "dp/worker.h"
+
+/* 198.18.0.1 (RFC 2544 benchmarking range): the NAT's external address
+ * with this uplink, never routed, seen by the guest only in hairpin and
+ * ICMP quotes. Host order. */
+#define SOCK_EXT_ADDR_HOST	0xc6120001u
+#define SOCK_MTU		65535u
+/* Descriptors kept for everything else when the limit is derived. */
+#define SOCK_FD_RESERVE		64u
+/* The port's own packets (RSTs, ICMP errors it makes) waiting for rx. */
+#define SOCK_PENDING_MAX	64u
+
+/* Sub-index kinds, bits 28-31 (dp_worker_add_fd()). */
+#define SOCK_SUB_KIND_SHIFT	28
+#define SOCK_SUB_UDP		1u
+#define SOCK_SUB_ICMP		2u
+#define SOCK_SUB_TCP		3u	/* a TCP connection (uplink/sock_tcp) */
+#define SOCK_SUB_TCP_LISTEN	4u	/* a TCP forward's listener (planned) */
+
+/**
+ * struct sock_env - where the port's sockets are watched: the worker
+ * (sock_uplink_attach()) or a test's own epoll set.
+ * @ctx:     context of the callbacks
+ * @watch:   watch @fd for @events under sub-index @sub, or change what it
+ *           is watched for; 0 or -errno
+ * @unwatch: stop watching @fd (before it is closed)
+ */
+struct sock_env {
+	void *ctx;
+	int (*watch)(void *ctx, int fd, uint32_t sub, uint32_t events);
+	void (*unwatch)(void *ctx, int fd);
+};
+
+/**
+ * struct sock_uplink_cfg - the socket uplink.
+ * @ext_addr:    the NAT's external address, network order (SOCK_EXT_ADDR_HOST)
+ * @ct:          the NAT's connection table (nat_ct()), read to find the
+ *               guest's own port for a new UDP socket; NULL: ephemeral
+ *               ports only
+ * @pinned_udp:  an external UDP port whose socket is opened for packets of
+ *               no flow and never closed (host order; 0: none): the DNS
+ *               forwarder's DP_SVC_DNS_PORT
+ * @max_sockets: datagram sockets open at once; 0: the descriptor limit
+ *               (raised to its hard maximum) less SOCK_FD_RESERVE
+ */
+struct sock_uplink_cfg {
+	uint32_t ext_addr;
+	const struct ct_table *ct;
+	uint16_t pinned_udp;
+	uint32_t max_sockets;
+};
+
+/**
+ * struct sock_uplink_stats - what the port did (`stat uplink.sock.NAME`).
+ * @udp_open:      UDP sockets open now
+ * @udp_opened:    UDP sockets opened
+ * @udp_preserved: of those, bound to the guest's own port
+ * @udp_closed:    UDP sockets closed (their mapping's last flow went)
+ * @echo_open:     ping sockets open now
+ * @echo_opened:   ping sockets opened
+ * @echo_closed:   ping sockets closed
+ * @icmp_errors:   ICMP errors read from an error queue, given to the guest
+ * @err_local:     error-queue entries the host made itself, not relayed
+ * @no_fd:         packets refused for want of a socket (descriptor limit or
+ *                 max_sockets), each answered with an ICMP error
+ * @echo_denied:   echo requests dropped: ping sockets not allowed
+ * @no_flow:       datagrams of no flow to an unpinned port, dropped
+ * @frag:          IP fragments, dropped (the host socket cannot send them)
+ * @send_err:      datagrams the host refused (buffer full, too big...)
+ * @tcp_rst:       TCP segments answered with an RST (no TCP relay)
+ * @other:         packets of other protocols or ICMP types, dropped
+ * @pending_full:  the port's own packets dropped: SOCK_PENDING_MAX waiting
+ * @max_sockets:   the bound in force
+ */
+struct sock_uplink_stats {
+	uint64_t udp_open;
+	uint64_t udp_opened;
+	uint64_t udp_preserved;
+	uint64_t udp_closed;
+	uint64_t echo_open;
+	uint64_t echo_opened;
+	uint64_t echo_closed;
+	uint64_t icmp_errors;
+	uint64_t err_local;
+	uint64_t no_fd;
+	uint64_t echo_denied;
+	uint64_t no_flow;
+	uint64_t frag;
+	uint64_t send_err;
+	uint64_t tcp_rst;
+	uint64_t other;
+	uint64_t pending_full;
+	uint64_t max_sockets;
+};
+
+/**
+ * sock_uplink_open() - build the port (DP_PORT_L3 | DP_PORT_VNET, MTU
+ * SOCK_MTU). No socket is opened until a packet needs one.
+ * @out: the port
+ * @cfg: configuration (copied; @cfg->ct borrowed)
+ *
+ * Return: 0, -EINVAL (no external address), -ENOMEM, -errno.
+ */
+int sock_uplink_open(struct dp_port **out, const struct sock_uplink_cfg *cfg);
+
+/**
+ * sock_uplink_attach() - the worker whose epoll set the port's sockets
+ * join (dp_worker_add_fd()); before dp_worker_run().
+ * @p: the port
+ * @w: the worker it is the uplink of
+ */
+void sock_uplink_attach(struct dp_port *p, struct dp_worker *w);
+
+/**
+ * sock_uplink_set_env() - sock_uplink_attach() without a worker: the
+ * port's sockets are watched through @env (tests drive the port with
+ * their own epoll set and call fd_event and rx_burst themselves).
+ * @p:   the port
+ * @env: copied
+ */
+void sock_uplink_set_env(struct dp_port *p, const struct sock_env *env);
+
+/**
+ * sock_uplink_probe_echo() - whether this process may open ping sockets
+ * (net.ipv4.ping_group_range); logs one line saying why not. Call it as
+ * the user arcnat runs as. Echo requests are counted drops until a later
+ * probe (every socket open is one) succeeds.
+ * @p: the port
+ *
+ * Return: true if allowed.
+ */
+bool sock_uplink_probe_echo(struct dp_port *p);
+
+/**
+ * sock_uplink_get_stats() - the port's counters.
+ * @p:   the port
+ * @out: filled
+ */
+void sock_uplink_get_stats(const struct dp_port *p,
+			   struct sock_uplink_stats *out);
+
+#endif /* ARCNAT_UPLINK_SOCK_H */
