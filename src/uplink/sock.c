@@ -611,7 +611,10 @@ static unsigned int sk_recv(struct sock_uplink *s, enum sk_kind k,
 	if (n > DP_BURST_MAX)
 		n = DP_BURST_MAX;
 	for (unsigned int i = 0; i < n; i++) {
-		uint32_t room = dp_buf_room(bufs[i]) - hdr;
+		uint32_t room;
+
+		dp_buf_reset(bufs[i]);
+		room = dp_buf_room(bufs[i]) - hdr;
 
 		s->iov[i] = (struct iovec){ .iov_base = bufs[i]->data + hdr,
 					    .iov_len = room < max ? room : max };
@@ -763,6 +766,7 @@ static unsigned int sk_errs(struct sock_uplink *s, enum sk_kind k,
 			s->st.err_local++;
 			continue;
 		}
+		dp_buf_reset(bufs[out]);
 		if (!sk_err_pkt(s, k, port, bufs[out], ee, &dst, data,
 				(uint32_t)r)) {
 			s->port.stats.rx_errors++;
@@ -784,6 +788,7 @@ static int sk_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
 	while (k < n && s->pend_n) {
 		const struct sk_pending *q = &s->pend[s->pend_head];
 
+		dp_buf_reset(bufs[k]);
 		memcpy(bufs[k]->data, q->data, q->len);
 		bufs[k++]->len = q->len;
 		s->pend_head = (s->pend_head + 1) % SOCK_PENDING_MAX;
@@ -917,6 +922,9 @@ static void sk_destroy(struct dp_port *p)
 	if (!p)
 		return;
 	s = sk_of(p);
+	/* The worker may be gone already; closing our own sockets takes
+	 * them out of its epoll set anyway. */
+	s->env.unwatch = NULL;
 	for (unsigned int k = 0; k < SK__N; k++) {
 		for (uint32_t i = 0; s->slot[k] && i < SK_PORTS; i++)
 			sk_close(s, (enum sk_kind)k, (uint16_t)i);
