@@ -108,6 +108,17 @@ static struct dp_port *dp_uplink(struct dp_worker *w)
 	return w->ports.slot[w->up].port;
 }
 
+/* The NAT removed a flow: the uplink may hold a socket for it or for its
+ * mapping (dp_port_ops.flow_gone). */
+static void dp_flow_gone(void *ctx, uint32_t flow, const struct ct_entry *e,
+			 bool mapping_gone)
+{
+	struct dp_worker *w = ctx;
+	struct dp_port *up = dp_uplink(w);
+
+	up->ops->flow_gone(up, flow, e, mapping_gone);
+}
+
 /*
  * Send to the guests or to the uplink. The guest segment is one Ethernet
  * segment: a frame for the guests goes to the port the switch learned its
@@ -435,6 +446,7 @@ static void dp_inside_burst(struct dp_worker *w, const struct dp_port *in,
 			 * (and any Ethernet padding). */
 			b->data += m->l3_off;
 			b->len = m->l3_len;
+			b->flow = p->flow;	/* a flow-level uplink's key */
 			pkt_vnet_shift(&b->vnet, -(int)m->l3_off);
 			if (dp_fit(w, i, b, 0, m, false, true, &nin, &nout,
 				   now))
@@ -810,6 +822,38 @@ static int dp_fd_event(struct dp_worker *w, struct dp_slot *s, uint32_t sub,
 }
 
 /*
+ * Output ports made without an fd event (dp_port_ops.rx_pending: a relay's
+ * RST or ACK owed after a tx_burst), at most DP_BURSTS_PER_WAKE polls per
+ * port per wakeup. A guest port the worker owns that fails is removed.
+ * Return: 0, 1 when some port still has output (the next epoll_wait()
+ * must not sleep), -errno when a configured port failed.
+ */
+static int dp_pending(struct dp_worker *w)
+{
+	int more = 0;
+
+	for (unsigned int i = 0; i < DP_PORTS_MAX; i++) {
+		struct dp_slot *s = &w->ports.slot[i];
+		struct dp_port *p = s->port;
+		unsigned int k = 0;
+		int err = 0;
+
+		if (!p || !p->ops->rx_pending)
+			continue;
+		while (!err && p->ops->rx_pending(p) && k++ < DP_BURSTS_PER_WAKE)
+			err = dp_poll_port(w, i);
+		if (err && s->kind == DP_TAG_GUEST && s->owned) {
+			dp_remove_guest(w, p);
+			continue;
+		}
+		if (err)
+			return err;
+		more |= p->ops->rx_pending(p);
+	}
+	return more;
+}
+
+/*
  * An event of a port's fd: writable first (its queue goes before the new
  * frames its input may cause), then readable. A stale tag (the port was
  * removed, maybe earlier in this very wakeup) is ignored. A guest port the
@@ -849,7 +893,7 @@ int dp_worker_run(struct dp_worker *w)
 		.it_value = { 0, (long)DP_TICK_NS },
 	};
 	bool running = true;
-	int err = 0;
+	int err = 0, more = 0;
 
 	if (timerfd_settime(w->tfd, 0, &its, NULL) < 0)
 		return -errno;
@@ -860,7 +904,7 @@ int dp_worker_run(struct dp_worker *w)
 	dp_serve_mailbox(w);	/* requests made before the run */
 	while (running) {
 		struct epoll_event ev[DP_EVENTS];
-		int n = epoll_wait(w->ep, ev, DP_EVENTS, -1);
+		int n = epoll_wait(w->ep, ev, DP_EVENTS, more ? 0 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -887,6 +931,10 @@ int dp_worker_run(struct dp_worker *w)
 				running = dp_control(w);
 			else
 				err = dp_port_event(w, tag, ev[i].events);
+		}
+		if (!err) {
+			more = dp_pending(w);
+			err = more < 0 ? more : 0;
 		}
 		dp_pcap_flush(w->cfg.pcap);
 		if (err)
@@ -1080,6 +1128,8 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 		err = dp_epoll_add(w->ep, w->efd, dp_tag(DP_TAG_CTL, 0, 0, 0));
 	if (err)
 		goto err;
+	if (cfg->outside->ops->flow_gone)
+		nat_set_flow_gone(cfg->nat, dp_flow_gone, w);
 	*out = w;
 	return 0;
 err:
@@ -1091,6 +1141,8 @@ void dp_worker_destroy(struct dp_worker *w)
 {
 	if (!w)
 		return;
+	if (w->cfg.nat && w->cfg.outside && w->cfg.outside->ops->flow_gone)
+		nat_set_flow_gone(w->cfg.nat, NULL, NULL);
 	dp_mailbox_fini(&w->mb);
 	if (w->ep >= 0) {
 		dp_ports_fini(&w->ports);

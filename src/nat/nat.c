@@ -731,6 +731,12 @@ struct ct_table *nat_ct(const struct nat *nat)
 	return nat->ct;
 }
 
+void nat_set_flow_gone(struct nat *nat, nat_flow_gone_fn fn, void *ctx)
+{
+	nat->on_flow_gone = fn;
+	nat->flow_gone_ctx = ctx;
+}
+
 int nat_add_forward(struct nat *nat, const struct nat_forward *fwd)
 {
 	unsigned int idx = 0;

@@ -237,6 +237,16 @@ int nat_create(struct nat **out, const struct nat_config *cfg);
 void nat_destroy(struct nat *nat);
 
 /**
+ * nat_set_flow_gone() - set (or clear, @fn NULL) the flow-deletion hook of
+ * nat_config.on_flow_gone after creation: for its owner made after the NAT
+ * (the worker, which passes it on to its uplink).
+ * @nat: NAT
+ * @fn:  the hook, or NULL
+ * @ctx: its context
+ */
+void nat_set_flow_gone(struct nat *nat, nat_flow_gone_fn fn, void *ctx);
+
+/**
  * nat_add_forward() - add a static port forward.
  * @nat: NAT
  * @fwd: the forward

@@ -1155,6 +1155,132 @@ static void worker_routes_guest_to_guest_inside(void **state)
 	free(stats);
 }
 
+/*
+ * A flow-level uplink (uplink/sock) gets each packet's conntrack flow in
+ * dp_buf.flow, hears of each flow that leaves the table (flow_gone), and
+ * has output it made without any fd event polled (rx_pending): here the
+ * uplink owes a reply as soon as it sends, queued without a wakeup.
+ */
+static struct {
+	uint32_t flows[8];
+	unsigned int n_flows;
+	uint32_t gone[8];
+	bool last[8];
+	unsigned int n_gone;
+	bool owe;
+} fl;
+
+static unsigned int fl_tx(struct dp_port *p, struct dp_buf **bufs,
+			  unsigned int n, uint64_t now)
+{
+	struct memport *m = container_of(p, struct memport, port);
+
+	for (unsigned int i = 0; i < n; i++)
+		fl.flows[fl.n_flows++ % 8] = bufs[i]->flow;
+	if (fl.owe && n) {
+		struct pkt_meta pm;
+		struct mframe *f = &m->in[m->in_tail % MEMPORT_IN_MAX];
+		struct pkt_spec s = { .no_eth = true, .proto = IPPROTO_UDP,
+				      .payload = "owed", .payload_len = 4 };
+		int len;
+
+		assert_int_equal(pkt_parse(bufs[0]->data, bufs[0]->len,
+					   PKT_PARSE_L3, &pm), PKT_DROP_OK);
+		s.src4 = pkt_ip4_daddr(bufs[0]->data, &pm);
+		s.dst4 = pkt_ip4_saddr(bufs[0]->data, &pm);
+		s.sport = ntohs(pm.dport);
+		s.dport = ntohs(pm.sport);
+		len = pkt_build(&s, f->data, sizeof(f->data));
+		assert_true(len > 0);
+		f->len = (uint32_t)len;
+		f->vnet = (struct pkt_vnet){ 0 };
+		pthread_mutex_lock(&m->lock);
+		m->in_tail++;	/* no eventfd write: no wakeup */
+		pthread_mutex_unlock(&m->lock);
+		fl.owe = false;
+	}
+	return memport_ops.tx_burst(p, bufs, n, now);
+}
+
+static bool fl_pending(const struct dp_port *p)
+{
+	const struct memport *m = container_of(p, const struct memport, port);
+
+	return m->in_head != m->in_tail;	/* the worker's thread writes both */
+}
+
+static void fl_gone(struct dp_port *p, uint32_t flow, const struct ct_entry *e,
+		    bool mapping_gone)
+{
+	(void)p;
+	(void)e;
+	fl.gone[fl.n_gone % 8] = flow;
+	fl.last[fl.n_gone++ % 8] = mapping_gone;
+}
+
+static int fl_setup(void **state)
+{
+	static struct dp_port_ops ops;
+	struct env *e = calloc(1, sizeof(*e));
+
+	assert_non_null(e);
+	memset(&fl, 0, sizeof(fl));
+	ops = memport_ops;
+	ops.tx_burst = fl_tx;
+	ops.rx_pending = fl_pending;
+	ops.flow_gone = fl_gone;
+	mp_init(&e->in, 0);
+	mp_init(&e->out, DP_PORT_L3 | DP_PORT_VNET);
+	e->out.port.ops = &ops;
+	env_worker_create(e, htonl(0x0a000209));
+	env_resume(e);
+	*state = e;
+	return 0;
+}
+
+static void worker_flow_level_uplink(void **state)
+{
+	struct env *e = *state;
+	uint8_t f[MEMPORT_FRAME];
+	struct ct_tuple t = { .saddr = htonl(0x0a000202),
+			      .daddr = htonl(0xc6336401),
+			      .sport = htons(40000), .dport = htons(7),
+			      .proto = IPPROTO_UDP };
+	struct timespec ts;
+	enum ct_dir d;
+	uint32_t flow;
+	size_t n;
+
+	learn_guest(e, guest_mac, htonl(0x0a000202));
+	env_pause(e);
+	fl.owe = true;
+	env_resume(e);
+	n = udp_frame(f, true, guest_mac, htonl(0x0a000202), 40000,
+		      htonl(0xc6336401), 7, "hello");
+	mp_push(&e->in, f, n, NULL);
+	mp_wait(&e->in, 2);	/* the ARP reply, then the owed reply */
+	env_pause(e);
+	assert_memory_equal(e->in.out[1].data + ETH_HLEN + IP4_HLEN_MIN + 8,
+			    "owed", 4);
+	assert_int_equal(fl.n_flows, 1);
+	flow = ct_index(nat_ct(e->nat), ct_find(nat_ct(e->nat), &t, &d));
+	assert_int_equal(fl.flows[0], flow);
+	assert_int_equal(fl.n_gone, 0);
+
+	/* Long after: the lookup finds the flow expired, removes it (the
+	 * uplink hears of it with its mapping) and makes a new one. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	dp_worker_input(e->w, true, f, n, NULL,
+			(uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec +
+				8000ull * 1000000000u);
+	assert_int_equal(fl.n_gone, 1);
+	assert_int_equal(fl.gone[0], flow);
+	assert_true(fl.last[0]);
+	assert_int_equal(fl.n_flows, 2);
+	assert_int_not_equal(fl.flows[1], DP_FLOW_NONE);
+	env_resume(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1192,6 +1318,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			worker_routes_guest_to_guest_inside, env_setup,
 			env_teardown),
+		cmocka_unit_test_setup_teardown(worker_flow_level_uplink,
+						fl_setup, env_teardown),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);
