@@ -184,6 +184,7 @@ corpus: $(O)/tools/gen_corpus
 	/usr/bin/python3 tools/gen_dhcp_corpus.py fuzz/corpus/dhcp
 	/usr/bin/python3 tools/gen_dns_corpus.py fuzz/corpus/dns
 	/usr/bin/python3 tools/gen_frag_corpus.py fuzz/corpus/frag
+	/usr/bin/python3 tools/gen_gro_corpus.py fuzz/corpus/gro
 	/usr/bin/python3 tools/gen_vhost_corpus.py fuzz/corpus
 
 fuzz-smoke: fuzz

@@ -99,6 +99,14 @@ static const char gw_usage[] =
 "  --isolate                   guests reach only the gateway and the uplink,\n"
 "                              never each other (no frame between guest ports,\n"
 "                              no packet routed from one guest to another).\n"
+"  --no-gro                    never join a guest's consecutive TCP segments\n"
+"                              into one super-frame for the uplink (default:\n"
+"                              joined, as a NIC's GRO does, for guests that\n"
+"                              cannot send TSO super-frames themselves).\n"
+"";
+
+/* In parts: ISO C caps a string literal at 4095 bytes. */
+static const char gw_usage_uplink[] =
 "  --gateway-ip A.B.C.D/LEN    the gateway's inside address and subnet\n"
 "                              (default 10.0.2.1/24, MAC 02:ab:cd:00:00:01);\n"
 "                              arcnat answers ARP and ping for it.\n"
@@ -200,7 +208,7 @@ enum {
 	OPT_STATS_INTERVAL, OPT_DEBUG, OPT_NO_DHCP, OPT_DHCP_RANGE, OPT_DHCP_HOST,
 	OPT_LEASE_TIME, OPT_LEASE_FILE, OPT_DOMAIN, OPT_NO_DNS, OPT_DNS,
 	OPT_HOST_IP, OPT_DNS_MIN_TTL, OPT_DNS_MAX_TTL, OPT_USER, OPT_NO_DROP,
-	OPT_NO_SANDBOX, OPT_ISOLATE, OPT_TEST_FAULTS,
+	OPT_NO_SANDBOX, OPT_ISOLATE, OPT_TEST_FAULTS, OPT_NO_GRO,
 };
 
 static const struct option gw_options[] = {
@@ -238,6 +246,7 @@ static const struct option gw_options[] = {
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ "isolate", no_argument, NULL, OPT_ISOLATE },
 	{ "test-faults", required_argument, NULL, OPT_TEST_FAULTS },
+	{ "no-gro", no_argument, NULL, OPT_NO_GRO },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -287,6 +296,7 @@ struct gw_opts {
 	bool no_drop;
 	bool no_sandbox;
 	bool isolate;
+	bool no_gro;
 	bool faults;
 	struct dp_fault_cfg fault;
 	struct sandbox sb;
@@ -443,7 +453,12 @@ static int gw_parse_inside(struct gw_opts *o, const char *name, const char *arg)
 /* --help: the command's text (or the gateway's devices), then the rest. */
 static void gw_print_usage(const struct gateway_cmd *cmd)
 {
-	fputs(cmd ? cmd->usage : gw_usage, stdout);
+	if (cmd) {
+		fputs(cmd->usage, stdout);
+	} else {
+		fputs(gw_usage, stdout);
+		fputs(gw_usage_uplink, stdout);
+	}
 	fputs(gw_usage_nat, stdout);
 	fputs(gw_usage_more, stdout);
 }
@@ -609,6 +624,9 @@ static int gw_parse(int argc, char **argv, struct gw_opts *o,
 			break;
 		case OPT_ISOLATE:
 			o->isolate = true;
+			break;
+		case OPT_NO_GRO:
+			o->no_gro = true;
 			break;
 		case OPT_TEST_FAULTS: {
 			char why[256];
@@ -1184,6 +1202,7 @@ int gateway_start(struct gateway *gw, struct dp_port *inside, pid_t child)
 	dc.ext_plen = o->ext_plen;
 	dc.leases = gw->leases;
 	dc.isolate = o->isolate;
+	dc.no_gro = o->no_gro;
 	err = dp_worker_create(&gw->worker, &dc);
 	if (err) {
 		log_err("cannot create the worker: %s", strerror(-err));

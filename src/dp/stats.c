@@ -144,6 +144,8 @@ void dp_stats_print(const struct dp_stats_view *v, FILE *f)
 	fprintf(f, "stat gw.arp_requests %" PRIu64 "\n", as->requests_out);
 	fprintf(f, "stat gw.arp_refreshes %" PRIu64 "\n", as->refreshes);
 	fprintf(f, "stat gw.held %" PRIu64 "\n", v->st->held);
+	fprintf(f, "stat gro.frames %" PRIu64 "\n", v->st->gro_frames);
+	fprintf(f, "stat gro.joined %" PRIu64 "\n", v->st->gro_joined);
 	dp_mtu_print_stats(v->mtu, f);
 	dp_switch_print_stats(v->sw, f);
 	fprintf(f, "stat dp.wakeups %" PRIu64 "\n", v->st->wakeups);

@@ -58,6 +58,9 @@ enum dp_drop {
  * @arp_in:     ARP frames handed to the inside ARP endpoint
  * @echo:       echo requests answered
  * @held:       packets held waiting for a guest's MAC
+ * @gro_joined: TCP segments from guests joined to the one before them
+ *              (pkt/gro.h)
+ * @gro_frames: super-frames so made
  */
 struct dp_stats {
 	uint64_t drops[DP_DROP__MAX];
@@ -67,6 +70,8 @@ struct dp_stats {
 	uint64_t arp_in;
 	uint64_t echo;
 	uint64_t held;
+	uint64_t gro_joined;
+	uint64_t gro_frames;
 };
 
 /**

@@ -31,6 +31,7 @@
 #include "dp/services.h"
 #include "dp/stats.h"
 #include "dp/switch.h"
+#include "pkt/gro.h"
 #include "pkt/martian.h"
 #include "pkt/parse.h"
 #include "prot/dhcp.h"
@@ -75,6 +76,7 @@ struct dp_worker {
 	struct dp_ports ports;
 	unsigned int up;		/* the uplink's slot */
 	uint32_t guest_mtu;		/* the guest segment's MTU */
+	bool gro;			/* join guests' TCP segments (pkt/gro.h) */
 	struct dp_bufmem storage;
 	struct pkt_martian_rule martian_in;	/* for packets from the guests */
 	struct pkt_martian_rule martian_out;	/* from the uplink */
@@ -365,12 +367,38 @@ static bool dp_redirected(const struct dp_worker *w, const struct pkt_meta *m,
 	       nat_redirects(w->cfg.nat, m->l4_proto, daddr, m->dport);
 }
 
+/*
+ * Join frame @b (a candidate, pkt/gro.h) to packet @i of the NAT batch,
+ * the one before it, also a candidate. @b's buffer is then left unused
+ * (it stays the worker's). The joined packet's checksum is pending, which
+ * the NAT keeps consistent (NAT_PKT_CSUM_PARTIAL) and the uplink's kernel
+ * finishes. Return: joined.
+ */
+static bool dp_gro_join(struct dp_worker *w, unsigned int i,
+			const struct dp_buf *b, const struct pkt_meta *m)
+{
+	struct dp_buf *a = w->pkt_buf[i];
+	struct nat_pkt *p = &w->pkts[i];
+	bool first = a->vnet.gso_type == VNET_GSO_NONE;
+
+	if (!pkt_gro_append(a->data, dp_buf_room(a), &p->meta, &a->vnet,
+			    b->data, m))
+		return false;
+	a->len = p->meta.len;
+	a->flags |= DP_BUF_VNET;
+	p->flags |= NAT_PKT_CSUM_PARTIAL;
+	w->st.gro_joined++;
+	w->st.gro_frames += first;
+	return true;
+}
+
 /* Frames from the guests for the gateway (dp_guest_burst()), received by
  * guest port @in. */
 static void dp_inside_burst(struct dp_worker *w, const struct dp_port *in,
 			    unsigned int n, uint64_t now)
 {
 	unsigned int np = 0, nin = 0, nout = 0;
+	bool gro, gro_prev = false;
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct dp_buf *b = w->rx[i];
@@ -428,6 +456,10 @@ static void dp_inside_burst(struct dp_worker *w, const struct dp_port *in,
 				w->tx_in[nin++] = b;
 			continue;
 		}
+		gro = w->gro && pkt_gro_candidate(b->data, m, &b->vnet);
+		if (gro && gro_prev && dp_gro_join(w, np - 1, b, m))
+			continue;
+		gro_prev = gro;
 		p->frame = b->data;
 		dp_mtu_note(w->mtu, np, b, m);
 		w->pkt_buf[np++] = b;
@@ -1030,6 +1062,8 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 	w->ep = w->tfd = w->efd = -1;
 	w->cfg = *cfg;
 	w->guest_mtu = cfg->inside->mtu;
+	/* Only an uplink that takes super-frames gets joined segments. */
+	w->gro = !cfg->no_gro && (cfg->outside->flags & DP_PORT_VNET);
 	if (dp_mailbox_init(&w->mb) != 0) {
 		free(w);
 		return -ENOMEM;

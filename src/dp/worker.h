@@ -61,6 +61,8 @@
  * @isolate:        guests reach only the gateway, never each other: no
  *                  frame between guest ports (dp/switch.h), no packet
  *                  routed from one guest to another
+ * @no_gro:         never join guests' TCP segments into super-frames
+ *                  (pkt/gro.h; joining needs an uplink with DP_PORT_VNET)
  */
 struct dp_config {
 	struct dp_port *inside;
@@ -78,6 +80,7 @@ struct dp_config {
 	unsigned int ext_plen;
 	struct dp_persist *leases;
 	bool isolate;
+	bool no_gro;
 };
 
 struct dp_worker;

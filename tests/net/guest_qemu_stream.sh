@@ -54,6 +54,13 @@ scenario_boot g2 "$TMPD/g2-test.sh"
 guest_wait g2
 info "g2 boot to power-off: $(($(date +%s) - t0)) s"
 scenario_checks g2 "$LEASE1"
+# the stream carries no virtio-net header: the guest's upload came as one
+# frame per segment, which the datapath joins for the uplink (pkt/gro.h)
+joined=$(stat gro.joined) || fail "no statistics from arcnat"
+frames=$(stat_last gro.frames)
+[ "$joined" -gt 0 ] && [ "$frames" -gt 0 ] ||
+	fail "gro.joined $joined, gro.frames $frames after the guests' uploads (expected > 0)"
+ok "the guests' upload segments were joined into super-frames for the uplink: gro.joined $joined, gro.frames $frames"
 
 # --- no guest left: arcnat runs on, refused nothing, stops on SIGTERM -------------
 scenario_gone g2 1 "stream:$SOCK#2: guest disconnected"
