@@ -53,6 +53,7 @@
 #   PIN          1 (default, with 2 CPUs or more): arcnat and passt run on
 #                CPU 1, sbench, vhost_fe and the nbench server on CPU 0
 #                (taskset); 0: wherever the scheduler puts them
+#   ARCNAT_OPTS  extra options for `arcnat gateway` (e.g. --no-gro)
 #   RESULTS_DIR  default build/bench-results
 #   QEMU_CACHE   the guest image cache (tests/qemu/guest-image.sh)
 #
@@ -279,9 +280,9 @@ setup_arcnat() {
 		args+=(--inside "vhost-user:$A_VHOST")
 	fi
 	A_LOG=$RESULTS_DIR/$STAMP-arcnat.log
-	log "[arcnat] $A_BIN gateway ${args[*]} --outside r0 --external-ip 198.51.100.2/24 (log: $A_LOG)"
-	# shellcheck disable=SC2086 # $ON_STACK_CPU: taskset -c 1, or nothing
-	bgrun "$A_LOG" ip netns exec $A_RT timeout "$LIFE" $ON_STACK_CPU "$A_BIN" gateway "${args[@]}" --outside r0 \
+	log "[arcnat] $A_BIN gateway ${args[*]} ${ARCNAT_OPTS:-} --outside r0 --external-ip 198.51.100.2/24 (log: $A_LOG)"
+	# shellcheck disable=SC2086 # $ON_STACK_CPU (taskset -c 1, or nothing) and $ARCNAT_OPTS split into words
+	bgrun "$A_LOG" ip netns exec $A_RT timeout "$LIFE" $ON_STACK_CPU "$A_BIN" gateway "${args[@]}" ${ARCNAT_OPTS:-} --outside r0 \
 		--external-ip 198.51.100.2/24 --dns $SRV --dhcp-range 10.0.2.100,10.0.2.120 \
 		--forward udp:$FWD_PORT:10.0.2.50:$FWD_PORT
 	for i in $(seq 100); do
