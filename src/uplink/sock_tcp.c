@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sock_tcp.c - the TCP relay of the socket uplink.
+ *
+ * Theory of operation. The relay terminates the guest's TCP connection and
+ * carries its bytes over an ordinary host socket connected to the remote,
+ * the design passt made known (its tcp.c explains it); the relay keeps no
+ * copy of any byte:
+ *
+ * - Open: a guest SYN makes a non-blocking connect() to the remote. Only
+ *   when the remote accepts does the guest get its SYN-ACK (MSS from the
+ *   guest's path MTU, window scaling when the guest offers it); a refusal,
+ *   another error or no answer within the connect timeout gives the guest
+ *   an RST. SYNs repeated meanwhile are absorbed.
+ * - Guest to remote: a segment at rcv_nxt is written to the socket and only
+ *   what send() accepted is acknowledged; the guest retransmits the rest. A
+ *   segment beyond rcv_nxt is dropped with a duplicate ACK. The window the
+ *   relay announces is the room left in the socket's send buffer (SO_SNDBUF
+ *   less SIOCOUTQ), scaled, never shrunk. A TSO super-frame is one send().
+ * - Remote to guest: the socket's receive buffer is the retransmission
+ *   queue. The relay reads with MSG_PEEK from the first byte not yet sent
+ *   (snd_nxt - snd_una bytes in): with SO_PEEK_OFF (TCP since Linux 6.9)
+ *   the kernel keeps that offset, moving it forward on each peek and back
+ *   as acknowledged bytes are discarded (recv() with MSG_TRUNC); without
+ *   it, each peek reads the bytes in flight again into a scratch buffer
+ *   (bounded: at most SOCK_TCP_DISCARD bytes in flight on that path).
+ *   Segments are at most the guest's MSS, or super-frames with a vnet
+ *   header when the guest takes them; one recvmsg() fills a burst.
+ * - Retransmission: RTO from measured RTT (RFC 6298, Karn's rule), doubled
+ *   on each expiry, which rewinds snd_nxt to snd_una (go-back-N); three
+ *   duplicate ACKs resend the first segment at once. A zero window from the
+ *   guest is probed (persist timer); a zero window of ours is the guest's
+ *   to probe, and the relay answers each probe and sends a window update
+ *   when the socket has room again (EPOLLOUT).
+ * - Close: the guest's FIN, once all its data is written, becomes
+ *   shutdown(SHUT_WR); the remote's EOF becomes a FIN after all its data.
+ *   The side that closed first lingers (the relay in TIME_WAIT, bounded).
+ *   An RST from the guest closes the socket with SO_LINGER 0 (an RST to the
+ *   remote); an error or RST from the remote is an RST to the guest. When
+ *   the conntrack flow goes, so does the connection.
+ *
+ * Events: sockets are watched edge-triggered (EPOLLET): data stays in the
+ * receive buffer until the guest acknowledges it, so a level-triggered
+ * EPOLLIN would fire for ever; new data, an ACK that opens the guest's
+ * window and a retransmission each queue the connection for output
+ * instead. EPOLLOUT is armed only while a write was short.
+ *
+ * State: connections are preallocated (max_conns); a flow index finds its
+ * connection through an array of max_flows entries; the id given to
+ * watch() is the slot with 8 bits of generation, so an event of a slot
+ * freed since is told apart. Timers are two deadlines per connection
+ * (retransmission or persist; connect, TIME_WAIT or keepalive); tick()
+ * walks the used slots only when the earliest deadline is due.
+ */
+#include "uplink/sock_tcp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/compiler.h"
+#include "pkt/csum.h"
+#include "prot/ip4.h"
+#include "prot/tcp.h"
+#include "uplink/sock_tcp_conn.h"
+
+static uint32_t stcp_rand(struct sock_tcp *t)
+{
+	/* xorshift64*: initial sequence numbers need only be unpredictable
+	 * enough that a stale segment does not fit (the NAT's flow is the
+	 * real guard); seeded from getrandom() at create. */
+	t->rng ^= t->rng >> 12;
+	t->rng ^= t->rng << 25;
+	t->rng ^= t->rng >> 27;
+	return (uint32_t)((t->rng * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+/* --- opening ------------------------------------------------------------ */
+
+static int stcp_socket(struct sock_tcp *t, const struct stcp_conn *c)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = c->rport,
+		.sin_addr.s_addr = c->raddr,
+	};
+	int one = 1, idle = (int)(t->keepalive_ns / 1000000000ull);
+	int fd, v;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* The guest already coalesces (Nagle, TSO): no second delay here. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	if (idle > 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	if (t->cfg.sndbuf) {
+		v = (int)t->cfg.sndbuf;
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	}
+	if (t->cfg.rcvbuf) {
+		v = (int)t->cfg.rcvbuf;
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	}
+	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+	    errno != EINPROGRESS) {
+		v = -errno;
+		(void)close(fd);
+		return v;
+	}
+	return fd;
+}
+
+static void stcp_refuse(struct sock_tcp *t, const struct stcp_seg *s)
+{
+	stcp_rst(t, s->raddr, s->rport, s->eport, 0, s->seq + 1,
+		 TCP_RST | TCP_ACK);
+}
+
+static void stcp_open(struct sock_tcp *t, uint32_t flow,
+		      const struct stcp_seg *s, const struct pkt_meta *m,
+		      uint64_t now)
+{
+	struct stcp_conn *c;
+	uint32_t slot;
+	int fd, err;
+
+	if (!t->nfree) {
+		t->st.table_full++;
+		stcp_refuse(t, s);
+		return;
+	}
+	fd = stcp_socket(t, &(struct stcp_conn){ .raddr = s->raddr,
+						 .rport = s->rport });
+	if (fd < 0) {
+		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||
+		    fd == -ENOMEM)
+			t->st.socket_failed++;
+		else if (fd == -ECONNREFUSED)
+			t->st.refused++;
+		else
+			t->st.unreachable++;
+		stcp_refuse(t, s);
+		return;
+	}
+	slot = t->free_slots[--t->nfree];
+	c = &t->conns[slot];
+	if (slot >= t->hiwater)
+		t->hiwater = slot + 1;
+	t->st.active++;
+	t->st.opened++;
+	c->fd = fd;
+	c->flow = flow;
+	c->state = STCP_CONNECTING;
+	c->raddr = s->raddr;
+	c->rport = s->rport;
+	c->eport = s->eport;
+	c->guest_isn = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	c->iss = stcp_rand(t);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss + 1;
+	c->snd_max = c->iss + 1;
+	c->snd_wnd = s->win;
+	c->mss = (m->flags & PKT_F_TCP_MSS) ? m->tcp_mss : 536;
+	if (c->mss > t->mss)
+		c->mss = t->mss;
+	if (c->mss < STCP_MSS_MIN)
+		c->mss = STCP_MSS_MIN;
+	if (m->flags & PKT_F_TCP_WSCALE) {
+		c->flags |= STCP_F_WSCALE;
+		c->snd_wscale = m->tcp_wscale;
+		c->rcv_wscale = STCP_RCV_WSCALE;
+	}
+	c->rto_us = STCP_RTO_INIT_US;
+	c->last_rx = now;
+	c->peek_off = !t->cfg.no_peek_off;
+	if (c->peek_off) {
+		int zero = 0;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
+			c->peek_off = false;
+	}
+	t->flow_map[flow] = slot;
+	c->events = EPOLLOUT;
+	err = t->cfg.env.watch(t->cfg.env.ctx, fd, stcp_id(c, slot), c->events);
+	if (err) {
+		t->st.socket_failed++;
+		stcp_abort(t, c, true);
+		return;
+	}
+	stcp_timer(t, &c->life_at, now + t->connect_timeout_ns);
+}
+
+/* The connect() finished: SYN-ACK owed, or an RST. */
+static void stcp_connected(struct sock_tcp *t, struct stcp_conn *c,
+			   uint64_t now)
+{
+	int err = 0;
+	socklen_t sl = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
+		err = errno;
+	if (err == EINPROGRESS || err == EALREADY)
+		return;
+	if (err) {
+		if (err == ECONNREFUSED)
+			t->st.refused++;
+		else
+			t->st.unreachable++;
+		stcp_abort(t, c, true);
+		return;
+	}
+	if (stcp_watch(t, c, STCP_EV_BASE)) {
+		stcp_abort(t, c, true);
+		return;
+	}
+	t->st.established++;
+	c->state = STCP_SYN_RCVD;
+	c->flags |= STCP_F_SYNACK;
+	c->rtt_seq = c->iss + 1;
+	c->rtt_at = now;
+	stcp_timer(t, &c->rto_at, now + stcp_rto_ns(c));
+	stcp_timer(t, &c->life_at, 0);
+	stcp_queue(t, c);
+}
+
+/* --- input ---------------------------------------------------------------- */
+
+/* Reset-generation for a segment without a connection (RFC 9293 3.10.7.1). */
+static void stcp_no_conn(struct sock_tcp *t, const struct stcp_seg *s)
+{
+	t->st.no_conn++;
+	if (s->flags & TCP_ACK)
+		stcp_rst(t, s->raddr, s->rport, s->eport, s->ack, 0, TCP_RST);
+	else
+		stcp_rst(t, s->raddr, s->rport, s->eport, 0,
+			 s->seq + s->plen + !!(s->flags & TCP_SYN) +
+				 !!(s->flags & TCP_FIN),
+			 TCP_RST | TCP_ACK);
+}
+
+void sock_tcp_input(struct sock_tcp *t, uint32_t flow, const uint8_t *ip,
+		    uint32_t len, const struct pkt_meta *m,
+		    const struct pkt_vnet *vnet, uint64_t now)
+{
+	const struct tcp_hdr *th;
+	struct stcp_conn *c = NULL;
+	struct stcp_seg s;
+	uint32_t slot;
+
+	(void)vnet; /* a super-frame's payload is taken whole, as one write */
+	if (m->l3 != PKT_L3_IPV4 || m->l4_proto != IPPROTO_NUM_TCP ||
+	    !(m->flags & PKT_F_L4) || (m->flags & PKT_F_FRAG) ||
+	    flow >= t->cfg.max_flows || m->payload_off > len ||
+	    (uint32_t)m->l4_off + TCP_HLEN_MIN > len ||
+	    m->payload_off + pkt_payload_len(m) > len ||
+	    (m->tcp_flags & (TCP_SYN | TCP_RST)) == (TCP_SYN | TCP_RST) ||
+	    (m->tcp_flags & (TCP_SYN | TCP_FIN)) == (TCP_SYN | TCP_FIN)) {
+		t->st.bad_segment++;
+		return;
+	}
+	t->now = now;
+	t->st.segs_in++;
+	th = (const struct tcp_hdr *)(ip + m->l4_off);
+	s.raddr = pkt_ip4_daddr(ip, m);
+	s.rport = m->dport;
+	s.eport = m->sport;
+	s.seq = ntohl(th->seq);
+	s.ack = ntohl(th->ack_seq);
+	s.flags = m->tcp_flags;
+	s.win = ntohs(th->window);
+	s.payload = ip + m->payload_off;
+	s.plen = pkt_payload_len(m);
+
+	slot = t->flow_map[flow];
+	if (slot != STCP_NONE) {
+		c = &t->conns[slot];
+		if (c->raddr != s.raddr || c->rport != s.rport ||
+		    c->eport != s.eport) {
+			/* The flow index was reused without flow_gone: the
+			 * old connection is stale. */
+			t->st.aborted++;
+			stcp_abort(t, c, false);
+			c = NULL;
+		} else if (c->state == STCP_TIME_WAIT &&
+			   (s.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+			/* A new connection on the same ports ends the
+			 * lingering one, as TIME_WAIT allows. */
+			stcp_free(t, c);
+			c = NULL;
+		}
+	}
+	if (!c) {
+		if (s.flags & TCP_RST)
+			return;
+		if ((s.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+			stcp_open(t, flow, &s, m, now);
+		else
+			stcp_no_conn(t, &s);
+		return;
+	}
+	stcp_segment(t, c, &s, now);
+}
+
+/* --- events, flows, timers -------------------------------------------- */
+
+void sock_tcp_event(struct sock_tcp *t, uint32_t id, uint32_t events,
+		    uint64_t now)
+{
+	uint32_t slot = id & (SOCK_TCP_CONNS_MAX - 1);
+	struct stcp_conn *c;
+
+	t->now = now;
+	if (slot >= t->cfg.max_conns)
+		return;
+	c = &t->conns[slot];
+	if (c->state == STCP_FREE || c->fd < 0 || stcp_id(c, slot) != id)
+		return;
+	if (c->state == STCP_CONNECTING) {
+		stcp_connected(t, c, now);
+		return;
+	}
+	if (events & EPOLLERR) {
+		int err = 0;
+		socklen_t sl = sizeof(err);
+
+		(void)getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl);
+		if (err) {
+			if (err == ECONNRESET || err == EPIPE)
+				t->st.rst_from_remote++;
+			else
+				t->st.aborted++;
+			stcp_abort(t, c, true);
+			return;
+		}
+	}
+	if (events & (EPOLLRDHUP | EPOLLHUP))
+		c->flags |= STCP_F_RDHUP;
+	if ((events & EPOLLOUT) && (c->events & EPOLLOUT) &&
+	    stcp_room(c) >= stcp_wnd_min(t, c)) {
+		/* Room again: a window update, and no more EPOLLOUT (kept
+		 * while there is none: the next wakeup will tell). */
+		if (stcp_reopened(t, c)) {
+			t->st.aborted++;
+			stcp_abort(t, c, true);
+			return;
+		}
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+		stcp_queue(t, c);
+}
+
+void sock_tcp_flow_gone(struct sock_tcp *t, uint32_t flow)
+{
+	uint32_t slot;
+
+	if (flow >= t->cfg.max_flows || t->flow_map[flow] == STCP_NONE)
+		return;
+	slot = t->flow_map[flow];
+	t->st.flow_gone++;
+	stcp_abort(t, &t->conns[slot], false);
+}
+
+/* A connection's timers, @now past one of them. */
+static void stcp_timers(struct sock_tcp *t, struct stcp_conn *c, uint64_t now)
+{
+	if (c->rto_at && now >= c->rto_at) {
+		c->rto_at = 0;
+		stcp_rto(t, c, now);
+		if (c->state == STCP_FREE)
+			return;
+	}
+	if (c->wnd_at && now >= c->wnd_at) {
+		c->wnd_at = 0;
+		if (c->state == STCP_ESTABLISHED &&
+		    stcp_room(c) >= stcp_wnd_min(t, c)) {
+			if (stcp_reopened(t, c)) {
+				t->st.aborted++;
+				stcp_abort(t, c, true);
+				return;
+			}
+		} else if (c->state == STCP_ESTABLISHED) {
+			stcp_timer(t, &c->wnd_at, now + STCP_WND_POLL_NS);
+		}
+	}
+	if (!c->life_at || now < c->life_at)
+		return;
+	c->life_at = 0;
+	switch (c->state) {
+	case STCP_CONNECTING:
+		t->st.unreachable++;
+		stcp_abort(t, c, true);
+		return;
+	case STCP_TIME_WAIT:
+		stcp_free(t, c);
+		return;
+	case STCP_ESTABLISHED:
+		if (now - c->last_rx < t->keepalive_ns) {
+			stcp_timer(t, &c->life_at, c->last_rx + t->keepalive_ns);
+			return;
+		}
+		if (c->ka_probes >= STCP_KA_PROBES) {
+			t->st.aborted++;
+			stcp_abort(t, c, true);
+			return;
+		}
+		c->ka_probes++;
+		c->flags |= STCP_F_PROBE;
+		stcp_queue(t, c);
+		stcp_timer(t, &c->life_at, now + STCP_KA_INTVL_NS);
+		return;
+	default:
+		return;
+	}
+}
+
+void sock_tcp_tick(struct sock_tcp *t, uint64_t now)
+{
+	uint64_t due = 0;
+	uint32_t i;
+
+	t->now = now;
+	if (!t->next_due || now < t->next_due)
+		return;
+	t->next_due = 0;
+	for (i = 0; i < t->hiwater; i++) {
+		struct stcp_conn *c = &t->conns[i];
+
+		if (c->state == STCP_FREE)
+			continue;
+		stcp_timers(t, c, now);
+		if (c->state == STCP_FREE)
+			continue;
+		if (c->rto_at && (!due || c->rto_at < due))
+			due = c->rto_at;
+		if (c->life_at && (!due || c->life_at < due))
+			due = c->life_at;
+		if (c->wnd_at && (!due || c->wnd_at < due))
+			due = c->wnd_at;
+	}
+	/* Timers set while walking went through stcp_timer(), which may have
+	 * set next_due already: keep the earlier. */
+	if (due && (!t->next_due || due < t->next_due))
+		t->next_due = due;
+}
+
+unsigned int sock_tcp_output(struct sock_tcp *t, struct dp_buf **bufs,
+			     unsigned int n, uint64_t now)
+{
+	/* Each round sends an RST, or serves (and pops or rotates) the
+	 * connection at the head of the queue: the bound covers every RST
+	 * and every queued slot once, and n rotations. */
+	uint32_t rounds = SOCK_TCP_RSTQ + (t->pend_tail - t->pend_head) + n;
+	unsigned int k = 0;
+
+	t->now = now;
+	while (k < n && rounds--) {
+		struct stcp_conn *c;
+		bool more = false;
+		uint32_t slot;
+
+		if (t->rst_head != t->rst_tail) {
+			dp_buf_reset(bufs[k]);
+			stcp_out_rst(t, bufs[k++]);
+			continue;
+		}
+		if (t->pend_head == t->pend_tail)
+			break;
+		slot = t->pend[t->pend_head % t->cfg.max_conns];
+		t->pend_head++;
+		c = &t->conns[slot];
+		c->queued = false;
+		if (c->state == STCP_FREE)
+			continue;
+		k += stcp_out_conn(t, c, bufs + k, n - k, now, &more);
+		if (more && c->state != STCP_FREE)
+			stcp_queue(t, c); /* to the back: the others' turn */
+	}
+	return k;
+}
+
+bool sock_tcp_pending(const struct sock_tcp *t)
+{
+	return t->rst_head != t->rst_tail || t->pend_head != t->pend_tail;
+}
+
+void sock_tcp_get_stats(const struct sock_tcp *t, struct sock_tcp_stats *out)
+{
+	*out = t->st;
+}
+
+/* --- life ------------------------------------------------------------- */
+
+int sock_tcp_create(struct sock_tcp **out, const struct sock_tcp_config *cfg)
+{
+	struct sock_tcp *t;
+	uint32_t i;
+
+	*out = NULL;
+	if (!cfg->max_conns || cfg->max_conns > SOCK_TCP_CONNS_MAX ||
+	    !cfg->max_flows || cfg->max_flows > STCP_FLOWS_MAX ||
+	    !cfg->env.watch || !cfg->env.unwatch ||
+	    (cfg->mtu && (cfg->mtu < 576 || cfg->mtu > 65535)))
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->cfg = *cfg;
+	t->conns = calloc(cfg->max_conns, sizeof(*t->conns));
+	t->free_slots = calloc(cfg->max_conns, sizeof(*t->free_slots));
+	t->pend = calloc(cfg->max_conns, sizeof(*t->pend));
+	t->flow_map = malloc((size_t)cfg->max_flows * sizeof(*t->flow_map));
+	t->discard = cfg->no_peek_off || !stcp_peek_off_works() ?
+			     malloc(SOCK_TCP_DISCARD) : NULL;
+	if (!t->conns || !t->free_slots || !t->pend || !t->flow_map ||
+	    (!t->discard && (cfg->no_peek_off || !stcp_peek_off_works()))) {
+		sock_tcp_destroy(t);
+		return -ENOMEM;
+	}
+	if (!stcp_peek_off_works())
+		t->cfg.no_peek_off = true;
+	for (i = 0; i < cfg->max_flows; i++)
+		t->flow_map[i] = STCP_NONE;
+	for (i = 0; i < cfg->max_conns; i++) {
+		t->conns[i].fd = -1;
+		/* LIFO from slot 0 up: the used slots stay low, and tick()
+		 * walks only up to the high-water mark. */
+		t->free_slots[i] = cfg->max_conns - 1 - i;
+	}
+	t->nfree = cfg->max_conns;
+	t->hiwater = 0;
+	t->mss = (cfg->mtu ? cfg->mtu : 1500) - 40;
+	t->connect_timeout_ns = cfg->connect_timeout_ns ?
+					cfg->connect_timeout_ns :
+					30ull * 1000000000ull;
+	t->time_wait_ns = cfg->time_wait_ns ? cfg->time_wait_ns :
+					      2ull * 1000000000ull;
+	t->keepalive_ns = cfg->keepalive_ns ? cfg->keepalive_ns :
+					      7200ull * 1000000000ull;
+	if (getrandom(&t->rng, sizeof(t->rng), 0) != sizeof(t->rng))
+		t->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)t;
+	t->rng |= 1;
+	*out = t;
+	return 0;
+}
+
+void sock_tcp_destroy(struct sock_tcp *t)
+{
+	if (!t)
+		return;
+	if (t->conns && t->free_slots && t->flow_map)
+		for (uint32_t i = 0; i < t->cfg.max_conns; i++)
+			if (t->conns[i].state != STCP_FREE)
+				stcp_free(t, &t->conns[i]);
+	free(t->discard);
+	free(t->flow_map);
+	free(t->pend);
+	free(t->free_slots);
+	free(t->conns);
+	free(t);
+}
