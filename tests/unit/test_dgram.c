@@ -218,12 +218,7 @@ static void dgram_hostile_datagrams_are_counted_drops(void **state)
 	assert_int_equal(rx(p, 0), 1);
 
 	/* Frames the pipeline hands over out of bounds are not sent. */
-	frame(0, 0x01, 13);
-	frame(1, 0x02, 60);
-	frame(2, 0x03, 13);
-	assert_int_equal(p->ops->tx_burst(p, vec, 3, 0), 3);
-	assert_int_equal(p->stats.tx_dropped, 2);
-	assert_int_equal(p->stats.tx_packets, 1);
+	tx_runts_refused(p);
 	assert_int_equal(read(peer, big, sizeof(big)), 60);
 	assert_int_equal(big[0], 0x02);
 	dp_port_destroy(p);
@@ -455,22 +450,12 @@ static void dgram_full_peer_queue_is_not_now(void **state)
  * frames, one datagram each; a frame behind it follows. */
 static void dgram_super_frame_goes_as_whole_frames(void **state)
 {
-	uint8_t got[2048], *f;
+	uint8_t got[2048];
 	int peer;
 	struct dp_port *p = open_pair(&peer);
 
 	(void)state;
-	frame(0, 0, 54 + 2500);
-	f = bufs[0].data;
-	f[12] = 0x08;
-	f[14] = 0x45;
-	f[14 + 9] = 6;
-	f[34 + 12] = 5 << 4;
-	bufs[0].flags = DP_BUF_VNET;
-	bufs[0].vnet = (struct pkt_vnet){ .flags = VNET_F_NEEDS_CSUM,
-					  .gso_type = VNET_GSO_TCPV4,
-					  .gso_size = 1000, .csum_start = 34,
-					  .csum_offset = 16 };
+	tcp_super_frame(0, 2500, 1000);
 	frame(1, 0x77, 60);
 	assert_int_equal(p->ops->tx_burst(p, vec, 2, 0), 2);
 	assert_int_equal(p->stats.tx_packets, 2);

@@ -281,12 +281,7 @@ static void stream_runt_and_giant_frames_are_not_sent(void **state)
 	struct dp_port *p = open_pair(&peer, "s0");
 
 	(void)state;
-	frame(0, 0x01, 13);
-	frame(1, 0x02, 60);
-	frame(2, 0x03, 13);
-	assert_int_equal(p->ops->tx_burst(p, vec, 3, 0), 3);
-	assert_int_equal(p->stats.tx_dropped, 2);
-	assert_int_equal(p->stats.tx_packets, 1);
+	tx_runts_refused(p);
 	assert_int_equal(read(peer, got, sizeof(got)), 64);
 	assert_int_equal(got[4], 0x02);
 	dp_port_destroy(p);
@@ -298,23 +293,12 @@ static void stream_runt_and_giant_frames_are_not_sent(void **state)
 static void stream_super_frame_goes_as_whole_frames(void **state)
 {
 	static uint8_t got[4096];
-	uint8_t *f;
 	int peer;
 	size_t off = 0;
 	struct dp_port *p = open_pair(&peer, "s0");
 
 	(void)state;
-	frame(0, 0, 54 + 2500);
-	f = bufs[0].data;
-	f[12] = 0x08;
-	f[14] = 0x45;
-	f[14 + 9] = 6;
-	f[34 + 12] = 5 << 4;
-	bufs[0].flags = DP_BUF_VNET;
-	bufs[0].vnet = (struct pkt_vnet){ .flags = VNET_F_NEEDS_CSUM,
-					  .gso_type = VNET_GSO_TCPV4,
-					  .gso_size = 1000, .csum_start = 34,
-					  .csum_offset = 16 };
+	tcp_super_frame(0, 2500, 1000);
 	frame(1, 0x77, 60);
 	assert_int_equal(p->ops->tx_burst(p, vec, 2, 0), 2);
 	assert_int_equal(p->stats.tx_packets, 2);

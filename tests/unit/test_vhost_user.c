@@ -321,6 +321,58 @@ static void vhost_user_unsealed_memory_refused(void **state)
 	wait_stat(e, "stat ports.guests 2\n");
 }
 
+/* The gateway learns the guest's MAC from its ARP request (and answers). */
+static void guest_arp(struct vg *g)
+{
+	uint8_t f[MEMPORT_FRAME];
+	int n;
+
+	n = pkt_build_arp(f, sizeof(f), ARP_OP_REQUEST,
+			  (const uint8_t[6]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+			  guest_mac, htonl(0x0a000202), (const uint8_t[6]){ 0 },
+			  htonl(0x0a000201));
+	assert_true(n > 0);
+	assert_int_equal(vg_send(g, f, (size_t)n, true), 0);
+	n = vg_recv(g, f, sizeof(f), 2000);
+	assert_true(n >= 42);	/* the gateway's ARP reply (padded) */
+}
+
+/*
+ * From the uplink, a UDP datagram of @len bytes of @payload for the
+ * guest's port forward (to the external address, port 5000). @uso: as a
+ * super-frame of 1000-byte segments, checksum pending (the AF_PACKET
+ * uplink's GRO), else a plain packet.
+ */
+static void uplink_udp(struct env *e, const uint8_t *payload, size_t len,
+		       bool uso)
+{
+	static const struct pkt_vnet v = {
+		.flags = VNET_F_NEEDS_CSUM,
+		.gso_type = VNET_GSO_UDP_L4,
+		.hdr_len = 28,
+		.gso_size = 1000,
+		.csum_start = 20,
+		.csum_offset = 6,
+	};
+	struct pkt_spec sp = {
+		.no_eth = true,
+		.src4 = htonl(0xc6336401),
+		.dst4 = htonl(0xc6336402),
+		.ttl = 64,
+		.proto = IPPROTO_UDP,
+		.sport = 4444,
+		.dport = 5000,
+		.payload = payload,
+		.payload_len = len,
+	};
+	uint8_t f[MEMPORT_FRAME];
+	int n = pkt_build(&sp, f, sizeof(f));
+
+	assert_int_equal(n, 20 + 8 + (int)len);
+	assert_int_equal(memport_push(&e->out, f, (size_t)n, uso ? &v : NULL),
+			 0);
+}
+
 /*
  * A UDP super-frame from the uplink (USO, checksum pending) for a guest that
  * acked neither GUEST_CSUM nor a GSO type: arcnat cuts it into MSS-sized
@@ -331,48 +383,19 @@ static void vhost_user_offloads_finished_for_a_plain_guest(void **state)
 	struct env *e = *state;
 	static uint8_t payload[4000];
 	uint8_t f[MEMPORT_FRAME];
-	struct pkt_spec sp = {
-		.no_eth = true,
-		.src4 = htonl(0xc6336401),
-		.dst4 = htonl(0xc6336402),
-		.ttl = 64,
-		.proto = IPPROTO_UDP,
-		.sport = 4444,
-		.dport = 5000,
-		.payload = payload,
-		.payload_len = sizeof(payload),
-	};
-	struct pkt_vnet v = {
-		.flags = VNET_F_NEEDS_CSUM,
-		.gso_type = VNET_GSO_UDP_L4,
-		.hdr_len = 28,
-		.gso_size = 1000,
-		.csum_start = 20,
-		.csum_offset = 6,
-	};
 	struct pkt_meta m;
 	size_t total = 0;
 	struct vg g;
-	int n;
 
 	memset(payload, 'u', sizeof(payload));
 	guest_up(e, &g);
 	vg_rx_fill(&g);
-	/* The gateway learns the guest's MAC from its ARP request. */
-	n = pkt_build_arp(f, sizeof(f), ARP_OP_REQUEST,
-			  (const uint8_t[6]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
-			  guest_mac, htonl(0x0a000202), (const uint8_t[6]){ 0 },
-			  htonl(0x0a000201));
-	assert_true(n > 0);
-	assert_int_equal(vg_send(&g, f, (size_t)n, true), 0);
-	n = vg_recv(&g, f, sizeof(f), 2000);
-	assert_true(n >= 42);	/* the gateway's ARP reply (padded) */
+	guest_arp(&g);
 
-	n = pkt_build(&sp, f, sizeof(f));
-	assert_int_equal(n, 20 + 8 + (int)sizeof(payload));
-	assert_int_equal(memport_push(&e->out, f, (size_t)n, &v), 0);
+	uplink_udp(e, payload, sizeof(payload), true);
 	for (int i = 0; i < 4; i++) {
-		n = vg_recv(&g, f, sizeof(f), 2000);
+		int n = vg_recv(&g, f, sizeof(f), 2000);
+
 		assert_int_equal(n, 14 + 20 + 8 + 1000);
 		assert_int_equal(pkt_parse(f, (uint32_t)n, 0, &m), PKT_DROP_OK);
 		assert_int_equal(m.l4_proto, IPPROTO_UDP);
@@ -405,21 +428,6 @@ static bool used_reaches(struct vg *g, uint16_t idx)
 	return false;
 }
 
-/* Offer receive buffers in slots 0 .. @n - 1 only, and kick. */
-static void rx_offer(struct vg *g, uint16_t n)
-{
-	for (uint16_t i = 0; i < n; i++) {
-		struct vring_desc_le *d = &vg_desc(g, 0)[i];
-
-		d->addr = vg_buf_off(0, i);
-		d->len = VG_RXBUF;
-		d->flags = VRING_DESC_F_WRITE;
-		d->next = 0;
-		vg_publish(g, 0, i);
-	}
-	vg_kick(g, 0);
-}
-
 /*
  * A super-frame cut in software for a guest whose receive ring has room for
  * only part of it: the rest waits in the port and goes when the guest gives
@@ -432,62 +440,31 @@ static void vhost_user_cut_super_frame_waits_for_buffers(void **state)
 	struct env *e = *state;
 	static uint8_t payload[4000];
 	uint8_t f[MEMPORT_FRAME];
-	struct pkt_spec sp = {
-		.no_eth = true,
-		.src4 = htonl(0xc6336401),
-		.dst4 = htonl(0xc6336402),
-		.ttl = 64,
-		.proto = IPPROTO_UDP,
-		.sport = 4444,
-		.dport = 5000,
-		.payload = payload,
-		.payload_len = sizeof(payload),
-	};
-	struct pkt_vnet v = {
-		.flags = VNET_F_NEEDS_CSUM,
-		.gso_type = VNET_GSO_UDP_L4,
-		.hdr_len = 28,
-		.gso_size = 1000,
-		.csum_start = 20,
-		.csum_offset = 6,
-	};
 	static uint8_t tail[100];
 	struct pkt_meta m;
 	struct vg g;
 	char *st;
-	int n;
 
 	/* Each of the four frames' payload is its number, '0' to '3'. */
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)('0' + i / 1000);
 	guest_up(e, &g);
-	rx_offer(&g, 2);	/* room for two frames of four */
-	n = pkt_build_arp(f, sizeof(f), ARP_OP_REQUEST,
-			  (const uint8_t[6]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
-			  guest_mac, htonl(0x0a000202), (const uint8_t[6]){ 0 },
-			  htonl(0x0a000201));
-	assert_true(n > 0);
-	assert_int_equal(vg_send(&g, f, (size_t)n, true), 0);
-	n = vg_recv(&g, f, sizeof(f), 2000);
-	assert_true(n >= 42);	/* the gateway's ARP reply (padded) */
+	vg_rx_offer(&g, 2);	/* room for two frames of four */
+	guest_arp(&g);
 
-	n = pkt_build(&sp, f, sizeof(f));
-	assert_int_equal(memport_push(&e->out, f, (size_t)n, &v), 0);
+	uplink_udp(e, payload, sizeof(payload), true);
 	/* Two frames fill the ring; nothing more goes until buffers come. */
 	assert_true(used_reaches(&g, (uint16_t)(g.used[0] + 2)));
 	nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
 	assert_int_equal(__atomic_load_n(&vg_used(&g, 0)->idx, __ATOMIC_ACQUIRE),
 			 (uint16_t)(g.used[0] + 2));
 	/* A plain frame for the guest, queued behind the super-frame. */
-	sp.payload = tail;
-	sp.payload_len = sizeof(tail);
 	memset(tail, 'z', sizeof(tail));
-	n = pkt_build(&sp, f, sizeof(f));
-	assert_int_equal(memport_push(&e->out, f, (size_t)n, NULL), 0);
+	uplink_udp(e, tail, sizeof(tail), false);
 	for (int i = 0; i < 5; i++) {
 		size_t plen = i < 4 ? 1000 : sizeof(tail);
+		int n = vg_recv(&g, f, sizeof(f), 2000);
 
-		n = vg_recv(&g, f, sizeof(f), 2000);
 		assert_int_equal(n, 14 + 20 + 8 + (int)plen);
 		assert_int_equal(pkt_parse(f, (uint32_t)n, 0, &m), PKT_DROP_OK);
 		assert_int_equal(m.l4_proto, IPPROTO_UDP);

@@ -198,10 +198,10 @@ static inline void vg_publish(struct vg *g, unsigned int r, uint16_t slot)
 	__atomic_store_n(&av->idx, g->avail[r], __ATOMIC_RELEASE);
 }
 
-/* Offer every receive buffer. */
-static inline void vg_rx_fill(struct vg *g)
+/* Offer receive buffers in slots 0 .. @n - 1 (at most VG_NUM), and kick. */
+static inline void vg_rx_offer(struct vg *g, uint16_t n)
 {
-	for (uint16_t i = 0; i < VG_NUM; i++) {
+	for (uint16_t i = 0; i < n; i++) {
 		struct vring_desc_le *d = &vg_desc(g, 0)[i];
 
 		d->addr = vg_buf_off(0, i);
@@ -211,6 +211,12 @@ static inline void vg_rx_fill(struct vg *g)
 		vg_publish(g, 0, i);
 	}
 	vg_kick(g, 0);
+}
+
+/* Offer every receive buffer. */
+static inline void vg_rx_fill(struct vg *g)
+{
+	vg_rx_offer(g, VG_NUM);
 }
 
 /* Transmit slots in flight (published, not yet used). */
