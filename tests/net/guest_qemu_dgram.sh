@@ -29,10 +29,7 @@
 . "$NET_DIR/../qemu/guest.sh"
 . "$NET_DIR/../qemu/scenario.sh"
 
-net_checks
-need qemu-system-x86_64 busybox dnsmasq gzip apt-get dpkg-deb
-net_setup packet
-guest_image
+scenario_setup
 chmod 711 "$TMPD" || fail "chmod $TMPD"
 SOCK=$TMPD/guests.sock
 HSOCK=$TMPD/hostile.sock
@@ -44,14 +41,9 @@ guest_outside_servers
 
 # a stale socket at the path (its owner is gone) is replaced
 scenario_stale_socket "$SOCK" dgram
-start_arcnat --inside "dgram:$SOCK" --inside "dgram:$HSOCK" --outside r0 \
-	--external-ip 198.51.100.2/24 --dns 198.51.100.1 --host-ip 198.51.100.1 \
-	--dhcp-range 10.0.2.100,10.0.2.120
-[ -S "$SOCK" ] || fail "no socket at $SOCK"
-scenario_sandbox
+scenario_start --inside "dgram:$SOCK" --inside "dgram:$HSOCK"
 NETDEV="dgram,id=n0,local.type=unix,local.path=$SOCK.qemu,remote.type=unix,remote.path=$SOCK"
-grep -qF "dgram:$SOCK: connect QEMU with -netdev $NETDEV -device virtio-net-pci,netdev=n0" "$ARC_LOG" ||
-	fail "arcnat did not print the QEMU arguments: $(grep dgram "$ARC_LOG")"
+scenario_socket dgram "$SOCK" "-netdev $NETDEV -device virtio-net-pci,netdev=n0"
 ok "arcnat bound $SOCK (a stale socket replaced) and $HSOCK, and prints the QEMU arguments"
 # shellcheck disable=SC2034 # read by guest_boot
 GUEST_NETDEV="-netdev $NETDEV"

@@ -22,10 +22,7 @@
 . "$NET_DIR/../qemu/guest.sh"
 . "$NET_DIR/../qemu/scenario.sh"
 
-net_checks
-need qemu-system-x86_64 busybox dnsmasq gzip apt-get dpkg-deb
-net_setup packet
-guest_image
+scenario_setup
 SOCK=$TMPD/guests.sock
 SCENARIO_LOG=stream
 
@@ -33,15 +30,12 @@ guest_outside_servers
 
 # a stale socket at the path (its server is gone) is replaced
 scenario_stale_socket "$SOCK" stream
-start_arcnat --inside "stream:$SOCK" --outside r0 --external-ip 198.51.100.2/24 \
-	--dns 198.51.100.1 --host-ip 198.51.100.1 --dhcp-range 10.0.2.100,10.0.2.120
-[ -S "$SOCK" ] || fail "no socket at $SOCK"
-scenario_sandbox
-grep -qF "stream:$SOCK: connect QEMU with -netdev stream,id=n0,server=off,addr.type=unix,addr.path=$SOCK -device virtio-net-pci,netdev=n0" "$ARC_LOG" ||
-	fail "arcnat did not print the QEMU arguments: $(grep stream "$ARC_LOG")"
+scenario_start --inside "stream:$SOCK"
+NETDEV="stream,id=n0,server=off,addr.type=unix,addr.path=$SOCK"
+scenario_socket stream "$SOCK" "-netdev $NETDEV -device virtio-net-pci,netdev=n0"
 ok "arcnat listens on $SOCK (a stale socket replaced) and prints the QEMU arguments"
 # shellcheck disable=SC2034 # read by guest_boot
-GUEST_NETDEV="-netdev stream,id=n0,server=off,addr.type=unix,addr.path=$SOCK"
+GUEST_NETDEV="-netdev $NETDEV"
 
 # --- g1: a lease, then killed while it runs (its connection goes) ------------------
 scenario_first_lease g1

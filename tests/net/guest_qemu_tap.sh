@@ -28,10 +28,7 @@
 . "$NET_DIR/../qemu/guest.sh"
 . "$NET_DIR/../qemu/scenario.sh"
 
-net_checks
-need qemu-system-x86_64 busybox dnsmasq gzip apt-get dpkg-deb
-net_setup packet
-guest_image
+scenario_setup
 SCENARIO_LOG=tap0
 
 # --- the inside: tap0 (arcnat's) and vm0 (QEMU's) on one bridge ----------------
@@ -45,10 +42,8 @@ ip -n "$NS_IN" link set br0 up || fail "br0 up"
 
 guest_outside_servers
 
-start_arcnat --inside "tap0@$NS_IN" --outside r0 --external-ip 198.51.100.2/24 \
-	--dns 198.51.100.1 --host-ip 198.51.100.1 --dhcp-range 10.0.2.100,10.0.2.120
 # the default sandbox: tap0 was opened before the drop
-scenario_sandbox
+scenario_start --inside "tap0@$NS_IN"
 
 # shellcheck disable=SC2034 # read by guest_boot
 GUEST_NETDEV="-netdev tap,id=n0,ifname=vm0,script=no,downscript=no"

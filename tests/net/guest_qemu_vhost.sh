@@ -30,10 +30,7 @@
 . "$NET_DIR/../qemu/guest.sh"
 . "$NET_DIR/../qemu/scenario.sh"
 
-net_checks
-need qemu-system-x86_64 busybox dnsmasq gzip apt-get dpkg-deb
-net_setup packet
-guest_image
+scenario_setup
 SOCK=$TMPD/vu.sock
 SCENARIO_LOG=vhost
 
@@ -41,12 +38,8 @@ guest_outside_servers
 
 # a stale socket at the path (its server is gone) is replaced
 scenario_stale_socket "$SOCK" stream
-start_arcnat --inside "vhost-user:$SOCK" --outside r0 --external-ip 198.51.100.2/24 \
-	--dns 198.51.100.1 --host-ip 198.51.100.1 --dhcp-range 10.0.2.100,10.0.2.120
-[ -S "$SOCK" ] || fail "no socket at $SOCK"
-scenario_sandbox
-grep -qF "vhost-user:$SOCK: connect QEMU with -chardev socket,id=c0,path=$SOCK -netdev vhost-user,id=n0,chardev=c0 -device virtio-net-pci,netdev=n0 -object memory-backend-memfd,id=mem,size=RAM,share=on -machine memory-backend=mem" "$ARC_LOG" ||
-	fail "arcnat did not print the QEMU arguments: $(grep vhost "$ARC_LOG")"
+scenario_start --inside "vhost-user:$SOCK"
+scenario_socket vhost-user "$SOCK" "-chardev socket,id=c0,path=$SOCK -netdev vhost-user,id=n0,chardev=c0 -device virtio-net-pci,netdev=n0 -object memory-backend-memfd,id=mem,size=RAM,share=on -machine memory-backend=mem"
 ok "arcnat listens on $SOCK (a stale socket replaced) and prints the QEMU arguments"
 # shellcheck disable=SC2034 # read by guest_boot
 GUEST_NETDEV="-chardev socket,id=c0,path=$SOCK -netdev vhost-user,id=n0,chardev=c0"

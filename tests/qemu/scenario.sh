@@ -11,6 +11,18 @@
 #   . "$NET_DIR/../qemu/scenario.sh"
 #
 # Provided:
+#   scenario_setup         the checks and tools every transport's test needs,
+#                          the namespaces (an AF_PACKET uplink) and the
+#                          guest image
+#   scenario_start [ARG...]
+#                          starts arcnat with ARGs (its --inside ports) and
+#                          the scenario's uplink r0, external address 198.51.100.2,
+#                          DNS server, host address and DHCP range
+#                          (10.0.2.100-120); checks it entered its default
+#                          sandbox
+#   scenario_socket KIND PATH ARGS
+#                          checks arcnat's socket is at PATH and that it
+#                          printed "KIND:PATH: connect QEMU with ARGS"
 #   scenario_sandbox       checks arcnat entered its default sandbox
 #   scenario_stale_socket PATH stream|dgram
 #                          leaves a stale UNIX socket (nobody serves it) at
@@ -44,6 +56,25 @@
 SCENARIO_LOG=${SCENARIO_LOG:-arcnat}
 SCENARIO_UMASK=${SCENARIO_UMASK:-}
 LEASE1=""
+
+scenario_setup() {
+	net_checks
+	need qemu-system-x86_64 busybox dnsmasq gzip apt-get dpkg-deb
+	net_setup packet
+	guest_image
+}
+
+scenario_start() {
+	start_arcnat "$@" --outside r0 --external-ip 198.51.100.2/24 \
+		--dns 198.51.100.1 --host-ip 198.51.100.1 --dhcp-range 10.0.2.100,10.0.2.120
+	scenario_sandbox
+}
+
+scenario_socket() {
+	[ -S "$2" ] || fail "no socket at $2"
+	grep -qF "$1:$2: connect QEMU with $3" "$ARC_LOG" ||
+		fail "arcnat did not print the QEMU arguments: $(grep -F "$1" "$ARC_LOG")"
+}
 
 scenario_sandbox() {
 	grep -q 'sandbox: user nobody, no capabilities, no_new_privs, seccomp' "$ARC_LOG" ||
