@@ -82,71 +82,22 @@ IPERF_PORT=5201
 NB_PORT=7777
 SERVER_ADDR=198.51.100.1
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-skip() {
-	echo "gateway_vs_kernel: skipped: $*"
-	exit 77
-}
-die() {
-	log "FATAL: $*"
-	exit 1
-}
+# namespaces and processes, removed on exit; arcnat is stopped first
+BENCH=gateway_vs_kernel
+BENCH_ON_EXIT=gvk_on_exit
+gvk_on_exit() { [ -z "${A_PID:-}" ] || stop_arcnat; }
+# shellcheck source=bench/net/lib.sh
+. bench/net/lib.sh
 
-[ "$(id -u)" = 0 ] || skip "not root (needs network namespaces, TAP devices and nftables)"
-[ -c /dev/net/tun ] || die "as root, no /dev/net/tun (modprobe tun)"
-for b in ip nft iperf3 cc timeout python3; do
-	command -v "$b" >/dev/null || die "missing $b (tools/deps.sh installs it)"
-done
+bench_need ip nft iperf3 cc timeout python3
 case " $BACKENDS " in
 *" arcnat "*) [ -x "$ARCNAT" ] || die "$ARCNAT not built (make -j2), or set ARCNAT=" ;;
 esac
 
-# --- namespaces and processes, cleaned up on exit ----------------------------
-NS_LIST=()
-PIDS=()
-
-ns_add() {
-	ip netns add "$1" || die "ip netns add $1"
-	NS_LIST+=("$1")
-	ip -n "$1" link set lo up
-	# shellcheck disable=SC2016
-	ip netns exec "$1" sh -c '
-		sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-		sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-		sysctl -qw net.ipv4.tcp_tw_reuse=1
-		sysctl -qw net.ipv4.ip_local_port_range="$0"' "$CLIENT_PORTS" ||
-		die "sysctl in $1"
+# every namespace: TCP_CRR reuses the client's ports
+nb_ns_add() {
+	ns_add "$1" net.ipv4.tcp_tw_reuse=1 "net.ipv4.ip_local_port_range=$CLIENT_PORTS"
 }
-
-kill_pid() {	# TERM, up to 3 s, then KILL; by PID only
-	local p=$1 i
-	kill -TERM "$p" 2>/dev/null || return 0
-	for i in $(seq 30); do
-		kill -0 "$p" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null
-}
-
-cleanup() {
-	local i n
-	[ -n "${A_PID:-}" ] && stop_arcnat
-	[ -n "${TMPD:-}" ] && rm -rf "$TMPD"
-	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		# shellcheck disable=SC2013
-		for n in $(cat /proc/"${PIDS[i]}"/task/*/children 2>/dev/null); do
-			kill_pid "$n"
-		done
-		kill_pid "${PIDS[i]}"
-	done
-	for n in "${NS_LIST[@]}"; do
-		ip netns del "$n" 2>/dev/null
-	done
-	PIDS=()
-	NS_LIST=()
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 start_servers() {	# start_servers NS
 	ip netns exec "$1" timeout "$LIFE" iperf3 -s -B "$SERVER_ADDR" -p $IPERF_PORT >/dev/null 2>&1 &
@@ -168,9 +119,9 @@ start_servers() {	# start_servers NS
 K_IN=nb-in-$$-k K_RT=nb-rt-$$-k K_OUT=nb-out-$$-k
 
 setup_kernel() {
-	ns_add $K_IN
-	ns_add $K_RT
-	ns_add $K_OUT
+	nb_ns_add $K_IN
+	nb_ns_add $K_RT
+	nb_ns_add $K_OUT
 	ip -n $K_IN link add eth0 type veth peer name i0 netns $K_RT || die "veth"
 	ip -n $K_RT link add r0 type veth peer name s0 netns $K_OUT || die "veth"
 	ip -n $K_IN addr add 10.0.2.2/24 dev eth0
@@ -182,20 +133,7 @@ setup_kernel() {
 	ip -n $K_RT link set r0 up
 	ip -n $K_OUT link set s0 up
 	ip -n $K_IN route add default via 10.0.2.1 || die "route"
-	ip netns exec $K_RT sysctl -qw net.ipv4.ip_forward=1
-	ip netns exec $K_RT nft -f - <<-'EOF' || die "nft ruleset"
-	table ip nbnat {
-		chain postrouting {
-			type nat hook postrouting priority srcnat; policy accept;
-			oifname "r0" masquerade
-		}
-		chain forward {
-			type filter hook forward priority filter; policy drop;
-			iifname "i0" oifname "r0" accept
-			iifname "r0" oifname "i0" ct state established,related accept
-		}
-	}
-	EOF
+	kernel_nat $K_RT nbnat i0 r0
 	start_servers $K_OUT
 }
 
@@ -220,12 +158,12 @@ no_gso() {	# no_gso NS IFACE [NS IFACE]...
 
 # --- arcnat backend ----------------------------------------------------------------
 A_IN=nb-in-$$-a A_RT=nb-rt-$$-a A_OUT=nb-out-$$-a
-A_PID="" A_TIMEOUT_PID="" A_LOG="" A_BIN="" A_VERSION="" TMPD=""
+A_PID="" A_TIMEOUT_PID="" A_LOG="" A_BIN="" A_VERSION=""
 
 setup_arcnat() {
-	ns_add $A_IN
-	ns_add $A_RT
-	ns_add $A_OUT
+	nb_ns_add $A_IN
+	nb_ns_add $A_RT
+	nb_ns_add $A_OUT
 	ip -n $A_IN tuntap add dev tap0 mode tap || die "tuntap add"
 	ip -n $A_IN addr add 10.0.2.2/24 dev tap0
 	ip -n $A_IN link set tap0 up

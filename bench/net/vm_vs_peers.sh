@@ -106,71 +106,20 @@ XFER_SECS=120		# one transfer at most, in the guest (nbench -t)
 VM_BUDGET=$((120 + 2 * REPS * (XFER_SECS + 15)))
 LIFE=$((VM_BUDGET * 6 + 600))	# every server and daemon exits by itself
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-skip() {
-	echo "vm_vs_peers: skipped: $*"
-	exit 77
-}
-die() {
-	log "FATAL: $*"
-	exit 1
-}
+# processes and namespaces, removed on exit; arcnat gets a TERM first
+BENCH=vm_vs_peers
+BENCH_ON_EXIT=stop_arcnat_on_exit
+# shellcheck source=bench/net/lib.sh
+. bench/net/lib.sh
 has() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
+stop_arcnat_on_exit() {
+	if [ -n "${A_PID:-}" ] && kill -TERM "$A_PID" 2>/dev/null; then
+		sleep 0.5
+	fi
+}
 
-[ "$(id -u)" = 0 ] || skip "not root (needs network namespaces, TAP devices and nftables)"
-[ -c /dev/net/tun ] || die "as root, no /dev/net/tun (modprobe tun)"
-for b in ip nft timeout python3 qemu-system-x86_64 busybox gzip passt dnsmasq make; do
-	command -v "$b" >/dev/null || die "missing $b (tools/deps.sh installs it)"
-done
+bench_need ip nft timeout python3 qemu-system-x86_64 busybox gzip passt dnsmasq make
 [ -x "$ARCNAT" ] || die "$ARCNAT not built (make -j2), or set ARCNAT="
-
-# --- processes and namespaces, cleaned up on exit ------------------------------
-NS_LIST=()
-PIDS=()
-TMPD=""
-
-kill_pid() {	# TERM, up to 3 s, then KILL; by PID only
-	local p=$1 i
-	kill -TERM "$p" 2>/dev/null || return 0
-	for i in $(seq 30); do
-		kill -0 "$p" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null
-}
-
-kill_tree() {	# the children first (timeout's child, ip netns exec's)
-	local n
-	# shellcheck disable=SC2013
-	for n in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-		kill_tree "$n"
-	done
-	kill_pid "$1"
-}
-
-cleanup() {
-	local i n
-	[ -n "${A_PID:-}" ] && kill -TERM "$A_PID" 2>/dev/null && sleep 0.5
-	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		kill_tree "${PIDS[i]}"
-	done
-	for n in "${NS_LIST[@]}"; do
-		ip netns del "$n" 2>/dev/null
-	done
-	[ -n "$TMPD" ] && rm -rf "$TMPD"
-	PIDS=()
-	NS_LIST=()
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ns_add() {
-	ip netns add "$1" || die "ip netns add $1"
-	NS_LIST+=("$1")
-	ip -n "$1" link set lo up
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null ||
-		die "sysctl in $1"
-}
 
 bgrun() {	# bgrun LOGFILE CMD...: in the background, tracked; PID in BG
 	"${@:2}" >"$1" 2>&1 &
@@ -342,20 +291,7 @@ setup_kernel() {
 	ip -n $K_RT link set r0 up
 	ip -n $K_OUT addr add $SRV/24 dev o0
 	ip -n $K_OUT link set o0 up
-	ip netns exec $K_RT sysctl -qw net.ipv4.ip_forward=1 || die "ip_forward"
-	ip netns exec $K_RT nft -f - <<-'EOF' || die "nft ruleset"
-	table ip vbnat {
-		chain postrouting {
-			type nat hook postrouting priority srcnat; policy accept;
-			oifname "r0" masquerade
-		}
-		chain forward {
-			type filter hook forward priority filter; policy drop;
-			iifname "vbtap0" oifname "r0" accept
-			iifname "r0" oifname "vbtap0" ct state established,related accept
-		}
-	}
-	EOF
+	kernel_nat $K_RT vbnat vbtap0 r0
 	start_servers $K_OUT kernel
 	bgrun "$TMPD/dnsmasq.out" ip netns exec $K_RT timeout "$LIFE" dnsmasq --keep-in-foreground \
 		--port=0 --no-resolv --no-hosts --pid-file= --user=root --interface=vbtap0 --bind-interfaces \
