@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
@@ -46,6 +47,7 @@
 #include "guest/vhost_user.h"
 #include "guest/tap.h"
 #include "uplink/packet.h"
+#include "uplink/sock.h"
 #include "uplink/tun.h"
 
 #define GW_DEFAULT_ADDR		"10.0.2.1"
@@ -65,6 +67,7 @@ static const char gw_usage[] =
 "                      --external-ip A.B.C.D/LEN [OPTIONS]\n"
 "       arcnat gateway --inside GUESTS... --outside tun:NAME[@NETNS]\n"
 "                      --external-ip A.B.C.D/LEN [OPTIONS]\n"
+"       arcnat gateway --inside GUESTS... --outside sock [OPTIONS]\n"
 "\n"
 "A userspace NAT gateway (NAPT, RFC 4787/5382/5508) between guests (TAP\n"
 "devices, QEMU stream and datagram sockets, vhost-user) and an uplink. Guests\n"
@@ -118,6 +121,11 @@ static const char gw_usage_uplink[] =
 "                              arcnat's namespace): arcnat creates NAME, brings\n"
 "                              it up and routes the external prefix into it;\n"
 "                              that kernel must forward (net.ipv4.ip_forward=1).\n"
+"  --outside sock              rootless: each flow leaves through a host socket\n"
+"                              of arcnat's (UDP; ICMP echo where\n"
+"                              net.ipv4.ping_group_range allows; TCP: an RST\n"
+"                              for now); no --external-ip (the NAT's is the\n"
+"                              reserved 198.18.0.1), no --forward yet.\n"
 "  --external-ip A.B.C.D/LEN   the NAT's external address; LEN is its on-link\n"
 "                              prefix (AF_PACKET) or the prefix routed into the\n"
 "                              TUN (/32 for the address alone).\n"
@@ -276,6 +284,7 @@ struct gw_opts {
 	char *outside;
 	const char *outside_ns;
 	bool outside_tun;
+	bool outside_sock;
 	uint32_t ext_addr;
 	unsigned int ext_plen;
 	uint32_t gw_addr;
@@ -412,6 +421,7 @@ static int gw_finish(struct gw_opts *o, const struct gateway_cmd *cmd,
 static int gw_finish_core(struct gw_opts *o, const struct gateway_cmd *cmd,
 			  int argc, char **argv);
 static int gw_finish_services(struct gw_opts *o);
+static int gw_finish_sock(struct gw_opts *o);
 static int gw_finish_sandbox(struct gw_opts *o, const struct gateway_cmd *cmd);
 
 /* One --inside: [tap:]IFACE[@NETNS], stream:PATH or dgram:PATH. Split a copy: argv
@@ -736,6 +746,8 @@ static int gw_finish(struct gw_opts *o, const struct gateway_cmd *cmd,
 static int gw_finish_core(struct gw_opts *o, const struct gateway_cmd *cmd,
 			  int argc, char **argv)
 {
+	int rc;
+
 	if (optind < argc && !(cmd && cmd->args))
 		return gw_usage_error("'%s': unexpected argument", argv[optind]);
 	if (cmd && o->n_inside)
@@ -750,6 +762,8 @@ static int gw_finish_core(struct gw_opts *o, const struct gateway_cmd *cmd,
 	}
 	if (!o->outside)
 		return gw_usage_error("--outside is required");
+	if (gw_finish_sock(o))
+		return 2;
 	if (!o->ext_plen)
 		return gw_usage_error("--external-ip is required");
 	if (ct_timeouts_validate(&o->nat.timeouts, o->nat.allow_short_udp))
@@ -762,7 +776,30 @@ static int gw_finish_core(struct gw_opts *o, const struct gateway_cmd *cmd,
 		return 2;
 	if (gw_check_forwards(o))
 		return 2;
-	return gw_finish_sandbox(o, cmd);
+	rc = gw_finish_sandbox(o, cmd);
+	o->sb.sock = o->outside_sock;	/* its system calls (sandbox.h) */
+	return rc;
+}
+
+/* --outside sock: the reserved external address, and what does not apply. */
+static int gw_finish_sock(struct gw_opts *o)
+{
+	o->outside_sock = !o->outside_tun && !o->outside_ns &&
+			  !strcmp(o->outside, "sock");
+	if (!o->outside_sock)
+		return 0;
+	if (o->ext_plen)
+		return gw_usage_error("--external-ip does not apply to --outside "
+				      "sock (its external address is the "
+				      "reserved 198.18.0.1)");
+	if (o->next_hop)
+		return gw_usage_error("--next-hop applies to an AF_PACKET uplink, "
+				      "not to sock");
+	if (o->n_fwd)
+		return gw_usage_error("--forward: not with --outside sock yet");
+	o->ext_addr = htonl(SOCK_EXT_ADDR_HOST);
+	o->ext_plen = 32;
+	return 0;
 }
 
 /* Who arcnat becomes once its devices are open (app/sandbox.h). */
@@ -845,8 +882,34 @@ static int gw_finish_services(struct gw_opts *o)
 	return 0;
 }
 
-static int gw_open_outside(const struct gw_opts *o, struct dp_port **out)
+/* The socket uplink; its limits said at start. */
+static int gw_open_sock(const struct gw_opts *o, const struct nat *nat,
+			struct dp_port **out)
 {
+	const struct sock_uplink_cfg sc = {
+		.ext_addr = o->ext_addr,
+		.ct = nat_ct(nat),
+		.pinned_udp = DP_SVC_DNS_PORT,
+	};
+	struct sock_uplink_stats st;
+	int err = sock_uplink_open(out, &sc);
+
+	if (err) {
+		log_err("--outside sock: %s", strerror(-err));
+		return err;
+	}
+	sock_uplink_get_stats(*out, &st);
+	log_info("sock: flows leave through host sockets; up to %" PRIu64
+		 " datagram sockets (the descriptor limit), %u flows "
+		 "(--max-flows)", st.max_sockets, ct_capacity(nat_ct(nat)));
+	return 0;
+}
+
+static int gw_open_outside(const struct gw_opts *o, const struct nat *nat,
+			   struct dp_port **out)
+{
+	if (o->outside_sock)
+		return gw_open_sock(o, nat, out);
 	if (o->outside_tun) {
 		const struct tun_uplink_cfg tc = {
 			.ifname = o->outside,
@@ -1184,7 +1247,7 @@ int gateway_start(struct gateway *gw, struct dp_port *inside, pid_t child)
 	} else if (gw_open_inside(o, gw->inside)) {
 		return -EIO;
 	}
-	err = gw_open_outside(o, &gw->outside);
+	err = gw_open_outside(o, gw->nat, &gw->outside);
 	if (err)
 		return err;
 
@@ -1210,6 +1273,8 @@ int gateway_start(struct gateway *gw, struct dp_port *inside, pid_t child)
 	}
 	if (!inside)
 		gw_attach_inside(o, gw->inside, gw->worker);
+	if (o->outside_sock)
+		sock_uplink_attach(gw->outside, gw->worker);
 	if (o->faults) {
 		err = dp_fault_attach(gw->inside[0], gw->worker);
 		if (err) {
@@ -1221,6 +1286,8 @@ int gateway_start(struct gateway *gw, struct dp_port *inside, pid_t child)
 	err = gw_enter_sandbox(o, gw->lease_dir);
 	if (err)
 		return err;
+	if (o->outside_sock)	/* as the user arcnat now is */
+		sock_uplink_probe_echo(gw->outside);
 	if (gw->leases) {
 		err = dp_persist_start(gw->leases);
 		if (err) {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_packet.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -129,6 +130,31 @@ static int sandbox_child(scmp_filter_ctx ctx, pid_t child)
 	if (!r && !SANDBOX_ASAN)	/* allowed there without condition */
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(wait4), 1,
 				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)child));
+	return r;
+}
+
+/*
+ * The socket uplink (uplink/sock): IPv4 datagram sockets only (UDP, and
+ * ping sockets: protocol 0 or ICMP), bound, with IP_RECVERR.
+ */
+static int sandbox_sock(scmp_filter_ctx ctx, bool sock)
+{
+	int r = 0;
+
+	if (!sock)
+		return 0;
+	for (unsigned int i = 0; i < 2 && !r; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
+				     SCMP_A0(SCMP_CMP_EQ, AF_INET),
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM),
+				     SCMP_A2(SCMP_CMP_EQ,
+					     i ? IPPROTO_ICMP : 0));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 0);
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+				     SCMP_A1(SCMP_CMP_EQ, SOL_IP),
+				     SCMP_A2(SCMP_CMP_EQ, IP_RECVERR));
 	return r;
 }
 
@@ -306,6 +332,8 @@ int sandbox_lock(const struct sandbox *sb)
 		r = sandbox_conditional(ctx);
 	if (!r)
 		r = sandbox_child(ctx, sb->child);
+	if (!r)
+		r = sandbox_sock(ctx, sb->sock);
 	if (!r)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);

@@ -57,6 +57,9 @@ enum sandbox_mode {
  * @child:       a child process the main thread may still signal and reap
  *               under seccomp (kill(2) and wait4(2) of this pid only:
  *               `arcnat run` forwards signals to CMD and waits for it), or 0
+ * @sock:        the socket uplink runs: it opens IPv4 datagram sockets
+ *               (UDP, ping) on the worker's thread, binds them and asks
+ *               for their ICMP errors (IP_RECVERR); nothing else is added
  */
 struct sandbox {
 	enum sandbox_mode mode;
@@ -65,6 +68,7 @@ struct sandbox {
 	gid_t gid;
 	char user[64];
 	pid_t child;
+	bool sock;
 };
 
 /**

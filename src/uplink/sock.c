@@ -1057,10 +1057,10 @@ bool sock_uplink_probe_echo(struct dp_port *p)
 		return true;
 	}
 	if (errno == EACCES || errno == EPERM) {
-		log_err("%s: ICMP echo (ping) is not relayed: group %u is not "
-			"in net.ipv4.ping_group_range (sysctl "
+		log_err("%s: ICMP echo (ping) is not relayed: arcnat's group is "
+			"not in net.ipv4.ping_group_range (sysctl "
 			"net.ipv4.ping_group_range=\"0 2147483647\" allows "
-			"everyone)", p->name, (unsigned int)getegid());
+			"everyone)", p->name);
 		s->echo_warned = true;
 	} else {
 		log_err("%s: ICMP echo (ping) is not relayed: ping socket: %s",
