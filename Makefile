@@ -8,6 +8,7 @@
 #   make fuzz-smoke      run each fuzzer for FUZZ_SECONDS (default 60) on its corpus
 #   make bench           build and run the micro-benchmarks
 #   make bench-net       arcnat gateway vs kernel NAT in namespaces (root)
+#   make bench-rootless  arcnat's socket uplink vs pasta and slirp4netns (root)
 #   make bench-vm        a real VM through arcnat, passt and a TAP with kernel
 #                        NAT; each transport's cost without a VM (root)
 #   make lint            cppcheck + clang-tidy, warnings are errors
@@ -86,7 +87,7 @@ FUZZ_FLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -DPKT_FUZZING -Isrc -Itests \
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FO)/%.o)
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(FO)/%)
 
-.PHONY: all check selftest unit fuzz fuzz-smoke bench bench-net bench-vm lint clean deps corpus demo
+.PHONY: all check selftest unit fuzz fuzz-smoke bench bench-net bench-vm bench-rootless lint clean deps corpus demo
 .DEFAULT_GOAL := all
 # Keep intermediate objects (test and bench .o files) between runs.
 .SECONDARY:
@@ -164,6 +165,12 @@ bench-net: $(PROG)
 # a smoke run of about 90 s). Prints the tables.
 bench-vm: $(PROG) $(NET_BENCHES)
 	bench/net/vm_vs_peers.sh
+
+# The rootless stacks: arcnat's socket uplink (arcnat attach), pasta and
+# slirp4netns on the same namespace topology, same run (root; QUICK=1 for a
+# few minutes). Prints the table.
+bench-rootless: $(PROG)
+	bench/net/run_vs_peers.sh
 
 # ---- fuzzing (clang + libFuzzer) ----
 $(FO)/%.o: %.c

@@ -99,22 +99,6 @@ nb_ns_add() {
 	ns_add "$1" net.ipv4.tcp_tw_reuse=1 "net.ipv4.ip_local_port_range=$CLIENT_PORTS"
 }
 
-start_servers() {	# start_servers NS
-	ip netns exec "$1" timeout "$LIFE" iperf3 -s -B "$SERVER_ADDR" -p $IPERF_PORT >/dev/null 2>&1 &
-	PIDS+=($!)
-	ip netns exec "$1" timeout "$LIFE" "$NBENCH" server -b "$SERVER_ADDR" -p $NB_PORT -L "$LIFE" >/dev/null 2>&1 &
-	PIDS+=($!)
-	local i
-	for i in $(seq 50); do
-		if ip netns exec "$1" ss -Hltn "sport = :$IPERF_PORT" | grep -q . &&
-			ip netns exec "$1" ss -Hltn "sport = :$NB_PORT" | grep -q .; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	die "servers did not start in $1"
-}
-
 # --- kernel backend ------------------------------------------------------------
 K_IN=nb-in-$$-k K_RT=nb-rt-$$-k K_OUT=nb-out-$$-k
 
@@ -197,6 +181,7 @@ start_arcnat() {	# start_arcnat MTU
 	fi
 	A_PID=$(cat /proc/"$A_TIMEOUT_PID"/task/*/children 2>/dev/null | awk "{ print \$1; exit }")
 	[ -n "$A_PID" ] || die "cannot find arcnat's PID"
+	STACK_PIDS=$A_PID
 	# arcnat brings tap0 up; make sure the guest side is configured
 	ip -n $A_IN addr replace 10.0.2.2/24 dev tap0
 	ip -n $A_IN route replace default via 10.0.2.1 dev tap0 || die "route via tap0"
@@ -209,7 +194,7 @@ stop_arcnat() {	# TERM makes arcnat print its statistics
 	kill_pid "$A_PID"
 	wait "$A_TIMEOUT_PID" 2>/dev/null
 	log "[arcnat] stopped; non-zero counters: $(awk '$1 == "stat" && $3 != 0 { printf "%s=%s ", $2, $3 }' "$A_LOG")"
-	A_PID=""
+	A_PID="" STACK_PIDS=""
 }
 
 mtu_arcnat() {
@@ -223,109 +208,24 @@ no_gso_arcnat() {	# after arcnat set the TAP's offloads up
 }
 
 # --- measurements ------------------------------------------------------------------
-cpu_snap() {	# "busy total steal arcnat_ticks" (busy excludes steal)
-	local a=0
-	[ -n "$A_PID" ] && [ -r /proc/"$A_PID"/stat ] &&
-		a=$(sed 's/.*) //' /proc/"$A_PID"/stat | awk '{ print $12 + $13 }')
-	awk -v a="$a" '/^cpu /{ b = $2 + $3 + $4 + $7 + $8; print b, b + $5 + $6 + $9, $9, a }' /proc/stat
-}
-
-cpu_delta() {	# cpu_delta SNAP0 SNAP1 SECS -> "arcnat_pct sys_pct steal_pct"
-	local b0 t0 s0 a0 b1 t1 s1 a1
-	read -r b0 t0 s0 a0 <<<"$1"
-	read -r b1 t1 s1 a1 <<<"$2"
-	awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v s=$((s1 - s0)) -v a=$((a1 - a0)) \
-		-v secs="$3" -v n="$(nproc)" -v hz="$(getconf CLK_TCK)" 'BEGIN {
-		printf "%.0f %.0f %.0f", (secs > 0 ? a / hz / secs * 100 : 0),
-			(t > 0 ? b / t * 100 * n : 0), (t > 0 ? s / t * 100 * n : 0) }'
-}
-
-# The machine is shared: before each run wait, bounded, until the background
-# load (whole machine, 100 = one core) is below QUIET_MAX; it is recorded.
-quiet_wait() {
-	local i a b l=0
-	for i in $(seq "$QUIET_TRIES"); do
-		a=$(cpu_snap)
-		sleep 0.5
-		b=$(cpu_snap)
-		l=$(cpu_delta "$a" "$b" 0.5 | awk '{ print $2 }')
-		[ "$l" -le "$QUIET_MAX" ] && break
-	done
-	echo "$l"
-}
-
-iperf_value() {	# iperf_value JSONFILE -> "Gbit/s extra"
-	python3 - "$1" <<-'EOF'
-	import json, sys
-	try:
-	    d = json.load(open(sys.argv[1]))
-	except Exception:
-	    print("nan iperf3_output_unparsable"); sys.exit(0)
-	if "error" in d:
-	    print("nan error=" + d["error"].replace(" ", "_")); sys.exit(0)
-	e = d["end"]
-	print("%.3f retrans=%s" % (e["sum_received"]["bits_per_second"] / 1e9,
-	                           e["sum_sent"].get("retransmits", "na")))
-	EOF
-}
-
-kv() {	# kv KEY LINE -> value of KEY=value in LINE
-	sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"
-}
-
 run_one() {	# run_one BACKEND METRIC MTU REP
-	local be=$1 m=$2 mtu=$3 rep=$4 cl tmp s0 s1 t0 t1 v extra unit cpu line a_cpu sys_cpu steal bg
+	local be=$1 m=$2 mtu=$3 rep=$4 cl s0 s1 t0 t1 v extra unit cpu a_cpu sys_cpu steal bg
 	case $be in
 	kernel) cl=$K_IN ;;
 	arcnat) cl=$A_IN ;;
 	esac
-	tmp=$(mktemp)
 	bg=$(quiet_wait)
 	s0=$(cpu_snap)
 	t0=$(date +%s.%N)
-	case $m in
-	tcp_up* | tcp_down*)
-		local rev=""
-		case $m in tcp_down*) rev=-R ;; esac
-		timeout $((T + 20)) ip netns exec "$cl" iperf3 -c $SERVER_ADDR -p $IPERF_PORT -t "$T" $rev \
-			${TCP_CC:+-C "$TCP_CC"} -J --connect-timeout 3000 >"$tmp" 2>&1
-		t1=$(date +%s.%N)
-		s1=$(cpu_snap)
-		read -r v extra < <(iperf_value "$tmp")
-		unit=Gbit/s
-		;;
-	udp64_pps | tcp_rr | tcp_crr)
-		local mode args=""
-		case $m in
-		udp64_pps) mode=udp args="-s 64" unit=pkt/s ;;
-		tcp_rr) mode=rr unit=trans/s ;;
-		tcp_crr) mode=crr args="-n $CRR_MAX" unit=conn/s ;;
-		esac
-		# shellcheck disable=SC2086
-		timeout $((T + 20)) ip netns exec "$cl" "$NBENCH" $mode -H $SERVER_ADDR -p $NB_PORT -t "$T" $args >"$tmp" 2>&1
-		t1=$(date +%s.%N)
-		s1=$(cpu_snap)
-		line=$(grep '^mode=' "$tmp" | tail -n 1)
-		if [ -n "$line" ]; then
-			v=$(kv rate "$line")
-			case $mode in
-			udp) extra="sent_pps=$(kv sent_pps "$line") loss_pct=$(kv loss_pct "$line")" ;;
-			*) extra="p50_us=$(kv p50_us "$line") p99_us=$(kv p99_us "$line")" ;;
-			esac
-			extra="$extra errors=$(kv errors "$line")"
-		else
-			v=nan
-			extra="error=$(head -c 200 "$tmp" | tr -s ' \n\t' '___')"
-		fi
-		;;
-	esac
+	read -r v unit extra < <(measure "$cl" "$m" "$T")
+	t1=$(date +%s.%N)
+	s1=$(cpu_snap)
 	cpu=$(cpu_delta "$s0" "$s1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")
 	read -r a_cpu sys_cpu steal <<<"$cpu"
 	[ -z "$A_PID" ] && a_cpu=-	# kernel rows: arcnat idle (expect 0)
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$be" "$m" "$mtu" "$rep" "$v" "$unit" \
 		"$a_cpu" "$sys_cpu" "$steal" "$bg" "$extra" >>"$RAW"
 	log "[$be] $m mtu=$mtu rep=$rep: $v $unit arcnat_cpu=$a_cpu% sys_cpu=$sys_cpu% steal=$steal% bg_cpu=$bg% $extra"
-	rm -f "$tmp"
 	sleep 0.5
 }
 
@@ -400,20 +300,11 @@ RAW=$RESULTS_DIR/$STAMP.tsv
 SUM=$RESULTS_DIR/$STAMP-summary.tsv
 printf 'backend\tmetric\tmtu\trep\tvalue\tunit\tarcnat_cpu_pct\tsys_cpu_pct\tsteal_pct\tbg_cpu_pct\textra\n' >"$RAW"
 
-if [ ! -x "$NBENCH" ] || [ bench/net/nbench.c -nt "$NBENCH" ]; then
-	cc -O2 -Wall -Wextra -o "$NBENCH" bench/net/nbench.c || die "build nbench"
-fi
+build_nbench
 log "machine: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //'), kernel $(uname -r)"
 log "REPS=$REPS T=$T BACKENDS='$BACKENDS' METRICS='$METRICS'"
 
 has() { case " $BACKENDS " in *" $1 "*) return 0 ;; esac; return 1; }
-
-sanity() {	# sanity BACKEND NS: one short TCP exchange must work before any load
-	local out
-	out=$(timeout 10 ip netns exec "$2" "$NBENCH" rr -H $SERVER_ADDR -p $NB_PORT -t 0.5 -n 100 2>&1)
-	grep -q 'count=100 ' <<<"$out" || die "[$1] sanity check failed: $out"
-	log "[$1] sanity ok: $out"
-}
 
 # Run a private copy: a rebuild of $ARCNAT during the run (make in another
 # shell) must not change the binary between the MTU phases.
@@ -438,12 +329,12 @@ for mtu in 1500 9000; do
 	[ -n "$ms" ] || continue
 	if has kernel; then
 		mtu_kernel $mtu
-		sanity kernel $K_IN
+		sanity kernel $K_IN || die "[kernel] sanity check failed"
 	fi
 	if has arcnat; then
 		stop_arcnat
 		start_arcnat $mtu
-		sanity arcnat $A_IN
+		sanity arcnat $A_IN || die "[arcnat] sanity check failed"
 	fi
 	for rep in $(seq "$REPS"); do
 		order=$BACKENDS
