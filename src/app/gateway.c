@@ -40,6 +40,7 @@
 #include "dp/services.h"
 #include "dp/worker.h"
 #include "pkt/martian.h"
+#include "svc/dns_local.h"
 #include "svc/dns_resolv.h"
 #include "guest/dgram.h"
 #include "guest/qemu_args.h"
@@ -1211,7 +1212,7 @@ void gateway_get_plan(const struct gateway *gw, struct gateway_plan *plan)
 					 plan->n_dns < GATEWAY_PLAN_DNS_MAX; i++)
 			plan->dns[plan->n_dns++] = o->dns.upstream[i];
 	}
-	plan->domain = o->dns.domain;
+	plan->domain = o->dns.domain ? o->dns.domain : DNS_DEFAULT_DOMAIN;
 }
 
 int gateway_prepare(struct gateway *gw)
@@ -1308,7 +1309,10 @@ void gateway_finish(struct gateway *gw)
 {
 	/* Writes the worker's last snapshot before the statistics count it. */
 	dp_persist_stop(gw->leases);
-	dp_worker_print_stats(gw->worker, stderr);
+	/* A command's user sees them with --verbose (its CMD's stderr is
+	 * the same). */
+	if (!gw->cmd || log_enabled(LOG_LEVEL_INFO))
+		dp_worker_print_stats(gw->worker, stderr);
 }
 
 void gateway_free(struct gateway *gw)

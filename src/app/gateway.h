@@ -87,7 +87,7 @@ struct gateway_cmd {
  * @dns:        the name servers a guest should use: the gateway when the
  *              DNS forwarder runs, else the upstream servers
  * @n_dns:      how many
- * @domain:     the local domain (search list), or NULL
+ * @domain:     the local domain (the search list)
  */
 struct gateway_plan {
 	uint32_t gw_addr;
@@ -155,7 +155,8 @@ struct dp_worker *gateway_worker(const struct gateway *gw);
 
 /**
  * gateway_finish() - after the worker stopped: the lease file's last
- * snapshot, then the final statistics on stderr.
+ * snapshot, then the final statistics on stderr (for a command, only when
+ * the log shows info messages).
  * @gw: started
  */
 void gateway_finish(struct gateway *gw);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/gateway.h"
+#include "app/run.h"
 
 #ifndef ARCNAT_VERSION
 #define ARCNAT_VERSION "0.1.0"
@@ -17,8 +18,12 @@ static const char main_usage[] =
 "A userspace network stack for virtual machines and containers.\n"
 "\n"
 "Commands:\n"
-"  gateway     NAT gateway between a TAP device and an uplink\n"
-"              (arcnat gateway --help)\n"
+"  gateway     NAT gateway between guests (TAP devices, QEMU sockets,\n"
+"              vhost-user) and an uplink (arcnat gateway --help)\n"
+"  run         run a command in a network namespace of its own, behind\n"
+"              the gateway (arcnat run --help)\n"
+"  attach      the same for a network namespace that exists\n"
+"              (arcnat attach --help)\n"
 "\n"
 "Options:\n"
 "  -h, --help     this text\n"
@@ -42,6 +47,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "gateway"))
 		return gateway_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return run_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "attach"))
+		return run_attach_main(argc - 1, argv + 1);
 	fprintf(stderr, "arcnat: unknown command '%s'\nTry 'arcnat --help'.\n",
 		argv[1]);
 	return 2;

@@ -126,7 +126,8 @@ int serve_worker(struct dp_worker *w, int sfd,
 		log_err("cannot start the worker: %s", strerror(err));
 		return -err;
 	}
-	fprintf(stderr, "arcnat: gateway ready\n");
+	if (!hooks || !hooks->quiet)
+		fprintf(stderr, "arcnat: gateway ready\n");
 	if (hooks && hooks->ready)
 		hooks->ready(hooks->ctx);
 	err = serve_wait_signals(sfd, &r, hooks);

@@ -15,6 +15,7 @@
 #ifndef ARCNAT_APP_SERVE_H
 #define ARCNAT_APP_SERVE_H
 
+#include <stdbool.h>
 #include <sys/signalfd.h>
 
 struct dp_worker;
@@ -28,6 +29,8 @@ struct dp_worker;
  *            go on. NULL: SIGINT and SIGTERM stop, the rest are ignored
  * @fd:       one more descriptor to wait on (a pidfd), or -1
  * @fd_ready: @fd is readable; returns 1 to stop serving, 0 to go on
+ * @quiet:    no "arcnat: gateway ready" line on stderr (a command whose
+ *            CMD shares it)
  */
 struct serve_hooks {
 	void *ctx;
@@ -35,6 +38,7 @@ struct serve_hooks {
 	int (*signal)(void *ctx, const struct signalfd_siginfo *si);
 	int fd;
 	int (*fd_ready)(void *ctx);
+	bool quiet;
 };
 
 /**
