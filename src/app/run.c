@@ -326,13 +326,18 @@ static int run_unshare(const struct run_ctx *c)
 
 	if (geteuid() != 0) {
 		err = userns_unshare(flags);
-		if (err == -EPERM || err == -ENOSPC || err == -EUSERS) {
-			log_err("cannot create a user namespace: %s (unprivileged "
-				"user namespaces are off here: see the sysctls "
-				"user.max_user_namespaces, "
-				"kernel.unprivileged_userns_clone, "
-				"kernel.apparmor_restrict_unprivileged_userns)",
-				strerror(-err));
+		if (err == -ENOSPC || err == -EUSERS) {
+			log_err("cannot create a user namespace: none allowed, or "
+				"the limit reached (sysctl user.max_user_namespaces); "
+				"arcnat needs one when not root");
+			return err;
+		}
+		if (err == -EPERM) {
+			log_err("cannot create a user namespace: not permitted "
+				"(unprivileged user namespaces are off: sysctl "
+				"kernel.unprivileged_userns_clone or "
+				"kernel.apparmor_restrict_unprivileged_userns); "
+				"arcnat needs one when not root");
 			return err;
 		}
 	} else if (unshare(flags) < 0) {
@@ -371,7 +376,10 @@ static int run_join(const struct run_ctx *c)
 		if (c->pid && err == -ENOENT)
 			log_err("--pid %d: no such process", (int)c->pid);
 		else
-			log_err("%s: %s", path, strerror(-err));
+			log_err("%s: %s%s", path, strerror(-err),
+				err == -EACCES || err == -EPERM ?
+				" (another user's: run arcnat as that user or as "
+				"root)" : "");
 		return err;
 	}
 	err = userns_join_owner(fd, &joined);
@@ -533,13 +541,52 @@ static bool run_tie_to(pid_t parent)
 	       getppid() == parent;
 }
 
+/*
+ * execvp() as a shell: a CMD found nowhere on PATH (glibc's execvp() says
+ * EACCES when some directory of PATH cannot be searched, as for uid 65534)
+ * is 127, "command not found"; a file found that cannot be executed, 126.
+ * Return: only on failure, the exit status (the reason printed).
+ */
+static int run_execvp(char **argv)
+{
+	const char *path = getenv("PATH");
+	char full[PATH_MAX];
+	int status = RUN_EXIT_NOENT, err = ENOENT;
+
+	if (strchr(argv[0], '/')) {
+		execv(argv[0], argv);
+		err = errno;
+		status = err == ENOENT ? RUN_EXIT_NOENT : RUN_EXIT_NOEXEC;
+		goto out;
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+		struct stat st;
+
+		if (snprintf(full, sizeof(full), "%.*s/%s", (int)len,
+			     len ? path : ".", argv[0]) < (int)sizeof(full) &&
+		    stat(full, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			execv(full, argv);
+			err = errno;	/* found, cannot be executed */
+			status = RUN_EXIT_NOEXEC;
+			break;
+		}
+		path += len + (path[len] == ':');
+	}
+out:
+	fprintf(stderr, "arcnat: %s: %s\n", argv[0],
+		status == RUN_EXIT_NOENT ? "command not found" : strerror(err));
+	return status;
+}
+
 /* run: wait for the go, then become CMD. Never returns. */
 __noreturn static void run_exec(const struct run_ctx *c, int sock, pid_t parent)
 {
 	sigset_t none;
 	ssize_t n;
 	char go;
-	int err;
 
 	do {
 		n = read(sock, &go, 1);
@@ -554,11 +601,7 @@ __noreturn static void run_exec(const struct run_ctx *c, int sock, pid_t parent)
 	/* Only stdin, stdout and stderr go to CMD. */
 	if (close_range(3, ~0u, 0) < 0)
 		(void)close(sock);
-	execvp(c->cmd[0], c->cmd);
-	err = errno;
-	fprintf(stderr, "arcnat: %s: %s\n", c->cmd[0],
-		err == ENOENT ? "command not found" : strerror(err));
-	_exit(err == ENOENT ? RUN_EXIT_NOENT : RUN_EXIT_NOEXEC);
+	_exit(run_execvp(c->cmd));
 }
 
 /* The setup child. Never returns. */
