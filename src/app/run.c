@@ -141,9 +141,15 @@ static const char run_usage[] =
 "                              statistics, on stderr (CMD's stderr too)\n"
 "\n"
 "The uplink, where the namespace's traffic leaves (see arcnat gateway --help):\n"
+"  --outside sock              the default, rootless: each flow leaves through\n"
+"                              a socket of arcnat's in the caller's network\n"
+"                              (UDP; ICMP echo where net.ipv4.ping_group_range\n"
+"                              allows arcnat's group; TCP once the relay is\n"
+"                              built, an RST until then)\n"
 "  --outside IFACE[@NETNS] --external-ip A.B.C.D/LEN [--next-hop A.B.C.D]\n"
 "  --outside tun:NAME[@NETNS] --external-ip A.B.C.D/LEN\n"
-"                              both need root (CAP_NET_ADMIN, CAP_NET_RAW)\n"
+"                              packet uplinks; both need root (CAP_NET_RAW,\n"
+"                              CAP_NET_ADMIN)\n"
 "\n"
 "Signals: SIGINT, SIGTERM and SIGHUP sent to arcnat are forwarded to CMD;\n"
 "those of the terminal (Ctrl-C) reach CMD directly, in arcnat's process\n"
@@ -179,6 +185,7 @@ static const char attach_usage[] =
 "  --verbose                   info messages and the final statistics\n"
 "\n"
 "The uplink (see arcnat gateway --help):\n"
+"  --outside sock              the default, rootless: host sockets\n"
 "  --outside IFACE[@NETNS] --external-ip A.B.C.D/LEN [--next-hop A.B.C.D]\n"
 "  --outside tun:NAME[@NETNS] --external-ip A.B.C.D/LEN\n"
 "\n"
@@ -815,6 +822,7 @@ int run_main(int argc, char **argv)
 		.args = true,
 		.keep_user = true,
 		.default_mtu = RUN_MTU,
+		.default_outside = "sock",
 	};
 	const struct serve_hooks hooks = {
 		.ctx = &c, .ready = run_ready, .signal = run_signal, .fd = -1,
@@ -890,6 +898,7 @@ int run_attach_main(int argc, char **argv)
 		.parse = run_parse_opt,
 		.ctx = &c,
 		.default_mtu = RUN_MTU,
+		.default_outside = "sock",
 	};
 	struct serve_hooks hooks = { .ctx = &c, .fd = -1 };
 	struct gateway *gw = NULL;

@@ -7,16 +7,18 @@
 # errors for another user's namespace, a process that does not exist, and
 # options that do not go together.
 #
-#   ns an-ah-$$ ("host": arcnat runs here)             ns an-as-$$ ("server")
-#   arcnat attach --outside h0               h0 <--veth--> s0 198.51.100.1/24
-#                 --external-ip 198.51.100.2/24
+#   ns an-ah-$$ ("host": arcnat runs here)               ns an-as-$$ ("server")
+#   root: arcnat attach --outside h0           h0 <--veth--> s0 198.51.100.1/24
+#                       --external-ip 198.51.100.2/24
+#   user: arcnat attach (--outside sock, h1 203.0.113.2 <--veth--> s1 203.0.113.1/24
+#         the default)
 #     the target: ns an-at-$$ (ip netns add), or a process's namespace
 #     tap0 10.0.2.2/24, default via 10.0.2.1, MTU 65520
 #
-# The unprivileged user is uid/gid 65534 without supplementary groups, with
-# a 0666 /dev/net/tun bind-mounted on a private mount namespace (the host's
-# node is 0600 and stays so) and, until the socket uplink lands, CAP_NET_RAW
-# (ambient) for the AF_PACKET uplink.
+# The unprivileged user is uid/gid 65534 without supplementary groups or
+# capabilities, with a 0666 /dev/net/tun bind-mounted on a private mount
+# namespace (the host's node is 0600 and stays so); its uplink is host
+# sockets, and the host namespace's net.ipv4.ping_group_range lets it ping.
 . "$(dirname "$0")/lib.sh"
 
 net_checks
@@ -34,6 +36,12 @@ ip -n "$NS_H" link add h0 type veth peer name s0 netns "$NS_S" || fail "veth"
 ip -n "$NS_H" link set h0 up || fail "h0 up"
 ip -n "$NS_S" addr add 198.51.100.1/24 dev s0 || fail "addr s0"
 ip -n "$NS_S" link set s0 up || fail "s0 up"
+ip -n "$NS_H" link add h1 type veth peer name s1 netns "$NS_S" || fail "veth h1"
+ip -n "$NS_H" addr add 203.0.113.2/24 dev h1 || fail "addr h1"
+ip -n "$NS_H" link set h1 up || fail "h1 up"
+ip -n "$NS_S" addr add 203.0.113.1/24 dev s1 || fail "addr s1"
+ip -n "$NS_S" link set s1 up || fail "s1 up"
+h_ns sysctl -qw net.ipv4.ping_group_range="0 2147483647" || fail "ping_group_range"
 mknod -m 0666 "$TMPD/tun" c 10 200 || fail "mknod $TMPD/tun"
 chmod 0666 "$TMPD/tun"
 UPLINK="--outside h0 --external-ip 198.51.100.2/24 --no-dns"
@@ -55,7 +63,6 @@ start_attach() {
 			shift
 			exec "$@"' sh "$TMPD/tun" \
 			ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-			--inh-caps +net_raw --ambient-caps +net_raw \
 			timeout -k 5 "$ATT_TO" "$ARCNAT" attach "$@" >"$ARC_LOG" 2>&1 &
 	fi
 	ARC_TPID=$!
@@ -64,14 +71,15 @@ start_attach() {
 	ARC_PID=$(child_pids "$ARC_TPID" | head -n 1)
 }
 
-# check_tap NSENTER-ARGS...: tap0 configured in that namespace, ping beyond.
+# check_tap NSENTER-ARGS...: tap0 configured in that namespace, ping $SRV.
+SRV=198.51.100.1
 check_tap() {
 	_c=$("$@" sh -c 'ip -4 -o addr show dev tap0; ip -4 route; ip -o link show tap0' 2>&1)
 	echo "$_c" | grep -q 'tap0 *inet 10\.0\.2\.2/24 ' &&
 		echo "$_c" | grep -q '^default via 10\.0\.2\.1 dev tap0' &&
 		echo "$_c" | grep -q 'tap0: <.*,UP[,>].* mtu 65520 ' ||
 		fail "tap0 is not configured as expected: $_c"
-	"$@" ping -c 2 -i 0.2 -W 2 198.51.100.1 >/dev/null 2>&1 || fail "ping 198.51.100.1 from the namespace failed"
+	"$@" ping -c 2 -i 0.2 -W 2 "$SRV" >/dev/null 2>&1 || fail "ping $SRV from the namespace failed"
 }
 
 # wait_exit WANT: arcnat exits by itself (bounded) with status WANT.
@@ -124,12 +132,13 @@ sleep 0.3
 # unshare execs: BG_PID is timeout, in the new namespaces
 [ "$(readlink "/proc/$UP_/ns/user")" != "$(readlink /proc/self/ns/user)" ] ||
 	fail "unshare -rn did not make a user namespace"
-start_attach user --pid "$UP_" $UPLINK
+SRV=203.0.113.1
+start_attach user --pid "$UP_" --no-dns
 check_tap nsenter -t "$UP_" -n
 grep -q 'sandbox: no capabilities' "$ARC_LOG" || fail "user: no sandbox line: $(cat "$ARC_LOG")"
 bg_stop "$UP_"
 wait_exit 0
-ok "user: attach --pid of 'unshare -rn sleep' (uid 65534): user namespace joined, tap0 configured, ping beyond; stopped when it exited"
+ok "user: attach --pid of 'unshare -rn sleep' (uid 65534, --outside sock, the default): user namespace joined, tap0 configured, ping $SRV; stopped when it exited"
 
 # --- user: clear errors ------------------------------------------------------------
 bg ip netns exec "$NS_T" timeout 60 sleep 60
@@ -145,18 +154,17 @@ err_case() {
 		shift
 		exec "$@"' sh "$TMPD/tun" \
 		ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-		--inh-caps +net_raw --ambient-caps +net_raw \
 		timeout -k 5 "$ATT_TO" "$ARCNAT" attach "$@" >"$ARC_LOG" 2>&1
 	_rc=$?
 	[ "$_rc" = "$_want" ] || fail "user: attach $*: exit status $_rc, expected $_want: $(cat "$ARC_LOG")"
 	grep -q -- "$_pat" "$ARC_LOG" || fail "user: attach $*: no line matching '$_pat': $(cat "$ARC_LOG")"
 }
-err_case 1 "/proc/$TP/ns/net: Permission denied (another user's" --pid "$TP" $UPLINK
+err_case 1 "/proc/$TP/ns/net: Permission denied (another user's" --pid "$TP" --no-dns
 err_case 1 "cannot enter the network namespace: Operation not permitted (it is another user's" \
-	--netns "/run/netns/$NS_T" $UPLINK
-err_case 1 "--pid 999999999: no such process" --pid 999999999 $UPLINK
-err_case 2 "exactly one of --netns and --pid" $UPLINK
-err_case 2 "exactly one of --netns and --pid" --pid "$TP" --netns "$NS_T" $UPLINK
+	--netns "/run/netns/$NS_T" --no-dns
+err_case 1 "--pid 999999999: no such process" --pid 999999999 --no-dns
+err_case 2 "exactly one of --netns and --pid" --no-dns
+err_case 2 "exactly one of --netns and --pid" --pid "$TP" --netns "$NS_T" --no-dns
 bg_stop "$TP"
 ok "user: a root-owned namespace refused, by --pid and by --netns (exit 1), no such process (exit 1), neither or both of --netns/--pid (exit 2), each said in one line"
 

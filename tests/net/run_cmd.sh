@@ -6,25 +6,29 @@
 # them; no DHCP client runs), a private /etc/resolv.conf naming the gateway
 # (the host's untouched), a clear error for a /dev/net/tun the user cannot
 # open, and traffic through the gateway: ping, a UDP exchange, TCP both
-# ways (sha256), and a name resolved through resolv.conf by the gateway's
-# DNS forwarder from a dnsmasq the test starts.
+# ways (sha256; as root, on the AF_PACKET uplink), and a name resolved
+# through resolv.conf by the gateway's DNS forwarder from a dnsmasq the test
+# starts.
 #
-#   ns an-rh-$$ ("host": arcnat runs here)               ns an-rs-$$ ("server")
-#   arcnat run --outside h0                    h0 <--veth--> s0 198.51.100.1/24
-#              --external-ip 198.51.100.2/24                 dnsmasq, socat, udptool
+#   ns an-rh-$$ ("host": arcnat runs here)                 ns an-rs-$$ ("server")
+#   root: arcnat run --outside h0             h0 <--veth--> s0 198.51.100.1/24
+#                    --external-ip 198.51.100.2/24
+#   user: arcnat run (--outside sock,   h1 203.0.113.2 <--veth--> s1 203.0.113.1/24
+#         the default)                                       dnsmasq, socat, udptool
 #     CMD, in a network namespace of its own:
 #     tap0 10.0.2.2/24, default via 10.0.2.1, MTU 65520
 #
 # The server has no route to 10.0.2.0/24: replies come back only through the
-# NAT. The unprivileged user is uid/gid 65534 without supplementary groups,
-# in a private mount namespace where a 0666 node is bind-mounted over the
-# host's /dev/net/tun (mode 0600 on this machine; it is never changed). That
-# user gets its namespaces from a user namespace (CMD is root in it, uid 0
-# mapped to 65534). Until the socket uplink lands, the user keeps
-# CAP_NET_RAW (ambient) for the AF_PACKET uplink h0, which arcnat drops with
-# every other capability once its devices are open. Last, the clear
-# one-line errors of a user who cannot open /dev/net/tun and of a system
-# without user namespaces (tests/net/userns_limit.py).
+# NAT. The unprivileged user is uid/gid 65534 without supplementary groups
+# or capabilities, in a private mount namespace where a 0666 node is
+# bind-mounted over the host's /dev/net/tun (mode 0600 on this machine; it is
+# never changed). That user gets its namespaces from a user namespace (CMD
+# is root in it, uid 0 mapped to 65534) and its uplink from host sockets
+# (net.ipv4.ping_group_range of the host namespace lets it ping). TCP over
+# the socket uplink waits for its relay (uplink/sock_tcp): it is tested as
+# root only, for now. Last, the clear one-line errors of a user who cannot
+# open /dev/net/tun and of a system without user namespaces
+# (tests/net/userns_limit.py).
 . "$(dirname "$0")/lib.sh"
 
 net_checks
@@ -46,21 +50,30 @@ ip -n "$NS_H" link add h0 type veth peer name s0 netns "$NS_S" || fail "veth"
 ip -n "$NS_H" link set h0 up || fail "h0 up"
 ip -n "$NS_S" addr add 198.51.100.1/24 dev s0 || fail "addr s0"
 ip -n "$NS_S" link set s0 up || fail "s0 up"
+ip -n "$NS_H" link add h1 type veth peer name s1 netns "$NS_S" || fail "veth h1"
+ip -n "$NS_H" addr add 203.0.113.2/24 dev h1 || fail "addr h1"
+ip -n "$NS_H" link set h1 up || fail "h1 up"
+ip -n "$NS_S" addr add 203.0.113.1/24 dev s1 || fail "addr s1"
+ip -n "$NS_S" link set s1 up || fail "s1 up"
+h_ns sysctl -qw net.ipv4.ping_group_range="0 2147483647" || fail "ping_group_range"
 # the 0666 TUN node for the unprivileged runs (a private mount only)
 mknod -m 0666 "$TMPD/tun" c 10 200 || fail "mknod $TMPD/tun"
 chmod 0666 "$TMPD/tun"
 HOST_RESOLV=$(cat /etc/resolv.conf 2>/dev/null)
-UPLINK="--outside h0 --external-ip 198.51.100.2/24 --dns 198.51.100.1"
+UPLINK_root="--outside h0 --external-ip 198.51.100.2/24 --dns 198.51.100.1"
+SRV_root=198.51.100.1
+UPLINK_user="--dns 203.0.113.1"
+SRV_user=203.0.113.1
 RUN_TO=$(tscale 60)
 info "namespaces $NS_H $NS_S ready, arcnat: $ARCNAT"
 
 # --- the server side: dnsmasq, a UDP echo ------------------------------------
 echo 'address=/svc.test/198.51.100.77' >"$TMPD/dnsmasq.conf"
 bg s_ns timeout "$(tscale 600)" dnsmasq --keep-in-foreground --no-resolv --no-hosts \
-	--listen-address=198.51.100.1 --bind-interfaces --pid-file= --user=root \
+	--listen-address=198.51.100.1,203.0.113.1 --bind-interfaces --pid-file= --user=root \
 	--conf-file="$TMPD/dnsmasq.conf" --log-facility="$TMPD/dnsmasq.log" >"$TMPD/dnsmasq.out" 2>&1
 wait_listen s_ns u 53 || fail "dnsmasq did not start: $(cat "$TMPD/dnsmasq.out" 2>/dev/null)"
-bg s_ns timeout "$(tscale 600)" "$PY" "$TMPD/udptool.py" listen 198.51.100.1 7007 0 "$(tscale 600)" echo >/dev/null
+bg s_ns timeout "$(tscale 600)" "$PY" "$TMPD/udptool.py" listen 0.0.0.0 7007 0 "$(tscale 600)" echo >/dev/null
 wait_listen s_ns u 7007 || fail "UDP echo server did not start"
 DATA=$TMPD/data
 make_data "$DATA" 16
@@ -81,7 +94,6 @@ as() {
 			shift
 			exec "$@"' sh "$TMPD/tun" \
 			ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-			--inh-caps +net_raw --ambient-caps +net_raw \
 			timeout -k 5 "$RUN_TO" "$ARCNAT" "$@" 2>"$ARC_LOG"
 	fi
 }
@@ -101,7 +113,6 @@ bg_as() {
 			shift
 			exec "$@"' sh "$TMPD/tun" \
 			ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-			--inh-caps +net_raw --ambient-caps +net_raw \
 			timeout -k 5 "$RUN_TO" "$ARCNAT" "$@" 2>"$ARC_LOG"
 	fi
 }
@@ -138,8 +149,33 @@ expect_rc() {
 	[ "$_rc" = "$_want" ] || fail "$_m: $_what: exit status $_rc, expected $_want"
 }
 
+# TCP both ways between CMD and the server, sha256 compared.
+check_tcp() {
+	bg s_ns timeout "$RUN_TO" socat -u TCP-LISTEN:5001,bind="$SRV",reuseaddr CREATE:"$TMPD/up.recv"
+	UPS=$BG_PID
+	bg s_ns timeout "$RUN_TO" socat -u OPEN:"$DATA",rdonly TCP-LISTEN:5002,bind="$SRV",reuseaddr
+	DNS_=$BG_PID
+	wait_listen s_ns t 5001 && wait_listen s_ns t 5002 || fail "TCP servers did not start"
+	# shellcheck disable=SC2016
+	as "$M" run $UPLINK -- sh -c '
+		timeout 30 socat -u OPEN:"$2",rdonly TCP:"$1":5001 && echo UP-SENT
+		timeout 30 socat -u TCP:"$1":5002 CREATE:"$3/down.recv" && echo DOWN-DONE
+		' sh "$SRV" "$DATA" "$U" >"$U/tcp" || fail "$M: the TCP CMD failed: $(cat "$U/tcp")"
+	_i=0
+	while [ $_i -lt 50 ] && alive "$UPS"; do sleep 0.1; _i=$((_i + 1)); done
+	bg_stop "$UPS"
+	bg_stop "$DNS_"
+	grep -q UP-SENT "$U/tcp" && [ "$(sha "$TMPD/up.recv")" = "$(sha "$DATA")" ] ||
+		fail "$M: TCP from CMD to the server: sha256 differs or the transfer failed: $(cat "$U/tcp")"
+	grep -q DOWN-DONE "$U/tcp" && [ "$(sha "$U/down.recv")" = "$(sha "$DATA")" ] ||
+		fail "$M: TCP from the server to CMD: sha256 differs or the transfer failed: $(cat "$U/tcp")"
+	rm -f "$TMPD/up.recv" "$U/down.recv"
+	ok "$M: 16 MiB TCP each way between CMD and $SRV, sha256 equal"
+}
+
 check_mode() {
 	M=$1
+	eval "UPLINK=\$UPLINK_$M SRV=\$SRV_$M"
 	rm -f "$U"/*
 
 	# --- exit status ---------------------------------------------------------
@@ -179,33 +215,18 @@ check_mode() {
 	ok "$M: --guest-ip 10.0.5.9 --gateway-ip 10.0.5.1/24 --mtu 1500 --ns-ifname eth7 applied"
 
 	# --- traffic: ping, UDP, TCP both ways, DNS through resolv.conf -------------
-	bg s_ns timeout "$RUN_TO" socat -u TCP-LISTEN:5001,bind=198.51.100.1,reuseaddr CREATE:"$TMPD/up.recv"
-	UPS=$BG_PID
-	bg s_ns timeout "$RUN_TO" socat -u OPEN:"$DATA",rdonly TCP-LISTEN:5002,bind=198.51.100.1,reuseaddr
-	DNS_=$BG_PID
-	wait_listen s_ns t 5001 && wait_listen s_ns t 5002 || fail "TCP servers did not start"
 	# shellcheck disable=SC2016
 	as "$M" run $UPLINK -- sh -c '
-		ping -c 2 -i 0.2 -W 2 198.51.100.1 >/dev/null && echo PING-OK
-		"$1" "$2" send 0.0.0.0 4444 198.51.100.1 7007 hello-$3 5
-		timeout 30 socat -u OPEN:"$4",rdonly TCP:198.51.100.1:5001 && echo UP-SENT
-		timeout 30 socat -u TCP:198.51.100.1:5002 CREATE:"$5/down.recv" && echo DOWN-DONE
-		getent hosts svc.test' sh "$PY" "$TMPD/udptool.py" "$M" "$DATA" "$U" >"$U/traffic" ||
+		ping -c 2 -i 0.2 -W 2 "$1" >/dev/null && echo PING-OK
+		"$2" "$3" send 0.0.0.0 4444 "$1" 7007 hello-$4 5
+		getent hosts svc.test' sh "$SRV" "$PY" "$TMPD/udptool.py" "$M" >"$U/traffic" ||
 		fail "$M: the traffic CMD failed: $(cat "$U/traffic")"
-	_i=0
-	while [ $_i -lt 50 ] && alive "$UPS"; do sleep 0.1; _i=$((_i + 1)); done
-	bg_stop "$UPS"
-	bg_stop "$DNS_"
-	grep -q PING-OK "$U/traffic" || fail "$M: ping 198.51.100.1 from CMD failed: $(cat "$U/traffic")"
-	grep -q "^REPLY 198.51.100.1 7007 echo:hello-$M$" "$U/traffic" || fail "$M: no UDP echo: $(cat "$U/traffic")"
-	grep -q UP-SENT "$U/traffic" && [ "$(sha "$TMPD/up.recv")" = "$(sha "$DATA")" ] ||
-		fail "$M: TCP from CMD to the server: sha256 differs or the transfer failed: $(cat "$U/traffic")"
-	grep -q DOWN-DONE "$U/traffic" && [ "$(sha "$U/down.recv")" = "$(sha "$DATA")" ] ||
-		fail "$M: TCP from the server to CMD: sha256 differs or the transfer failed: $(cat "$U/traffic")"
+	grep -q PING-OK "$U/traffic" || fail "$M: ping $SRV from CMD failed: $(cat "$U/traffic")"
+	grep -q "^REPLY $SRV 7007 echo:hello-$M$" "$U/traffic" || fail "$M: no UDP echo: $(cat "$U/traffic")"
 	grep -q '^198\.51\.100\.77 *svc\.test' "$U/traffic" ||
 		fail "$M: getent hosts svc.test (resolv.conf -> 10.0.2.1 -> dnsmasq) failed: $(cat "$U/traffic")"
-	rm -f "$TMPD/up.recv" "$U/down.recv"
-	ok "$M: from CMD: ping 198.51.100.1, UDP echo, 16 MiB TCP each way (sha256 equal), svc.test resolved through resolv.conf and the gateway's forwarder"
+	ok "$M: from CMD: ping $SRV, UDP echo, svc.test resolved through resolv.conf and the gateway's forwarder ($(echo "$UPLINK" | sed 's/ --dns.*//;s/^--dns.*/--outside sock, the default/'))"
+	[ "$M" = root ] && check_tcp
 
 	# --- signals: forwarded, and CMD's answer is the status -------------------
 	for sig in TERM INT HUP; do
@@ -260,7 +281,7 @@ check_mode user
 ARC_RUNS=$((ARC_RUNS + 1))
 ARC_LOG=$TMPD/arcnat.$ARC_RUNS.log
 ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-	timeout -k 5 "$RUN_TO" "$ARCNAT" run $UPLINK -- true 2>"$ARC_LOG"
+	timeout -k 5 "$RUN_TO" "$ARCNAT" run $UPLINK_user -- true 2>"$ARC_LOG"
 rc=$?
 [ "$rc" = 1 ] || fail "user, /dev/net/tun mode 0600: exit status $rc, expected 1"
 [ "$(wc -l <"$ARC_LOG")" = 1 ] && grep -q '/dev/net/tun: permission denied.*mode 0600' "$ARC_LOG" ||
@@ -274,7 +295,7 @@ ip netns exec "$NS_H" "$PY" "$NET_DIR/userns_limit.py" sh -c '
 	mount --bind "$1" /dev/net/tun || exit 120
 	shift
 	exec "$@"' sh "$TMPD/tun" setpriv --reuid=65534 --regid=65534 --clear-groups \
-	timeout -k 5 "$RUN_TO" "$ARCNAT" run $UPLINK -- true 2>"$ARC_LOG"
+	timeout -k 5 "$RUN_TO" "$ARCNAT" run $UPLINK_user -- true 2>"$ARC_LOG"
 rc=$?
 [ "$rc" = 1 ] || fail "user, no user namespaces allowed: exit status $rc, expected 1"
 [ "$(wc -l <"$ARC_LOG")" = 1 ] && grep -q 'cannot create a user namespace: .*user.max_user_namespaces' "$ARC_LOG" ||
