@@ -123,10 +123,10 @@ static const char gw_usage_uplink[] =
 "                              it up and routes the external prefix into it;\n"
 "                              that kernel must forward (net.ipv4.ip_forward=1).\n"
 "  --outside sock              rootless: each flow leaves through a host socket\n"
-"                              of arcnat's (UDP; ICMP echo where\n"
-"                              net.ipv4.ping_group_range allows; TCP: an RST\n"
-"                              for now); no --external-ip (the NAT's is the\n"
-"                              reserved 198.18.0.1), no --forward yet.\n"
+"                              of arcnat's (UDP, TCP; ICMP echo where\n"
+"                              net.ipv4.ping_group_range allows); no\n"
+"                              --external-ip (the NAT's is the reserved\n"
+"                              198.18.0.1), no --forward yet.\n"
 "  --external-ip A.B.C.D/LEN   the NAT's external address; LEN is its on-link\n"
 "                              prefix (AF_PACKET) or the prefix routed into the\n"
 "                              TUN (/32 for the address alone).\n"
@@ -885,12 +885,13 @@ static int gw_finish_services(struct gw_opts *o)
 
 /* The socket uplink; its limits said at start. */
 static int gw_open_sock(const struct gw_opts *o, const struct nat *nat,
-			struct dp_port **out)
+			uint32_t guest_mtu, struct dp_port **out)
 {
 	const struct sock_uplink_cfg sc = {
 		.ext_addr = o->ext_addr,
 		.ct = nat_ct(nat),
 		.pinned_udp = DP_SVC_DNS_PORT,
+		.guest_mtu = guest_mtu,
 	};
 	struct sock_uplink_stats st;
 	int err = sock_uplink_open(out, &sc);
@@ -901,16 +902,17 @@ static int gw_open_sock(const struct gw_opts *o, const struct nat *nat,
 	}
 	sock_uplink_get_stats(*out, &st);
 	log_info("sock: flows leave through host sockets; up to %" PRIu64
-		 " datagram sockets (the descriptor limit), %u flows "
-		 "(--max-flows)", st.max_sockets, ct_capacity(nat_ct(nat)));
+		 " datagram sockets and %" PRIu64 " TCP connections (the "
+		 "descriptor limit), %u flows (--max-flows)", st.max_sockets,
+		 st.max_tcp, ct_capacity(nat_ct(nat)));
 	return 0;
 }
 
 static int gw_open_outside(const struct gw_opts *o, const struct nat *nat,
-			   struct dp_port **out)
+			   uint32_t guest_mtu, struct dp_port **out)
 {
 	if (o->outside_sock)
-		return gw_open_sock(o, nat, out);
+		return gw_open_sock(o, nat, guest_mtu, out);
 	if (o->outside_tun) {
 		const struct tun_uplink_cfg tc = {
 			.ifname = o->outside,
@@ -1248,7 +1250,7 @@ int gateway_start(struct gateway *gw, struct dp_port *inside, pid_t child)
 	} else if (gw_open_inside(o, gw->inside)) {
 		return -EIO;
 	}
-	err = gw_open_outside(o, gw->nat, &gw->outside);
+	err = gw_open_outside(o, gw->nat, gw->inside[0]->mtu, &gw->outside);
 	if (err)
 		return err;
 

@@ -10,13 +10,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_packet.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -133,28 +136,65 @@ static int sandbox_child(scmp_filter_ctx ctx, pid_t child)
 	return r;
 }
 
+/* setsockopt() and getsockopt() levels and names the socket uplink uses. */
+static const int sandbox_sock_setopts[][2] = {
+	{ SOL_IP, IP_RECVERR },			/* ICMP errors: the error queue */
+	{ IPPROTO_TCP, TCP_NODELAY },		/* the TCP relay's sockets */
+	{ IPPROTO_TCP, TCP_KEEPIDLE },
+	{ SOL_SOCKET, SO_KEEPALIVE },
+	{ SOL_SOCKET, SO_PEEK_OFF },		/* the retransmission queue */
+	{ SOL_SOCKET, SO_LINGER },		/* an RST to the remote */
+};
+static const int sandbox_sock_getopts[][2] = {
+	{ SOL_SOCKET, SO_ERROR },		/* a connect() that finished */
+	{ SOL_SOCKET, SO_SNDBUF },		/* the window the relay offers */
+};
+
 /*
- * The socket uplink (uplink/sock): IPv4 datagram sockets only (UDP, and
- * ping sockets: protocol 0 or ICMP), bound, with IP_RECVERR.
+ * The socket uplink (uplink/sock, uplink/sock_tcp): IPv4 sockets only (UDP,
+ * ping sockets, TCP), bound or connected, the options above, the send
+ * and receive queues' lengths (SIOCOUTQ, FIONREAD) and shutdown() for a
+ * half-close.
  */
 static int sandbox_sock(scmp_filter_ctx ctx, bool sock)
 {
+	static const int proto[][2] = {
+		{ SOCK_DGRAM, 0 }, { SOCK_DGRAM, IPPROTO_ICMP },
+		{ SOCK_STREAM, 0 },
+	};
 	int r = 0;
 
 	if (!sock)
 		return 0;
-	for (unsigned int i = 0; i < 2 && !r; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(proto) && !r; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
 				     SCMP_A0(SCMP_CMP_EQ, AF_INET),
-				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM),
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf,
+					     (scmp_datum_t)proto[i][0]),
 				     SCMP_A2(SCMP_CMP_EQ,
-					     i ? IPPROTO_ICMP : 0));
+					     (scmp_datum_t)proto[i][1]));
+	for (size_t i = 0; i < ARRAY_SIZE(sandbox_sock_setopts) && !r; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+				     SCMP_A1(SCMP_CMP_EQ,
+					     (scmp_datum_t)sandbox_sock_setopts[i][0]),
+				     SCMP_A2(SCMP_CMP_EQ,
+					     (scmp_datum_t)sandbox_sock_setopts[i][1]));
+	for (size_t i = 0; i < ARRAY_SIZE(sandbox_sock_getopts) && !r; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getsockopt), 2,
+				     SCMP_A1(SCMP_CMP_EQ,
+					     (scmp_datum_t)sandbox_sock_getopts[i][0]),
+				     SCMP_A2(SCMP_CMP_EQ,
+					     (scmp_datum_t)sandbox_sock_getopts[i][1]));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_EQ, SIOCOUTQ));
+	if (!r)		/* the bytes a socket holds for the guest */
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_EQ, FIONREAD));
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 0);
 	if (!r)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
-				     SCMP_A1(SCMP_CMP_EQ, SOL_IP),
-				     SCMP_A2(SCMP_CMP_EQ, IP_RECVERR));
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(shutdown), 0);
 	return r;
 }
 

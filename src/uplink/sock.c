@@ -41,6 +41,7 @@
 #include "prot/ip4.h"
 #include "prot/tcp.h"
 #include "prot/udp.h"
+#include "uplink/sock_tcp.h"
 
 #define SK_PORTS	65536u
 #define SK_GEN_MASK	0xfffu
@@ -78,6 +79,8 @@ struct sock_uplink {
 	struct sock_uplink_cfg cfg;
 	struct sock_env env;
 	struct dp_worker *w;
+	struct sock_tcp *tcp;		/* NULL: TCP answered with an RST */
+	bool tcp_first;			/* rx_burst's order this time */
 	struct ratelimit rl_nofd;
 	struct sk_slot *slot[SK__N];
 	uint32_t *ready;		/* kind << 16 | P */
@@ -514,6 +517,13 @@ static unsigned int sk_tx(struct dp_port *p, struct dp_buf **bufs,
 			sk_echo_tx(s, b, &m, now);
 			break;
 		case IPPROTO_NUM_TCP:
+			if (s->tcp) {
+				sock_tcp_input(s->tcp, b->flow, b->data, b->len,
+					       &m, &b->vnet, now);
+				s->port.stats.tx_packets++;
+				s->port.stats.tx_bytes += b->len;
+				break;
+			}
 			sk_tcp_reset(s, b->data, &m);
 			s->port.stats.tx_dropped++;
 			break;
@@ -778,13 +788,23 @@ static unsigned int sk_errs(struct sock_uplink *s, enum sk_kind k,
 	return out;
 }
 
+/* The TCP relay's segments for the guest into bufs. Return: how many. */
+static unsigned int sk_tcp_out(struct sock_uplink *s, struct dp_buf **bufs,
+			       unsigned int n, uint64_t now)
+{
+	if (!s->tcp || !n || !sock_tcp_pending(s->tcp))
+		return 0;
+	for (unsigned int i = 0; i < n; i++)
+		dp_buf_reset(bufs[i]);
+	return sock_tcp_output(s->tcp, bufs, n, now);
+}
+
 static int sk_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
 		 uint64_t now)
 {
 	struct sock_uplink *s = sk_of(p);
 	unsigned int k = 0;
 
-	(void)now;
 	while (k < n && s->pend_n) {
 		const struct sk_pending *q = &s->pend[s->pend_head];
 
@@ -794,6 +814,11 @@ static int sk_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
 		s->pend_head = (s->pend_head + 1) % SOCK_PENDING_MAX;
 		s->pend_n--;
 	}
+	/* TCP's segments and the datagram sockets take turns at going
+	 * first, so that a bulk transfer starves neither. */
+	s->tcp_first = !s->tcp_first;
+	if (s->tcp_first)
+		k += sk_tcp_out(s, bufs + k, n - k, now);
 	/* Each ready socket at most once per call. */
 	for (uint32_t left = s->ready_n; left && k < n; left--) {
 		uint32_t e = s->ready[s->ready_head];
@@ -823,6 +848,8 @@ static int sk_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
 		if (!drained)
 			sk_ready(s, kind, port);	/* at the tail */
 	}
+	if (!s->tcp_first)
+		k += sk_tcp_out(s, bufs + k, n - k, now);
 	for (unsigned int i = 0; i < k; i++) {
 		s->port.stats.rx_packets++;
 		s->port.stats.rx_bytes += bufs[i]->len;
@@ -840,7 +867,11 @@ static int sk_fd_event(struct dp_port *p, uint32_t sub, uint32_t events,
 	enum sk_kind k;
 	struct sk_slot *sl;
 
-	(void)now;
+	if (kind == SOCK_SUB_TCP && s->tcp) {
+		sock_tcp_event(s->tcp, sub & (SOCK_TCP_ID_LIMIT - 1), events,
+			       now);
+		return sock_tcp_pending(s->tcp) ? DP_FD_RX : 0;
+	}
 	if (kind == SOCK_SUB_UDP)
 		k = SK_UDP;
 	else if (kind == SOCK_SUB_ICMP)
@@ -860,7 +891,15 @@ static bool sk_rx_pending(const struct dp_port *p)
 {
 	const struct sock_uplink *s = sk_of_c(p);
 
-	return s->pend_n || s->ready_n;
+	return s->pend_n || s->ready_n || (s->tcp && sock_tcp_pending(s->tcp));
+}
+
+static void sk_tick(struct dp_port *p, uint64_t now)
+{
+	struct sock_uplink *s = sk_of(p);
+
+	if (s->tcp)
+		sock_tcp_tick(s->tcp, now);
 }
 
 /*
@@ -878,7 +917,9 @@ static void sk_flow_gone(struct dp_port *p, uint32_t flow,
 					   &e->tuple[CT_DIR_REPLY];
 	uint16_t port = ntohs(t->dport);
 
-	(void)flow;
+	/* A TCP connection belongs to its flow. */
+	if (t->proto == IPPROTO_NUM_TCP && s->tcp)
+		sock_tcp_flow_gone(s->tcp, flow);
 	if (!mapping_gone || (e->flags & CT_F_HAIRPIN))
 		return;
 	if (t->proto == IPPROTO_NUM_UDP && port != s->cfg.pinned_udp)
@@ -912,7 +953,41 @@ static void sk_print_stats(const struct dp_port *p, FILE *f, const char *pfx)
 	SK_STAT(other);
 	SK_STAT(pending_full);
 	SK_STAT(max_sockets);
+	SK_STAT(max_tcp);
 #undef SK_STAT
+	if (sk_of_c(p)->tcp) {
+		struct sock_tcp_stats t;
+
+		sock_tcp_get_stats(sk_of_c(p)->tcp, &t);
+#define SK_TCP(name) \
+	fprintf(f, "stat %s.sock.tcp_" #name " %" PRIu64 "\n", pfx, t.name)
+		SK_TCP(active);
+		SK_TCP(opened);
+		SK_TCP(established);
+		SK_TCP(closed);
+		SK_TCP(refused);
+		SK_TCP(unreachable);
+		SK_TCP(table_full);
+		SK_TCP(socket_failed);
+		SK_TCP(rst_from_guest);
+		SK_TCP(rst_from_remote);
+		SK_TCP(aborted);
+		SK_TCP(flow_gone);
+		SK_TCP(rst_sent);
+		SK_TCP(rst_dropped);
+		SK_TCP(no_conn);
+		SK_TCP(bad_segment);
+		SK_TCP(ooo);
+		SK_TCP(short_writes);
+		SK_TCP(to_remote_bytes);
+		SK_TCP(to_guest_bytes);
+		SK_TCP(segs_in);
+		SK_TCP(segs_out);
+		SK_TCP(retransmits);
+		SK_TCP(fast_retransmits);
+		SK_TCP(probes);
+#undef SK_TCP
+	}
 }
 
 static void sk_destroy(struct dp_port *p)
@@ -925,6 +1000,7 @@ static void sk_destroy(struct dp_port *p)
 	/* The worker may be gone already; closing our own sockets takes
 	 * them out of its epoll set anyway. */
 	s->env.unwatch = NULL;
+	sock_tcp_destroy(s->tcp);
 	for (unsigned int k = 0; k < SK__N; k++) {
 		for (uint32_t i = 0; s->slot[k] && i < SK_PORTS; i++)
 			sk_close(s, (enum sk_kind)k, (uint16_t)i);
@@ -942,11 +1018,54 @@ static const struct dp_port_ops sk_ops = {
 	.fd_event = sk_fd_event,
 	.flow_gone = sk_flow_gone,
 	.rx_pending = sk_rx_pending,
+	.tick = sk_tick,
 	.print_stats = sk_print_stats,
 	.destroy = sk_destroy,
 };
 
 /* ---- setup ---- */
+
+/* The TCP relay's sockets go into the port's event set under kind TCP. */
+static int sk_tcp_watch(void *ctx, int fd, uint32_t id, uint32_t events)
+{
+	struct sock_uplink *s = ctx;
+
+	if (!s->env.watch || id >= SOCK_TCP_ID_LIMIT)
+		return -ENOTCONN;
+	return s->env.watch(s->env.ctx, fd,
+			    SOCK_SUB_TCP << SOCK_SUB_KIND_SHIFT | id, events);
+}
+
+static void sk_tcp_unwatch(void *ctx, int fd)
+{
+	struct sock_uplink *s = ctx;
+
+	if (s->env.unwatch)
+		s->env.unwatch(s->env.ctx, fd);
+}
+
+/* The TCP relay, sized by the table's flows and the socket bound. */
+static int sk_tcp_open(struct sock_uplink *s)
+{
+	uint32_t flows = ct_capacity(s->cfg.ct);
+	struct sock_tcp_config tc = {
+		.max_conns = s->cfg.max_tcp ? s->cfg.max_tcp : flows,
+		.max_flows = flows,
+		.ext_addr = s->cfg.ext_addr,
+		.mtu = s->cfg.guest_mtu,
+		.gso = true,
+		.csum_offload = true,
+		.env = { .ctx = s, .watch = sk_tcp_watch,
+			 .unwatch = sk_tcp_unwatch },
+	};
+
+	if (tc.max_conns > s->cfg.max_sockets)
+		tc.max_conns = s->cfg.max_sockets;
+	if (tc.max_conns > SOCK_TCP_CONNS_MAX)
+		tc.max_conns = SOCK_TCP_CONNS_MAX;
+	s->st.max_tcp = tc.max_conns;
+	return sock_tcp_create(&s->tcp, &tc);
+}
 
 /* The descriptor limit, raised to its hard maximum (as pasta does). */
 static uint32_t sk_fd_limit(void)
@@ -995,6 +1114,11 @@ int sock_uplink_open(struct dp_port **out, const struct sock_uplink_cfg *cfg)
 	s->ready = calloc((size_t)SK_READY_CAP, sizeof(*s->ready));
 	if (!s->ready)
 		goto fail;
+	if (s->cfg.ct) {
+		err = sk_tcp_open(s);
+		if (err)
+			goto fail;
+	}
 	/* The port's own fd: never readable (its sockets are extra fds). */
 	s->port.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->port.fd < 0) {

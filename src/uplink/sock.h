@@ -31,8 +31,11 @@
  *   on the wire and the port restores P in the replies. Where
  *   net.ipv4.ping_group_range forbids ping sockets, echo requests are a
  *   counted drop (sock_uplink_probe_echo() says so once, at start).
- * - TCP: no relay yet (uplink/sock_tcp, planned): a segment is answered
- *   with an RST, counted.
+ * - TCP: one connection per conntrack flow, the relay uplink/sock_tcp
+ *   (the guest's TCP peer on one side, a host socket connected to the
+ *   remote on the other), fed by the flow index the worker passes in
+ *   dp_buf.flow and told of each flow that goes. Without a connection
+ *   table (sock_uplink_cfg.ct NULL) a segment is answered with an RST.
  *
  * Every socket is one of the port's extra fds (dp_worker_add_fd()) with a
  * sub-index: bits 28-31 its kind, bits 0-15 P, bits 16-27 a generation
@@ -93,12 +96,18 @@ struct sock_env {
  *               forwarder's DP_SVC_DNS_PORT
  * @max_sockets: datagram sockets open at once; 0: the descriptor limit
  *               (raised to its hard maximum) less SOCK_FD_RESERVE
+ * @max_tcp:     TCP connections at once (0: the table's flows); never more
+ *               than @max_sockets
+ * @guest_mtu:   the guest segment's MTU: the MSS the TCP relay announces
+ *               (0: 1500)
  */
 struct sock_uplink_cfg {
 	uint32_t ext_addr;
 	const struct ct_table *ct;
 	uint16_t pinned_udp;
 	uint32_t max_sockets;
+	uint32_t max_tcp;
+	uint32_t guest_mtu;
 };
 
 /**
@@ -118,10 +127,12 @@ struct sock_uplink_cfg {
  * @no_flow:       datagrams of no flow to an unpinned port, dropped
  * @frag:          IP fragments, dropped (the host socket cannot send them)
  * @send_err:      datagrams the host refused (buffer full, too big...)
- * @tcp_rst:       TCP segments answered with an RST (no TCP relay)
+ * @tcp_rst:       TCP segments answered with an RST (no TCP relay: no
+ *                 connection table given)
  * @other:         packets of other protocols or ICMP types, dropped
  * @pending_full:  the port's own packets dropped: SOCK_PENDING_MAX waiting
  * @max_sockets:   the bound in force
+ * @max_tcp:       the TCP relay's bound on connections (0: no relay)
  */
 struct sock_uplink_stats {
 	uint64_t udp_open;
@@ -142,6 +153,7 @@ struct sock_uplink_stats {
 	uint64_t other;
 	uint64_t pending_full;
 	uint64_t max_sockets;
+	uint64_t max_tcp;
 };
 
 /**

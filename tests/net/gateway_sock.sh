@@ -6,8 +6,10 @@
 # capabilities and the seccomp allow-list). The guest gets a DHCP lease,
 # pings beyond, echoes UDP of every size up to the MTU, keeps one mapped
 # port for two remotes (EIM), resolves through the DNS forwarder (its
-# upstream queries are host sockets too), gets an ICMP port unreachable
-# for a closed port, and an RST for TCP (no TCP relay yet). Then, with
+# upstream queries are host sockets too, and its DNS over TCP goes through
+# the TCP relay), gets an ICMP port unreachable for a closed port, moves
+# 64 MiB each way over TCP (sha256 compared), and gets an RST at once for a
+# TCP port nobody listens on. Then, with
 # net.ipv4.ping_group_range forbidding ping sockets, arcnat says so in one
 # line at start and echo requests are counted drops.
 #
@@ -26,6 +28,9 @@ need tcpdump dnsmasq dig busybox
 busybox udhcpc --help 2>&1 | grep -q -- '-x OPT:VAL' ||
 	fail "this busybox has no udhcpc (tools/deps.sh installs Debian's busybox, which has)"
 net_setup packet
+DATA=$TMPD/data.64M
+make_data "$DATA" 64
+XFER_TO=$(tscale 120)
 ip -n "$NS_RT" addr add 198.51.100.254/24 dev r0 || fail "addr r0"
 ip -n "$NS_IN" -4 addr flush dev tap0 || fail "flush tap0"
 rt_ns sysctl -qw net.ipv4.ping_group_range="0 2147483647" >/dev/null ||
@@ -109,20 +114,27 @@ r=$(in_ns timeout 10 "$PY" "$TMPD/udptool.py" refused 198.51.100.1 7999 3 2>&1) 
 	fail "no port unreachable for a closed UDP port: $r"
 ok "UDP to a closed port: the guest's socket got ECONNREFUSED (the ICMP error, translated)"
 
-# --- DNS through the forwarder, upstream over a host socket -------------------------
-got=$(in_ns timeout 15 dig +short +notcp +time=3 +tries=1 @10.0.2.1 svc.test 2>&1)
-[ "$got" = 198.51.100.77 ] || fail "dig @10.0.2.1 svc.test: expected 198.51.100.77, got '$got'"
-grep -q 'query\[A\] svc.test from 198.51.100.254' "$TMPD/dnsmasq.out" ||
-	fail "dnsmasq did not see the query from the host's address: $(tail -n 3 "$TMPD/dnsmasq.out")"
-ok "DNS via the gateway: the forwarder's upstream query left from the host (198.51.100.254)"
+# --- DNS through the forwarder (UDP) and redirected (TCP), over host sockets ----------
+for proto in +notcp +tcp; do
+	got=$(in_ns timeout 15 dig +short "$proto" +time=3 +tries=1 @10.0.2.1 svc.test 2>&1)
+	[ "$got" = 198.51.100.77 ] ||
+		fail "dig $proto @10.0.2.1 svc.test: expected 198.51.100.77, got '$got'"
+done
+[ "$(grep -c 'query\[A\] svc.test from 198.51.100.254' "$TMPD/dnsmasq.out")" -ge 2 ] ||
+	fail "dnsmasq did not see both queries from the host's address: $(tail -n 4 "$TMPD/dnsmasq.out")"
+ok "DNS via the gateway, UDP (the forwarder's upstream socket) and TCP (redirected, the TCP relay): both from 198.51.100.254"
 
-# --- TCP: no relay yet, an RST at once ---------------------------------------------
+# --- TCP: 64 MiB each way through the relay; a closed port refused at once ---------
+tcp_transfer up "$NS_OUT" "$NS_IN" 198.51.100.1 5001 198.51.100.1 "$DATA" "$XFER_TO"
+ok "TCP 64 MiB guest -> server through the relay, sha256 equal, $TRANSFER_RATE"
+tcp_transfer down "$NS_OUT" "$NS_IN" 198.51.100.1 5002 198.51.100.1 "$DATA" "$XFER_TO"
+ok "TCP 64 MiB server -> guest through the relay, sha256 equal, $TRANSFER_RATE"
 r=$(in_ns timeout 5 socat -T 3 - TCP:198.51.100.1:80,connect-timeout=3 </dev/null 2>&1)
 case $r in
 *"Connection refused"*) ;;
-*) fail "TCP to 198.51.100.1:80: expected a reset (Connection refused), got: $r" ;;
+*) fail "TCP to 198.51.100.1:80 (closed): expected Connection refused, got: $r" ;;
 esac
-ok "TCP: the guest's SYN is answered with an RST"
+ok "TCP to a closed port: the remote's refusal is an RST for the guest's SYN"
 
 # --- nothing inside or reserved on the wire; counters ---------------------------------
 stats_request || fail "no statistics"
@@ -131,12 +143,14 @@ grep -E -q '10\.0\.2\.|198\.18\.' "$TMPD/o0.tcpdump" &&
 	fail "an inside or reserved address on the wire: $(grep -E '10\.0\.2\.|198\.18\.' "$TMPD/o0.tcpdump" | head -n 2)"
 grep -q 'IP 198.51.100.254 > 198.51.100.1: ICMP echo request' "$TMPD/o0.tcpdump" ||
 	fail "the server did not see the echo requests from the host: $(head -n 3 "$TMPD/o0.tcpdump")"
-for s in udp_opened:4 echo_opened:1 icmp_errors:1 tcp_rst:1 udp_preserved:1; do
+for s in udp_opened:4 echo_opened:1 icmp_errors:1 udp_preserved:1 \
+	tcp_established:3 tcp_refused:1 tcp_to_remote_bytes:67108864 \
+	tcp_to_guest_bytes:67108864; do
 	n=$(stat_last "outside.sock.${s%%:*}")
 	[ "$n" -ge "${s##*:}" ] || fail "stat outside.sock.${s%%:*} is $n, expected >= ${s##*:}"
 done
 [ "$(stat_last outside.sock.no_fd)" = 0 ] || fail "sockets refused: $(stat_last outside.sock.no_fd)"
-ok "the wire shows only 198.51.100.254; counters: $(grep -E 'stat outside.sock.(udp_opened|echo_opened|icmp_errors|tcp_rst) ' "$ARC_LOG" | tail -n 4 | awk '{print $2 "=" $3}' | tr '\n' ' ')"
+ok "the wire shows only 198.51.100.254; counters: $(grep -E 'stat outside.sock.(udp_opened|echo_opened|icmp_errors|tcp_established|tcp_refused) ' "$ARC_LOG" | tail -n 5 | awk '{print $2 "=" $3}' | tr '\n' ' ')"
 stop_arcnat
 
 # --- ping sockets forbidden: one line at start, echo a counted drop ----------------

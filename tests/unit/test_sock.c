@@ -14,8 +14,9 @@
  * unreachable from the host's error queue given to the guest as the NAT
  * translates it, the socket closed with its mapping's last flow (and its
  * stale event ignored), the pinned port of packets of no flow, the socket
- * limit answered with an ICMP error, TCP answered with an RST, ICMP echo
- * through a ping socket with the guest's identifier restored.
+ * limit answered with an ICMP error, TCP through the relay (uplink/sock_tcp)
+ * to a server of the test's and a refused port's RST, ICMP echo through a
+ * ping socket with the guest's identifier restored.
  *
  * As root the test runs in a network namespace of its own (loopback up,
  * ping sockets allowed there); otherwise in the caller's, and the echo
@@ -247,7 +248,10 @@ static unsigned int pump(unsigned int want)
 				 PKT_DROP_OK);
 		assert_int_equal(csum_ip4_header(ip, IP4_HLEN_MIN), 0);
 		assert_int_equal(pkt_ip4_daddr(ip, &m), EXT);
-		if (m.l4_proto == IPPROTO_NUM_ICMP) {
+		if ((vec[i]->flags & DP_BUF_VNET) &&
+		    (vec[i]->vnet.flags & VNET_F_NEEDS_CSUM)) {
+			continue;	/* the device finishes it */
+		} else if (m.l4_proto == IPPROTO_NUM_ICMP) {
 			assert_int_equal(csum_finish(csum_partial(ip + m.l4_off,
 								  m.l4_len, 0)), 0);
 		} else {
@@ -268,6 +272,9 @@ static uint8_t to_guest(unsigned int i, struct pkt_meta *m)
 	struct nat_pkt p = { .frame = vec[i]->data };
 
 	memset(m, 0, sizeof(*m));
+	if ((vec[i]->flags & DP_BUF_VNET) &&
+	    (vec[i]->vnet.flags & VNET_F_NEEDS_CSUM))
+		p.flags = NAT_PKT_CSUM_PARTIAL;
 	assert_int_equal(pkt_parse(vec[i]->data, vec[i]->len, PKT_PARSE_L3,
 				   &p.meta), PKT_DROP_OK);
 	nat_process(F.nat, &p, 1, NAT_OUTSIDE, F.now);
@@ -470,25 +477,126 @@ static void socket_limit(void **state __maybe_unused)
 	close(srv);
 }
 
-/* No TCP relay yet: a SYN gets an RST that the NAT takes back in. */
-static void tcp_reset(void **state __maybe_unused)
+/* A guest's TCP segment (no options but MSS on a SYN). */
+static uint8_t guest_tcp(uint16_t dport, uint8_t flags, uint32_t seq,
+			 uint32_t ack, const char *data)
 {
 	struct pkt_spec s = { .no_eth = true, .src4 = IN1, .dst4 = LO,
 			      .proto = IPPROTO_NUM_TCP, .sport = 40020,
-			      .dport = 80, .seq = 1000, .tcp_flags = TCP_SYN };
-	struct pkt_meta m;
+			      .dport = dport, .seq = seq, .ack = ack,
+			      .tcp_flags = flags, .window = 65535,
+			      .mss = (flags & TCP_SYN) ? 1460 : 0,
+			      .payload = data,
+			      .payload_len = data ? strlen(data) : 0 };
+
+	return guest_send(&s);
+}
+
+static uint32_t tcp_seq(unsigned int i, const struct pkt_meta *m, int field)
+{
 	uint32_t v;
 
+	memcpy(&v, vec[i]->data + m->l4_off + (field ? 8 : 4), 4);
+	return ntohl(v);
+}
+
+/* A closed port: the relay's connect() is refused, the guest gets an RST
+ * for its SYN at once, which the NAT takes back in. */
+static void tcp_refused(void **state __maybe_unused)
+{
+	uint16_t dead = free_port();
+	struct pkt_meta m;
+
 	fix_up(0);
-	assert_int_equal(guest_send(&s), NAT_V_TO_OUTSIDE);
-	assert_int_equal(sstats().tcp_rst, 1);
+	assert_int_equal(guest_tcp(dead, TCP_SYN, 1000, 0, NULL),
+			 NAT_V_TO_OUTSIDE);
 	assert_int_equal(pump(1), 1);
 	assert_int_equal(to_guest(0, &m), NAT_V_TO_INSIDE);
-	assert_int_equal(m.tcp_flags, TCP_RST | TCP_ACK);
+	assert_true(m.tcp_flags & TCP_RST);
 	assert_int_equal(ntohs(m.dport), 40020);
-	memcpy(&v, vec[0]->data + m.l4_off + 8, 4);
-	assert_int_equal(ntohl(v), 1001);
+	assert_int_equal(ntohs(m.sport), dead);
+	if (m.tcp_flags & TCP_ACK)
+		assert_int_equal(tcp_seq(0, &m, 1), 1001);
 	fix_down();
+}
+
+/*
+ * Through the relay to a server of the test's: the SYN-ACK comes only once
+ * the server's kernel accepted; the guest's data reaches the server, the
+ * server's reply and FIN reach the guest, all translated by the NAT with
+ * the flow the worker would pass (dp_buf.flow).
+ */
+static void tcp_relay(void **state __maybe_unused)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = LO };
+	socklen_t al = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cfd;
+	struct timeval tv = { .tv_sec = 2 };
+	uint32_t srv_seq, gseq = 1001;
+	char got[64] = "";
+	size_t have = 0;
+	bool fin = false;
+	uint16_t sp;
+	char x[16];
+
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &al), 0);
+	sp = ntohs(a.sin_port);
+	fix_up(0);
+
+	assert_int_equal(guest_tcp(sp, TCP_SYN, 1000, 0, NULL), NAT_V_TO_OUTSIDE);
+	cfd = accept(lfd, NULL, NULL);
+	assert_true(cfd >= 0);
+	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	{
+		struct pkt_meta m;
+
+		assert_int_equal(pump(1), 1);
+		assert_int_equal(to_guest(0, &m), NAT_V_TO_INSIDE);
+		assert_int_equal(m.tcp_flags, TCP_SYN | TCP_ACK);
+		assert_int_equal(tcp_seq(0, &m, 1), 1001);
+		srv_seq = tcp_seq(0, &m, 0) + 1;
+	}
+	assert_int_equal(guest_tcp(sp, TCP_ACK | TCP_PSH, gseq, srv_seq, "hello"),
+			 NAT_V_TO_OUTSIDE);
+	gseq += 5;
+	assert_int_equal(recv(cfd, x, sizeof(x), 0), 5);
+	assert_memory_equal(x, "hello", 5);
+	assert_int_equal(send(cfd, "world", 5, 0), 5);
+	close(cfd);	/* the remote's FIN follows its data */
+
+	for (int round = 0; round < 10 && !fin; round++) {
+		unsigned int n = pump(1);
+
+		for (unsigned int i = 0; i < n; i++) {
+			struct pkt_meta m;
+			uint32_t len;
+
+			assert_int_equal(to_guest(i, &m), NAT_V_TO_INSIDE);
+			assert_int_equal(ntohs(m.dport), 40020);
+			assert_false(m.tcp_flags & TCP_RST);
+			len = pkt_payload_len(&m);
+			if (len && tcp_seq(i, &m, 0) == srv_seq &&
+			    have + len < sizeof(got)) {
+				memcpy(got + have, vec[i]->data + m.payload_off, len);
+				have += len;
+				srv_seq += len;
+			}
+			if ((m.tcp_flags & TCP_FIN) && tcp_seq(i, &m, 0) + len ==
+							       srv_seq)
+				fin = true;
+		}
+		/* Acknowledge what arrived, as the guest's stack would. */
+		assert_int_equal(guest_tcp(sp, TCP_ACK, gseq, srv_seq + fin, NULL),
+				 NAT_V_TO_OUTSIDE);
+	}
+	assert_int_equal(have, 5);
+	assert_memory_equal(got, "world", 5);
+	assert_true(fin);
+	fix_down();	/* the flow's end closes the connection */
+	close(lfd);
 }
 
 /* ICMP echo through a ping socket, the guest's identifier restored. */
@@ -561,7 +669,8 @@ int main(void)
 		cmocka_unit_test(udp_icmp_error),
 		cmocka_unit_test(pinned_port),
 		cmocka_unit_test(socket_limit),
-		cmocka_unit_test(tcp_reset),
+		cmocka_unit_test(tcp_refused),
+		cmocka_unit_test(tcp_relay),
 		cmocka_unit_test(echo),
 	};
 
