@@ -408,6 +408,25 @@ out:
 	return err;
 }
 
+/*
+ * IPv6 off on the TAP (before it is up): arcnat translates IPv4 only, and
+ * the kernel's solicitations and reports would only be counted drops. The
+ * file is the calling thread's network namespace's. Best effort.
+ */
+static void run_no_ipv6(const char *ifname)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		log_debug("%s: IPv6 stays on: %s", ifname, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Bring @name up. Return: 0 or -errno. */
 static int run_link_up(struct nl *nl, const char *name, unsigned int *ifindex)
 {
@@ -444,6 +463,8 @@ static int run_net(const struct run_ctx *c, int *tap, uint32_t *mtu)
 	}
 	step = "find the TAP in";
 	err = nl_link_index(nl, c->ifname, &idx);
+	if (!err)
+		run_no_ipv6(c->ifname);
 	if (!err && c->plan.mtu) {
 		step = "set the MTU of the TAP in";
 		err = nl_link_set_mtu(nl, idx, c->plan.mtu);

@@ -190,7 +190,7 @@ check_mode() {
 
 	# --- tap0, routes, resolv.conf, who CMD is ---------------------------------
 	# shellcheck disable=SC2016 # expanded by CMD's shell
-	as "$M" run $UPLINK -- sh -c 'ip -4 -o addr show; ip -4 route; ip -o link show tap0;
+	as "$M" run $UPLINK -- sh -c 'ip -o addr show; ip -4 route; ip -o link show tap0;
 		ip -o link show lo; cat /etc/resolv.conf; echo "uid $(id -u)"' >"$U/conf" ||
 		fail "$M: the configuration dump failed: $(cat "$ARC_LOG")"
 	grep -q 'tap0 *inet 10\.0\.2\.2/24 ' "$U/conf" || fail "$M: tap0 has no 10.0.2.2/24: $(cat "$U/conf")"
@@ -198,14 +198,15 @@ check_mode() {
 	grep -q 'tap0: <.*,UP[,>].* mtu 65520 ' "$U/conf" ||
 		fail "$M: tap0 is not up with MTU 65520: $(grep tap0: "$U/conf")"
 	grep -q 'lo: <.*,UP[,>]' "$U/conf" || fail "$M: lo is not up: $(grep 'lo:' "$U/conf")"
-	[ "$(grep -c inet "$U/conf")" = 2 ] || fail "$M: CMD sees other IPv4 addresses than lo's and tap0's: $(cat "$U/conf")"
+	[ "$(grep -c ' inet ' "$U/conf")" = 2 ] || fail "$M: CMD sees other IPv4 addresses than lo's and tap0's: $(cat "$U/conf")"
+	grep -q 'tap0 *inet6' "$U/conf" && fail "$M: tap0 has an IPv6 address (IPv6 should be off on it): $(cat "$U/conf")"
 	grep -q '^nameserver 10\.0\.2\.1$' "$U/conf" || fail "$M: resolv.conf does not name the gateway: $(cat "$U/conf")"
 	[ "$(grep -c '^nameserver' "$U/conf")" = 1 ] || fail "$M: resolv.conf names other servers: $(cat "$U/conf")"
 	grep -q '^search arcnat.internal$' "$U/conf" || fail "$M: resolv.conf has no search arcnat.internal"
 	grep -q '^uid 0$' "$U/conf" || fail "$M: CMD is not root in its namespace: $(grep uid "$U/conf")"
 	[ "$(cat /etc/resolv.conf 2>/dev/null)" = "$HOST_RESOLV" ] || fail "$M: the host's /etc/resolv.conf changed"
 	grep -q ' /etc/resolv.conf ' /proc/self/mountinfo && fail "$M: a mount on /etc/resolv.conf leaked to the caller"
-	ok "$M: tap0 10.0.2.2/24 up, MTU 65520, default via 10.0.2.1, lo up; resolv.conf: nameserver 10.0.2.1 only; CMD is uid 0 inside; host's resolv.conf untouched"
+	ok "$M: tap0 10.0.2.2/24 up, MTU 65520, no IPv6, default via 10.0.2.1, lo up; resolv.conf: nameserver 10.0.2.1 only; CMD is uid 0 inside; host's resolv.conf untouched"
 
 	as "$M" run $UPLINK --guest-ip 10.0.5.9 --gateway-ip 10.0.5.1/24 --mtu 1500 \
 		--ns-ifname eth7 -- sh -c 'ip -4 -o addr show dev eth7; ip -4 route; ip -o link show eth7' >"$U/conf2" ||
