@@ -6,7 +6,7 @@
 # them; no DHCP client runs), a private /etc/resolv.conf naming the gateway
 # (the host's untouched), a clear error for a /dev/net/tun the user cannot
 # open, and traffic through the gateway: ping, a UDP exchange, TCP both
-# ways (sha256; as root, on the AF_PACKET uplink), and a name resolved
+# ways (sha256), and a name resolved
 # through resolv.conf by the gateway's DNS forwarder from a dnsmasq the test
 # starts.
 #
@@ -24,10 +24,9 @@
 # bind-mounted over the host's /dev/net/tun (mode 0600 on this machine; it is
 # never changed). That user gets its namespaces from a user namespace (CMD
 # is root in it, uid 0 mapped to 65534) and its uplink from host sockets
-# (net.ipv4.ping_group_range of the host namespace lets it ping). TCP over
-# the socket uplink waits for its relay (uplink/sock_tcp): it is tested as
-# root only, for now. Last, the clear one-line errors of a user who cannot
-# open /dev/net/tun and of a system without user namespaces
+# (net.ipv4.ping_group_range of the host namespace lets it ping; TCP goes
+# through the relay, uplink/sock_tcp). Last, the clear one-line errors of a
+# user who cannot open /dev/net/tun and of a system without user namespaces
 # (tests/net/userns_limit.py).
 . "$(dirname "$0")/lib.sh"
 
@@ -227,7 +226,7 @@ check_mode() {
 	grep -q '^198\.51\.100\.77 *svc\.test' "$U/traffic" ||
 		fail "$M: getent hosts svc.test (resolv.conf -> 10.0.2.1 -> dnsmasq) failed: $(cat "$U/traffic")"
 	ok "$M: from CMD: ping $SRV, UDP echo, svc.test resolved through resolv.conf and the gateway's forwarder ($(echo "$UPLINK" | sed 's/ --dns.*//;s/^--dns.*/--outside sock, the default/'))"
-	[ "$M" = root ] && check_tcp
+	check_tcp
 
 	# --- signals: forwarded, and CMD's answer is the status -------------------
 	for sig in TERM INT HUP; do
