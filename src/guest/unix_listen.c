@@ -136,7 +136,18 @@ static bool unix_listen_starved(int err)
 	       err == ENOMEM;
 }
 
-/* Take connection @fd on: a port of the worker. */
+/* A connection accepted and closed: counted, and said why. */
+static void unix_listen_refuse(struct unix_listen *l, const char *why)
+{
+	l->refused++;
+	l->port.stats.rx_errors++;
+	log_warn("%s: connection refused: %s (%u %ss)", l->port.name, why,
+		 l->conns, l->kind->peer);
+}
+
+/* Take connection @fd on: a port of the worker. A port that cannot be
+ * made or added (no memory, the worker's mailbox or port table full) is
+ * a refused connection. */
 static void unix_listen_take(struct unix_listen *l, int fd)
 {
 	char name[DP_PORT_NAME_MAX];
@@ -145,14 +156,16 @@ static void unix_listen_take(struct unix_listen *l, int fd)
 
 	unix_listen_conn_name(l, name, sizeof(name),
 			      atomic_fetch_add(l->kind->seq, 1) + 1);
-	if (l->kind->conn_open(l, fd, name, &cp))
+	err = l->kind->conn_open(l, fd, name, &cp);	/* closes @fd on error */
+	if (err) {
+		unix_listen_refuse(l, strerror(-err));
 		return;
+	}
 	l->refs++;
 	l->conns++;
 	err = dp_worker_add_port(l->w, cp);	/* destroys it on error */
 	if (err)
-		log_warn("%s: cannot add a guest: %s", l->port.name,
-			 strerror(-err));
+		unix_listen_refuse(l, strerror(-err));
 	else
 		log_info("%s: %s connected as port %s", l->port.name,
 			 l->kind->peer, name);
@@ -190,12 +203,8 @@ static int unix_listen_accept(struct dp_port *p, struct dp_buf **bufs,
 		if (fd < 0)
 			break;	/* EAGAIN, or the peer gave up already */
 		if (!l->w || l->conns >= l->kind->conns_max) {
-			l->refused++;
-			p->stats.rx_errors++;
-			log_warn("%s: connection refused: %s (%u %ss)",
-				 p->name, l->w ? "full" : "not started",
-				 l->conns, l->kind->peer);
 			close(fd);
+			unix_listen_refuse(l, l->w ? "full" : "not started");
 			continue;
 		}
 		unix_listen_take(l, fd);

@@ -82,7 +82,9 @@ struct unix_listen_kind {
  * @conns:     connections now
  * @paused:    @lfd out of @port.fd's set
  * @resume_at: when a pause ends at the latest
- * @refused:   connections refused (full, no worker yet)
+ * @refused:   connections accepted and closed (full, no worker yet, no
+ *             port for them: no memory, the worker's mailbox or port
+ *             table full)
  * @paused_n:  pauses for lack of resources
  * @rl:        the pause's log line
  * @path:      the socket's path

@@ -29,6 +29,7 @@
 
 #include "test_exit.h"
 #include "core/log.h"
+#include "dp/mailbox.h"
 #include "dp/portset.h"
 #include "dp/worker.h"
 #include "guest/stream.h"
@@ -491,6 +492,70 @@ static void stream_connection_names_are_unique(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* The listener's own counter @name (stat g.stream_@name). */
+static void assert_listener_stat(struct dp_port *l, const char *name,
+				 unsigned int want)
+{
+	char line[96], *st = NULL;
+	size_t stlen = 0;
+	FILE *f = open_memstream(&st, &stlen);
+
+	assert_non_null(f);
+	l->ops->print_stats(l, f, "g");
+	fclose(f);
+	snprintf(line, sizeof(line), "stat g.stream_%s %u\n", name, want);
+	if (!strstr(st, line))
+		fail_msg("no '%s' in:\n%s", line, st);
+	free(st);
+}
+
+/*
+ * A connection the worker cannot take (its mailbox of port requests is
+ * full: it is not running) is accepted and closed, counted as refused and
+ * in the listener's rx_errors, and its peer sees the end; the connections
+ * before it wait in the mailbox, as before.
+ */
+static void stream_connection_the_worker_cannot_take_is_refused(void **state)
+{
+	char dir[] = "/tmp/arcnat-test-stream-XXXXXX", pa[96], pb[96];
+	int c[DP_MAILBOX + 1];
+	struct dp_port *la, *lb;
+	struct mini m;
+	uint8_t x;
+
+	(void)state;
+	static_assert(DP_MAILBOX <= STREAM_CONNS_MAX, "one listener fills it");
+	assert_non_null(mkdtemp(dir));
+	la = listen_at(dir, "a", pa, sizeof(pa));
+	lb = listen_at(dir, "b", pb, sizeof(pb));
+	mini_init(&m);
+	stream_attach(la, m.w);
+	stream_attach(lb, m.w);
+	for (unsigned int i = 0; i < DP_MAILBOX; i++) {
+		c[i] = connect_to(pa);
+		assert_true(c[i] >= 0);
+	}
+	c[DP_MAILBOX] = connect_to(pb);
+	assert_true(c[DP_MAILBOX] >= 0);
+	empty_bufs();
+	assert_int_equal(la->ops->rx_burst(la, vec, NB, 0), 0);
+	assert_int_equal(lb->ops->rx_burst(lb, vec, NB, 0), 0);
+	assert_listener_stat(la, "refused", 0);
+	assert_listener_stat(la, "guests", DP_MAILBOX);
+	assert_int_equal(la->stats.rx_errors, 0);
+	assert_listener_stat(lb, "refused", 1);
+	assert_listener_stat(lb, "guests", 0);
+	assert_int_equal(lb->stats.rx_errors, 1);
+	assert_int_equal(recv(c[DP_MAILBOX], &x, 1, MSG_DONTWAIT), 0);
+	assert_int_equal(recv(c[0], &x, 1, MSG_DONTWAIT), -1);	/* waits */
+	mini_fini(&m);	/* destroys the ports in its mailbox */
+	for (unsigned int i = 0; i <= DP_MAILBOX; i++)
+		close(c[i]);
+	dp_port_destroy(la);
+	dp_port_destroy(lb);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /*
  * Out of descriptors: accept4() fails with EMFILE and the connection stays
  * pending, so a level-triggered listener would wake the worker at once,
@@ -619,6 +684,7 @@ int main(void)
 		cmocka_unit_test(stream_super_frame_goes_as_whole_frames),
 		cmocka_unit_test(stream_listener_path),
 		cmocka_unit_test(stream_connection_names_are_unique),
+		cmocka_unit_test(stream_connection_the_worker_cannot_take_is_refused),
 		cmocka_unit_test(stream_accept_out_of_fds_backs_off),
 		cmocka_unit_test(stream_listener_is_no_guest_in_the_statistics),
 	};
