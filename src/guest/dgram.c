@@ -25,7 +25,7 @@
 /* Datagrams one recvmmsg() or sendmmsg() carries. */
 #define DGRAM_BATCH	DP_BURST_MAX
 /* The frames of one super-frame cut in software (pkt/gso.h). */
-#define DGRAM_SEG_BUF	(2u * DGRAM_FRAME_MAX)
+#define DGRAM_SEG_BUF	PKT_GSO_CUT_MAX(DGRAM_FRAME_MAX)
 
 /**
  * struct dgram_counts - the port's own drop and peer counters.

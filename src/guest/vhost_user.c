@@ -24,9 +24,9 @@
 /* Chains one rx_burst walks past its frames: bad ones are consumed too,
  * and a ring breaks after VRING_BROKEN_AFTER of them. */
 #define VU_BAD_CHAINS_PER_CALL	16u
-/* A super-frame the guest cannot take whole is cut here first: its frames
- * (each with its headers) always fit in twice its size. */
-#define VU_SEG_BUF		(2u * DP_BUF_DATA_MAX)
+/* A super-frame the guest cannot take whole is cut here first: its frames,
+ * each with its headers, for the largest super-frame a buffer holds. */
+#define VU_SEG_BUF		PKT_GSO_CUT_MAX(DP_BUF_DATA_MAX)
 
 /* Connections of every listener of the process, numbered for their names. */
 static atomic_uint vu_conn_seq;

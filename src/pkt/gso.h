@@ -25,6 +25,13 @@
 
 /* Frames one super-frame may become (a gso_size of 536 over 64 KiB: 123). */
 #define PKT_GSO_SEGS_MAX	128u
+/* Headers copied to each frame, at most: Ethernet, IPv4 with options (60;
+ * IPv6 without extension headers is 40) and TCP with options (60). */
+#define PKT_GSO_HDR_MAX		(14u + 60u + 60u)
+/* What pkt_gso_cut() writes for a super-frame of @len bytes, at most: the
+ * payload once and every frame's headers. Not twice @len: a short
+ * super-frame with a small gso_size repeats its headers up to 128 times. */
+#define PKT_GSO_CUT_MAX(len)	(PKT_GSO_SEGS_MAX * PKT_GSO_HDR_MAX + (len))
 
 /**
  * struct pkt_gso - a super-frame being cut.
@@ -84,7 +91,8 @@ int pkt_gso_next(struct pkt_gso *g, uint8_t *out, size_t cap);
  * @len:   its length
  * @v:     its metadata, as for pkt_gso_init()
  * @out:   where the frames go
- * @cap:   its size (twice the super-frame's length is always enough)
+ * @cap:   its size (PKT_GSO_CUT_MAX(@len) is always enough; less may
+ *         give -ENOSPC)
  * @off:   each frame's offset in @out
  * @flen:  each frame's length
  *

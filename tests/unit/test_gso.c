@@ -127,6 +127,42 @@ static void gso_cut_whole_super_frame(void **state)
 				     off, flen), -ENOSPC);
 }
 
+/*
+ * The most pkt_gso_cut() writes: a short super-frame with the longest
+ * headers (IPv4 and TCP options, 134 bytes) and a gso_size of 1 becomes
+ * PKT_GSO_SEGS_MAX frames, each with all its headers: far more than twice
+ * its length, within PKT_GSO_CUT_MAX().
+ */
+static void gso_cut_bound_is_headers_per_frame(void **state)
+{
+	const size_t hdr = PKT_GSO_HDR_MAX, pay = PKT_GSO_SEGS_MAX;
+	const struct pkt_vnet v = {
+		.flags = VNET_F_NEEDS_CSUM, .gso_type = VNET_GSO_TCPV4,
+		.hdr_len = (uint16_t)hdr, .gso_size = 1, .csum_start = 74,
+		.csum_offset = 16,
+	};
+	static uint8_t all[PKT_GSO_CUT_MAX(PKT_GSO_HDR_MAX + PKT_GSO_SEGS_MAX)];
+	uint32_t off[PKT_GSO_SEGS_MAX], flen[PKT_GSO_SEGS_MAX];
+	size_t len = hdr + pay;
+
+	(void)state;
+	memset(frame, 0, sizeof(frame));
+	frame[12] = 0x08;
+	frame[14] = 0x4f;			/* IPv4, 60-byte header */
+	frame[14 + 2] = (uint8_t)((len - 14) >> 8);
+	frame[14 + 3] = (uint8_t)(len - 14);
+	frame[14 + 9] = 6;
+	frame[74 + 12] = 15 << 4;		/* TCP, 60-byte header */
+	assert_int_equal(pkt_gso_cut(frame, len, &v, all, 2 * len, off, flen),
+			 -ENOSPC);
+	assert_int_equal(pkt_gso_cut(frame, len, &v, all, sizeof(all), off,
+				     flen),
+			 PKT_GSO_SEGS_MAX);
+	assert_int_equal(flen[PKT_GSO_SEGS_MAX - 1], hdr + 1);
+	assert_int_equal(off[PKT_GSO_SEGS_MAX - 1] + flen[PKT_GSO_SEGS_MAX - 1],
+			 PKT_GSO_SEGS_MAX * (hdr + 1));
+}
+
 static void gso_udp6_checksum_finished(void **state)
 {
 	static uint8_t f[14 + 40 + 8 + 100 + 6];	/* with padding */
@@ -191,6 +227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(gso_tcp4_cut_into_mss_frames),
 		cmocka_unit_test(gso_cut_whole_super_frame),
+		cmocka_unit_test(gso_cut_bound_is_headers_per_frame),
 		cmocka_unit_test(gso_udp6_checksum_finished),
 		cmocka_unit_test(gso_refuses_what_it_cannot_follow),
 	};
