@@ -82,7 +82,7 @@ SELFTESTS := $(SELF_SRCS:tests/selftest/%.c=$(O)/selftest/%)
 PROG      := $(O)/arcnat
 
 FO        := build-fuzz
-FUZZ_FLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -DPKT_FUZZING -Isrc -Itests \
+FUZZ_FLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -DPKT_FUZZING -Isrc -Itests -MMD -MP \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FO)/%.o)
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(FO)/%)
