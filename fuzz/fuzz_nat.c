@@ -690,7 +690,9 @@ static void check_state(struct fz *z, bool force)
 static void step(struct fz *z)
 {
 	const struct ct_stats *cs = ct_get_stats(nat_ct(z->nat));
-	uint64_t early = cs->early_drops;
+	/* Flows a later packet of the batch may take the room of: unreplied
+	 * ones (early drops) and closed ones (reclaimed, ct_alloc()). */
+	uint64_t early = cs->early_drops + cs->reclaimed;
 	unsigned int n = z->n;
 
 	if (n) {
@@ -698,7 +700,8 @@ static void step(struct fz *z)
 
 		z->processed += n;
 		for (unsigned int i = 0; i < n; i++) {
-			check_packet(z, i, cs->early_drops != early);
+			check_packet(z, i,
+				     cs->early_drops + cs->reclaimed != early);
 			kept -= z->pkts[i].verdict != NAT_V_DROP;
 			free(z->pkts[i].frame);
 		}
