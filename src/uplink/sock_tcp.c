@@ -178,6 +178,9 @@ static void stcp_open(struct sock_tcp *t, uint32_t flow,
 		c->mss = t->mss;
 	if (c->mss < STCP_MSS_MIN)
 		c->mss = STCP_MSS_MIN;
+	if ((m->flags & PKT_F_TCP_SACK_PERM) && !t->cfg.no_sack &&
+	    !t->cfg.no_ooo)
+		c->flags |= STCP_F_SACK;
 	if (m->flags & PKT_F_TCP_WSCALE) {
 		c->flags |= STCP_F_WSCALE;
 		c->snd_wscale = m->tcp_wscale;
@@ -531,6 +534,14 @@ int sock_tcp_create(struct sock_tcp **out, const struct sock_tcp_config *cfg)
 	}
 	if (!stcp_peek_off_works())
 		t->cfg.no_peek_off = true;
+	if (!cfg->no_ooo) {
+		uint32_t bytes = cfg->ooo_bytes ? cfg->ooo_bytes : 4u << 20;
+
+		if (stcp_ooo_pool_init(&t->ooo, bytes, bytes / 4)) {
+			sock_tcp_destroy(t);
+			return -ENOMEM;
+		}
+	}
 	for (i = 0; i < cfg->max_flows; i++)
 		t->flow_map[i] = STCP_NONE;
 	for (i = 0; i < cfg->max_conns; i++) {
@@ -564,6 +575,7 @@ void sock_tcp_destroy(struct sock_tcp *t)
 		for (uint32_t i = 0; i < t->cfg.max_conns; i++)
 			if (t->conns[i].state != STCP_FREE)
 				stcp_free(t, &t->conns[i]);
+	stcp_ooo_pool_fini(&t->ooo);
 	free(t->discard);
 	free(t->flow_map);
 	free(t->pend);

@@ -102,6 +102,7 @@ void stcp_free(struct sock_tcp *t, struct stcp_conn *c)
 	uint8_t gen = c->gen;
 
 	stcp_close_fd(t, c, true);
+	stcp_ooo_clear(&t->ooo, &c->ooo);
 	if (c->flow < t->cfg.max_flows &&
 	    t->flow_map[c->flow] == stcp_slot(t, c))
 		t->flow_map[c->flow] = STCP_NONE;
@@ -136,9 +137,15 @@ int stcp_watch(struct sock_tcp *t, struct stcp_conn *c, uint32_t events)
 				stcp_id(c, stcp_slot(t, c)), events);
 }
 
+static bool stcp_ooo_flush(struct sock_tcp *t, struct stcp_conn *c);
+
 int stcp_reopened(struct sock_tcp *t, struct stcp_conn *c)
 {
 	c->wnd_at = 0;
+	/* Kept bytes a short write left behind: the guest has them SACKed
+	 * and will not resend them. */
+	if (c->ooo.n && !stcp_ooo_flush(t, c))
+		return 0;
 	if (c->flags & STCP_F_SHORT)
 		c->reopen_acks = STCP_REOPEN_ACKS - 1;
 	c->flags &= ~STCP_F_SHORT;
@@ -329,7 +336,84 @@ static bool stcp_ack(struct sock_tcp *t, struct stcp_conn *c,
 	return true;
 }
 
-/* The data and FIN part of a segment at or before rcv_nxt. */
+/* Write to the socket; only what it took counts. Return: bytes taken, or
+ * -1 when the connection was aborted. */
+static ssize_t stcp_write_sock(struct sock_tcp *t, struct stcp_conn *c,
+			       const struct iovec *iov, unsigned int n,
+			       uint32_t len)
+{
+	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = n };
+	ssize_t w = sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		/* The remote is gone (reset, shut for reading). */
+		t->st.rst_from_remote++;
+		stcp_abort(t, c, true);
+		return -1;
+	}
+	if (w < 0)
+		w = 0;
+	c->rcv_nxt += (uint32_t)w;
+	t->st.to_remote_bytes += (uint64_t)w;
+	if ((uint32_t)w < len) {
+		/* Only what the socket took is acknowledged; the guest
+		 * resends the rest once EPOLLOUT reopens the window. */
+		int outq = 0;
+
+		t->st.short_writes++;
+		c->flags |= STCP_F_SHORT;
+		if (!ioctl(c->fd, SIOCOUTQ, &outq) && outq > 0)
+			c->sndcap = (uint32_t)outq;
+		if (stcp_watch(t, c, STCP_EV_BASE | EPOLLOUT)) {
+			t->st.aborted++;
+			stcp_abort(t, c, true);
+			return -1;
+		}
+	}
+	return w;
+}
+
+/* The guest's FIN at rcv_nxt: the remote gets our EOF. */
+static void stcp_guest_fin(struct stcp_conn *c)
+{
+	c->rcv_nxt++;
+	c->flags |= STCP_F_GUEST_FIN;
+	c->flags &= ~STCP_F_GFIN_OOO;
+	(void)shutdown(c->fd, SHUT_WR);
+}
+
+/* Kept bytes that now follow rcv_nxt go to the socket (bounded: each round
+ * writes a whole range or stops). Return: false when @c was aborted. */
+static bool stcp_ooo_flush(struct sock_tcp *t, struct stcp_conn *c)
+{
+	struct iovec iov[64];
+	unsigned int i, r;
+
+	for (r = 0; r < 2 * STCP_OOO_RANGES && c->ooo.n; r++) {
+		uint32_t len = 0;
+		unsigned int k;
+		ssize_t w;
+
+		k = stcp_ooo_front(&t->ooo, &c->ooo, c->rcv_nxt, iov, 64);
+		if (!k)
+			break;
+		for (i = 0; i < k; i++)
+			len += (uint32_t)iov[i].iov_len;
+		w = stcp_write_sock(t, c, iov, k, len);
+		if (w < 0)
+			return false;
+		t->st.ooo_written += (uint64_t)w;
+		stcp_ooo_consume(&t->ooo, &c->ooo, (uint32_t)w);
+		if ((uint32_t)w < len)
+			break;
+	}
+	if ((c->flags & STCP_F_GFIN_OOO) && c->rcv_nxt == c->gfin_seq &&
+	    !c->ooo.n)
+		stcp_guest_fin(c);
+	return true;
+}
+
+/* The data and FIN part of a segment. */
 static void stcp_data(struct sock_tcp *t, struct stcp_conn *c,
 		      const struct stcp_seg *s)
 {
@@ -344,8 +428,20 @@ static void stcp_data(struct sock_tcp *t, struct stcp_conn *c,
 		return;
 	}
 	if (SEQ_GT(s->seq, c->rcv_nxt)) {
-		/* A hole before it: dropped, a duplicate ACK tells the guest. */
+		/* A hole before it: kept while there is room, and a
+		 * duplicate ACK (with SACK blocks) tells the guest. */
+		uint32_t lim = c->rcv_adv - c->rcv_nxt;
+
 		t->st.ooo++;
+		if (!t->cfg.no_ooo && s->plen)
+			t->st.ooo_kept += stcp_ooo_insert(
+				&t->ooo, &c->ooo, c->rcv_nxt,
+				lim ? lim : STCP_OOO_CHUNK, s->seq, s->payload,
+				s->plen);
+		if (fin && !t->cfg.no_ooo) {
+			c->gfin_seq = s->seq + s->plen;
+			c->flags |= STCP_F_GFIN_OOO;
+		}
 		stcp_ack_now(t, c);
 		return;
 	}
@@ -358,40 +454,17 @@ static void stcp_data(struct sock_tcp *t, struct stcp_conn *c,
 	}
 	len = s->plen - off;
 	if (len) {
-		n = send(c->fd, s->payload + off, len,
-			 MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			/* The remote is gone (reset, shut for reading). */
-			t->st.rst_from_remote++;
-			stcp_abort(t, c, true);
-			return;
-		}
-		if (n < 0)
-			n = 0;
-		c->rcv_nxt += (uint32_t)n;
-		t->st.to_remote_bytes += (uint64_t)n;
-		if ((uint32_t)n < len) {
-			/* Only what the socket took is acknowledged; the
-			 * guest resends the rest once EPOLLOUT reopens the
-			 * window. */
-			int outq = 0;
+		struct iovec iov = { (void *)(s->payload + off), len };
 
-			t->st.short_writes++;
-			c->flags |= STCP_F_SHORT;
-			if (!ioctl(c->fd, SIOCOUTQ, &outq) && outq > 0)
-				c->sndcap = (uint32_t)outq;
-			if (stcp_watch(t, c, STCP_EV_BASE | EPOLLOUT)) {
-				t->st.aborted++;
-				stcp_abort(t, c, true);
-				return;
-			}
-		}
+		n = stcp_write_sock(t, c, &iov, 1, len);
+		if (n < 0)
+			return;
 	}
-	if (fin && (uint32_t)n == len) {
-		c->rcv_nxt++;
-		c->flags |= STCP_F_GUEST_FIN;
-		(void)shutdown(c->fd, SHUT_WR);
-	}
+	if ((uint32_t)n == len && c->ooo.n && !stcp_ooo_flush(t, c))
+		return;
+	if (fin && (uint32_t)n == len && !c->ooo.n &&
+	    !(c->flags & STCP_F_GUEST_FIN))
+		stcp_guest_fin(c);
 	stcp_ack_now(t, c);
 }
 
@@ -643,15 +716,35 @@ void stcp_out_rst(struct sock_tcp *t, struct dp_buf *b)
 static void stcp_ctl(struct sock_tcp *t, struct stcp_conn *c,
 		     struct dp_buf *b, uint32_t seq, uint8_t flags)
 {
+	uint8_t opt[4 + 8 * STCP_OOO_RANGES];
+	uint32_t optlen = 0;
+
+	if ((c->flags & STCP_F_SACK) && c->ooo.n && flags == TCP_ACK) {
+		/* RFC 2018: the blocks of what is kept beyond the hole, the
+		 * latest first. */
+		uint32_t e[2 * STCP_OOO_RANGES];
+		unsigned int nb = stcp_ooo_sack(&c->ooo, e), i;
+
+		opt[0] = TCP_OPT_NOP;
+		opt[1] = TCP_OPT_NOP;
+		opt[2] = TCP_OPT_SACK;
+		opt[3] = (uint8_t)(2 + 8 * nb);
+		for (i = 0; i < 2 * nb; i++) {
+			uint32_t v = htonl(e[i]);
+
+			memcpy(opt + 4 + (size_t)4 * i, &v, 4);
+		}
+		optlen = nb ? 4 + 8 * nb : 0;
+	}
 	stcp_write(t, b, c->raddr, c->rport, c->eport, seq, c->rcv_nxt, flags,
-		   stcp_window(t, c), NULL, 0, 0, 0);
+		   stcp_window(t, c), opt, optlen, 0, 0);
 	c->flags &= ~STCP_F_ACK_NOW;
 }
 
 static void stcp_synack(struct sock_tcp *t, struct stcp_conn *c,
 			struct dp_buf *b)
 {
-	uint8_t opt[8];
+	uint8_t opt[12];
 	uint32_t optlen = 4;
 	uint16_t mss = (uint16_t)t->mss, win;
 	uint32_t room = stcp_room(c);
@@ -666,6 +759,12 @@ static void stcp_synack(struct sock_tcp *t, struct stcp_conn *c,
 		opt[6] = TCP_OLEN_WSCALE;
 		opt[7] = (uint8_t)c->rcv_wscale;
 		optlen = 8;
+	}
+	if (c->flags & STCP_F_SACK) {
+		opt[optlen++] = TCP_OPT_NOP;
+		opt[optlen++] = TCP_OPT_NOP;
+		opt[optlen++] = TCP_OPT_SACK_PERM;
+		opt[optlen++] = TCP_OLEN_SACK_PERM;
 	}
 	/* A SYN-ACK's window is never scaled (RFC 7323 2.2). */
 	win = room > 0xffffu ? 0xffffu : (uint16_t)room;
@@ -777,7 +876,9 @@ static unsigned int stcp_send_data(struct sock_tcp *t, struct stcp_conn *c,
 			   0, l, c->mss);
 		off += l;
 	}
-	c->flags &= ~STCP_F_ACK_NOW;
+	/* The segments carry the ACK; SACK blocks go in a pure ACK. */
+	if (!c->ooo.n || !(c->flags & STCP_F_SACK))
+		c->flags &= ~STCP_F_ACK_NOW;
 	c->snd_nxt += got;
 	if (SEQ_GT(c->snd_nxt, c->snd_max))
 		c->snd_max = c->snd_nxt;

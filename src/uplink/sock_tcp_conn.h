@@ -14,6 +14,7 @@
 
 #include "dp/port.h"
 #include "uplink/sock_tcp_defs.h"
+#include "uplink/sock_tcp_ooo.h"
 
 #define STCP_NONE		UINT32_MAX
 #define STCP_SLOT_BITS		20u
@@ -60,6 +61,9 @@ enum stcp_state {
 #define STCP_F_ACTIVE_CLOSE	(1u << 9)	/* our FIN went before the guest's */
 #define STCP_F_PERSIST		(1u << 10)	/* rto_at is the persist timer */
 #define STCP_F_SHORT		(1u << 11)	/* a write came up short */
+#define STCP_F_SACK		(1u << 12)	/* SACK negotiated */
+#define STCP_F_GFIN_OOO		(1u << 13)	/* guest's FIN seen at gfin_seq,
+						 * beyond a hole */
 
 /**
  * struct stcp_conn - one relayed connection.
@@ -103,6 +107,8 @@ enum stcp_state {
  * @life_at:   connect, TIME_WAIT or keepalive deadline (0: none)
  * @wnd_at:    when to look at a shut window of ours again (0: not shut)
  * @last_rx:   last segment from the guest
+ * @gfin_seq:  the guest's FIN seen beyond a hole (STCP_F_GFIN_OOO)
+ * @ooo:       the guest's out-of-order bytes
  */
 struct stcp_conn {
 	int fd;
@@ -143,6 +149,8 @@ struct stcp_conn {
 	uint64_t life_at;
 	uint64_t wnd_at;
 	uint64_t last_rx;
+	uint32_t gfin_seq;
+	struct stcp_ooo ooo;
 };
 
 /* An RST owed to the guest for a segment without a connection. */
@@ -184,6 +192,7 @@ struct stcp_seg {
  * @rst_head: free-running indices
  * @rst_tail:
  * @discard:  scratch for the peek without SO_PEEK_OFF (SOCK_TCP_DISCARD)
+ * @ooo:      chunks for the guests' out-of-order bytes
  * @next_due: earliest timer (0: none)
  * @now:      the clock at the last call into the relay
  * @rng:      for initial sequence numbers
@@ -208,6 +217,7 @@ struct sock_tcp {
 	uint32_t rst_head;
 	uint32_t rst_tail;
 	uint8_t *discard;
+	struct stcp_ooo_pool ooo;
 	uint64_t next_due;
 	uint64_t now;
 	uint64_t rng;

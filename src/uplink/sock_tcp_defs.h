@@ -58,6 +58,10 @@ struct sock_tcp_env {
  *                acknowledge the guest's retransmitted FIN (0: 2 s)
  * @keepalive_ns: idle time before the relay probes a silent guest, and
  *                the host socket's TCP_KEEPIDLE (0: 2 hours)
+ * @ooo_bytes:    a guest's out-of-order bytes kept, all connections
+ *                together (0: 4 MiB); a connection keeps a quarter at most
+ * @no_ooo:       keep no out-of-order bytes (drop them, as passt does)
+ * @no_sack:      never negotiate SACK
  * @env:          the event set
  */
 struct sock_tcp_config {
@@ -73,6 +77,9 @@ struct sock_tcp_config {
 	uint64_t connect_timeout_ns;
 	uint64_t time_wait_ns;
 	uint64_t keepalive_ns;
+	uint32_t ooo_bytes;
+	bool no_ooo;
+	bool no_sack;
 	struct sock_tcp_env env;
 };
 
@@ -96,7 +103,10 @@ struct sock_tcp_config {
  * @no_conn:         guest segments without a connection (answered by RST)
  * @bad_segment:     guest segments dropped: no TCP, a flow index out of
  *                   range, unacceptable numbers
- * @ooo:             guest segments beyond rcv_nxt (dropped, dup ACK sent)
+ * @ooo:             guest segments beyond rcv_nxt (kept as far as there is
+ *                   room, a duplicate ACK with SACK blocks sent)
+ * @ooo_kept:        bytes of those kept
+ * @ooo_written:     kept bytes written once the hole before them filled
  * @short_writes:    guest segments the host socket took only in part
  * @to_remote_bytes: bytes the host sockets accepted (acknowledged to the guest)
  * @to_guest_bytes:  bytes acknowledged by the guest (discarded)
@@ -124,6 +134,8 @@ struct sock_tcp_stats {
 	uint64_t no_conn;
 	uint64_t bad_segment;
 	uint64_t ooo;
+	uint64_t ooo_kept;
+	uint64_t ooo_written;
 	uint64_t short_writes;
 	uint64_t to_remote_bytes;
 	uint64_t to_guest_bytes;

@@ -84,7 +84,13 @@ struct guest {
 	uint16_t mss;
 	uint32_t win;		/* the guest's window, bytes */
 	bool synack, rst, fin, no_ack;
+	bool offer_sack;	/* offer SACK */
+	bool sack_ok;		/* the relay's SYN-ACK allowed it */
+	unsigned int nsack;	/* SACK blocks of the last ACK */
+	uint32_t sack[8];
 	unsigned int drop;	/* data segments to drop (loss) */
+	unsigned int lose_every; /* of the guest's own segments, lose one in */
+	unsigned int txcount;
 	unsigned int dropped;
 	uint32_t last_ack_seen, dupacks_seen;
 	uint32_t probes_seen;
@@ -191,6 +197,7 @@ static void g_send(struct fx *f, const struct guest *g, uint8_t flags,
 		s.mss = g->mss;
 		s.has_wscale = true;
 		s.wscale = g->wscale;
+		s.sack_perm = g->offer_sack;
 	}
 	n = pkt_build(&s, f->seg, sizeof(f->seg));
 	assert_true(n > 0);
@@ -258,7 +265,29 @@ static bool g_recv(struct guest *g, const struct dp_buf *b)
 		g->peer_wscale = (m.flags & PKT_F_TCP_WSCALE) ? m.tcp_wscale : 0;
 		g->peer_wnd = ntohs(th->window);
 		g->snd_una = g->snd_nxt = g->iss + 1;
+		g->sack_ok = m.flags & PKT_F_TCP_SACK_PERM;
 		return true;
+	}
+	g->nsack = 0;
+	for (unsigned int o = 20; o + 1 < tcp_hlen(th);) {
+		const uint8_t *op = (const uint8_t *)th + o;
+
+		if (op[0] == TCP_OPT_NOP) {
+			o++;
+			continue;
+		}
+		if (op[0] == TCP_OPT_SACK) {
+			g->nsack = (op[1] - 2u) / 8u;
+			for (unsigned int i = 0; i < 2 * g->nsack && i < 8; i++) {
+				uint32_t v;
+
+				memcpy(&v, op + 2 + (size_t)4 * i, 4);
+				g->sack[i] = ntohl(v);
+			}
+		}
+		if (op[0] == TCP_OPT_EOL || op[1] < 2)
+			break;
+		o += op[1];
 	}
 	g->peer_wnd = (uint32_t)ntohs(th->window) << g->peer_wscale;
 	if (!g->peer_wnd)
@@ -307,8 +336,9 @@ static void g_push(struct fx *f, struct guest *g)
 			l = g->mss;
 		if (l > g->peer_wnd - sent)
 			l = g->peer_wnd - sent;
-		g_send(f, g, TCP_ACK | TCP_PSH, g->snd_nxt, g->rcv_nxt,
-		       g->tx + off, l, false);
+		if (!g->lose_every || ++g->txcount % g->lose_every)
+			g_send(f, g, TCP_ACK | TCP_PSH, g->snd_nxt, g->rcv_nxt,
+			       g->tx + off, l, false);
 		g->snd_nxt += (uint32_t)l;
 		off += l;
 		sent += (uint32_t)l;
@@ -616,7 +646,8 @@ static bool bulk_step(struct fx *f, void *arg)
 	       b->g->snd_una == b->g->iss + 1 + b->g->tx_len;
 }
 
-static void bulk_both_ways(bool no_peek_off, bool gso, size_t size)
+static void bulk_both_ways(bool no_peek_off, bool gso, size_t size,
+			   unsigned int lose_every)
 {
 	struct fx f;
 	struct guest g;
@@ -634,6 +665,8 @@ static void bulk_both_ways(bool no_peek_off, bool gso, size_t size)
 	fx_start(&f);
 	lfd = listener(&port, 8);
 	g_init(&g, 3, 40003, port);
+	g.offer_sack = true;
+	g.lose_every = lose_every;
 	b.g = &g;
 	b.rfd = g_open(&f, &g, lfd);
 	b.down = down_src;
@@ -650,11 +683,15 @@ static void bulk_both_ways(bool no_peek_off, bool gso, size_t size)
 	st = fx_stats(&f);
 	assert_int_equal(st.to_remote_bytes, size);
 	assert_int_equal(st.to_guest_bytes, size);
-	print_message("bulk %zu B each way (peek_off %s, gso %s): %lu segments "
-		      "out, %lu in, %lu short writes\n",
+	print_message("bulk %zu B each way (peek_off %s, gso %s, guest loses 1 "
+		      "in %u): %lu segments out, %lu in, %lu short writes, %lu "
+		      "B kept out of order\n",
 		      size, no_peek_off ? "off" : "on", gso ? "on" : "off",
-		      (unsigned long)st.segs_out, (unsigned long)st.segs_in,
-		      (unsigned long)st.short_writes);
+		      lose_every, (unsigned long)st.segs_out,
+		      (unsigned long)st.segs_in, (unsigned long)st.short_writes,
+		      (unsigned long)st.ooo_kept);
+	if (lose_every)
+		assert_true(st.ooo_kept > 0);
 	close(b.rfd);
 	close(lfd);
 	free(b.up);
@@ -666,19 +703,27 @@ static void bulk_both_ways(bool no_peek_off, bool gso, size_t size)
 static void bulk_8mib_each_way(void **state)
 {
 	(void)state;
-	bulk_both_ways(false, false, 8u << 20);
+	bulk_both_ways(false, false, 8u << 20, 0);
 }
 
 static void bulk_8mib_without_peek_off(void **state)
 {
 	(void)state;
-	bulk_both_ways(true, false, 8u << 20);
+	bulk_both_ways(true, false, 8u << 20, 0);
 }
 
 static void bulk_8mib_gso(void **state)
 {
 	(void)state;
-	bulk_both_ways(false, true, 8u << 20);
+	bulk_both_ways(false, true, 8u << 20, 0);
+}
+
+/* The guest loses one segment in 50 on its way to the relay: what follows
+ * a hole is kept, and the stream still arrives whole and in order. */
+static void bulk_guest_loss(void **state)
+{
+	(void)state;
+	bulk_both_ways(false, false, 4u << 20, 50);
 }
 
 /* A remote with a small receive buffer that reads slowly: the relay's
@@ -1102,6 +1147,57 @@ static void tso_frame_taken_whole(void **state)
 	fx_fini(&f);
 }
 
+/* Segments beyond a hole are kept and announced with SACK; the hole
+ * filled, all of it goes to the remote in order, and a FIN that came
+ * early is taken then too. */
+static void out_of_order_kept_with_sack(void **state)
+{
+	struct fx f;
+	struct guest g;
+	uint16_t port;
+	int lfd, rfd;
+	uint8_t src[3000], dst[3100];
+	uint32_t base;
+	struct sock_tcp_stats st;
+	ssize_t n;
+	size_t got = 0;
+
+	(void)state;
+	fill(src, sizeof(src), 7);
+	fx_init(&f, 8, false, false);
+	fx_start(&f);
+	lfd = listener(&port, 8);
+	g_init(&g, 15, 40015, port);
+	g.offer_sack = true;
+	rfd = g_open(&f, &g, lfd);
+	assert_true(g.sack_ok);
+	base = g.iss + 1;
+	g_send(&f, &g, TCP_ACK | TCP_FIN, base + 2000, g.rcv_nxt, src + 2000,
+	       1000, false);
+	g_send(&f, &g, TCP_ACK, base + 1000, g.rcv_nxt, src + 1000, 1000, false);
+	fx_pump(&f, &g, 1, 20, NULL, NULL);
+	assert_int_equal(recv(rfd, dst, sizeof(dst), MSG_DONTWAIT), -1);
+	assert_int_equal(g.snd_una, base);	/* nothing acknowledged yet */
+	assert_int_equal(g.nsack, 1);		/* one range: 1000..3000 */
+	assert_int_equal(g.sack[0], base + 1000);
+	assert_int_equal(g.sack[1], base + 3000);
+	g_send(&f, &g, TCP_ACK, base, g.rcv_nxt, src, 1000, false);
+	fx_pump(&f, &g, 1, 20, NULL, NULL);
+	assert_int_equal(g.snd_una, base + 3000 + 1); /* and the FIN */
+	assert_int_equal(g.nsack, 0);
+	while (got < sizeof(dst) && (n = recv(rfd, dst + got, sizeof(dst) - got, 0)) > 0)
+		got += (size_t)n;
+	assert_int_equal(got, sizeof(src)); /* then EOF */
+	assert_memory_equal(dst, src, sizeof(src));
+	st = fx_stats(&f);
+	assert_int_equal(st.ooo, 2);
+	assert_int_equal(st.ooo_kept, 2000);
+	assert_int_equal(st.ooo_written, 2000);
+	close(rfd);
+	close(lfd);
+	fx_fini(&f);
+}
+
 static void bad_config_refused(void **state)
 {
 	struct fx f;
@@ -1134,11 +1230,13 @@ int main(void)
 		cmocka_unit_test(bulk_8mib_each_way),
 		cmocka_unit_test(bulk_8mib_without_peek_off),
 		cmocka_unit_test(bulk_8mib_gso),
+		cmocka_unit_test(bulk_guest_loss),
 		cmocka_unit_test(short_writes_lose_nothing),
 		cmocka_unit_test(window_follows_the_socket),
 		cmocka_unit_test(lost_segments_are_retransmitted),
 		cmocka_unit_test(zero_window_probes),
 		cmocka_unit_test(tso_frame_taken_whole),
+		cmocka_unit_test(out_of_order_kept_with_sack),
 		cmocka_unit_test(guest_half_close),
 		cmocka_unit_test(remote_half_close),
 		cmocka_unit_test(resets_both_ways),
