@@ -5,7 +5,7 @@
  * Theory of operation. The relay terminates the guest's TCP connection and
  * carries its bytes over an ordinary host socket connected to the remote,
  * the design passt made known (its tcp.c explains it); the relay keeps no
- * copy of any byte:
+ * copy of the remote's bytes:
  *
  * - Open: a guest SYN makes a non-blocking connect() to the remote. Only
  *   when the remote accepts does the guest get its SYN-ACK (MSS from the
@@ -38,6 +38,17 @@
  *   An RST from the guest closes the socket with SO_LINGER 0 (an RST to the
  *   remote); an error or RST from the remote is an RST to the guest. When
  *   the conntrack flow goes, so does the connection.
+ *
+ * - Out of order: what the guest sends beyond a hole is kept, bounded
+ *   (sock_tcp_ooo), and announced with SACK; it goes to the socket when
+ *   the hole fills. Only then is it acknowledged.
+ *
+ * Calls on the datapath (the sandbox allows them for --outside sock):
+ * socket(AF_INET, SOCK_STREAM), connect, setsockopt (TCP_NODELAY,
+ * SO_KEEPALIVE, TCP_KEEPIDLE, SO_PEEK_OFF, SO_LINGER, and SO_SNDBUF,
+ * SO_RCVBUF when configured), getsockopt (SO_ERROR, SO_SNDBUF), ioctl
+ * (SIOCOUTQ, FIONREAD), recvmsg (MSG_PEEK), recvfrom (MSG_TRUNC), sendmsg,
+ * shutdown, close.
  *
  * Events: sockets are watched edge-triggered (EPOLLET): data stays in the
  * receive buffer until the guest acknowledges it, so a level-triggered
