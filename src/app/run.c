@@ -679,8 +679,9 @@ static int run_check_tun(void)
 	if (access(RUN_TUN_DEV, R_OK | W_OK) == 0)
 		return 0;
 	if (errno == ENOENT) {
-		log_err("%s is missing: the kernel's tun module is not loaded "
-			"(modprobe tun)", RUN_TUN_DEV);
+		log_err("%s is missing: load the kernel's tun module (modprobe "
+			"tun) or make the node (mknod -m 0666 %s c 10 200)",
+			RUN_TUN_DEV, RUN_TUN_DEV);
 	} else if (errno == EACCES && stat(RUN_TUN_DEV, &st) == 0) {
 		log_err("%s: permission denied: arcnat needs to read and write it "
 			"(it is mode %04o here; distributions ship it 0666)",

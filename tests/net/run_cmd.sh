@@ -26,8 +26,8 @@
 # is root in it, uid 0 mapped to 65534) and its uplink from host sockets
 # (net.ipv4.ping_group_range of the host namespace lets it ping; TCP goes
 # through the relay, uplink/sock_tcp). Last, the clear one-line errors of a
-# user who cannot open /dev/net/tun and of a system without user namespaces
-# (tests/net/userns_limit.py).
+# user who cannot open /dev/net/tun, of a system without it, and of one
+# without user namespaces (tests/net/userns_limit.py).
 . "$(dirname "$0")/lib.sh"
 
 net_checks
@@ -287,6 +287,18 @@ rc=$?
 [ "$(wc -l <"$ARC_LOG")" = 1 ] && grep -q '/dev/net/tun: permission denied.*mode 0600' "$ARC_LOG" ||
 	fail "user, /dev/net/tun mode 0600: expected one line naming the problem, got: $(cat "$ARC_LOG")"
 ok "user, the host's 0600 /dev/net/tun: exit 1, one line: $(cat "$ARC_LOG")"
+
+# --- no /dev/net/tun at all (a tmpfs over /dev/net on a private mount) ------
+ARC_RUNS=$((ARC_RUNS + 1))
+ARC_LOG=$TMPD/arcnat.$ARC_RUNS.log
+unshare -m --propagation private sh -c 'mount -t tmpfs none /dev/net || exit 120; exec "$@"' sh \
+	ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	timeout -k 5 "$RUN_TO" "$ARCNAT" run $UPLINK_user -- true 2>"$ARC_LOG"
+rc=$?
+[ "$rc" = 1 ] || fail "user, no /dev/net/tun: exit status $rc, expected 1"
+[ "$(wc -l <"$ARC_LOG")" = 1 ] && grep -q '/dev/net/tun is missing.*modprobe tun' "$ARC_LOG" ||
+	fail "user, no /dev/net/tun: expected one line naming the problem, got: $(cat "$ARC_LOG")"
+ok "user, no /dev/net/tun: exit 1, one line: $(cat "$ARC_LOG")"
 
 # --- the unprivileged user where no user namespace may be made ---------------
 ARC_RUNS=$((ARC_RUNS + 1))
