@@ -44,6 +44,7 @@
 #define BIG		(1u << 20)	/* content size: a torn write would show */
 #define WAIT_MS		5000
 #define MEMPORT_WAIT_MS	WAIT_MS
+#include "gw_fixture.h"
 #include "memport.h"
 
 /* ---- the blocking hook ---- */
@@ -498,9 +499,9 @@ static void *wenv_thread(void *arg)
 static void worker_goes_on_while_the_writer_is_blocked(void **state)
 {
 	struct wenv *e = calloc(1, sizeof(*e));
-	struct nat_config nc = { 0 };
+	struct nat_config nc;
 	struct dhcp_cfg dh = { 0 };
-	struct dp_config dc = { 0 };
+	struct dp_config dc;
 	struct dp_persist_cfg pc = {
 		.name = "leases", .cap = DHCP_FILE_MAX, .retry_sec = 1,
 		.before_write = gate_hook,
@@ -529,23 +530,13 @@ static void worker_goes_on_while_the_writer_is_blocked(void **state)
 
 	assert_int_equal(memport_init(&e->in, 0, 0), 0);
 	assert_int_equal(memport_init(&e->out, DP_PORT_L3, 0), 0);
-	nc.ext_addrs[0] = htonl(0xc6336402);
-	nc.n_ext_addrs = 1;
-	nc.port_min = NAT_DEFAULT_PORT_MIN;
-	nc.port_max = NAT_DEFAULT_PORT_MAX;
-	nc.max_flows = 1024;
-	ct_timeouts_default(&nc.timeouts);
+	nc = gw_fixture_nat(1024);
 	assert_int_equal(nat_create(&e->nat, &nc), 0);
 	dh.server = htonl(0x0a000201);
 	dh.plen = 24;
 	memcpy(dh.server_mac, gw_mac, 6);
 	dh.lease_file = d.file;
-	dc.inside = &e->in.port;
-	dc.outside = &e->out.port;
-	dc.nat = e->nat;
-	dc.gw_addr = htonl(0x0a000201);
-	dc.gw_plen = 24;
-	memcpy(dc.gw_mac, gw_mac, 6);
+	dc = gw_fixture_dp(&e->in.port, &e->out.port, e->nat);
 	dc.dhcp = &dh;
 	dc.leases = p;
 	assert_int_equal(dp_worker_create(&e->w, &dc), 0);

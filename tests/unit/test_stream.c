@@ -36,6 +36,7 @@
 #include "nat/nat.h"
 
 #include "fdfill.h"
+#include "gw_fixture.h"
 #include "memport.h"
 #include "portbufs.h"
 
@@ -397,24 +398,13 @@ struct mini {
 
 static void mini_init(struct mini *m)
 {
-	struct nat_config nc = { 0 };
-	struct dp_config dc = { 0 };
+	struct nat_config nc = gw_fixture_nat(64);
+	struct dp_config dc;
 
 	assert_int_equal(memport_init(&m->in, 0, 0), 0);
 	assert_int_equal(memport_init(&m->out, DP_PORT_L3, 0), 0);
-	nc.ext_addrs[0] = htonl(0xc6336402);
-	nc.n_ext_addrs = 1;
-	nc.port_min = NAT_DEFAULT_PORT_MIN;
-	nc.port_max = NAT_DEFAULT_PORT_MAX;
-	nc.max_flows = 64;
-	ct_timeouts_default(&nc.timeouts);
 	assert_int_equal(nat_create(&m->nat, &nc), 0);
-	dc.inside = &m->in.port;
-	dc.outside = &m->out.port;
-	dc.nat = m->nat;
-	dc.gw_addr = htonl(0x0a000201);
-	dc.gw_plen = 24;
-	memcpy(dc.gw_mac, "\x02\xab\xcd\x00\x00\x01", 6);
+	dc = gw_fixture_dp(&m->in.port, &m->out.port, m->nat);
 	assert_int_equal(dp_worker_create(&m->w, &dc), 0);
 }
 

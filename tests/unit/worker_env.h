@@ -32,6 +32,8 @@
 #include "nat/nat.h"
 #include "pkt/build.h"
 
+#include "gw_fixture.h"
+
 #ifndef WORKER_ENV_EXTRA
 #define WORKER_ENV_EXTRA
 #endif
@@ -106,7 +108,7 @@ static __maybe_unused __noinline char *env_stats(struct env *e)
  */
 static inline void env_worker_create(struct env *e, uint32_t fwd_int)
 {
-	struct nat_config nc = { 0 };
+	struct nat_config nc = gw_fixture_nat(1024);
 	struct nat_forward fwd = {
 		.proto = IPPROTO_UDP,
 		.ext_addr = htonl(0xc6336402),	/* 198.51.100.2 */
@@ -114,22 +116,11 @@ static inline void env_worker_create(struct env *e, uint32_t fwd_int)
 		.int_addr = fwd_int,
 		.int_port = 53,
 	};
-	struct dp_config dc = { 0 };
+	struct dp_config dc;
 
-	nc.ext_addrs[0] = htonl(0xc6336402);
-	nc.n_ext_addrs = 1;
-	nc.port_min = NAT_DEFAULT_PORT_MIN;
-	nc.port_max = NAT_DEFAULT_PORT_MAX;
-	nc.max_flows = 1024;
-	ct_timeouts_default(&nc.timeouts);
 	assert_int_equal(nat_create(&e->nat, &nc), 0);
 	assert_int_equal(nat_add_forward(e->nat, &fwd), 0);
-	dc.inside = &e->in.port;
-	dc.outside = &e->out.port;
-	dc.nat = e->nat;
-	dc.gw_addr = htonl(0x0a000201);
-	dc.gw_plen = 24;
-	memcpy(dc.gw_mac, gw_mac, 6);
+	dc = gw_fixture_dp(&e->in.port, &e->out.port, e->nat);
 	assert_int_equal(dp_worker_create(&e->w, &dc), 0);
 }
 
