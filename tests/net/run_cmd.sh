@@ -174,7 +174,10 @@ check_tcp() {
 
 check_mode() {
 	M=$1
-	eval "UPLINK=\$UPLINK_$M SRV=\$SRV_$M"
+	case $M in
+	root) UPLINK=$UPLINK_root SRV=$SRV_root ;;
+	*) UPLINK=$UPLINK_user SRV=$SRV_user ;;
+	esac
 	rm -f "$U"/*
 
 	# --- exit status ---------------------------------------------------------
