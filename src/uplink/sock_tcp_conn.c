@@ -312,14 +312,25 @@ static bool stcp_ack(struct sock_tcp *t, struct stcp_conn *c,
 		c->backoff = 0;
 		c->dupacks = 0;
 		c->flags &= ~STCP_F_PERSIST;
+		if (c->flags & STCP_F_RECOVERY) {
+			/* NewReno (RFC 6582): a partial ACK shows the next
+			 * hole, resent at once; a full one ends recovery. */
+			if (SEQ_LT(s->ack, c->recover)) {
+				t->st.fast_retransmits++;
+				c->flags |= STCP_F_RETX_ONE;
+			} else {
+				c->flags &= ~STCP_F_RECOVERY;
+			}
+		}
 		stcp_timer(t, &c->rto_at,
 			   c->snd_una == c->snd_max ? 0 : now + stcp_rto_ns(c));
 		stcp_queue(t, c);
 	} else if (!s->plen && !(s->flags & (TCP_SYN | TCP_FIN)) &&
 		   wnd == c->snd_wnd && c->snd_max != c->snd_una) {
-		if (++c->dupacks == 3) {
+		if (++c->dupacks == 3 && !(c->flags & STCP_F_RECOVERY)) {
 			t->st.fast_retransmits++;
-			c->flags |= STCP_F_RETX_ONE;
+			c->flags |= STCP_F_RETX_ONE | STCP_F_RECOVERY;
+			c->recover = c->snd_max;
 			c->rtt_at = 0;
 			stcp_queue(t, c);
 		}
@@ -562,7 +573,7 @@ void stcp_rto(struct sock_tcp *t, struct stcp_conn *c, uint64_t now)
 		}
 		t->st.retransmits++;
 		c->snd_nxt = c->snd_una;
-		c->flags &= ~STCP_F_RETX_ONE;
+		c->flags &= ~(STCP_F_RETX_ONE | STCP_F_RECOVERY);
 		c->rtt_at = 0;
 		c->dupacks = 0;
 		stcp_set_peek_off(c, 0);

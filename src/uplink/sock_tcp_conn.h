@@ -64,6 +64,7 @@ enum stcp_state {
 #define STCP_F_SACK		(1u << 12)	/* SACK negotiated */
 #define STCP_F_GFIN_OOO		(1u << 13)	/* guest's FIN seen at gfin_seq,
 						 * beyond a hole */
+#define STCP_F_RECOVERY		(1u << 14)	/* fast recovery until @recover */
 
 /**
  * struct stcp_conn - one relayed connection.
@@ -108,6 +109,7 @@ enum stcp_state {
  * @wnd_at:    when to look at a shut window of ours again (0: not shut)
  * @last_rx:   last segment from the guest
  * @gfin_seq:  the guest's FIN seen beyond a hole (STCP_F_GFIN_OOO)
+ * @recover:   snd_max when fast recovery began (RFC 6582)
  * @ooo:       the guest's out-of-order bytes
  */
 struct stcp_conn {
@@ -150,6 +152,7 @@ struct stcp_conn {
 	uint64_t wnd_at;
 	uint64_t last_rx;
 	uint32_t gfin_seq;
+	uint32_t recover;
 	struct stcp_ooo ooo;
 };
 

@@ -89,6 +89,11 @@ struct guest {
 	unsigned int nsack;	/* SACK blocks of the last ACK */
 	uint32_t sack[8];
 	unsigned int drop;	/* data segments to drop (loss) */
+	uint64_t drop_mask;	/* of the next 64 data segments, these are lost */
+	unsigned int rxseg;
+	unsigned int dup_owed;	/* out-of-order segments: a duplicate ACK each */
+	size_t or_s[16], or_e[16]; /* out-of-order ranges kept, rx offsets */
+	unsigned int nor;
 	unsigned int lose_every; /* of the guest's own segments, lose one in */
 	unsigned int txcount;
 	unsigned int dropped;
@@ -299,18 +304,53 @@ static bool g_recv(struct guest *g, const struct dp_buf *b)
 	if (seq == g->rcv_nxt - 1 && !plen && !(m.tcp_flags & TCP_FIN))
 		g->probes_seen++;
 	if (plen) {
+		if (g->rxseg < 64 && (g->drop_mask & (1ull << g->rxseg++))) {
+			g->dropped++;
+			return true;
+		}
 		if (g->drop) {
 			g->drop--;
 			g->dropped++;
 			return true; /* lost on the way */
 		}
-		if (seq == g->rcv_nxt) {
-			if (plen > g->rx_cap - g->rx_len)
-				plen = (uint32_t)(g->rx_cap - g->rx_len);
-			memcpy(g->rx + g->rx_len, p, plen);
-			g->rx_len += plen;
-			g->rcv_nxt += plen;
+		/* kept at its place, in order or not, as a real TCP does */
+		uint32_t base = g->rcv_nxt - (uint32_t)g->rx_len;
+		size_t at = seq - base;
+		bool progress = true;
+
+		if (seq != g->rcv_nxt)
+			g->dup_owed++;
+		if ((int32_t)(seq - g->rcv_nxt) >= 0 && at + plen <= g->rx_cap) {
+			unsigned int i;
+
+			for (i = 0; i < g->nor && g->or_e[i] != at; i++)
+				;
+			if (seq == g->rcv_nxt) {
+				memcpy(g->rx + at, p, plen);
+				g->rx_len += plen;
+			} else if (i < g->nor) {
+				memcpy(g->rx + at, p, plen);
+				g->or_e[i] += plen;
+			} else if (g->nor < 16) {
+				memcpy(g->rx + at, p, plen);
+				g->or_s[g->nor] = at;
+				g->or_e[g->nor++] = at + plen;
+			}
 		}
+		while (progress) {
+			progress = false;
+			for (unsigned int i = 0; i < g->nor; i++) {
+				if (g->or_s[i] > g->rx_len)
+					continue;
+				if (g->or_e[i] > g->rx_len)
+					g->rx_len = g->or_e[i];
+				g->or_s[i] = g->or_s[--g->nor];
+				g->or_e[i] = g->or_e[g->nor];
+				progress = true;
+				break;
+			}
+		}
+		g->rcv_nxt = base + (uint32_t)g->rx_len;
 	}
 	if ((m.tcp_flags & TCP_FIN) && seq + pkt_payload_len(&m) == g->rcv_nxt) {
 		g->rcv_nxt++;
@@ -395,6 +435,9 @@ static void fx_pump(struct fx *f, struct guest *gs, unsigned int ng, int ms,
 		for (i = 0; i < (int)ng; i++) {
 			if (news[i] && !gs[i].no_ack && !gs[i].rst)
 				g_ack(f, &gs[i]);
+			for (; gs[i].dup_owed; gs[i].dup_owed--)
+				if (!gs[i].no_ack && !gs[i].rst)
+					g_ack(f, &gs[i]);
 			g_push(f, &gs[i]);
 		}
 		if (done && done(f, arg))
@@ -856,6 +899,43 @@ static void lost_segments_are_retransmitted(void **state)
 	fx_fini(&f);
 }
 
+/* Several segments of one window lost: each partial ACK shows the next
+ * hole, resent at once (NewReno), no retransmission timeout needed. */
+static void several_losses_recovered_without_timeout(void **state)
+{
+	struct fx f;
+	struct guest g;
+	struct bulk b = { 0 };
+	size_t size = (size_t)64 * 1448;
+	uint8_t *src = malloc(size);
+	uint16_t port;
+	int lfd;
+	struct sock_tcp_stats st;
+
+	(void)state;
+	fill(src, size, 8);
+	fx_init(&f, 8, false, false);
+	fx_start(&f);
+	lfd = listener(&port, 8);
+	g_init(&g, 16, 40016, port);
+	b.g = &g;
+	b.rfd = g_open(&f, &g, lfd);
+	g.drop_mask = (1ull << 5) | (1ull << 20) | (1ull << 40);
+	b.down = src;
+	b.down_len = size;
+	fx_pump(&f, &g, 1, 150, bulk_step, &b); /* well within the 1 s RTO */
+	assert_int_equal(g.dropped, 3);
+	assert_int_equal(g.rx_len, size);
+	assert_memory_equal(g.rx, src, size);
+	st = fx_stats(&f);
+	assert_int_equal(st.retransmits, 0);
+	assert_int_equal(st.fast_retransmits, 3);
+	close(b.rfd);
+	close(lfd);
+	free(src);
+	fx_fini(&f);
+}
+
 static bool g_fin_seen(struct fx *f, void *arg)
 {
 	(void)f;
@@ -1234,6 +1314,7 @@ int main(void)
 		cmocka_unit_test(short_writes_lose_nothing),
 		cmocka_unit_test(window_follows_the_socket),
 		cmocka_unit_test(lost_segments_are_retransmitted),
+		cmocka_unit_test(several_losses_recovered_without_timeout),
 		cmocka_unit_test(zero_window_probes),
 		cmocka_unit_test(tso_frame_taken_whole),
 		cmocka_unit_test(out_of_order_kept_with_sack),
