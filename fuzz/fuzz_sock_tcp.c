@@ -13,7 +13,8 @@
  *   op bits 3-6: what happens
  *     0  SYN (a new initial sequence number from a..d)
  *     1  ACK: seq = the guest's next + (int8)a, ack = the relay's next as
- *        the guest saw it + (int16)(b,c), window d << 8
+ *        the guest saw it + (int16)(b,c), window d << 8, and when e is
+ *        not 0 a SACK block from e * 97 bytes beyond the ACK
  *     2  data: e * 17 bytes at the guest's next + (int8)a, window d << 8
  *     3  FIN at the guest's next + (int8)a
  *     4  RST at the guest's next + (int16)(a,b)
@@ -22,7 +23,8 @@
  *     7  the flow goes (flow_gone)
  *     8  the remote closes (SO_LINGER 0 when a is odd), or shuts its
  *        writing side when a & 2
- *     else: a segment of any flags (a) at the guest's next
+ *     else: a segment of any flags (a) at the guest's next, e bytes, a
+ *        SACK block when b is odd
  *   Every op is followed by output to the guest.
  *
  * Checks: every segment the relay makes parses, has valid checksums, and
@@ -160,7 +162,7 @@ static unsigned int count_fds(void)
 
 static void send_seg(struct sock_tcp *t, unsigned int f, uint8_t flags,
 		     uint32_t seq, uint32_t ack, uint16_t win, size_t len,
-		     uint64_t now)
+		     uint64_t now, uint32_t sack_left)
 {
 	struct pkt_spec s = {
 		.no_eth = true, .src4 = EXT, .dst4 = LO,
@@ -171,6 +173,8 @@ static void send_seg(struct sock_tcp *t, unsigned int f, uint8_t flags,
 		.has_wscale = flags & TCP_SYN, .wscale = 7,
 		.sack_perm = (flags & TCP_SYN) && offer_sack,
 		.payload = io, .payload_len = len,
+		/* room for a SACK block, written over the timestamps */
+		.has_ts = sack_left != 0,
 	};
 	struct pkt_meta m;
 	int n;
@@ -178,7 +182,20 @@ static void send_seg(struct sock_tcp *t, unsigned int f, uint8_t flags,
 	for (size_t i = 0; i < len; i++)
 		io[i] = up_byte(f, seq + (uint32_t)i);
 	n = pkt_build(&s, seg, sizeof(seg));
-	if (n < 0 || pkt_parse(seg, (size_t)n, PKT_PARSE_L3, &m))
+	if (n < 0)
+		return;
+	if (sack_left && !(flags & TCP_SYN)) {
+		uint8_t *o = seg + 20 + 20;
+		uint32_t l = htonl(sack_left), r = htonl(sack_left + 1000);
+
+		o[0] = TCP_OPT_NOP;
+		o[1] = TCP_OPT_NOP;
+		o[2] = TCP_OPT_SACK;
+		o[3] = 10;
+		memcpy(o + 4, &l, 4);
+		memcpy(o + 8, &r, 4);
+	}
+	if (pkt_parse(seg, (size_t)n, PKT_PARSE_L3, &m))
 		return;
 	sock_tcp_input(t, f, seg, (uint32_t)n, &m, NULL, now);
 }
@@ -360,31 +377,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				g->isn = isn;
 				g->snd_nxt = isn + 1;
 			}
-			send_seg(t, f, TCP_SYN, isn, 0, 65535, 0, now);
+			send_seg(t, f, TCP_SYN, isn, 0, 65535, 0, now, 0);
 			break;
 		}
 		case 1:
+			/* e: a SACK block e * 97 bytes beyond the ACK */
 			send_seg(t, f, TCP_ACK, g->snd_nxt + (uint32_t)(int8_t)r[1],
-				 ack, win, 0, now);
+				 ack, win, 0, now,
+				 r[5] ? ack + (uint32_t)r[5] * 97u : 0);
 			break;
 		case 2: {
 			uint32_t s = g->snd_nxt + (uint32_t)(int8_t)r[1];
 			size_t len = (size_t)r[5] * 17u;
 
 			send_seg(t, f, TCP_ACK | TCP_PSH, s, g->rcv_nxt, win, len,
-				 now);
+				 now, 0);
 			break;
 		}
 		case 3:
 			send_seg(t, f, TCP_ACK | TCP_FIN,
 				 g->snd_nxt + (uint32_t)(int8_t)r[1], g->rcv_nxt,
-				 65535, 0, now);
+				 65535, 0, now, 0);
 			break;
 		case 4: {
 			uint32_t s = g->snd_nxt + (uint32_t)(int16_t)(r[1] << 8 | r[2]);
 
 			g->frozen = true;
-			send_seg(t, f, TCP_RST, s, 0, 0, 0, now);
+			send_seg(t, f, TCP_RST, s, 0, 0, 0, now, 0);
 			break;
 		}
 		case 5:
@@ -427,7 +446,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		default:
-			send_seg(t, f, r[1], g->snd_nxt, g->rcv_nxt, win, r[5], now);
+			send_seg(t, f, r[1], g->snd_nxt, g->rcv_nxt, win, r[5], now,
+				 r[2] & 1 ? g->rcv_nxt + r[3] : 0);
 			break;
 		}
 		output(t, now);

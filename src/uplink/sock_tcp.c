@@ -265,6 +265,41 @@ static void stcp_no_conn(struct sock_tcp *t, const struct stcp_seg *s)
 			 TCP_RST | TCP_ACK);
 }
 
+/* The nearest left edge of the segment's SACK blocks above its ACK: where
+ * the hole the guest misses ends. Options were bounded by the parser. */
+static void stcp_sack_edge(const struct tcp_hdr *th, uint32_t hlen,
+			   struct stcp_seg *s)
+{
+	const uint8_t *o = (const uint8_t *)th + TCP_HLEN_MIN;
+	uint32_t n = hlen - TCP_HLEN_MIN, i = 0;
+
+	s->has_sack = false;
+	while (i < n && o[i] != TCP_OPT_EOL) {
+		uint32_t l, b;
+
+		if (o[i] == TCP_OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
+			return;
+		l = o[i + 1];
+		for (b = 0; o[i] == TCP_OPT_SACK && 2 + 8 * (b + 1) <= l; b++) {
+			uint32_t left;
+
+			memcpy(&left, o + i + 2 + (size_t)8 * b, 4);
+			left = ntohl(left);
+			if ((int32_t)(left - s->ack) > 0 &&
+			    (!s->has_sack ||
+			     (int32_t)(left - s->sack_left) < 0)) {
+				s->sack_left = left;
+				s->has_sack = true;
+			}
+		}
+		i += l;
+	}
+}
+
 void sock_tcp_input(struct sock_tcp *t, uint32_t flow, const uint8_t *ip,
 		    uint32_t len, const struct pkt_meta *m,
 		    const struct pkt_vnet *vnet, uint64_t now)
@@ -297,6 +332,9 @@ void sock_tcp_input(struct sock_tcp *t, uint32_t flow, const uint8_t *ip,
 	s.win = ntohs(th->window);
 	s.payload = ip + m->payload_off;
 	s.plen = pkt_payload_len(m);
+	s.has_sack = false;
+	if (m->payload_off - m->l4_off > TCP_HLEN_MIN)
+		stcp_sack_edge(th, (uint32_t)(m->payload_off - m->l4_off), &s);
 
 	slot = t->flow_map[flow];
 	if (slot != STCP_NONE) {

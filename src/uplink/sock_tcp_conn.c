@@ -286,6 +286,12 @@ static bool stcp_ack(struct sock_tcp *t, struct stcp_conn *c,
 	}
 	if (SEQ_LT(s->ack, c->snd_una))
 		return true; /* old: no window news from it either */
+	if (s->has_sack) {
+		c->hole_end = s->sack_left;
+		c->flags |= STCP_F_HOLE;
+	} else {
+		c->flags &= ~STCP_F_HOLE;
+	}
 	if (SEQ_GT(s->ack, c->snd_una)) {
 		uint32_t acked = s->ack - c->snd_una, data = acked;
 
@@ -943,18 +949,23 @@ static void stcp_send_fin(struct sock_tcp *t, struct stcp_conn *c,
 	}
 }
 
-/* The fast retransmit: one segment at snd_una, snd_nxt unchanged. */
+/* The fast retransmit at snd_una, snd_nxt unchanged: the hole the guest's
+ * SACK blocks show (a lost super-frame is many segments), else one
+ * segment or super-frame. */
 static unsigned int stcp_retx_one(struct sock_tcp *t, struct stcp_conn *c,
 				  struct dp_buf *b)
 {
 	uint32_t infl = stcp_infl(c);
-	struct iovec iov = { b->data + STCP_HDR, c->mss };
+	struct iovec iov = { b->data + STCP_HDR, stcp_seg_max(t, c, b) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t r;
 
 	c->flags &= ~STCP_F_RETX_ONE;
 	if (c->fd < 0 || !infl)
 		return 0;
+	if ((c->flags & STCP_F_HOLE) && SEQ_GT(c->hole_end, c->snd_una) &&
+	    c->hole_end - c->snd_una < iov.iov_len)
+		iov.iov_len = c->hole_end - c->snd_una;
 	if (iov.iov_len > infl)
 		iov.iov_len = infl;
 	stcp_set_peek_off(c, 0);
@@ -963,7 +974,7 @@ static unsigned int stcp_retx_one(struct sock_tcp *t, struct stcp_conn *c,
 	if (r <= 0)
 		return 0;
 	stcp_write(t, b, c->raddr, c->rport, c->eport, c->snd_una, c->rcv_nxt,
-		   TCP_ACK, stcp_window(t, c), NULL, 0, (uint32_t)r, 0);
+		   TCP_ACK, stcp_window(t, c), NULL, 0, (uint32_t)r, c->mss);
 	c->flags &= ~STCP_F_ACK_NOW;
 	return 1;
 }

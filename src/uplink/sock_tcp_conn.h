@@ -65,6 +65,7 @@ enum stcp_state {
 #define STCP_F_GFIN_OOO		(1u << 13)	/* guest's FIN seen at gfin_seq,
 						 * beyond a hole */
 #define STCP_F_RECOVERY		(1u << 14)	/* fast recovery until @recover */
+#define STCP_F_HOLE		(1u << 15)	/* @hole_end is known */
 
 /**
  * struct stcp_conn - one relayed connection.
@@ -110,6 +111,8 @@ enum stcp_state {
  * @last_rx:   last segment from the guest
  * @gfin_seq:  the guest's FIN seen beyond a hole (STCP_F_GFIN_OOO)
  * @recover:   snd_max when fast recovery began (RFC 6582)
+ * @hole_end:  where the hole at snd_una ends, as the guest's SACK blocks
+ *             say (STCP_F_HOLE)
  * @ooo:       the guest's out-of-order bytes
  */
 struct stcp_conn {
@@ -153,6 +156,7 @@ struct stcp_conn {
 	uint64_t last_rx;
 	uint32_t gfin_seq;
 	uint32_t recover;
+	uint32_t hole_end;
 	struct stcp_ooo ooo;
 };
 
@@ -177,6 +181,8 @@ struct stcp_seg {
 	uint16_t win;
 	const uint8_t *payload;
 	uint32_t plen;
+	uint32_t sack_left;	/* nearest SACK left edge above ack ... */
+	bool has_sack;		/* ... when the segment has one */
 };
 
 /**
