@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -80,7 +81,9 @@ struct run_hello {
  * @child:  the setup child (for `run`, CMD), 0 once reaped
  * @sock:   the parent's end of the socketpair, or -1
  * @status: CMD's exit status once reaped, -1 before
- * @pidfd:  attach --pid: a pidfd of the process, or -1
+ * @watch:  attach: a pidfd of --pid's process, or an inotify fd watching
+ *          --netns's directory for its file's deletion, or -1
+ * @nspath: attach: the namespace's file
  */
 struct run_ctx {
 	bool attach;
@@ -93,7 +96,8 @@ struct run_ctx {
 	pid_t child;
 	int sock;
 	int status;
-	int pidfd;
+	int watch;
+	char nspath[PATH_MAX];
 };
 
 enum {
@@ -173,7 +177,9 @@ static const char attach_usage[] =
 "\n"
 "The namespace:\n"
 "  --netns PATH|NAME           a network namespace file (/proc/PID/ns/net, a\n"
-"                              bind mount) or a name under /run/netns\n"
+"                              bind mount) or a name under /run/netns;\n"
+"                              arcnat stops when that file is deleted (ip\n"
+"                              netns del), a /proc path excepted\n"
 "  --pid PID                   the network namespace of process PID; arcnat\n"
 "                              stops when PID exits\n"
 "  --guest-ip A.B.C.D          tap0's address (default 10.0.2.2, the first\n"
@@ -264,6 +270,14 @@ static int run_finish(struct run_ctx *c, const struct gateway *gw)
 	if (c->attach && !c->netns == !c->pid)
 		return run_usage_error(c, "exactly one of --netns and --pid is "
 				       "required");
+	if (c->pid)
+		snprintf(c->nspath, sizeof(c->nspath), "/proc/%d/ns/net",
+			 (int)c->pid);
+	else if (c->netns && strchr(c->netns, '/'))
+		snprintf(c->nspath, sizeof(c->nspath), "%s", c->netns);
+	else if (c->netns)
+		snprintf(c->nspath, sizeof(c->nspath), "%s/%s", NETNS_RUN_DIR,
+			 c->netns);
 	return 0;
 }
 
@@ -367,15 +381,9 @@ static int run_unshare(const struct run_ctx *c)
 /* attach: into the namespace (and its owner). Return: 0 or -errno (printed). */
 static int run_join(const struct run_ctx *c)
 {
-	char path[PATH_MAX];
+	const char *path = c->nspath;
 	int fd, joined = 0, err;
 
-	if (c->pid)
-		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c->pid);
-	else if (strchr(c->netns, '/'))
-		snprintf(path, sizeof(path), "%s", c->netns);
-	else
-		snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, c->netns);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
@@ -833,7 +841,7 @@ static int run_signal(void *ctx, const struct signalfd_siginfo *si)
 int run_main(int argc, char **argv)
 {
 	static char *shell[2];
-	struct run_ctx c = { .sock = -1, .status = -1, .pidfd = -1 };
+	struct run_ctx c = { .sock = -1, .status = -1, .watch = -1 };
 	const struct gateway_cmd cmd = {
 		.name = "run",
 		.usage = run_usage,
@@ -908,10 +916,77 @@ static int run_pid_gone(void *ctx)
 	return 1;
 }
 
+/* The file's name in its directory (after the last '/'). */
+static const char *run_ns_base(const struct run_ctx *c)
+{
+	const char *slash = strrchr(c->nspath, '/');
+
+	return slash ? slash + 1 : c->nspath;
+}
+
+/*
+ * --netns: watch the file's directory, as `ip netns del` (or a runtime)
+ * unlinks the file when the namespace is done with. A /proc path is not
+ * watched (inotify sees nothing there). Return: 0 or -1 (logged).
+ */
+static int run_watch_netns(struct run_ctx *c, struct serve_hooks *hooks,
+			   int (*gone)(void *ctx))
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (!strncmp(c->nspath, "/proc/", 6))
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", c->nspath);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		snprintf(dir, sizeof(dir), "%s", slash ? "/" : ".");
+	else
+		*slash = '\0';
+	c->watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (c->watch < 0 ||
+	    inotify_add_watch(c->watch, dir, IN_DELETE | IN_MOVED_FROM |
+			      IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
+		log_err("%s: cannot watch the directory: %s", dir,
+			strerror(errno));
+		return -1;
+	}
+	hooks->fd = c->watch;
+	hooks->fd_ready = gone;
+	return 0;
+}
+
+/* The watched directory changed: 1 when the namespace's file is gone. */
+static int run_netns_gone(void *ctx)
+{
+	const struct run_ctx *c = ctx;
+	union {
+		char buf[4096];
+		struct inotify_event align;
+	} u;
+	ssize_t n;
+
+	while ((n = read(c->watch, u.buf, sizeof(u.buf))) > 0) {
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+			const struct inotify_event *ev =
+				(const struct inotify_event *)(u.buf + off);
+
+			if ((ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) ||
+			    ((ev->mask & (IN_DELETE | IN_MOVED_FROM)) && ev->len &&
+			     !strcmp(ev->name, run_ns_base(c)))) {
+				log_info("%s is gone: stopping", c->nspath);
+				return 1;
+			}
+			off += (ssize_t)sizeof(*ev) + ev->len;
+		}
+	}
+	return 0;
+}
+
 int run_attach_main(int argc, char **argv)
 {
 	struct run_ctx c = { .attach = true, .sock = -1, .status = -1,
-			     .pidfd = -1 };
+			     .watch = -1 };
 	const struct gateway_cmd cmd = {
 		.name = "attach",
 		.usage = attach_usage,
@@ -936,14 +1011,16 @@ int run_attach_main(int argc, char **argv)
 	rc = 1;
 	if (c.pid) {
 		/* Pins the process: a pid reused later is not it. */
-		c.pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0);
-		if (c.pidfd < 0) {
+		c.watch = (int)syscall(SYS_pidfd_open, c.pid, 0);
+		if (c.watch < 0) {
 			log_err("--pid %d: %s", (int)c.pid, errno == ESRCH ?
 				"no such process" : strerror(errno));
 			goto out;
 		}
-		hooks.fd = c.pidfd;
+		hooks.fd = c.watch;
 		hooks.fd_ready = run_pid_gone;
+	} else if (run_watch_netns(&c, &hooks, run_netns_gone)) {
+		goto out;
 	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -956,8 +1033,8 @@ int run_attach_main(int argc, char **argv)
 	gateway_finish(gw);
 out:
 	gateway_free(gw);
-	if (c.pidfd >= 0)
-		close(c.pidfd);
+	if (c.watch >= 0)
+		close(c.watch);
 	if (sfd >= 0)
 		close(sfd);
 	return rc;

@@ -22,7 +22,9 @@
  * with its status (128 + N when signal N ended it, as a shell reports it).
  *
  * `attach`: the child exits after handing over the TAP; arcnat serves
- * until SIGINT or SIGTERM, or with --pid until that process has exited.
+ * until SIGINT or SIGTERM, with --pid until that process has exited (a
+ * pidfd), with --netns until the namespace's file is deleted (inotify on
+ * its directory; not for a /proc path).
  */
 #ifndef ARCNAT_APP_RUN_H
 #define ARCNAT_APP_RUN_H
@@ -43,7 +45,8 @@ int run_main(int argc, char **argv);
  * @argc: arguments after "arcnat" (argv[0] is "attach")
  * @argv: them
  *
- * Return: 0 after SIGINT, SIGTERM or the end of --pid's process; 1 on a
+ * Return: 0 after SIGINT, SIGTERM, the end of --pid's process or the
+ * deletion of --netns's file; 1 on a
  * runtime error; 2 on a usage error.
  */
 int run_attach_main(int argc, char **argv);

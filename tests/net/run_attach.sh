@@ -1,7 +1,8 @@
 #!/bin/sh
 # run_attach.sh - `arcnat attach`: tap0 made and configured in a network
 # namespace that exists, served from outside it. As root: --netns NAME,
-# --netns PATH and --pid (arcnat stops by itself when that process exits).
+# --netns PATH and --pid (arcnat stops by itself when the namespace's file
+# is deleted, or that process exits).
 # As an unprivileged user: --pid of `unshare -rn sleep` started by the same
 # user (arcnat joins that user namespace to create the device), and clear
 # errors for another user's namespace, a process that does not exist, and
@@ -112,6 +113,16 @@ echo "$c" | grep -q 'inet 10\.0\.2\.77/24 ' && echo "$c" | grep -q ' mtu 9000 ' 
 kill -TERM "$ARC_PID"
 wait_exit 0
 ok "root: attach --netns /run/netns/$NS_T --guest-ip 10.0.2.77 --mtu 9000 applied"
+
+# --- root: --netns NAME, arcnat stops when the namespace is deleted ---------------
+NS_T2=an-at2-$$
+ns_add "$NS_T2"
+start_attach root --netns "$NS_T2" $UPLINK
+check_tap ip netns exec "$NS_T2"
+ip netns del "$NS_T2" || fail "ip netns del $NS_T2"
+wait_exit 0
+grep -q "/run/netns/$NS_T2 is gone: stopping" "$ARC_LOG" || fail "no '... is gone' line: $(cat "$ARC_LOG")"
+ok "root: attach --netns $NS_T2, then ip netns del $NS_T2: arcnat stopped by itself, exit 0"
 
 # --- root: --pid, arcnat stops when the process exits ---------------------------
 bg ip netns exec "$NS_T" timeout 60 sleep 60
