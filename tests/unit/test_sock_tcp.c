@@ -1024,6 +1024,69 @@ static void remote_half_close(void **state)
 	fx_fini(&f);
 }
 
+/* A new SYN on the ports of a connection in TIME_WAIT opens a new one. */
+static void time_wait_gives_way_to_a_new_syn(void **state)
+{
+	struct fx f;
+	struct guest g;
+	uint16_t port;
+	int lfd, rfd, rfd2;
+
+	(void)state;
+	fx_init(&f, 8, false, false);
+	fx_start(&f);
+	lfd = listener(&port, 8);
+	g_init(&g, 17, 40017, port);
+	rfd = g_open(&f, &g, lfd);
+	close(rfd); /* the remote closes first: the relay will linger */
+	fx_pump(&f, &g, 1, 2000, g_fin_seen, &g);
+	g.tx_fin = true;
+	fx_pump(&f, &g, 1, 20, NULL, NULL);
+	assert_int_equal(fx_stats(&f).active, 1);
+	assert_int_equal(f.env.watched, 0);
+	g_init(&g, 17, 40017, port);
+	g.iss += 1000000;
+	rfd2 = g_open(&f, &g, lfd);
+	assert_int_equal(fx_stats(&f).active, 1);
+	assert_int_equal(fx_stats(&f).opened, 2);
+	close(rfd2);
+	close(lfd);
+	fx_fini(&f);
+}
+
+/* A guest that goes silent is probed, then reset with its remote. */
+static void keepalive_resets_a_silent_guest(void **state)
+{
+	struct fx f;
+	struct guest g;
+	uint16_t port;
+	int lfd, rfd;
+	char buf[4];
+
+	(void)state;
+	fx_init(&f, 8, false, false);
+	f.cfg.keepalive_ns = 60ull * 1000000000ull;
+	fx_start(&f);
+	lfd = listener(&port, 8);
+	g_init(&g, 18, 40018, port);
+	rfd = g_open(&f, &g, lfd);
+	g.no_ack = true; /* the guest no longer answers */
+	f.skew += 61ull * 1000000000ull;
+	fx_pump(&f, &g, 1, 20, NULL, NULL);
+	assert_int_equal(g.probes_seen, 1);
+	for (int i = 0; i < 9; i++) {
+		f.skew += 76ull * 1000000000ull;
+		fx_pump(&f, &g, 1, 5, NULL, NULL);
+	}
+	assert_true(g.rst);
+	assert_int_equal(fx_stats(&f).active, 0);
+	assert_int_equal(recv(rfd, buf, sizeof(buf), 0), -1);
+	assert_int_equal(errno, ECONNRESET);
+	close(rfd);
+	close(lfd);
+	fx_fini(&f);
+}
+
 static void resets_both_ways(void **state)
 {
 	struct fx f;
@@ -1321,6 +1384,8 @@ int main(void)
 		cmocka_unit_test(guest_half_close),
 		cmocka_unit_test(remote_half_close),
 		cmocka_unit_test(resets_both_ways),
+		cmocka_unit_test(time_wait_gives_way_to_a_new_syn),
+		cmocka_unit_test(keepalive_resets_a_silent_guest),
 		cmocka_unit_test(no_fd_left_behind),
 	};
 
