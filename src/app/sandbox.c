@@ -62,6 +62,9 @@ static const char *const sandbox_calls[] = {
 	 * their files (fstat is newfstatat in glibc) and mapped (mmap without
 	 * PROT_EXEC), unmapped when the frontend goes */
 	"recvmsg", "recvfrom", "sendto", "newfstatat", "fstat",
+	/* its kick and call eventfds, which the frontend may have made
+	 * blocking: read and written with RWF_NOWAIT (guest/vhost_user.c) */
+	"preadv2", "pwritev2",
 	/* the vDSO calls this when the clock source has no vDSO support */
 	"clock_gettime",
 	/* memory: free() of large blocks and thread stacks (mmap and mprotect

@@ -8,11 +8,13 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/compiler.h"
@@ -53,19 +55,43 @@ struct vu_conn {
 	uint8_t seg[VU_SEG_BUF];
 };
 
+/*
+ * The kick and call eventfds are files the frontend shares with arcnat:
+ * their O_NONBLOCK flag is the open file's, which the frontend can clear
+ * after SET_VRING_KICK/CALL checked it (vhost_dev), then fill a counter
+ * (or drain one first), and a plain write() or read() would block the
+ * worker and every guest with it. So each access asks for "never wait" by
+ * itself: RWF_NOWAIT, which eventfd reads honour since Linux 5.12 and
+ * writes since 6.8 (write_iter). An older kernel answers a write with
+ * EOPNOTSUPP; then poll() says whether there is room first, which leaves a
+ * frontend that clears O_NONBLOCK and fills the counter between the two
+ * calls a window (docs/security.md).
+ */
 static void vu_eventfd_signal(int fd)
 {
 	uint64_t one = 1;
+	struct iovec iov = { &one, sizeof(one) };
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	ssize_t r;
 
-	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (fd < 0)
+		return;
+	r = pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
+	if (r < 0 && errno == EOPNOTSUPP) {
+		if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLOUT))
+			return;	/* a full counter needs no more signal */
+		r = write(fd, &one, sizeof(one));
+	}
+	if (r < 0 && errno != EAGAIN)
 		log_debug("vhost-user: eventfd write: %s", strerror(errno));
 }
 
 static void vu_eventfd_drain(int fd)
 {
 	uint64_t v;
+	struct iovec iov = { &v, sizeof(v) };
 
-	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+	if (preadv2(fd, &iov, 1, -1, RWF_NOWAIT) < 0 && errno != EAGAIN)
 		log_debug("vhost-user: eventfd read: %s", strerror(errno));
 }
 

@@ -28,6 +28,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -191,6 +192,36 @@ static void vhost_user_replies_wait_for_buffers(void **state)
 }
 
 /* The other guest is still answered. */
+static void other_guest_answered(struct env *e, uint16_t seq);
+
+/*
+ * The frontend shares its call eventfds with arcnat: it clears their
+ * O_NONBLOCK after the handshake and fills their counters. Signalling the
+ * guest must not block the worker (before RWF_NOWAIT, write() did, and
+ * every guest with it): the reply still arrives, and so do the others'.
+ */
+static void vhost_user_blocking_call_fd_does_not_hang(void **state)
+{
+	struct env *e = *state;
+	uint64_t full = UINT64_MAX - 1;
+	struct vg g;
+
+	guest_up(e, &g);
+	vg_rx_fill(&g);
+	for (unsigned int r = 0; r < 2; r++) {
+		assert_int_equal(fcntl(g.call[r], F_SETFL, 0), 0);
+		assert_int_equal(write(g.call[r], &full, sizeof(full)),
+				 (ssize_t)sizeof(full));
+	}
+	alarm(20);	/* a hung worker fails the program, not the machine */
+	send_echo(&g, 21);
+	expect_reply(&g, 21);
+	other_guest_answered(e, 22);
+	alarm(0);
+	vg_close(&g);
+	wait_stat(e, "stat ports.guests 2\n");
+}
+
 static void other_guest_answered(struct env *e, uint16_t seq)
 {
 	uint8_t f[MEMPORT_FRAME];
@@ -559,6 +590,9 @@ int main(void)
 			env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(
 			vhost_user_cut_super_frame_waits_for_buffers,
+			env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(
+			vhost_user_blocking_call_fd_does_not_hang,
 			env_setup, env_teardown),
 	};
 
