@@ -616,12 +616,15 @@ uint32_t stcp_room(struct stcp_conn *c)
 
 	if (c->fd < 0)
 		return 0;
-	/* Autotuning may grow the buffer: SO_SNDBUF is read each time, the
-	 * capacity learnt from a short write forgotten when it changes. */
+	/* Autotuning may grow the buffer: SO_SNDBUF is read each time, and
+	 * the capacity learnt from a short write scales with it (the
+	 * kernel's overhead per byte stays about the same). */
 	if (!getsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sb, &sl) && sb > 0 &&
 	    (uint32_t)sb != c->sndbuf) {
+		if (c->sndcap && c->sndbuf)
+			c->sndcap = (uint32_t)((uint64_t)c->sndcap * (uint32_t)sb /
+					       c->sndbuf);
 		c->sndbuf = (uint32_t)sb;
-		c->sndcap = 0;
 	}
 	if (ioctl(c->fd, SIOCOUTQ, &outq) < 0)
 		outq = 0;

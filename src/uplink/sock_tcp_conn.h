@@ -98,8 +98,8 @@ enum stcp_state {
  * @fin_seq:   sequence number of our FIN (STCP_F_FIN_SEQ)
  * @sndbuf:    the socket's SO_SNDBUF, last read
  * @sndcap:    payload bytes its send queue held when a write came up short
- *             (0: not seen since @sndbuf changed): SO_SNDBUF counts the
- *             kernel's overhead too, so this is the truer capacity
+ *             (0: none yet), scaled as @sndbuf changes: SO_SNDBUF counts
+ *             the kernel's overhead too, so this is the truer capacity
  * @rtt_seq:   an ACK beyond this ends the RTT measurement ...
  * @rtt_at:    ... started then (0: none running)
  * @srtt_us:   smoothed RTT (0: no sample yet)
