@@ -23,12 +23,18 @@ cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c11 \
 	-j "$jobs" $files
 
 echo "lint: clang-tidy"
-status=0
-for f in $files; do
-	out=$(clang-tidy --quiet "$f" -- -std=gnu11 -D_GNU_SOURCE -Isrc -Itests 2>&1) || {
-		status=1
-		printf '%s\n' "$out"
-	}
-done
-[ "$status" -eq 0 ] && echo "lint: clean"
-exit "$status"
+# One file per clang-tidy, $jobs at once; each prints its findings and
+# leaves a mark in $fails when it failed.
+fails=$(mktemp)
+trap 'rm -f "$fails"' EXIT
+# shellcheck disable=SC2016 # expanded by the inner sh
+printf '%s\n' $files | xargs -P "$jobs" -I{} sh -c '
+	out=$(clang-tidy --quiet "$1" -- -std=gnu11 -D_GNU_SOURCE -Isrc -Itests 2>&1) || {
+		printf "%s\n" "$out"
+		echo "$1" >>"$2"
+	}' sh {} "$fails"
+if [ -s "$fails" ]; then
+	echo "lint: clang-tidy found problems in: $(tr '\n' ' ' <"$fails")"
+	exit 1
+fi
+echo "lint: clean"
