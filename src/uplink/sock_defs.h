@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sock_defs.h - what the socket uplink's modules (sock, sock_dgram) and
+ * their users share: its constants, the event set it is given and its
+ * counters (uplink/sock.h has the port's interface).
+ */
+#ifndef ARCNAT_UPLINK_SOCK_DEFS_H
+#define ARCNAT_UPLINK_SOCK_DEFS_H
+
+#include <stdint.h>
+
+/* 198.18.0.1 (RFC 2544 benchmarking range): the NAT's external address
+ * with this uplink, never routed, seen by the guest only in hairpin and
+ * ICMP quotes. Host order. */
+#define SOCK_EXT_ADDR_HOST	0xc6120001u
+#define SOCK_MTU		65535u
+/* Descriptors kept for everything else when the limit is derived. */
+#define SOCK_FD_RESERVE		64u
+/* The port's own packets (RSTs, ICMP errors it makes) waiting for rx. */
+#define SOCK_PENDING_MAX	64u
+
+/* Sub-index kinds, bits 28-31 (dp_worker_add_fd()). */
+#define SOCK_SUB_KIND_SHIFT	28
+#define SOCK_SUB_UDP		1u
+#define SOCK_SUB_ICMP		2u
+#define SOCK_SUB_TCP		3u	/* a TCP connection (uplink/sock_tcp) */
+#define SOCK_SUB_TCP_LISTEN	4u	/* a TCP forward's listener (planned) */
+
+/**
+ * struct sock_env - where the port's sockets are watched: the worker
+ * (sock_uplink_attach()) or a test's own epoll set.
+ * @ctx:     context of the callbacks
+ * @watch:   watch @fd for @events under sub-index @sub, or change what it
+ *           is watched for; 0 or -errno
+ * @unwatch: stop watching @fd (before it is closed)
+ */
+struct sock_env {
+	void *ctx;
+	int (*watch)(void *ctx, int fd, uint32_t sub, uint32_t events);
+	void (*unwatch)(void *ctx, int fd);
+};
+
+/**
+ * struct sock_uplink_stats - what the port did (`stat uplink.sock.NAME`).
+ * @udp_open:      UDP sockets open now
+ * @udp_opened:    UDP sockets opened
+ * @udp_preserved: of those, bound to the guest's own port
+ * @udp_closed:    UDP sockets closed (their mapping's last flow went)
+ * @echo_open:     ping sockets open now
+ * @echo_opened:   ping sockets opened
+ * @echo_closed:   ping sockets closed
+ * @icmp_errors:   ICMP errors read from an error queue, given to the guest
+ * @err_local:     error-queue entries the host made itself, not relayed
+ * @no_fd:         packets refused for want of a socket (descriptor limit or
+ *                 max_sockets), each answered with an ICMP error
+ * @echo_denied:   echo requests dropped: ping sockets not allowed
+ * @no_flow:       datagrams of no flow to an unpinned port, dropped
+ * @frag:          IP fragments, dropped (the host socket cannot send them)
+ * @send_err:      datagrams the host refused (buffer full, too big...)
+ * @tcp_rst:       TCP segments answered with an RST (no TCP relay: no
+ *                 connection table given)
+ * @other:         packets of other protocols or ICMP types, dropped
+ * @pending_full:  the port's own packets dropped: SOCK_PENDING_MAX waiting
+ * @max_sockets:   the bound in force
+ * @max_tcp:       the TCP relay's bound on connections (0: no relay)
+ */
+struct sock_uplink_stats {
+	uint64_t udp_open;
+	uint64_t udp_opened;
+	uint64_t udp_preserved;
+	uint64_t udp_closed;
+	uint64_t echo_open;
+	uint64_t echo_opened;
+	uint64_t echo_closed;
+	uint64_t icmp_errors;
+	uint64_t err_local;
+	uint64_t no_fd;
+	uint64_t echo_denied;
+	uint64_t no_flow;
+	uint64_t frag;
+	uint64_t send_err;
+	uint64_t tcp_rst;
+	uint64_t other;
+	uint64_t pending_full;
+	uint64_t max_sockets;
+	uint64_t max_tcp;
+};
+
+#endif /* ARCNAT_UPLINK_SOCK_DEFS_H */
