@@ -691,9 +691,11 @@ bool sock_dgram_pending(const struct sock_dgram *s)
 
 /*
  * A datagram socket belongs to the mapping: it goes with the mapping's last
- * flow. The external port P of the mapping is the destination a reply
- * travels to, which for a flow the outside opened is its original
- * destination.
+ * flow, whatever that flow was (one the outside opened, or a hairpin flow
+ * that held the mapping last). The external port P of the mapping is the
+ * destination a reply travels to: for a flow the outside opened, its
+ * original destination; for the others (a hairpin flow holds its source's
+ * mapping), the reply's.
  */
 void sock_dgram_flow_gone(struct sock_dgram *s, const struct ct_entry *e,
 			  bool mapping_gone)
@@ -703,7 +705,7 @@ void sock_dgram_flow_gone(struct sock_dgram *s, const struct ct_entry *e,
 					   &e->tuple[CT_DIR_REPLY];
 	uint16_t port = ntohs(t->dport);
 
-	if (!mapping_gone || (e->flags & CT_F_HAIRPIN))
+	if (!mapping_gone)
 		return;
 	if (t->proto == IPPROTO_NUM_UDP && port != s->cfg.pinned_udp)
 		sk_close(s, SK_UDP, port);

@@ -70,6 +70,7 @@ struct fix {
 	uint64_t now;
 	uint32_t last_sub;	/* of the last socket watched */
 	unsigned int watched;
+	uint32_t flows_seen;	/* the flow of the last packet sent out */
 	bool echo_ok;
 };
 
@@ -197,6 +198,7 @@ static uint8_t guest_send(const struct pkt_spec *s)
 	p.frame = bufs[0].data;
 	nat_process(F.nat, &p, 1, NAT_INSIDE, F.now);
 	if (p.verdict == NAT_V_TO_OUTSIDE) {
+		F.flows_seen = p.flow;
 		bufs[0].flow = p.flow;
 		assert_int_equal(F.port->ops->tx_burst(F.port, vec, 1, F.now), 1);
 	}
@@ -412,6 +414,38 @@ static void udp_icmp_error(void **state __maybe_unused)
 	assert_int_equal(ntohs(v), dead);
 	assert_int_equal(sstats().icmp_errors, 1);
 	fix_down();
+}
+
+/* A mapping whose last flow is a hairpin flow (the guest to its own
+ * mapping, as a STUN client checks): its socket still goes with it. */
+static void hairpin_last(void **state __maybe_unused)
+{
+	uint16_t sp, ext;
+	int srv = server(&sp);
+	struct pkt_spec s = udp_spec(40030, LO, sp, "a", 1);
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	char x[4];
+
+	fix_up(0);
+	assert_int_equal(guest_send(&s), NAT_V_TO_OUTSIDE);
+	assert_int_equal(recvfrom(srv, x, sizeof(x), 0, (struct sockaddr *)&from,
+				  &fl), 1);
+	ext = ntohs(ct_entry_at(nat_ct(F.nat),
+				F.flows_seen)->tuple[CT_DIR_REPLY].dport);
+	F.now += SEC(100);
+	s = udp_spec(40030, EXT, ext, "b", 1);	/* to its own mapping */
+	assert_int_equal(guest_send(&s), NAT_V_TO_INSIDE);
+	F.now += SEC(30);	/* the first flow expires (120 s), not the other */
+	for (int i = 0; i < 100 && nat_tick_pending(F.nat, F.now); i++)
+		nat_tick(F.nat, F.now, 1u << 16);
+	assert_int_equal(ct_count(nat_ct(F.nat)), 1);
+	assert_int_equal(sstats().udp_open, 1);
+	expire_all();	/* the hairpin flow goes last: the socket with it */
+	assert_int_equal(sstats().udp_closed, 1);
+	assert_int_equal(F.watched, 0);
+	fix_down();
+	close(srv);
 }
 
 /* The DNS forwarder's queries are no flow: only the pinned port relays
@@ -667,6 +701,7 @@ int main(void)
 		cmocka_unit_test(udp_round_trip),
 		cmocka_unit_test(udp_eim_and_close),
 		cmocka_unit_test(udp_icmp_error),
+		cmocka_unit_test(hairpin_last),
 		cmocka_unit_test(pinned_port),
 		cmocka_unit_test(socket_limit),
 		cmocka_unit_test(tcp_refused),
