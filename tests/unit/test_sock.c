@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -55,6 +56,7 @@
 
 #define NB 16
 #include "portbufs.h"
+#include "fdfill.h"
 
 #define LO	htonl(INADDR_LOOPBACK)
 #define EXT	htonl(SOCK_EXT_ADDR_HOST)
@@ -511,6 +513,42 @@ static void socket_limit(void **state __maybe_unused)
 	close(srv);
 }
 
+/* Out of descriptors for real (EMFILE): a new UDP mapping is a counted
+ * drop answered with an ICMP error; once descriptors are back, the next
+ * datagram of that mapping gets its socket. */
+static void out_of_descriptors(void **state __maybe_unused)
+{
+	uint16_t sp;
+	int srv = server(&sp), fds[256], probe;
+	struct pkt_spec s = udp_spec(40040, LO, sp, "x", 1);
+	struct rlimit saved;
+	unsigned int nfill;
+	struct pkt_meta m;
+	char x[4];
+
+	fix_up(0);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	probe = dup(0);
+	assert_true(probe >= 0);
+	close(probe);
+	nfill = fill_fds(fds, 256, (rlim_t)probe + 1);
+	assert_int_equal(guest_send(&s), NAT_V_TO_OUTSIDE);
+	assert_int_equal(sstats().no_fd, 1);
+	assert_int_equal(sstats().udp_open, 0);
+	for (unsigned int i = 0; i < nfill; i++)
+		close(fds[i]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	assert_int_equal(pump(1), 1);
+	assert_int_equal(to_guest(0, &m), NAT_V_TO_INSIDE);
+	assert_int_equal(m.icmp_type, ICMP_DEST_UNREACH);
+	assert_int_equal(m.icmp_code, ICMP_ADMIN_PROHIBITED);
+	assert_int_equal(guest_send(&s), NAT_V_TO_OUTSIDE);
+	assert_int_equal(recv(srv, x, sizeof(x), 0), 1);
+	assert_int_equal(sstats().udp_open, 1);
+	fix_down();
+	close(srv);
+}
+
 /* A guest's TCP segment (no options but MSS on a SYN). */
 static uint8_t guest_tcp(uint16_t dport, uint8_t flags, uint32_t seq,
 			 uint32_t ack, const char *data)
@@ -704,6 +742,7 @@ int main(void)
 		cmocka_unit_test(hairpin_last),
 		cmocka_unit_test(pinned_port),
 		cmocka_unit_test(socket_limit),
+		cmocka_unit_test(out_of_descriptors),
 		cmocka_unit_test(tcp_refused),
 		cmocka_unit_test(tcp_relay),
 		cmocka_unit_test(echo),
