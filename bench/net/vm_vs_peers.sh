@@ -447,7 +447,7 @@ raw_case() {	# raw_case TRANSPORT DIR SIZE REP
 				row raw "$tr" "${dir}_$size" "$rep" n/a pkt/s "hook: no vhost-user test frontend at $VHOST_FE (or set VHOST_BENCH_CMD)"
 			elif [ "$dir" = up ]; then
 				# shellcheck disable=SC2086
-				out=$(timeout $((RAW_T + 30)) $ON_LOAD_CPU "$VHOST_FE" "$A_VHOST" flood "$RAW_N" $((size + 42)) $SRV 2>&1)
+				out=$(timeout $((RAW_T + 30)) $ON_LOAD_CPU "$VHOST_FE" "$A_VHOST" flood "$RAW_N" $((size + 42)) $SRV $NB_PORT 2>&1)
 				raw_row "$tr" "$dir" "$size" "$rep" "$out"
 			else
 				vhost_down "$size" "$rep"

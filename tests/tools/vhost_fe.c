@@ -7,11 +7,15 @@
  *
  *   vhost_fe PATH echo N        N echo requests to the gateway (10.0.2.1),
  *                               each reply checked; exit 0 if all came
- *   vhost_fe PATH flood N LEN DST
+ *   vhost_fe PATH flood N LEN DST [PORT]
  *                               N UDP frames of LEN bytes (Ethernet) to DST
- *                               through the gateway, as fast as the ring
- *                               takes them; prints frames, seconds, frames
- *                               per second and Gbit/s of what arcnat took
+ *                               port PORT (default 9; give a port something
+ *                               listens on, or the far kernel answers each
+ *                               frame with an ICMP error that arcnat then
+ *                               carries back) through the gateway, as fast
+ *                               as the ring takes them; prints frames,
+ *                               seconds, frames per second and Gbit/s of
+ *                               what arcnat took
  *   vhost_fe PATH sink SECONDS  count the frames arcnat gives the guest for
  *                               SECONDS (a sender outside reaches it through
  *                               a port forward to 10.0.2.50); answers ARP
@@ -51,6 +55,9 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The flood's destination port (host order). */
+static uint16_t fe_udp_dport = 9;
+
 static size_t fe_frame(uint8_t *f, uint8_t proto, uint32_t dst, uint16_t seq,
 		       size_t len)
 {
@@ -64,7 +71,7 @@ static size_t fe_frame(uint8_t *f, uint8_t proto, uint32_t dst, uint16_t seq,
 		.icmp_id = 50,
 		.icmp_seq = seq,
 		.sport = 40000,
-		.dport = 9,
+		.dport = fe_udp_dport,
 		.payload = zeros,
 		.payload_len = 4,
 	};
@@ -291,7 +298,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: vhost_fe PATH echo N | flood N LEN DST | "
+		fprintf(stderr, "usage: vhost_fe PATH echo N | flood N LEN DST [PORT] | "
 				"sink SECONDS | hostile\n");
 		return 2;
 	}
@@ -304,13 +311,18 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[2], "echo") && argc == 4) {
 		vg_rx_fill(&g);
 		rc = mode_echo(&g, (unsigned int)strtoul(argv[3], NULL, 10));
-	} else if (!strcmp(argv[2], "flood") && argc == 6) {
+	} else if (!strcmp(argv[2], "flood") && (argc == 6 || argc == 7)) {
 		struct in_addr d;
+		unsigned long port = argc == 7 ? strtoul(argv[6], NULL, 10) : 9;
 
-		if (inet_pton(AF_INET, argv[5], &d) != 1) {
+		if (port == 0 || port > 65535) {
+			fprintf(stderr, "vhost_fe: bad port %s\n", argv[6]);
+			rc = 2;
+		} else if (inet_pton(AF_INET, argv[5], &d) != 1) {
 			fprintf(stderr, "vhost_fe: bad address %s\n", argv[5]);
 			rc = 2;
 		} else {
+			fe_udp_dport = (uint16_t)port;
 			vg_rx_fill(&g);
 			rc = mode_flood(&g, strtoul(argv[3], NULL, 10),
 					(size_t)strtoul(argv[4], NULL, 10),
