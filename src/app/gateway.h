@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "app/gw_opts.h"
+
 /**
  * gateway_main() - run the gateway subcommand.
  * @argc: arguments after "arcnat" (argv[0] is "gateway")
@@ -35,48 +37,9 @@ struct dp_worker;
 struct dp_port;
 struct gateway;
 
-/* A command's own option values (struct option.val) start here. */
-#define GATEWAY_CMD_OPT_BASE	1024
-/* At most this many options of its own. */
-#define GATEWAY_CMD_OPTS_MAX	16u
 /* Name servers a gateway_plan lists at most. */
 #define GATEWAY_PLAN_DNS_MAX	4u
 
-/**
- * struct gateway_cmd - a command built on the gateway.
- * @name:            its name, for messages ("run": "Try 'arcnat run --help'")
- * @usage:           its --help text, printed before the gateway's NAT,
- *                   services and diagnostics sections
- * @options:         its own long options (val >= GATEWAY_CMD_OPT_BASE),
- *                   ended by a zero entry, at most GATEWAY_CMD_OPTS_MAX; they
- *                   come before the gateway's, so a name both have is the
- *                   command's
- * @parse:           called for each of them with @ctx, the option's val, its
- *                   name and argument; returns 0 or a usage exit status
- *                   (having printed the reason)
- * @ctx:             for @parse
- * @args:            arguments after the options are the command's (a CMD):
- *                   parsing stops at the first non-option or "--", and
- *                   optind points at it when gateway_parse() returns
- * @keep_user:       never switch users, even when started as root (the
- *                   gateway must stay able to signal a child it started as
- *                   root): --user is refused; capabilities are still dropped
- * @default_mtu:     MTU without --mtu (0: the gateway's rule)
- * @default_outside: --outside without the option (NULL: required)
- *
- * Such a command brings its own guest port: --inside is refused.
- */
-struct gateway_cmd {
-	const char *name;
-	const char *usage;
-	const struct option *options;
-	int (*parse)(void *ctx, int val, const char *name, const char *arg);
-	void *ctx;
-	bool args;
-	bool keep_user;
-	unsigned int default_mtu;
-	const char *default_outside;
-};
 
 /**
  * struct gateway_plan - what a command needs of the parsed configuration.

@@ -13,9 +13,9 @@ fails=0
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 "$ARCNAT" gateway --help >"$T/help" 2>&1 || bad "--help: exit status $?"
-# The options the code defines (struct option gw_options in src/app/gateway.c).
-opts=$(sed -n 's/^\t{ "\([a-z-]*\)", .*OPT_.*},$/\1/p' src/app/gateway.c)
-[ "$(echo "$opts" | wc -w)" -ge 25 ] || bad "found only $(echo "$opts" | wc -w) options in gateway.c"
+# The options the code defines (struct option gw_options in src/app/gw_opts.c).
+opts=$(sed -n 's/^\t{ "\([a-z-]*\)", .*OPT_.*},$/\1/p' src/app/gw_opts.c)
+[ "$(echo "$opts" | wc -w)" -ge 25 ] || bad "found only $(echo "$opts" | wc -w) options in gw_opts.c"
 for o in $opts; do
 	grep -q -- "--$o" "$T/help" || bad "--$o is accepted but not in --help"
 done
