@@ -179,7 +179,7 @@ static void stcp_open(struct sock_tcp *t, uint32_t flow,
 	c->eport = s->eport;
 	c->guest_isn = s->seq;
 	c->rcv_nxt = s->seq + 1;
-	c->iss = stcp_rand(t);
+	c->iss = t->cfg.iss ? t->cfg.iss : stcp_rand(t);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss + 1;
 	c->snd_max = c->iss + 1;
@@ -609,6 +609,8 @@ int sock_tcp_create(struct sock_tcp **out, const struct sock_tcp_config *cfg)
 					      2ull * 1000000000ull;
 	t->keepalive_ns = cfg->keepalive_ns ? cfg->keepalive_ns :
 					      7200ull * 1000000000ull;
+	t->persist_max_ns = cfg->persist_max_ns ? cfg->persist_max_ns :
+						  3600ull * 1000000000ull;
 	if (getrandom(&t->rng, sizeof(t->rng), 0) != sizeof(t->rng))
 		t->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)t;
 	t->rng |= 1;

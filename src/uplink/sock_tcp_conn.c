@@ -588,7 +588,13 @@ void stcp_rto(struct sock_tcp *t, struct stcp_conn *c, uint64_t now)
 		return;
 	}
 	if (c->flags & STCP_F_PERSIST) {
-		/* The guest's window is still shut: probe it again. */
+		/* The guest's window is still shut: probe it again, unless
+		 * it has been for too long (it answers, never reads). */
+		if (now - c->persist_since >= t->persist_max_ns) {
+			t->st.aborted++;
+			stcp_abort(t, c, true);
+			return;
+		}
 		if (c->backoff < 16)
 			c->backoff++;
 		t->st.probes++;
@@ -849,6 +855,7 @@ static unsigned int stcp_send_data(struct sock_tcp *t, struct stcp_conn *c,
 			/* Zero window, nothing in flight: the persist timer
 			 * probes until the guest opens it. */
 			c->flags |= STCP_F_PERSIST;
+			c->persist_since = now;
 			c->backoff = 0;
 			stcp_timer(t, &c->rto_at, now + stcp_rto_ns(c));
 		}

@@ -109,6 +109,8 @@ enum stcp_state {
  * @life_at:   connect, TIME_WAIT or keepalive deadline (0: none)
  * @wnd_at:    when to look at a shut window of ours again (0: not shut)
  * @last_rx:   last segment from the guest
+ * @persist_since: when the guest's window shut with bytes waiting
+ *             (STCP_F_PERSIST)
  * @gfin_seq:  the guest's FIN seen beyond a hole (STCP_F_GFIN_OOO)
  * @recover:   snd_max when fast recovery began (RFC 6582)
  * @hole_end:  where the hole at snd_una ends, as the guest's SACK blocks
@@ -154,6 +156,7 @@ struct stcp_conn {
 	uint64_t life_at;
 	uint64_t wnd_at;
 	uint64_t last_rx;
+	uint64_t persist_since;
 	uint32_t gfin_seq;
 	uint32_t recover;
 	uint32_t hole_end;
@@ -210,6 +213,7 @@ struct stcp_seg {
  * @connect_timeout_ns: @cfg's, defaults applied
  * @time_wait_ns:
  * @keepalive_ns:
+ * @persist_max_ns:
  */
 struct sock_tcp {
 	struct sock_tcp_config cfg;
@@ -235,6 +239,7 @@ struct sock_tcp {
 	uint64_t connect_timeout_ns;
 	uint64_t time_wait_ns;
 	uint64_t keepalive_ns;
+	uint64_t persist_max_ns;
 };
 
 /** stcp_id() - the watch id of @c in @slot. Return: it. */

@@ -58,10 +58,16 @@ struct sock_tcp_env {
  *                acknowledge the guest's retransmitted FIN (0: 2 s)
  * @keepalive_ns: idle time before the relay probes a silent guest, and
  *                the host socket's TCP_KEEPIDLE (0: 2 hours)
+ * @persist_max_ns: how long the guest's window may stay shut while the
+ *                remote's bytes wait: then both sides are reset, so that
+ *                a guest that answers every probe and never reads does
+ *                not hold a connection (and its socket) for ever (0: 1 hour)
  * @ooo_bytes:    a guest's out-of-order bytes kept, all connections
  *                together (0: 4 MiB); a connection keeps a quarter at most
  * @no_ooo:       keep no out-of-order bytes (drop them, as passt does)
  * @no_sack:      never negotiate SACK
+ * @iss:          tests only: the relay's initial sequence number of every
+ *                connection (0: random), to run one across the wrap at 2^32
  * @env:          the event set
  */
 struct sock_tcp_config {
@@ -77,9 +83,11 @@ struct sock_tcp_config {
 	uint64_t connect_timeout_ns;
 	uint64_t time_wait_ns;
 	uint64_t keepalive_ns;
+	uint64_t persist_max_ns;
 	uint32_t ooo_bytes;
 	bool no_ooo;
 	bool no_sack;
+	uint32_t iss;
 	struct sock_tcp_env env;
 };
 
@@ -96,7 +104,8 @@ struct sock_tcp_config {
  * @rst_from_guest:  connections the guest reset (RST to the remote)
  * @rst_from_remote: connections the remote reset (RST to the guest)
  * @aborted:         connections reset for another reason (retries
- *                   exhausted, a socket error, flow gone)
+ *                   exhausted, a socket error, flow gone, a guest window
+ *                   shut longer than persist_max_ns)
  * @flow_gone:       connections closed because their flow went
  * @rst_sent:        RST segments sent to the guest
  * @rst_dropped:     RSTs not sent because their queue was full

@@ -689,8 +689,10 @@ static bool bulk_step(struct fx *f, void *arg)
 	       b->g->snd_una == b->g->iss + 1 + b->g->tx_len;
 }
 
+/* @wrap: both initial sequence numbers just below 2^32, so that both
+ * streams cross the wrap early in the transfer. */
 static void bulk_both_ways(bool no_peek_off, bool gso, size_t size,
-			   unsigned int lose_every)
+			   unsigned int lose_every, bool wrap)
 {
 	struct fx f;
 	struct guest g;
@@ -705,9 +707,17 @@ static void bulk_both_ways(bool no_peek_off, bool gso, size_t size,
 	fill(up_src, size, 1);
 	fill(down_src, size, 2);
 	fx_init(&f, 8, no_peek_off, gso);
+	if (wrap)
+		f.cfg.iss = 0xffff0000u;
 	fx_start(&f);
 	lfd = listener(&port, 8);
 	g_init(&g, 3, 40003, port);
+	if (wrap) {
+		/* and losses on both sides of it, towards the guest */
+		g.iss = 0xfffff000u;
+		g.drop_mask = (1ull << 3) | (1ull << 30) | (1ull << 44) |
+			      (1ull << 45) | (1ull << 60);
+	}
 	g.offer_sack = true;
 	g.lose_every = lose_every;
 	b.g = &g;
@@ -735,6 +745,12 @@ static void bulk_both_ways(bool no_peek_off, bool gso, size_t size,
 		      (unsigned long)st.ooo_kept);
 	if (lose_every)
 		assert_true(st.ooo_kept > 0);
+	if (wrap) {
+		/* the relay's numbers were those asked for, and wrapped */
+		assert_int_equal(g.rcv_nxt, (uint32_t)(0xffff0001u + size));
+		assert_int_equal(g.dropped, 5);
+		assert_true(st.retransmits + st.fast_retransmits > 0);
+	}
 	close(b.rfd);
 	close(lfd);
 	free(b.up);
@@ -746,19 +762,28 @@ static void bulk_both_ways(bool no_peek_off, bool gso, size_t size,
 static void bulk_8mib_each_way(void **state)
 {
 	(void)state;
-	bulk_both_ways(false, false, 8u << 20, 0);
+	bulk_both_ways(false, false, 8u << 20, 0, false);
 }
 
 static void bulk_8mib_without_peek_off(void **state)
 {
 	(void)state;
-	bulk_both_ways(true, false, 8u << 20, 0);
+	bulk_both_ways(true, false, 8u << 20, 0, false);
 }
 
 static void bulk_8mib_gso(void **state)
 {
 	(void)state;
-	bulk_both_ways(false, true, 8u << 20, 0);
+	bulk_both_ways(false, true, 8u << 20, 0, false);
+}
+
+/* Both streams cross 2^32 (the relay's after 64 KiB, the guest's after
+ * 4 KiB), with losses both ways around the wrap: every comparison of
+ * sequence numbers is modular. */
+static void bulk_across_the_wrap(void **state)
+{
+	(void)state;
+	bulk_both_ways(false, false, 1u << 20, 50, true);
 }
 
 /* The guest loses one segment in 50 on its way to the relay: what follows
@@ -766,7 +791,7 @@ static void bulk_8mib_gso(void **state)
 static void bulk_guest_loss(void **state)
 {
 	(void)state;
-	bulk_both_ways(false, false, 4u << 20, 50);
+	bulk_both_ways(false, false, 4u << 20, 50, false);
 }
 
 /* A remote with a small receive buffer that reads slowly: the relay's
@@ -1254,6 +1279,54 @@ static void zero_window_probes(void **state)
 	fx_fini(&f);
 }
 
+/* A guest that answers every probe with a zero window and never reads
+ * holds the connection only persist_max_ns (1 hour by default): then an RST
+ * both ways. */
+static void zero_window_for_ever_is_reset(void **state)
+{
+	struct fx f;
+	struct guest g;
+	uint16_t port;
+	unsigned int i;
+	char c;
+	int lfd, rfd;
+
+	(void)state;
+	fx_init(&f, 8, false, false);
+	fx_start(&f);
+	lfd = listener(&port, 8);
+	g_init(&g, 14, 40014, port);
+	rfd = g_open(&f, &g, lfd);
+	g.win = 0;
+	g_ack(&f, &g);
+	assert_int_equal(send(rfd, "never read", 10, 0), 10);
+	fx_pump(&f, &g, 1, 20, NULL, NULL);
+	/* 59 minutes of probes, each answered: still open */
+	for (i = 0; i < 59 && !g.rst; i++) {
+		f.skew += 60ull * 1000000000ull;
+		fx_pump(&f, &g, 1, 5, NULL, NULL);
+		g_ack(&f, &g);
+	}
+	assert_false(g.rst);
+	assert_true(g.probes_seen >= 50);
+	assert_int_equal(fx_stats(&f).active, 1);
+	/* past the hour: reset, the remote too */
+	for (i = 0; i < 3 && !g.rst; i++) {
+		f.skew += 60ull * 1000000000ull;
+		fx_pump(&f, &g, 1, 5, NULL, NULL);
+		g_ack(&f, &g);
+	}
+	assert_true(g.rst);
+	assert_int_equal(g.rx_len, 0);
+	assert_int_equal(fx_stats(&f).active, 0);
+	assert_int_equal(fx_stats(&f).aborted, 1);
+	assert_int_equal(recv(rfd, &c, 1, 0), -1);
+	assert_int_equal(errno, ECONNRESET);
+	close(rfd);
+	close(lfd);
+	fx_fini(&f);
+}
+
 /* A TSO super-frame from the guest is one write. */
 static void tso_frame_taken_whole(void **state)
 {
@@ -1374,11 +1447,13 @@ int main(void)
 		cmocka_unit_test(bulk_8mib_without_peek_off),
 		cmocka_unit_test(bulk_8mib_gso),
 		cmocka_unit_test(bulk_guest_loss),
+		cmocka_unit_test(bulk_across_the_wrap),
 		cmocka_unit_test(short_writes_lose_nothing),
 		cmocka_unit_test(window_follows_the_socket),
 		cmocka_unit_test(lost_segments_are_retransmitted),
 		cmocka_unit_test(several_losses_recovered_without_timeout),
 		cmocka_unit_test(zero_window_probes),
+		cmocka_unit_test(zero_window_for_ever_is_reset),
 		cmocka_unit_test(tso_frame_taken_whole),
 		cmocka_unit_test(out_of_order_kept_with_sack),
 		cmocka_unit_test(guest_half_close),
