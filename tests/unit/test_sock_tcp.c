@@ -1363,6 +1363,46 @@ static void tso_frame_taken_whole(void **state)
 	fx_fini(&f);
 }
 
+/* A guest that sends in order beyond the window it was given (the socket
+ * took it all) and then beyond a hole: the window's right edge is now
+ * behind rcv_nxt, which must count as no window at all (modular), not as
+ * 4 GiB less a little: nothing far beyond is kept. */
+static void out_of_order_beyond_an_overrun_window(void **state)
+{
+	static uint8_t src[60000];
+	struct fx f;
+	struct guest g;
+	uint16_t port;
+	int lfd, rfd;
+	uint32_t base;
+	struct sock_tcp_stats st;
+
+	(void)state;
+	fill(src, sizeof(src), 9);
+	fx_init(&f, 8, false, false);
+	f.cfg.sndbuf = 1u << 20;	/* the socket takes more than 64 KiB */
+	fx_start(&f);
+	lfd = listener(&port, 8);
+	g_init(&g, 16, 40016, port);
+	g.offer_sack = true;
+	rfd = g_open(&f, &g, lfd);
+	assert_true(g.peer_wnd <= 0xffff); /* the SYN-ACK's, unscaled */
+	base = g.iss + 1;
+	g_send(&f, &g, TCP_ACK, base, g.rcv_nxt, src, sizeof(src), false);
+	g_send(&f, &g, TCP_ACK, base + 60000, g.rcv_nxt, src, sizeof(src),
+	       false);
+	st = fx_stats(&f);
+	assert_int_equal(st.to_remote_bytes, 120000); /* beyond the window */
+	g_send(&f, &g, TCP_ACK, base + 120000 + 200000, g.rcv_nxt, src, 1000,
+	       false);
+	st = fx_stats(&f);
+	assert_int_equal(st.ooo, 1);
+	assert_int_equal(st.ooo_kept, 0);
+	close(rfd);
+	close(lfd);
+	fx_fini(&f);
+}
+
 /* Segments beyond a hole are kept and announced with SACK; the hole
  * filled, all of it goes to the remote in order, and a FIN that came
  * early is taken then too. */
@@ -1456,6 +1496,7 @@ int main(void)
 		cmocka_unit_test(zero_window_for_ever_is_reset),
 		cmocka_unit_test(tso_frame_taken_whole),
 		cmocka_unit_test(out_of_order_kept_with_sack),
+		cmocka_unit_test(out_of_order_beyond_an_overrun_window),
 		cmocka_unit_test(guest_half_close),
 		cmocka_unit_test(remote_half_close),
 		cmocka_unit_test(resets_both_ways),
