@@ -38,11 +38,63 @@ uint32_t stcp_id(const struct stcp_conn *c, uint32_t slot)
 	return ((uint32_t)c->gen << STCP_SLOT_BITS) | slot;
 }
 
-void stcp_timer(struct sock_tcp *t, uint64_t *field, uint64_t at)
+void stcp_tw_unlink(struct sock_tcp *t, struct stcp_conn *c)
+{
+	uint32_t b = c->tw_bucket;
+
+	if (b == STCP_NONE)
+		return;
+	if (c->tw_prev != STCP_NONE)
+		t->conns[c->tw_prev].tw_next = c->tw_next;
+	else
+		t->wheel[b] = c->tw_next;
+	if (c->tw_next != STCP_NONE)
+		t->conns[c->tw_next].tw_prev = c->tw_prev;
+	c->tw_bucket = STCP_NONE;
+	c->tw_next = c->tw_prev = STCP_NONE;
+}
+
+static uint64_t stcp_earliest(const struct stcp_conn *c)
+{
+	uint64_t at = c->rto_at;
+
+	if (c->life_at && (!at || c->life_at < at))
+		at = c->life_at;
+	if (c->wnd_at && (!at || c->wnd_at < at))
+		at = c->wnd_at;
+	return at;
+}
+
+void stcp_tw_arm(struct sock_tcp *t, struct stcp_conn *c)
+{
+	uint64_t at = stcp_earliest(c), tick;
+	uint32_t b, slot = stcp_slot(t, c);
+
+	/* Already there in time: a later deadline is found when that one
+	 * comes (an ACK pushes rto_at back on every segment). */
+	if (!at || (c->tw_bucket != STCP_NONE && c->tw_at <= at))
+		return;
+	stcp_tw_unlink(t, c);
+	/* A deadline in a tick already run goes into the next one. */
+	tick = at >> STCP_TW_SHIFT;
+	if (tick <= t->tw_last)
+		tick = t->tw_last + 1;
+	b = (uint32_t)(tick & (STCP_TW_SLOTS - 1));
+	c->tw_at = at;
+	c->tw_bucket = b;
+	c->tw_prev = STCP_NONE;
+	c->tw_next = t->wheel[b];
+	if (c->tw_next != STCP_NONE)
+		t->conns[c->tw_next].tw_prev = slot;
+	t->wheel[b] = slot;
+}
+
+void stcp_timer(struct sock_tcp *t, struct stcp_conn *c, uint64_t *field,
+		uint64_t at)
 {
 	*field = at;
-	if (at && (!t->next_due || at < t->next_due))
-		t->next_due = at;
+	if (at)
+		stcp_tw_arm(t, c);
 }
 
 void stcp_queue(struct sock_tcp *t, struct stcp_conn *c)
@@ -102,6 +154,7 @@ void stcp_free(struct sock_tcp *t, struct stcp_conn *c)
 	uint8_t gen = c->gen;
 
 	stcp_close_fd(t, c, true);
+	stcp_tw_unlink(t, c);
 	stcp_ooo_clear(&t->ooo, &c->ooo);
 	if (c->flow < t->cfg.max_flows &&
 	    t->flow_map[c->flow] == stcp_slot(t, c))
@@ -111,6 +164,7 @@ void stcp_free(struct sock_tcp *t, struct stcp_conn *c)
 	c->queued = queued;
 	c->gen = (uint8_t)(gen + 1);
 	c->state = STCP_FREE;
+	c->tw_bucket = c->tw_next = c->tw_prev = STCP_NONE;
 	t->free_slots[t->nfree++] = stcp_slot(t, c);
 	t->st.active--;
 }
@@ -222,7 +276,7 @@ static void stcp_check_done(struct sock_tcp *t, struct stcp_conn *c,
 	stcp_close_fd(t, c, false);
 	c->state = STCP_TIME_WAIT;
 	c->rto_at = 0;
-	stcp_timer(t, &c->life_at, now + t->time_wait_ns);
+	stcp_timer(t, c, &c->life_at, now + t->time_wait_ns);
 }
 
 /* --- the guest's segments ------------------------------------------------ */
@@ -328,7 +382,7 @@ static bool stcp_ack(struct sock_tcp *t, struct stcp_conn *c,
 				c->flags &= ~STCP_F_RECOVERY;
 			}
 		}
-		stcp_timer(t, &c->rto_at,
+		stcp_timer(t, c, &c->rto_at,
 			   c->snd_una == c->snd_max ? 0 : now + stcp_rto_ns(c));
 		stcp_queue(t, c);
 	} else if (!s->plen && !(s->flags & (TCP_SYN | TCP_FIN)) &&
@@ -345,7 +399,7 @@ static bool stcp_ack(struct sock_tcp *t, struct stcp_conn *c,
 		if (c->flags & STCP_F_PERSIST) {
 			c->flags &= ~STCP_F_PERSIST;
 			c->backoff = 0;
-			stcp_timer(t, &c->rto_at, 0);
+			stcp_timer(t, c, &c->rto_at, 0);
 		}
 		stcp_queue(t, c);
 	}
@@ -540,8 +594,8 @@ void stcp_segment(struct sock_tcp *t, struct stcp_conn *c,
 			stcp_rtt_sample(c, now);
 		c->rtt_at = 0;
 		c->backoff = 0;
-		stcp_timer(t, &c->rto_at, 0);
-		stcp_timer(t, &c->life_at, now + t->keepalive_ns);
+		stcp_timer(t, c, &c->rto_at, 0);
+		stcp_timer(t, c, &c->life_at, now + t->keepalive_ns);
 		c->snd_wnd = (uint32_t)s->win << c->snd_wscale;
 		stcp_queue(t, c); /* the remote may have spoken first */
 	} else if (!stcp_ack(t, c, s, now)) {
@@ -565,7 +619,7 @@ void stcp_rto(struct sock_tcp *t, struct stcp_conn *c, uint64_t now)
 		c->rtt_at = 0;
 		c->flags |= STCP_F_SYNACK;
 		stcp_queue(t, c);
-		stcp_timer(t, &c->rto_at, now + stcp_rto_ns(c));
+		stcp_timer(t, c, &c->rto_at, now + stcp_rto_ns(c));
 		return;
 	}
 	if (c->state != STCP_ESTABLISHED)
@@ -584,7 +638,7 @@ void stcp_rto(struct sock_tcp *t, struct stcp_conn *c, uint64_t now)
 		c->dupacks = 0;
 		stcp_set_peek_off(c, 0);
 		stcp_queue(t, c);
-		stcp_timer(t, &c->rto_at, now + stcp_rto_ns(c));
+		stcp_timer(t, c, &c->rto_at, now + stcp_rto_ns(c));
 		return;
 	}
 	if (c->flags & STCP_F_PERSIST) {
@@ -600,7 +654,7 @@ void stcp_rto(struct sock_tcp *t, struct stcp_conn *c, uint64_t now)
 		t->st.probes++;
 		c->flags |= STCP_F_PROBE;
 		stcp_queue(t, c);
-		stcp_timer(t, &c->rto_at, now + stcp_rto_ns(c));
+		stcp_timer(t, c, &c->rto_at, now + stcp_rto_ns(c));
 	}
 }
 
@@ -654,7 +708,7 @@ static uint16_t stcp_window(struct sock_tcp *t, struct stcp_conn *c)
 		wnd = 0;
 		if (!c->wnd_at) {
 			(void)stcp_watch(t, c, STCP_EV_BASE | EPOLLOUT);
-			stcp_timer(t, &c->wnd_at, t->now + STCP_WND_POLL_NS);
+			stcp_timer(t, c, &c->wnd_at, t->now + STCP_WND_POLL_NS);
 		}
 	}
 	if (SEQ_LT(c->rcv_nxt + wnd, c->rcv_adv))
@@ -857,7 +911,7 @@ static unsigned int stcp_send_data(struct sock_tcp *t, struct stcp_conn *c,
 			c->flags |= STCP_F_PERSIST;
 			c->persist_since = now;
 			c->backoff = 0;
-			stcp_timer(t, &c->rto_at, now + stcp_rto_ns(c));
+			stcp_timer(t, c, &c->rto_at, now + stcp_rto_ns(c));
 		}
 		return 0;
 	}
@@ -911,7 +965,7 @@ static unsigned int stcp_send_data(struct sock_tcp *t, struct stcp_conn *c,
 		c->snd_max = c->snd_nxt;
 	if (!c->rto_at || (c->flags & STCP_F_PERSIST)) {
 		c->flags &= ~STCP_F_PERSIST;
-		stcp_timer(t, &c->rto_at, now + stcp_rto_ns(c));
+		stcp_timer(t, c, &c->rto_at, now + stcp_rto_ns(c));
 	}
 	if (!c->rtt_at && c->snd_nxt == c->snd_max) {
 		c->rtt_seq = c->snd_nxt;
@@ -955,7 +1009,7 @@ static void stcp_send_fin(struct sock_tcp *t, struct stcp_conn *c,
 		c->snd_max = c->snd_nxt;
 	if (!c->rto_at || (c->flags & STCP_F_PERSIST)) {
 		c->flags &= ~STCP_F_PERSIST;
-		stcp_timer(t, &c->rto_at, now + stcp_rto_ns(c));
+		stcp_timer(t, c, &c->rto_at, now + stcp_rto_ns(c));
 	}
 }
 

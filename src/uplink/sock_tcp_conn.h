@@ -29,6 +29,12 @@
 #define STCP_KA_PROBES		9u
 #define STCP_KA_INTVL_NS	(75ull * 1000000000ull)
 #define STCP_GSO_SEGS		64u	/* segments per super-frame, at most */
+/* The timer wheel: STCP_TW_SLOTS buckets of 2^STCP_TW_SHIFT ns (1 ms),
+ * about a second around; a later deadline waits in its bucket, looked at
+ * once a turn. Bucket STCP_TW_SLOTS is the one tick() is running. */
+#define STCP_TW_SHIFT		20u
+#define STCP_TW_SLOTS		1024u
+#define STCP_TW_RUN		STCP_TW_SLOTS
 /* A shut window of ours is looked at again this often: TCP raises EPOLLOUT
  * only after a write failed, and the window may shut without one. */
 #define STCP_WND_POLL_NS	(10ull * 1000000ull)
@@ -115,6 +121,11 @@ enum stcp_state {
  * @recover:   snd_max when fast recovery began (RFC 6582)
  * @hole_end:  where the hole at snd_una ends, as the guest's SACK blocks
  *             say (STCP_F_HOLE)
+ * @tw_at:     the deadline the connection is in the timer wheel for (at
+ *             or before its earliest of @rto_at, @life_at, @wnd_at)
+ * @tw_bucket: its bucket (STCP_NONE: not in the wheel)
+ * @tw_next:   the bucket's doubly linked list of slots (STCP_NONE ends)
+ * @tw_prev:
  * @ooo:       the guest's out-of-order bytes
  */
 struct stcp_conn {
@@ -160,6 +171,10 @@ struct stcp_conn {
 	uint32_t gfin_seq;
 	uint32_t recover;
 	uint32_t hole_end;
+	uint64_t tw_at;
+	uint32_t tw_bucket;
+	uint32_t tw_next;
+	uint32_t tw_prev;
 	struct stcp_ooo ooo;
 };
 
@@ -205,7 +220,8 @@ struct stcp_seg {
  * @rst_tail:
  * @discard:  scratch for the peek without SO_PEEK_OFF (SOCK_TCP_DISCARD)
  * @ooo:      chunks for the guests' out-of-order bytes
- * @next_due: earliest timer (0: none)
+ * @wheel:    STCP_TW_SLOTS + 1 bucket heads (slots, STCP_NONE: empty)
+ * @tw_last:  the last wheel tick run completely (clock >> STCP_TW_SHIFT)
  * @now:      the clock at the last call into the relay
  * @rng:      for initial sequence numbers
  * @ip_id:    IPv4 identification of the next segment
@@ -231,7 +247,8 @@ struct sock_tcp {
 	uint32_t rst_tail;
 	uint8_t *discard;
 	struct stcp_ooo_pool ooo;
-	uint64_t next_due;
+	uint32_t *wheel;
+	uint64_t tw_last;
 	uint64_t now;
 	uint64_t rng;
 	uint16_t ip_id;
@@ -253,12 +270,21 @@ static inline uint32_t stcp_slot(const struct sock_tcp *t,
 }
 
 /**
- * stcp_timer() - set a deadline of a connection and keep the earliest.
+ * stcp_timer() - set a deadline of a connection; the timer wheel holds the
+ * connection at its earliest (a later or cleared one is found lazily).
  * @t:     relay
+ * @c:     connection
  * @field: the connection's deadline
  * @at:    when (0: none)
  */
-void stcp_timer(struct sock_tcp *t, uint64_t *field, uint64_t at);
+void stcp_timer(struct sock_tcp *t, struct stcp_conn *c, uint64_t *field,
+		uint64_t at);
+
+/** stcp_tw_arm() - (re)place @c in the wheel at its earliest deadline. */
+void stcp_tw_arm(struct sock_tcp *t, struct stcp_conn *c);
+
+/** stcp_tw_unlink() - take @c out of the wheel. @t: relay. @c: connection */
+void stcp_tw_unlink(struct sock_tcp *t, struct stcp_conn *c);
 
 /** stcp_queue() - queue @c for output (once). @t: relay. @c: connection */
 void stcp_queue(struct sock_tcp *t, struct stcp_conn *c);
