@@ -1049,6 +1049,45 @@ static void remote_half_close(void **state)
 	fx_fini(&f);
 }
 
+/* A deadline further than the timer wheel's turn (about 1 s) fires on
+ * time, ticked every 100 us (several calls in its own millisecond, before
+ * it is due): TIME_WAIT of 1.5 s. */
+static void time_wait_ends_on_time(void **state)
+{
+	struct fx f;
+	struct guest g;
+	uint16_t port;
+	int lfd, rfd;
+	char buf[64];
+	uint64_t waited = 0;
+
+	(void)state;
+	fx_init(&f, 8, false, false);
+	f.cfg.time_wait_ns = 1500000000ull;
+	fx_start(&f);
+	lfd = listener(&port, 8);
+	g_init(&g, 17, 40017, port);
+	rfd = g_open(&f, &g, lfd);
+	shutdown(rfd, SHUT_WR);
+	fx_pump(&f, &g, 1, 2000, g_fin_seen, &g);
+	assert_true(g.fin);
+	g_send(&f, &g, TCP_ACK | TCP_FIN, g.snd_nxt, g.rcv_nxt, NULL, 0, false);
+	assert_int_equal(recv(rfd, buf, sizeof(buf), 0), 0);
+	assert_int_equal(fx_stats(&f).active, 1); /* TIME_WAIT */
+	while (fx_stats(&f).active && waited < 3000000000ull) {
+		f.skew += 100000ull;
+		waited += 100000ull;
+		sock_tcp_tick(f.t, fx_now(&f));
+	}
+	assert_int_equal(fx_stats(&f).active, 0);
+	print_message("TIME_WAIT of 1.5 s ended after %lu ms\n",
+		      (unsigned long)(waited / 1000000u));
+	assert_true(waited >= 1400000000ull && waited <= 1520000000ull);
+	close(rfd);
+	close(lfd);
+	fx_fini(&f);
+}
+
 /* A new SYN on the ports of a connection in TIME_WAIT opens a new one. */
 static void time_wait_gives_way_to_a_new_syn(void **state)
 {
@@ -1501,6 +1540,7 @@ int main(void)
 		cmocka_unit_test(remote_half_close),
 		cmocka_unit_test(resets_both_ways),
 		cmocka_unit_test(time_wait_gives_way_to_a_new_syn),
+		cmocka_unit_test(time_wait_ends_on_time),
 		cmocka_unit_test(keepalive_resets_a_silent_guest),
 		cmocka_unit_test(no_fd_left_behind),
 	};
