@@ -492,8 +492,16 @@ static void stcp_data(struct sock_tcp *t, struct stcp_conn *c,
 	uint32_t off = 0, len;
 	ssize_t n = 0;
 
-	if (!s->plen && !fin)
+	if (!s->plen && !fin) {
+		/* A bare segment below rcv_nxt is the guest probing a window
+		 * it believes shut (RFC 9293 3.8.6.1, seq = rcv_nxt - 1), or
+		 * a stray: it is not acceptable, and the answer is an ACK
+		 * (3.10.7.4), which carries the window. Without it a guest
+		 * that lost the window update waits for good. */
+		if (SEQ_LT(s->seq, c->rcv_nxt))
+			stcp_ack_now(t, c);
 		return;
+	}
 	if (c->state == STCP_TIME_WAIT || (c->flags & STCP_F_GUEST_FIN)) {
 		stcp_ack_now(t, c); /* a repeat: acknowledge again */
 		return;

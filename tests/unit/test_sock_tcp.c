@@ -1118,6 +1118,43 @@ static void time_wait_gives_way_to_a_new_syn(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * The guest probes a window it believes shut (its copy of the relay's
+ * window update was lost): a bare segment at rcv_nxt - 1. The relay
+ * answers each with an ACK, which carries its window; a bare ACK at
+ * rcv_nxt gets none (no ACK for an ACK).
+ */
+static void guest_window_probe_answered(void **state)
+{
+	struct fx f;
+	struct guest g;
+	uint16_t port;
+	int lfd, rfd;
+	uint64_t out0;
+
+	(void)state;
+	fx_init(&f, 8, false, false);
+	fx_start(&f);
+	lfd = listener(&port, 8);
+	g_init(&g, 21, 40021, port);
+	rfd = g_open(&f, &g, lfd);
+	fx_pump(&f, &g, 1, 20, NULL, NULL);
+	out0 = fx_stats(&f).segs_out;
+	g_send(&f, &g, TCP_ACK, g.snd_nxt, g.rcv_nxt, NULL, 0, false);
+	fx_pump(&f, &g, 1, 20, NULL, NULL);
+	assert_int_equal(fx_stats(&f).segs_out, out0);
+	for (unsigned int i = 1; i <= 3; i++) {
+		g_send(&f, &g, TCP_ACK, g.snd_nxt - 1, g.rcv_nxt, NULL, 0,
+		       false);
+		fx_pump(&f, &g, 1, 20, NULL, NULL);
+		assert_int_equal(fx_stats(&f).segs_out, out0 + i);
+	}
+	assert_true(g.peer_wnd > 0);
+	close(rfd);
+	close(lfd);
+	fx_fini(&f);
+}
+
 /* A guest that goes silent is probed, then reset with its remote. */
 static void keepalive_resets_a_silent_guest(void **state)
 {
@@ -1532,6 +1569,7 @@ int main(void)
 		cmocka_unit_test(lost_segments_are_retransmitted),
 		cmocka_unit_test(several_losses_recovered_without_timeout),
 		cmocka_unit_test(zero_window_probes),
+		cmocka_unit_test(guest_window_probe_answered),
 		cmocka_unit_test(zero_window_for_ever_is_reset),
 		cmocka_unit_test(tso_frame_taken_whole),
 		cmocka_unit_test(out_of_order_kept_with_sack),
