@@ -651,8 +651,14 @@ void stcp_rto(struct sock_tcp *t, struct stcp_conn *c, uint64_t now)
 	}
 	if (c->flags & STCP_F_PERSIST) {
 		/* The guest's window is still shut: probe it again, unless
-		 * it has been for too long (it answers, never reads). */
-		if (now - c->persist_since >= t->persist_max_ns) {
+		 * the remote's bytes have waited too long (it answers, never
+		 * reads). With nothing waiting the clock starts again. */
+		int avail = 0;
+
+		if (ioctl(c->fd, FIONREAD, &avail) < 0 || avail < 0 ||
+		    (uint32_t)avail <= stcp_infl(c)) {
+			c->persist_since = now;
+		} else if (now - c->persist_since >= t->persist_max_ns) {
 			t->st.aborted++;
 			stcp_abort(t, c, true);
 			return;

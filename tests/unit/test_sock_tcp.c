@@ -1356,8 +1356,9 @@ static void zero_window_probes(void **state)
 }
 
 /* A guest that answers every probe with a zero window and never reads
- * holds the connection only persist_max_ns (1 hour by default): then an RST
- * both ways. */
+ * holds the connection only persist_max_ns (1 hour by default) once the
+ * remote's bytes wait: then an RST both ways. A shut window with nothing
+ * waiting (2 hours of it first) counts for nothing. */
 static void zero_window_for_ever_is_reset(void **state)
 {
 	struct fx f;
@@ -1375,8 +1376,16 @@ static void zero_window_for_ever_is_reset(void **state)
 	rfd = g_open(&f, &g, lfd);
 	g.win = 0;
 	g_ack(&f, &g);
+	fx_pump(&f, &g, 1, 20, NULL, NULL);
+	for (i = 0; i < 120 && !g.rst; i++) {
+		f.skew += 60ull * 1000000000ull;
+		fx_pump(&f, &g, 1, 2, NULL, NULL);
+		g_ack(&f, &g);
+	}
+	assert_false(g.rst);
 	assert_int_equal(send(rfd, "never read", 10, 0), 10);
 	fx_pump(&f, &g, 1, 20, NULL, NULL);
+	g.probes_seen = 0;
 	/* 59 minutes of probes, each answered: still open */
 	for (i = 0; i < 59 && !g.rst; i++) {
 		f.skew += 60ull * 1000000000ull;
