@@ -37,8 +37,17 @@ CHUNK = 256 * 1024
 IO_TIMEOUT = 60.0
 
 
+OUT_LOCK = threading.Lock()
+
+
 def out(*a):
-    print(*a, flush=True)
+    # One write per line, under a lock: the server's threads report at
+    # once, and print() writes the text and its newline separately, so
+    # two lines could interleave ("...EPIPEsrv halfclose ...").
+    line = " ".join(str(x) for x in a) + "\n"
+    with OUT_LOCK:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def pattern(seed):
