@@ -678,7 +678,14 @@ void stcp_rto(struct sock_tcp *t, struct stcp_conn *c, uint64_t now)
 uint32_t stcp_wnd_min(const struct sock_tcp *t, const struct stcp_conn *c)
 {
 	uint32_t min = t->mss < c->mss ? t->mss : c->mss;
+	uint32_t half = (c->sndcap ? c->sndcap : c->sndbuf) / 2;
 
+	/* RFC 9293 3.8.6.2.2: min(RCV.BUFF / 2, Eff.snd.MSS). With a 64 KiB
+	 * MSS (MTU 65520) and a send buffer the kernel keeps small, a whole
+	 * segment of room may never come, and the window would stay shut
+	 * but for the poll. */
+	if (half && half < min)
+		min = half;
 	return min > (1u << c->rcv_wscale) ? min : (1u << c->rcv_wscale);
 }
 

@@ -334,8 +334,9 @@ int stcp_watch(struct sock_tcp *t, struct stcp_conn *c, uint32_t events);
 uint32_t stcp_room(struct stcp_conn *c);
 
 /**
- * stcp_wnd_min() - the least window worth announcing: a segment (and
- * never below one unit of our window scale).
+ * stcp_wnd_min() - the least window worth announcing: a segment or half
+ * the send buffer, whichever is less (RFC 9293's receiver-side silly
+ * window avoidance), and never below one unit of our window scale.
  * @t: relay. @c: connection. Return: bytes.
  */
 uint32_t stcp_wnd_min(const struct sock_tcp *t, const struct stcp_conn *c);

@@ -32,6 +32,7 @@
 #include "prot/ip4.h"
 #include "prot/tcp.h"
 #include "uplink/sock_tcp.h"
+#include "uplink/sock_tcp_conn.h"
 
 #define EXT	htonl(0xc6120001u)	/* 198.18.0.1 */
 #define LO	htonl(INADDR_LOOPBACK)
@@ -1155,6 +1156,39 @@ static void guest_window_probe_answered(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * The least window announced (receiver-side silly window avoidance, RFC
+ * 9293 3.8.6.2.2) is min(MSS, half the buffer): with MTU 65520 a send
+ * buffer the kernel keeps at 69,120 bytes must not hold the window shut
+ * until a whole 65,480-byte segment fits (run_tcp.sh saw 0.7 MB/s so).
+ */
+static void window_threshold_is_half_a_small_buffer(void **state)
+{
+	struct sock_tcp *t = calloc(1, sizeof(*t));
+	struct stcp_conn c;
+
+	(void)state;
+	assert_non_null(t);
+	memset(&c, 0, sizeof(c));
+	t->mss = 65480;
+	c.mss = 65480;
+	c.rcv_wscale = 7;
+	c.sndbuf = 69120;
+	assert_int_equal(stcp_wnd_min(t, &c), 34560);
+	c.sndcap = 40000;	/* what a short write showed fits */
+	assert_int_equal(stcp_wnd_min(t, &c), 20000);
+	c.sndcap = 0;
+	c.sndbuf = 4u << 20;	/* a big buffer: a whole segment */
+	assert_int_equal(stcp_wnd_min(t, &c), 65480);
+	c.sndbuf = 200;		/* never below one unit of the scale */
+	assert_int_equal(stcp_wnd_min(t, &c), 128);
+	t->mss = 1460;
+	c.mss = 1448;
+	c.sndbuf = 1u << 20;
+	assert_int_equal(stcp_wnd_min(t, &c), 1448);
+	free(t);
+}
+
 /* A guest that goes silent is probed, then reset with its remote. */
 static void keepalive_resets_a_silent_guest(void **state)
 {
@@ -1579,6 +1613,7 @@ int main(void)
 		cmocka_unit_test(several_losses_recovered_without_timeout),
 		cmocka_unit_test(zero_window_probes),
 		cmocka_unit_test(guest_window_probe_answered),
+		cmocka_unit_test(window_threshold_is_half_a_small_buffer),
 		cmocka_unit_test(zero_window_for_ever_is_reset),
 		cmocka_unit_test(tso_frame_taken_whole),
 		cmocka_unit_test(out_of_order_kept_with_sack),
