@@ -242,7 +242,7 @@ client_ok "faults: $FAULTY MiB remote" "through faults, remote -> guest"
 # that lost the window update stalled for good (39e0827), and at MTU
 # 65520 the window stayed shut until a whole segment fit in a send buffer
 # the kernel kept at 69 KiB, so after losses the transfer crawled between
-# 100 ms polls (aaa75f1). After the fixes they passed 8 runs of 8 on the
+# 100 ms polls (aaa75f1). After the fixes they passed 3 runs of 3 on the
 # plain build; they join the default run once they have a longer record.
 if [ "${RUN_TCP_FAULTS_UP:-0}" = 1 ]; then
 	faults drop=1%,dup=1%,reorder=2%,delay=5ms,dir=rx rx up:$FAULTY,faults
