@@ -143,6 +143,19 @@ alive() {
 
 child_pids() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -v '^$'; }
 
+# arc_pid PID: the arcnat process under PID (timeout's child, setpriv's,
+# ip netns exec's), found by name.
+arc_pid() {
+	for _c in $(child_pids "$1"); do
+		if [ "$(cat "/proc/$_c/comm" 2>/dev/null)" = arcnat ]; then
+			echo "$_c"
+			return 0
+		fi
+		arc_pid "$_c" && return 0
+	done
+	return 1
+}
+
 # kill_pid PID: TERM its children and it, wait up to 2 s, then KILL. By PID only.
 kill_pid() {
 	_kids=$(child_pids "$1")

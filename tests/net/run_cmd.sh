@@ -116,18 +116,6 @@ bg_as() {
 	fi
 }
 
-# arc_pid PID: the arcnat process under PID (timeout's child), by name.
-arc_pid() {
-	for _c in $(child_pids "$1"); do
-		if [ "$(cat "/proc/$_c/comm" 2>/dev/null)" = arcnat ]; then
-			echo "$_c"
-			return 0
-		fi
-		arc_pid "$_c" && return 0
-	done
-	return 1
-}
-
 # wait_for FILE: bounded (10 s) wait until FILE exists and is not empty.
 wait_for() {
 	_i=0

@@ -83,18 +83,6 @@ bg_as() {
 		timeout -k 5 "$RUN_TO" "$ARCNAT" "$@" >"$CLI_OUT" 2>"$ARC_LOG"
 }
 
-# arc_pid PID: the arcnat process under PID, by name.
-arc_pid() {
-	for _c in $(child_pids "$1"); do
-		if [ "$(cat "/proc/$_c/comm" 2>/dev/null)" = arcnat ]; then
-			echo "$_c"
-			return 0
-		fi
-		arc_pid "$_c" && return 0
-	done
-	return 1
-}
-
 # wait_sync NAME: bounded wait for the client's sync file.
 wait_sync() {
 	_i=0
