@@ -252,21 +252,27 @@ class Client:
         out("FAIL " + msg)
         self.failed += 1
 
-    def up(self, mib, label="up"):
-        """The guest sends, half-closes, and still reads the remote's
-        verdict: count and SHA-256 of what arrived."""
+    def send_for_verdict(self, kind, mib):
+        """Send MIB MiB of the pattern to service KIND, half-close and read
+        its "COUNT SHA" verdict: (bytes, the verdict expected, the one
+        read, seconds)."""
         n = mib << 20
         t0 = time.monotonic()
-        s = self.conn(SINK)
+        s = self.conn(kind)
         h = hashlib.sha256()
         send_stream(s, self.pat, n, h)
         s.shutdown(socket.SHUT_WR)
         reply = recv_line(s)
         s.close()
-        dt = time.monotonic() - t0
-        if reply != "%d %s" % (n, h.hexdigest()):
-            return self.fail("%s: %d MiB guest -> remote: expected '%d %s' from the remote, got '%s'"
-                             % (label, mib, n, h.hexdigest(), reply))
+        return n, "%d %s" % (n, h.hexdigest()), reply, time.monotonic() - t0
+
+    def up(self, mib, label="up"):
+        """The guest sends, half-closes, and still reads the remote's
+        verdict: count and SHA-256 of what arrived."""
+        n, want, reply, dt = self.send_for_verdict(SINK, mib)
+        if reply != want:
+            return self.fail("%s: %d MiB guest -> remote: expected '%s' from the remote, got '%s'"
+                             % (label, mib, want, reply))
         out("ok %s: %d MiB guest -> remote, sha256 equal, %.2f Gbit/s in %.1f s (the guest half-closed and still read the verdict)"
             % (label, mib, n * 8 / dt / 1e9, dt))
 
@@ -301,17 +307,9 @@ class Client:
     def slow(self, mib):
         """The remote reads 4 KiB per ms: the guest's sends block on the
         relay's window, data intact."""
-        n = mib << 20
-        t0 = time.monotonic()
-        s = self.conn(SLOW)
-        h = hashlib.sha256()
-        send_stream(s, self.pat, n, h)
-        s.shutdown(socket.SHUT_WR)
-        reply = recv_line(s)
-        s.close()
-        dt = time.monotonic() - t0
-        if reply != "%d %s" % (n, h.hexdigest()):
-            return self.fail("slow remote: %d MiB: expected '%d %s', got '%s'" % (mib, n, h.hexdigest(), reply))
+        _, want, reply, dt = self.send_for_verdict(SLOW, mib)
+        if reply != want:
+            return self.fail("slow remote: %d MiB: expected '%s', got '%s'" % (mib, want, reply))
         out("ok slow remote (reads 4 KiB, sleeps 1 ms): %d MiB guest -> remote intact in %.1f s" % (mib, dt))
 
     def halfclose_remote(self, mib):
