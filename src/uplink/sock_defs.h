@@ -7,12 +7,27 @@
 #ifndef ARCNAT_UPLINK_SOCK_DEFS_H
 #define ARCNAT_UPLINK_SOCK_DEFS_H
 
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* 198.18.0.1 (RFC 2544 benchmarking range): the NAT's external address
  * with this uplink, never routed, seen by the guest only in hairpin and
  * ICMP quotes. Host order. */
 #define SOCK_EXT_ADDR_HOST	0xc6120001u
+/*
+ * 198.19.0.0/16 (the same range's other half): the host's loopback
+ * 127.0.0.0/16 as the NAT and the guest-side code see it. A loopback
+ * address cannot cross a NAT (a packet to 127.0.0.1 means "this host" to
+ * every stack it passes), so the port maps it at the socket boundary:
+ * 198.19.b.c is 127.0.b.c on the host. The gateway address reaches it
+ * through a NAT redirect (--no-map-gateway turns that off), a loopback
+ * name server (127.0.0.53) is asked as 198.19.0.53, and a loopback client
+ * of a port forward arrives from 198.19.b.c. Guests may not address this
+ * range themselves (the worker's martian rule). Host order.
+ */
+#define SOCK_LO_NET_HOST	0xc6130000u
+#define SOCK_LO_MASK_HOST	0xffff0000u
 #define SOCK_MTU		65535u
 /* Descriptors kept for everything else when the limit is derived. */
 #define SOCK_FD_RESERVE		64u
@@ -25,6 +40,40 @@
 #define SOCK_SUB_ICMP		2u
 #define SOCK_SUB_TCP		3u	/* a TCP connection (uplink/sock_tcp) */
 #define SOCK_SUB_TCP_LISTEN	4u	/* a TCP forward's listener (planned) */
+
+/**
+ * sock_addr_to_host() - where a translated packet's address is on the
+ * host: 198.19.b.c becomes 127.0.b.c, anything else is itself.
+ * @addr: IPv4 address, network order
+ * Return: the host's address, network order.
+ */
+static inline uint32_t sock_addr_to_host(uint32_t addr)
+{
+	uint32_t h = ntohl(addr);
+
+	if ((h & SOCK_LO_MASK_HOST) != SOCK_LO_NET_HOST)
+		return addr;
+	return htonl(0x7f000000u | (h & ~SOCK_LO_MASK_HOST));
+}
+
+/**
+ * sock_addr_from_host() - a host socket's peer address as the NAT sees
+ * it: 127.0.b.c becomes 198.19.b.c.
+ * @addr: IPv4 address, network order; rewritten in place
+ * Return: false for a loopback address outside 127.0.0.0/16, which has no
+ * image (the caller drops what came from it, counted).
+ */
+static inline bool sock_addr_from_host(uint32_t *addr)
+{
+	uint32_t h = ntohl(*addr);
+
+	if ((h >> 24) != 127)
+		return true;
+	if ((h & SOCK_LO_MASK_HOST) != 0x7f000000u)
+		return false;
+	*addr = htonl(SOCK_LO_NET_HOST | (h & ~SOCK_LO_MASK_HOST));
+	return true;
+}
 
 /**
  * struct sock_env - where the port's sockets are watched: the worker
