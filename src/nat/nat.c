@@ -37,6 +37,7 @@ struct nat {
 	unsigned int n_forwards;
 	unsigned int n_redirects;
 	struct nat_redirect redirects[NAT_MAX_REDIRECTS];	/* ports in network order */
+	struct nat_alias alias;
 	uint64_t frag_timeout_ns;
 	nat_flow_gone_fn on_flow_gone;
 	void *flow_gone_ctx;
@@ -84,9 +85,9 @@ static inline uint32_t flow_remote(const struct ct_entry *e)
 	return e->tuple[CT_DIR_REPLY].saddr;
 }
 
-/* The redirect for a new flow's destination, or NULL (at most
- * NAT_MAX_REDIRECTS rules: a bounded scan, and only for new flows). */
-static const struct nat_redirect *find_redirect(const struct nat *nat,
+/* The rule for exactly (@proto, @addr, @port), @port 0 naming the
+ * wildcard, or NULL. */
+static const struct nat_redirect *redirect_rule(const struct nat *nat,
 						uint8_t proto, uint32_t addr,
 						uint16_t port)
 {
@@ -97,6 +98,37 @@ static const struct nat_redirect *find_redirect(const struct nat *nat,
 			return rd;
 	}
 	return NULL;
+}
+
+/* The redirect for a new flow's destination, or NULL: the exact rule,
+ * else the address's wildcard (at most NAT_MAX_REDIRECTS rules: a bounded
+ * scan, and only for new flows). */
+static const struct nat_redirect *find_redirect(const struct nat *nat,
+						uint8_t proto, uint32_t addr,
+						uint16_t port)
+{
+	const struct nat_redirect *any = NULL;
+
+	for (unsigned int i = 0; i < nat->n_redirects; i++) {
+		const struct nat_redirect *rd = &nat->redirects[i];
+
+		if (rd->proto != proto || rd->addr != addr)
+			continue;
+		if (rd->port == port)
+			return rd;
+		if (rd->port == 0)
+			any = rd;
+	}
+	return any;
+}
+
+/* The address the inside sees a new inbound flow's source @saddr as
+ * (nat_config.inbound_alias). */
+static inline uint32_t inbound_source(const struct nat *nat, uint32_t saddr)
+{
+	const struct nat_alias *a = &nat->alias;
+
+	return a->to && (saddr & a->mask) == a->addr ? a->to : saddr;
 }
 
 /*
@@ -431,7 +463,7 @@ static enum nat_drop create_inside(struct nat *nat, struct nat_pkt *p,
 		.saddr = rd ? rd->to_addr : k->daddr,
 		.daddr = sm->ext_addr,
 		.sport = k->proto == IPPROTO_NUM_ICMP ? sm->ext_port
-			 : rd ? rd->to_port : k->dport,
+			 : rd && rd->to_port ? rd->to_port : k->dport,
 		.dport = sm->ext_port,
 		.proto = k->proto,
 	};
@@ -483,7 +515,7 @@ static enum nat_drop create_outside(struct nat *nat, struct nat_pkt *p,
 	e->tuple[CT_DIR_ORIG] = *k;
 	e->tuple[CT_DIR_REPLY] = (struct ct_tuple){
 		.saddr = dm->int_addr,
-		.daddr = k->saddr,
+		.daddr = inbound_source(nat, k->saddr),
 		.sport = dm->int_port,
 		.dport = k->sport,
 		.proto = k->proto,
@@ -569,30 +601,45 @@ static void process_frag(struct nat *nat, struct nat_pkt *p, enum nat_side from,
 	nat->stats.translated[from]++;
 }
 
+/*
+ * Section 7: the lookup key of an ICMP error, the inverse of its quote's
+ * tuple X. False when the quote has no ports or is neither TCP, UDP nor
+ * an ICMP echo.
+ */
+static bool quote_key(const uint8_t *frame, const struct pkt_meta *m,
+		      struct ct_tuple *key)
+{
+	const struct pkt_inner *in = &m->inner;
+	const uint8_t *q = frame + in->l3_off;
+	struct ct_tuple x = { .proto = in->proto };
+
+	if (!(in->flags & PKT_INNER_PORTS) || in->l3 != PKT_L3_IPV4 ||
+	    (in->proto == IPPROTO_NUM_ICMP && !(in->flags & PKT_INNER_ECHO)))
+		return false;
+	memcpy(&x.saddr, q + offsetof(struct ip4_hdr, saddr), 4);
+	memcpy(&x.daddr, q + offsetof(struct ip4_hdr, daddr), 4);
+	x.sport = in->sport;
+	x.dport = in->proto == IPPROTO_NUM_ICMP ? in->sport : in->dport;
+	*key = ct_tuple_invert(&x);
+	return true;
+}
+
 /* Section 7: an ICMP error. */
 static void process_icmp_error(struct nat *nat, struct nat_pkt *p,
 			       enum nat_side from, uint64_t now)
 {
 	const struct pkt_meta *m = &p->meta;
-	const struct pkt_inner *in = &m->inner;
-	const uint8_t *q = p->frame + in->l3_off;
-	struct ct_tuple x = { .proto = in->proto }, key;
+	struct ct_tuple key;
 	uint32_t osrc = pkt_ip4_saddr(p->frame, m);
 	uint32_t odst = pkt_ip4_daddr(p->frame, m);
 	struct ct_entry *e;
 	enum ct_dir d;
 	const struct ct_tuple *td, *tn;
 
-	if (!(in->flags & PKT_INNER_PORTS) || in->l3 != PKT_L3_IPV4 ||
-	    (in->proto == IPPROTO_NUM_ICMP && !(in->flags & PKT_INNER_ECHO))) {
+	if (!quote_key(p->frame, m, &key)) {
 		set_drop(nat, p, NAT_DROP_ICMP_ERR_NO_FLOW);
 		return;
 	}
-	memcpy(&x.saddr, q + offsetof(struct ip4_hdr, saddr), 4);
-	memcpy(&x.daddr, q + offsetof(struct ip4_hdr, daddr), 4);
-	x.sport = in->sport;
-	x.dport = in->proto == IPPROTO_NUM_ICMP ? in->sport : in->dport;
-	key = ct_tuple_invert(&x);
 	e = ct_lookup(nat->ct, &key, ct_tuple_hash(nat->ct, &key), now, &d);
 	if (!e) {
 		set_drop(nat, p, NAT_DROP_ICMP_ERR_NO_FLOW);
@@ -628,6 +675,18 @@ static void process_icmp_error(struct nat *nat, struct nat_pkt *p,
 	nat->stats.translated[from]++;
 }
 
+/* The lookup tuple of a TCP, UDP or ICMP echo packet (section 2). */
+static void flow_key(const uint8_t *frame, const struct pkt_meta *m,
+		     struct ct_tuple *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->saddr = pkt_ip4_saddr(frame, m);
+	k->daddr = pkt_ip4_daddr(frame, m);
+	k->sport = m->sport;
+	k->dport = m->l4_proto == IPPROTO_NUM_ICMP ? m->sport : m->dport;
+	k->proto = m->l4_proto;
+}
+
 /* Stage 1: build the lookup tuple, or decide at once. */
 static enum pkt_class classify(struct nat *nat, struct nat_pkt *p)
 {
@@ -660,12 +719,7 @@ static enum pkt_class classify(struct nat *nat, struct nat_pkt *p)
 			return CLS_DONE;
 		}
 	}
-	memset(&p->key, 0, sizeof(p->key));
-	p->key.saddr = pkt_ip4_saddr(p->frame, m);
-	p->key.daddr = pkt_ip4_daddr(p->frame, m);
-	p->key.sport = m->sport;
-	p->key.dport = proto == IPPROTO_NUM_ICMP ? m->sport : m->dport;
-	p->key.proto = proto;
+	flow_key(p->frame, m, &p->key);
 	p->hv = ct_tuple_hash(nat->ct, &p->key);
 	ct_prefetch(nat->ct, p->hv);
 	return CLS_FLOW;
@@ -766,12 +820,12 @@ int nat_add_redirect(struct nat *nat, const struct nat_redirect *rd)
 	struct nat_redirect r = *rd;
 
 	if ((r.proto != IPPROTO_NUM_TCP && r.proto != IPPROTO_NUM_UDP) ||
-	    r.port == 0 || r.to_port == 0 || r.addr == 0 || r.to_addr == 0 ||
+	    r.addr == 0 || r.to_addr == 0 ||
 	    is_external(nat, r.addr) || is_external(nat, r.to_addr))
 		return -EINVAL;
 	r.port = htons(r.port);
 	r.to_port = htons(r.to_port);
-	if (find_redirect(nat, r.proto, r.addr, r.port))
+	if (redirect_rule(nat, r.proto, r.addr, r.port))
 		return -EADDRINUSE;
 	if (nat->n_redirects >= NAT_MAX_REDIRECTS)
 		return -ENOSPC;
@@ -783,6 +837,28 @@ bool nat_redirects(const struct nat *nat, uint8_t proto, uint32_t addr,
 		   uint16_t port)
 {
 	return find_redirect(nat, proto, addr, port) != NULL;
+}
+
+bool nat_has_flow(struct nat *nat, const uint8_t *frame,
+		  const struct pkt_meta *m, uint64_t now)
+{
+	struct ct_tuple k;
+	enum ct_dir d;
+	uint8_t proto = m->l4_proto;
+
+	if (m->l3 != PKT_L3_IPV4 || !(m->flags & PKT_F_L4) ||
+	    (m->flags & PKT_F_FRAG_LATER))
+		return false;
+	if (proto == IPPROTO_NUM_ICMP && (m->flags & PKT_F_ICMP_ERROR)) {
+		if (!quote_key(frame, m, &k))
+			return false;
+	} else if (proto == IPPROTO_NUM_TCP || proto == IPPROTO_NUM_UDP ||
+		   (proto == IPPROTO_NUM_ICMP && (m->flags & PKT_F_ICMP_ECHO))) {
+		flow_key(frame, m, &k);
+	} else {
+		return false;
+	}
+	return ct_lookup(nat->ct, &k, ct_tuple_hash(nat->ct, &k), now, &d) != NULL;
 }
 
 static int check_config(const struct nat_config *cfg, struct ct_timeouts *to,
@@ -806,6 +882,14 @@ static int check_config(const struct nat_config *cfg, struct ct_timeouts *to,
 		return -EINVAL;
 	if ((unsigned int)cfg->filtering > NAT_FILTER_EIF)
 		return -EINVAL;
+	if (cfg->inbound_alias.to) {
+		/* Contiguous: the host bits are a run of ones at the bottom. */
+		uint32_t host = ~ntohl(cfg->inbound_alias.mask);
+
+		if ((host & (host + 1)) ||
+		    (cfg->inbound_alias.addr & ~cfg->inbound_alias.mask))
+			return -EINVAL;
+	}
 	if (memcmp(&cfg->timeouts, &zero, sizeof(zero)) == 0)
 		ct_timeouts_default(to);
 	else
@@ -844,6 +928,7 @@ int nat_create(struct nat **out, const struct nat_config *cfg)
 	nat->n_ext = cfg->n_ext_addrs;
 	nat->on_flow_gone = cfg->on_flow_gone;
 	nat->flow_gone_ctx = cfg->flow_gone_ctx;
+	nat->alias = cfg->inbound_alias;
 	nat->frag_timeout_ns = (uint64_t)(cfg->frag_timeout ? cfg->frag_timeout
 				: NAT_FRAG_DEFAULT_TIMEOUT) * NSEC_PER_SEC;
 

@@ -19,9 +19,11 @@
  *   independent (EIF), address-dependent (ADF) or address-and-port-
  *   dependent (APDF, default).
  * - Static port forwards; redirects (a new connection from inside to one
- *   destination goes to another, as DNS over TCP to the gateway goes to
- *   the upstream server: a DNAT held by the flow, so replies come back
- *   from the original destination and the state ends with the flow);
+ *   destination, or to any port of one address, goes to another, as DNS
+ *   over TCP to the gateway goes to the upstream server: a DNAT held by
+ *   the flow, so replies come back from the original destination and the
+ *   state ends with the flow); an inbound source alias (flows from outside
+ *   whose source is in one subnet show the inside another address);
  *   hairpinning with the external address and port as source; ICMP errors translated inside and out (RFC 5508); fragments
  *   matched to their first fragment's flow.
  * - Rewrites update checksums incrementally; a packet whose L4 checksum is
@@ -93,10 +95,11 @@ struct nat_forward {
  * @proto:   IPPROTO_NUM_TCP or IPPROTO_NUM_UDP
  * @addr:    destination address it applies to (network order); not an
  *           external address
- * @port:    destination port it applies to (host order)
+ * @port:    destination port it applies to (host order); 0: every port of
+ *           @addr (a wildcard), except those an exact rule names
  * @to_addr: where such connections go instead (network order); not an
  *           external address
- * @to_port: and the port (host order)
+ * @to_port: and the port (host order); 0: the port the packet was sent to
  */
 struct nat_redirect {
 	uint8_t proto;
@@ -104,6 +107,26 @@ struct nat_redirect {
 	uint16_t port;
 	uint32_t to_addr;
 	uint16_t to_port;
+};
+
+/**
+ * struct nat_alias - how the sources of one subnet appear to the inside in
+ * flows created from outside (nat_config.inbound_alias).
+ * @addr: the subnet (network order; no bits outside @mask)
+ * @mask: its mask (network order, contiguous)
+ * @to:   the address those sources appear as (network order); 0: no alias
+ *
+ * The socket uplink's use: a client on the host's loopback reaches a port
+ * forward from 198.19.b.c (the loopback's image, uplink/sock_defs.h), an
+ * address the guest cannot answer (its martian rule keeps it from sending
+ * there); with the alias 198.19.0.0/16 -> the gateway address, the guest
+ * sees the gateway as the client, and its replies go to the gateway
+ * address, back into the NAT and out to the real source.
+ */
+struct nat_alias {
+	uint32_t addr;
+	uint32_t mask;
+	uint32_t to;
 };
 
 /**
@@ -141,6 +164,12 @@ typedef void (*nat_flow_gone_fn)(void *ctx, uint32_t flow,
  * @key:             SipHash key for the tables (NULL: random)
  * @on_flow_gone:    called when a flow leaves the table, or NULL
  * @flow_gone_ctx:   its context
+ * @inbound_alias:   a flow created from outside whose source is in its
+ *                   subnet shows the inside its @to instead (the reply
+ *                   tuple's destination); the flow's ORIG tuple keeps the
+ *                   real source, so replies go back to it. Flows created
+ *                   from inside, hairpin flows and ICMP errors' outer
+ *                   sources (routers') are not aliased. Zero: none.
  */
 struct nat_config {
 	uint32_t ext_addrs[NAT_MAX_EXT_ADDRS];
@@ -157,6 +186,7 @@ struct nat_config {
 	const struct siphash_key *key;
 	nat_flow_gone_fn on_flow_gone;
 	void *flow_gone_ctx;
+	struct nat_alias inbound_alias;
 };
 
 /* nat_pkt.flags */
@@ -271,9 +301,14 @@ int nat_add_forward(struct nat *nat, const struct nat_forward *fwd);
  * as their source, and nothing remains once the flow is gone. Existing
  * flows are not affected.
  *
- * Return: 0; -EINVAL (bad protocol, port 0, address 0 or external);
- * -EADDRINUSE (a rule for that destination exists); -ENOSPC (more than
- * NAT_MAX_REDIRECTS).
+ * A wildcard rule (@rd->port 0) takes every port of @rd->addr that no
+ * exact rule for that address and protocol names: an exact rule wins
+ * whatever the order they were added in. @rd->to_port 0 keeps the port
+ * the packet was sent to.
+ *
+ * Return: 0; -EINVAL (bad protocol, address 0 or external); -EADDRINUSE
+ * (a rule for that destination, or that wildcard, exists); -ENOSPC (more
+ * than NAT_MAX_REDIRECTS).
  */
 int nat_add_redirect(struct nat *nat, const struct nat_redirect *rd);
 
@@ -286,10 +321,30 @@ int nat_add_redirect(struct nat *nat, const struct nat_redirect *rd);
  * @addr:  destination address, network order
  * @port:  destination port, network order
  *
- * Return: true if a rule matches.
+ * Return: true if a rule matches, exact or wildcard.
  */
 bool nat_redirects(const struct nat *nat, uint8_t proto, uint32_t addr,
 		   uint16_t port);
+
+/**
+ * nat_has_flow() - whether a packet belongs to a flow in the table, for a
+ * caller that must tell such packets apart before handing them to
+ * nat_process() (the worker: a guest's reply to the gateway's address for
+ * a flow that nat_config.inbound_alias made appear from there).
+ * @nat:   NAT
+ * @frame: the frame
+ * @m:     its pkt_parse() result
+ * @now:   current time, ns (monotonic)
+ *
+ * The lookup nat_process() would do for a TCP, UDP or ICMP echo packet
+ * (not a fragment, not an ICMP error): no counter moves and nothing is
+ * created; like any lookup, it removes an expired flow it meets. Either
+ * direction of the flow matches, whichever side it is expected from.
+ *
+ * Return: true if a live flow holds the packet's tuple.
+ */
+bool nat_has_flow(struct nat *nat, const uint8_t *frame,
+		  const struct pkt_meta *m, uint64_t now);
 
 /**
  * nat_process() - translate a batch of packets that came from one side.

@@ -1423,8 +1423,6 @@ static void redirect_rejects_bad_rules(void **state __maybe_unused)
 {
 	const struct nat_redirect bad[] = {
 		{ .proto = ICMP, .addr = GW, .port = 53, .to_addr = UP, .to_port = 53 },
-		{ .proto = TCP, .addr = GW, .port = 0, .to_addr = UP, .to_port = 53 },
-		{ .proto = TCP, .addr = GW, .port = 53, .to_addr = UP, .to_port = 0 },
 		{ .proto = TCP, .addr = 0, .port = 53, .to_addr = UP, .to_port = 53 },
 		{ .proto = TCP, .addr = GW, .port = 53, .to_addr = 0, .to_port = 53 },
 		{ .proto = TCP, .addr = EXT1, .port = 53, .to_addr = UP, .to_port = 53 },
@@ -1442,14 +1440,174 @@ static void redirect_rejects_bad_rules(void **state __maybe_unused)
 	rd.port = 53;
 	rd.to_addr = R1;
 	assert_int_equal(nat_add_redirect(c.nat, &rd), -EADDRINUSE);
+	/* A wildcard is a rule of its own: one per address and protocol. */
+	rd.port = 0;
+	rd.to_port = 0;
+	assert_int_equal(nat_add_redirect(c.nat, &rd), 0);
+	assert_int_equal(nat_add_redirect(c.nat, &rd), -EADDRINUSE);
 	rd.proto = UDP;
-	for (unsigned int i = 1; i < NAT_MAX_REDIRECTS; i++) {
+	rd.to_port = 53;
+	for (unsigned int i = 2; i < NAT_MAX_REDIRECTS; i++) {
 		rd.port = (uint16_t)i;
 		assert_int_equal(nat_add_redirect(c.nat, &rd), 0);
 	}
 	rd.port = NAT_MAX_REDIRECTS;
 	assert_int_equal(nat_add_redirect(c.nat, &rd), -ENOSPC);
 	tc_done(&c);
+}
+
+/* ---- the socket uplink's loopback image (uplink/sock_defs.h) ---- */
+
+#define SOCK_EXT	IP4(198, 18, 0, 1)
+#define LO1		IP4(198, 19, 0, 1)
+
+/* Every TCP and UDP port of the gateway to the same port of LO1, which
+ * the wildcard TCP rule takes after the exact DNS one, in that order on
+ * purpose: the exact rule must win whatever the order. */
+static void add_lo_redirects(struct tc *c)
+{
+	const struct nat_redirect any_tcp = { .proto = TCP, .addr = GW,
+					      .to_addr = LO1 };
+	const struct nat_redirect any_udp = { .proto = UDP, .addr = GW,
+					      .to_addr = LO1 };
+
+	const struct nat_redirect dns = { .proto = TCP, .addr = GW, .port = 53,
+					  .to_addr = UP, .to_port = 53 };
+
+	assert_int_equal(nat_add_redirect(c->nat, &any_tcp), 0);
+	assert_int_equal(nat_add_redirect(c->nat, &any_udp), 0);
+	assert_int_equal(nat_add_redirect(c->nat, &dns), 0);
+	assert_true(nat_redirects(c->nat, TCP, GW, htons(8080)));
+	assert_true(nat_redirects(c->nat, UDP, GW, htons(53)));
+	assert_false(nat_redirects(c->nat, TCP, IN2, htons(8080)));
+	assert_false(nat_redirects(c->nat, ICMP, GW, 0));
+}
+
+/*
+ * A wildcard redirect: a new flow to any port of the gateway goes to that
+ * port of LO1, replies come back from the gateway's port, and an ICMP
+ * error about the flow reaches the guest about its own packet to the
+ * gateway. The exact rule for TCP port 53 is not overridden.
+ */
+static void redirect_wildcard(void **state __maybe_unused)
+{
+	struct nat_config cfg;
+	uint8_t q[256];
+	struct tc c;
+	struct ep e;
+	size_t n;
+
+	cfg_default(&cfg);
+	cfg.ext_addrs[0] = SOCK_EXT;
+	tc_init(&c, &cfg);
+	add_lo_redirects(&c);
+	SEND(&c, tcp(IN1, 40000, GW, 8080, TCP_SYN, 1000, 0), INSIDE, TO_OUTSIDE);
+	e = out_src(&c);
+	CHECK_OUT(&c, SOCK_EXT, e.port, LO1, 8080);
+	XLATE(&c, tcp(LO1, 8080, e.addr, e.port, TCP_SYN | TCP_ACK, 5000, 1001),
+	      OUTSIDE, TO_INSIDE, GW, 8080, IN1, 40000);
+	XLATE(&c, tcp(IN1, 40000, GW, 8080, TCP_ACK, 1001, 5001), INSIDE,
+	      TO_OUTSIDE, SOCK_EXT, e.port, LO1, 8080);
+	/* Not from LO1's other ports, nor from the gateway's address. */
+	DROP(&c, tcp(LO1, 8081, e.addr, e.port, TCP_SYN, 1, 0), OUTSIDE, FILTERED);
+
+	/* DNS over TCP still goes upstream (the exact rule). */
+	SEND(&c, tcp(IN1, 40002, GW, 53, TCP_SYN, 1, 0), INSIDE, TO_OUTSIDE);
+	CHECK_OUT(&c, SOCK_EXT, out_src(&c).port, UP, 53);
+
+	/* UDP, and the host's port unreachable about it: to the guest from
+	 * the gateway, quoting the guest's own datagram to the gateway. */
+	SEND(&c, udp(IN1, 5000, GW, 9999), INSIDE, TO_OUTSIDE);
+	e = out_src(&c);
+	CHECK_OUT(&c, SOCK_EXT, e.port, LO1, 9999);
+	n = save_ip(&c, q, sizeof(q));
+	XLATE(&c, icmp_err(LO1, e.addr, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+			   q, n), OUTSIDE, TO_INSIDE, GW, 0, IN1, 0);
+	check_quote(&c, IN1, 5000, GW, 9999);
+	/* The DNS server's port of the gateway is redirected like any other
+	 * here (the gateway's services take it before the NAT sees it). */
+	SEND(&c, udp(IN1, 5002, GW, 53), INSIDE, TO_OUTSIDE);
+	CHECK_OUT(&c, SOCK_EXT, out_src(&c).port, LO1, 53);
+	assert_int_equal(stats(&c)->redirects, 4);
+	tc_done(&c);
+}
+
+/*
+ * The inbound alias: a forward's client on the host's loopback (LO1)
+ * reaches the guest from the gateway's address, the guest's replies to
+ * the gateway go back to the client, and nat_has_flow() tells those
+ * replies from other packets to the gateway. Other clients keep their
+ * address; an ICMP error from the guest about the flow is translated.
+ */
+static void inbound_alias(void **state __maybe_unused)
+{
+	const struct nat_forward fwd_tcp = { TCP, 0, 8080, IN(2), 80 };
+	const struct nat_forward fwd_udp = { UDP, 0, 8053, IN(2), 53 };
+	struct nat_config cfg;
+	struct pkt_meta m;
+	uint8_t q[256];
+	struct tc c;
+	size_t n;
+
+	cfg_default(&cfg);
+	cfg.ext_addrs[0] = SOCK_EXT;
+	cfg.inbound_alias = (struct nat_alias){ IP4(198, 19, 0, 0),
+						IP4(255, 255, 0, 0), GW };
+	tc_init(&c, &cfg);
+	assert_int_equal(nat_add_forward(c.nat, &fwd_tcp), 0);
+	assert_int_equal(nat_add_forward(c.nat, &fwd_udp), 0);
+	c.statics = 2;
+	add_lo_redirects(&c);
+
+	XLATE(&c, tcp(LO1, 40000, SOCK_EXT, 8080, TCP_SYN, 100, 0), OUTSIDE,
+	      TO_INSIDE, GW, 40000, IN(2), 80);
+	/* The guest's SYN-ACK to the gateway belongs to the flow. */
+	c.len = (size_t)pkt_build(&(struct pkt_spec){ .src4 = IN(2),
+				  .dst4 = GW, .proto = TCP, .sport = 80,
+				  .dport = 40000, .tcp_flags = TCP_SYN | TCP_ACK,
+				  .seq = 700, .ack = 101 }, c.buf, sizeof(c.buf));
+	assert_int_equal(pkt_parse(c.buf, c.len, 0, &m), PKT_DROP_OK);
+	assert_true(nat_has_flow(c.nat, c.buf, &m, c.now));
+	XLATE(&c, tcp(IN(2), 80, GW, 40000, TCP_SYN | TCP_ACK, 700, 101), INSIDE,
+	      TO_OUTSIDE, SOCK_EXT, 8080, LO1, 40000);
+	SEND(&c, tcp(LO1, 40000, SOCK_EXT, 8080, TCP_ACK, 101, 701), OUTSIDE,
+	     TO_INSIDE);
+	assert_int_equal(find_flow(&c, LO1, 40000, SOCK_EXT, 8080, TCP)->tcp.state,
+			 CT_TCP_ESTABLISHED);
+	/* Another port of the gateway: no flow (a new one is a redirect). */
+	c.len = (size_t)pkt_build(&(struct pkt_spec){ .src4 = IN(2),
+				  .dst4 = GW, .proto = TCP, .sport = 80,
+				  .dport = 40001, .tcp_flags = TCP_ACK },
+				  c.buf, sizeof(c.buf));
+	assert_int_equal(pkt_parse(c.buf, c.len, 0, &m), PKT_DROP_OK);
+	assert_false(nat_has_flow(c.nat, c.buf, &m, c.now));
+
+	/* A client elsewhere keeps its address. */
+	XLATE(&c, tcp(R1, 40000, SOCK_EXT, 8080, TCP_SYN, 100, 0), OUTSIDE,
+	      TO_INSIDE, R1, 40000, IN(2), 80);
+
+	/* UDP, and the guest's port unreachable about the datagram it got. */
+	XLATE(&c, udp(IP4(198, 19, 0, 53), 41000, SOCK_EXT, 8053), OUTSIDE,
+	      TO_INSIDE, GW, 41000, IN(2), 53);
+	n = save_ip(&c, q, sizeof(q));
+	c.len = (size_t)pkt_build(&(struct pkt_spec){ .src4 = IN(2), .dst4 = GW,
+				  .proto = ICMP, .icmp_type = ICMP_DEST_UNREACH,
+				  .icmp_code = ICMP_PORT_UNREACH, .payload = q,
+				  .payload_len = n }, c.buf, sizeof(c.buf));
+	assert_int_equal(pkt_parse(c.buf, c.len, 0, &m), PKT_DROP_OK);
+	assert_true(nat_has_flow(c.nat, c.buf, &m, c.now));
+	XLATE(&c, icmp_err(IN(2), GW, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, q, n),
+	      INSIDE, TO_OUTSIDE, SOCK_EXT, 0, IP4(198, 19, 0, 53), 0);
+	check_quote(&c, IP4(198, 19, 0, 53), 41000, SOCK_EXT, 8053);
+	assert_int_equal(stats(&c)->flows_in, 3);
+	tc_done(&c);
+
+	/* The alias's subnet must be one. */
+	cfg.inbound_alias.mask = IP4(255, 0, 255, 0);
+	assert_int_equal(nat_create(&c.nat, &cfg), -EINVAL);
+	cfg.inbound_alias.mask = IP4(255, 255, 255, 0);
+	cfg.inbound_alias.addr = IP4(198, 19, 0, 1);
+	assert_int_equal(nat_create(&c.nat, &cfg), -EINVAL);
 }
 
 static void table_full_early_drop(void **state __maybe_unused)
@@ -1898,6 +2056,8 @@ int main(void)
 		cmocka_unit_test(redirect_ends_with_tcp),
 		cmocka_unit_test(redirect_not_from_outside),
 		cmocka_unit_test(redirect_rejects_bad_rules),
+		cmocka_unit_test(redirect_wildcard),
+		cmocka_unit_test(inbound_alias),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);
