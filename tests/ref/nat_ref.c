@@ -77,6 +77,7 @@ struct nat_ref {
 	unsigned int n_forwards;
 	struct nat_redirect redirects[NAT_MAX_REDIRECTS];	/* host-order ports */
 	unsigned int n_redirects;
+	struct nat_alias alias;		/* nat_config.inbound_alias */
 	struct nat_ref_frag *frags;	/* fragment entries, oldest first */
 	uint32_t n_frags;
 	uint16_t *cand;			/* scratch: port candidates */
@@ -927,13 +928,18 @@ static enum nat_drop do_new_inside(struct nat_ref *m, struct nat_pkt *pkt,
 	/* ICMP: both "ports" of the reply tuple are the external id. */
 	rsport = key->proto == IPPROTO_NUM_ICMP ? src.ext_port : key->dport;
 	rsaddr = key->daddr;
-	for (unsigned int r = 0; r < m->n_redirects; r++) {
-		const struct nat_redirect *rd = &m->redirects[r];
+	/* The exact rule, else the address's wildcard (port 0). */
+	for (int exact = 1; exact >= 0 && key->proto != IPPROTO_NUM_ICMP &&
+			    rsaddr == key->daddr; exact--) {
+		for (unsigned int r = 0; r < m->n_redirects; r++) {
+			const struct nat_redirect *rd = &m->redirects[r];
 
-		if (rd->proto == key->proto && rd->addr == key->daddr &&
-		    rd->port == ntohs(key->dport)) {
+			if (rd->proto != key->proto || rd->addr != key->daddr ||
+			    rd->port != (exact ? ntohs(key->dport) : 0))
+				continue;
 			rsaddr = rd->to_addr;
-			rsport = htons(rd->to_port);
+			if (rd->to_port)
+				rsport = htons(rd->to_port);
 		}
 	}
 	memset(&f, 0, sizeof(f));
@@ -992,8 +998,11 @@ static enum nat_drop do_new_outside(struct nat_ref *m, struct nat_pkt *pkt,
 	}
 	memset(&f, 0, sizeof(f));
 	f.tuple[CT_DIR_ORIG] = *key;
-	f.tuple[CT_DIR_REPLY] = mk_tuple(dst.int_addr, key->saddr, dst.int_port,
-					 key->sport, key->proto);
+	/* The inbound alias: the inside sees its address as the source. */
+	f.tuple[CT_DIR_REPLY] = mk_tuple(dst.int_addr,
+					 m->alias.to && (key->saddr & m->alias.mask) ==
+					 m->alias.addr ? m->alias.to : key->saddr,
+					 dst.int_port, key->sport, key->proto);
 	f.tcp = tcp;
 	f.kind = NAT_REF_IN;
 	if (!confirm(m, &f, new_class(key->proto), now)) {
@@ -1133,7 +1142,7 @@ int nat_ref_add_redirect(struct nat_ref *m, const struct nat_redirect *rd)
 {
 	if (rd->proto != IPPROTO_NUM_TCP && rd->proto != IPPROTO_NUM_UDP)
 		return -EINVAL;
-	if (rd->port == 0 || rd->to_port == 0 || rd->addr == 0 ||
+	if (rd->addr == 0 ||
 	    rd->to_addr == 0 || is_ext(m, rd->addr) || is_ext(m, rd->to_addr))
 		return -EINVAL;
 	for (unsigned int i = 0; i < m->n_redirects; i++) {
@@ -1159,6 +1168,20 @@ static int check_config(const struct nat_config *cfg)
 		return -EINVAL;
 	if (cfg->max_flows > CT_MAX_FLOWS)
 		return -EINVAL;
+	if (cfg->inbound_alias.to) {
+		/* A subnet: a prefix mask, no address bits outside it. */
+		uint32_t mask = ntohl(cfg->inbound_alias.mask);
+		bool seen_zero = false;
+
+		for (int b = 31; b >= 0; b--) {
+			if (!(mask >> b & 1))
+				seen_zero = true;
+			else if (seen_zero)
+				return -EINVAL;
+		}
+		if (cfg->inbound_alias.addr & ~cfg->inbound_alias.mask)
+			return -EINVAL;
+	}
 	if (memcmp(&cfg->timeouts, &zero, sizeof(zero)) != 0 &&
 	    ct_timeouts_validate(&cfg->timeouts, cfg->allow_short_udp))
 		return -EINVAL;
@@ -1182,6 +1205,7 @@ int nat_ref_create(struct nat_ref **out, const struct nat_config *cfg)
 	m->port_min = cfg->port_min ? cfg->port_min : NAT_DEFAULT_PORT_MIN;
 	m->port_max = cfg->port_max ? cfg->port_max : NAT_DEFAULT_PORT_MAX;
 	m->filtering = cfg->filtering;
+	m->alias = cfg->inbound_alias;
 	if (memcmp(&to, &zero, sizeof(zero)) == 0)
 		ct_timeouts_default(&to);
 	for (unsigned int i = 0; i < CT_TO__MAX; i++)

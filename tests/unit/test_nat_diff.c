@@ -1069,8 +1069,12 @@ static void add_forwards(struct harness *h)
 		{ IPPROTO_NUM_TCP, REDIRECT_ADDR, 53, IP4(198, 51, 100, 1), 53 },
 		{ IPPROTO_NUM_UDP, REDIRECT_ADDR, 53, IP4(198, 51, 100, 2), 5353 },
 		{ IPPROTO_NUM_TCP, REDIRECT_ADDR, 80, IP4(10, 0, 2, 3), 8080 },
+		/* wildcards: every other port, kept or made one */
+		{ IPPROTO_NUM_TCP, REDIRECT_ADDR, 0, IP4(198, 51, 100, 4), 0 },
+		{ IPPROTO_NUM_UDP, REDIRECT_ADDR, 0, IP4(198, 51, 100, 4), 7 },
 		/* refused: taken, bad protocol, an external address */
 		{ IPPROTO_NUM_TCP, REDIRECT_ADDR, 53, IP4(198, 51, 100, 3), 53 },
+		{ IPPROTO_NUM_UDP, REDIRECT_ADDR, 0, IP4(198, 51, 100, 3), 0 },
 		{ IPPROTO_NUM_ICMP, REDIRECT_ADDR, 53, IP4(198, 51, 100, 3), 53 },
 		{ IPPROTO_NUM_UDP, REDIRECT_ADDR, 443, IP4(203, 0, 113, 1), 443 },
 	};
@@ -1177,6 +1181,11 @@ static void run_one(void **state)
 	cfg.frag_timeout = rc->frag_to;
 	cfg.seed = rnd(h) | 1;
 	cfg.key = &key;
+	/* Two of the four remotes reach forwards as the redirects' address
+	 * (as the host's loopback reaches them as the gateway). */
+	cfg.inbound_alias = (struct nat_alias){ IP4(198, 51, 100, 2),
+						IP4(255, 255, 255, 254),
+						REDIRECT_ADDR };
 	assert_int_equal(nat_create(&h->nat, &cfg), 0);
 	assert_int_equal(nat_ref_create(&h->ref, &cfg), 0);
 	add_forwards(h);
