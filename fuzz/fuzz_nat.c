@@ -13,7 +13,11 @@
  *         ext1:8080 (bit 7: ext1:port_min) -> 10.0.0.2:80; bit 5 forward
  *         UDP ext2:5353 -> 10.0.0.3:53; bit 6 L3 frames (PKT_PARSE_L3).
  *         Always: a redirect of TCP to 10.0.0.1:53 to 198.51.100.1:53 (as
- *         the gateway does with DNS over TCP to its own address)
+ *         the gateway does with DNS over TCP to its own address), wildcard
+ *         redirects of every other TCP and UDP port of 10.0.0.1 to the
+ *         same port of 198.51.100.2 (the socket uplink's gateway to the
+ *         host's loopback), and the inbound alias 198.51.100.2/31 ->
+ *         10.0.0.1 (a loopback client of a forward seen as the gateway)
  *     h1  bits 0-1 max_flows 8 << n; bits 2-4 port_min, bits 5-7 range
  *         width, from small pools (narrow ranges exhaust)
  *     h2  bits 0-2 timeout scale; bits 3-5 fragment timeout - 1 s; bit 6 a
@@ -789,6 +793,7 @@ static void setup(struct fz *z, const uint8_t *h)
 	unsigned int sc = 1u + (h[2] & 7u);
 	struct nat_redirect rd = { .proto = IPPROTO_NUM_TCP, .port = 53,
 				   .to_port = 53 };
+	struct nat_redirect any = { .proto = IPPROTO_NUM_TCP };
 	struct nat_config cfg = { 0 };
 	int err;
 
@@ -817,12 +822,19 @@ static void setup(struct fz *z, const uint8_t *h)
 	cfg.frag_timeout = 1u + ((h[2] >> 3) & 7u);
 	cfg.seed = 1u + h[3];
 	cfg.key = &fz_key;	/* fixed: runs must be reproducible */
+	cfg.inbound_alias = (struct nat_alias){ pool_addr(5),
+						htonl(0xfffffffeu), pool_addr(0) };
 	err = nat_create(&z->nat, &cfg);
 	if (err)
 		FAIL("nat_create: %d", err);
 	rd.addr = pool_addr(0);
 	rd.to_addr = pool_addr(4);
 	CHECK(nat_add_redirect(z->nat, &rd) == 0);
+	any.addr = pool_addr(0);
+	any.to_addr = pool_addr(5);
+	CHECK(nat_add_redirect(z->nat, &any) == 0);
+	any.proto = IPPROTO_NUM_UDP;
+	CHECK(nat_add_redirect(z->nat, &any) == 0);
 	if (h[0] & 0x10)
 		add_forward(z, IPPROTO_NUM_TCP, 0, h[0] & 0x80 ? z->pmin : 8080,
 			    pool_addr(1), 80);
