@@ -42,6 +42,11 @@
  * - Out of order: what the guest sends beyond a hole is kept, bounded
  *   (sock_tcp_ooo), and announced with SACK; it goes to the socket when
  *   the hole fills. Only then is it acknowledged.
+ * - Towards the guest: a port forward's client, accepted by the port
+ *   (sock_tcp_accept()), makes the relay the active opener: a SYN to the
+ *   guest, the connection found by its 4-tuple until the guest's SYN-ACK
+ *   binds it to its flow, then an ordinary connection with the client's
+ *   socket in the remote's place (sock_tcp_open.c).
  *
  * Calls on the datapath (the sandbox allows them for --outside sock):
  * socket(AF_INET, SOCK_STREAM), connect, setsockopt (TCP_NODELAY,
@@ -71,7 +76,6 @@
 #include <errno.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -85,50 +89,30 @@
 #include "pkt/csum.h"
 #include "prot/ip4.h"
 #include "prot/tcp.h"
+#include "uplink/sock_defs.h"
 #include "uplink/sock_tcp_conn.h"
-
-static uint32_t stcp_rand(struct sock_tcp *t)
-{
-	/* xorshift64*: initial sequence numbers need only be unpredictable
-	 * enough that a stale segment does not fit (the NAT's flow is the
-	 * real guard); seeded from getrandom() at create. */
-	t->rng ^= t->rng >> 12;
-	t->rng ^= t->rng << 25;
-	t->rng ^= t->rng >> 27;
-	return (uint32_t)((t->rng * 0x2545f4914f6cdd1dull) >> 32);
-}
+#include "uplink/sock_tcp_open.h"
 
 /* --- opening ------------------------------------------------------------ */
 
 static int stcp_socket(struct sock_tcp *t, const struct stcp_conn *c)
 {
+	/* 198.19.b.c is the host's 127.0.b.c (sock_defs.h). */
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET,
 		.sin_port = c->rport,
-		.sin_addr.s_addr = c->raddr,
+		.sin_addr.s_addr = sock_addr_to_host(c->raddr),
 	};
-	int one = 1, idle = (int)(t->keepalive_ns / 1000000000ull);
-	int fd, v;
+	int fd;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* The guest already coalesces (Nagle, TSO): no second delay here. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	if (idle > 0)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	if (t->cfg.sndbuf) {
-		v = (int)t->cfg.sndbuf;
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
-	}
-	if (t->cfg.rcvbuf) {
-		v = (int)t->cfg.rcvbuf;
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
-	}
+	stcp_sockopts(t, fd);
 	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 &&
 	    errno != EINPROGRESS) {
-		v = -errno;
+		int v = -errno;
+
 		(void)close(fd);
 		return v;
 	}
@@ -349,6 +333,14 @@ void sock_tcp_input(struct sock_tcp *t, uint32_t flow, const uint8_t *ip,
 			stcp_abort(t, c, false);
 			c = NULL;
 		} else if (c->state == STCP_TIME_WAIT &&
+			   (s.flags & (TCP_SYN | TCP_ACK)) ==
+				   (TCP_SYN | TCP_ACK) &&
+			   stcp_opening_input(t, flow, &s, m, now)) {
+			/* A forward's new client on the same ports: the
+			 * guest answered our SYN (the lingering one is
+			 * gone with the bind). */
+			return;
+		} else if (c->state == STCP_TIME_WAIT &&
 			   (s.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
 			/* A new connection on the same ports ends the
 			 * lingering one, as TIME_WAIT allows. */
@@ -357,6 +349,10 @@ void sock_tcp_input(struct sock_tcp *t, uint32_t flow, const uint8_t *ip,
 		}
 	}
 	if (!c) {
+		/* No connection has the flow: the guest's answer to a SYN
+		 * of ours (sock_tcp_accept()), found by its ports? */
+		if (stcp_opening_input(t, flow, &s, m, now))
+			return;
 		if (s.flags & TCP_RST)
 			return;
 		if ((s.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
@@ -384,6 +380,10 @@ void sock_tcp_event(struct sock_tcp *t, uint32_t id, uint32_t events,
 		return;
 	if (c->state == STCP_CONNECTING) {
 		stcp_connected(t, c, now);
+		return;
+	}
+	if (c->state == STCP_SYN_SENT) {
+		stcp_opening_event(t, c, events);
 		return;
 	}
 	if (events & EPOLLERR) {
@@ -432,7 +432,10 @@ static void stcp_timers(struct sock_tcp *t, struct stcp_conn *c, uint64_t now)
 {
 	if (c->rto_at && now >= c->rto_at) {
 		c->rto_at = 0;
-		stcp_rto(t, c, now);
+		if (c->state == STCP_SYN_SENT)
+			stcp_opening_rto(t, c, now);
+		else
+			stcp_rto(t, c, now);
 		if (c->state == STCP_FREE)
 			return;
 	}
@@ -550,11 +553,32 @@ unsigned int sock_tcp_output(struct sock_tcp *t, struct dp_buf **bufs,
 		c->queued = false;
 		if (c->state == STCP_FREE)
 			continue;
-		k += stcp_out_conn(t, c, bufs + k, n - k, now, &more);
+		if (c->state == STCP_SYN_SENT)
+			k += stcp_opening_out(t, c, bufs[k]);
+		else
+			k += stcp_out_conn(t, c, bufs + k, n - k, now, &more);
 		if (more && c->state != STCP_FREE)
 			stcp_queue(t, c); /* to the back: the others' turn */
 	}
 	return k;
+}
+
+int sock_tcp_accept(struct sock_tcp *t, int fd, uint32_t peer,
+		    uint16_t peer_port, uint16_t ext_port, uint64_t now)
+{
+	return stcp_accept(t, fd, peer, peer_port, ext_port, now);
+}
+
+bool sock_tcp_can_accept(const struct sock_tcp *t)
+{
+	return stcp_can_accept(t);
+}
+
+void sock_tcp_icmp(struct sock_tcp *t, const uint8_t *ip, uint32_t len,
+		   const struct pkt_meta *m, uint64_t now)
+{
+	t->now = now;
+	stcp_opening_icmp(t, ip, len, m);
 }
 
 bool sock_tcp_pending(const struct sock_tcp *t)
@@ -632,6 +656,10 @@ int sock_tcp_create(struct sock_tcp **out, const struct sock_tcp_config *cfg)
 	if (getrandom(&t->rng, sizeof(t->rng), 0) != sizeof(t->rng))
 		t->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)t;
 	t->rng |= 1;
+	if (stcp_opening_init(t)) {
+		sock_tcp_destroy(t);
+		return -ENOMEM;
+	}
 	*out = t;
 	return 0;
 }
@@ -645,6 +673,7 @@ void sock_tcp_destroy(struct sock_tcp *t)
 			if (t->conns[i].state != STCP_FREE)
 				stcp_free(t, &t->conns[i]);
 	stcp_ooo_pool_fini(&t->ooo);
+	stcp_opening_fini(t);
 	free(t->discard);
 	free(t->flow_map);
 	free(t->wheel);

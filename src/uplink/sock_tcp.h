@@ -66,6 +66,58 @@ void sock_tcp_input(struct sock_tcp *t, uint32_t flow, const uint8_t *ip,
 		    const struct pkt_vnet *vnet, uint64_t now);
 
 /**
+ * sock_tcp_accept() - a client a forward's listener accepted: the relay
+ * opens a connection towards the guest, a SYN from @peer:@peer_port to
+ * EXT:@ext_port (the NAT's forward takes it to the guest, and may show the
+ * guest another source: a loopback client appears as the gateway address),
+ * and relays it like any other once the guest has answered. The client's
+ * bytes stay in its socket until then. The SYN is resent at 1, 2, 4, 8 and
+ * 16 s; then, or when the guest resets it (sock_tcp_input()) or an ICMP
+ * unreachable quotes it (sock_tcp_icmp()), the client is reset.
+ * @t:         relay
+ * @fd:        the accepted socket, non-blocking; the relay owns it from
+ *             here, also on failure (closed with an RST, counted)
+ * @peer:      the client's address as the NAT sees it (network order,
+ *             already through sock_addr_from_host())
+ * @peer_port: its port, network order
+ * @ext_port:  the forward's external port, network order
+ * @now:       clock, ns
+ *
+ * Return: 0; -ENOSPC no connection slot (max_conns), -EBUSY max_opening
+ * clients already wait for the guest, -EEXIST that 4-tuple is already
+ * opening, -EINVAL a zero address or port, -EBADF @fd < 0 (nothing
+ * closed), or the environment's -errno from watch().
+ */
+int sock_tcp_accept(struct sock_tcp *t, int fd, uint32_t peer,
+		    uint16_t peer_port, uint16_t ext_port, uint64_t now);
+
+/**
+ * sock_tcp_can_accept() - sock_tcp_accept() would find room now (a slot,
+ * and fewer than max_opening clients waiting): a listener may leave its
+ * clients in the kernel's backlog rather than accept and reset them.
+ * No syscall. @t: relay
+ * Return: true if so.
+ */
+bool sock_tcp_can_accept(const struct sock_tcp *t);
+
+/**
+ * sock_tcp_icmp() - a translated ICMP error from the guest's side towards
+ * a remote (a guest's "port unreachable", the gateway's "host
+ * unreachable"), quoting a TCP segment of the relay's. A destination
+ * unreachable that quotes the SYN of a connection still opening towards
+ * the guest (sock_tcp_accept()) resets its client at once; anything else
+ * is ignored (an established connection does not end on a soft error,
+ * RFC 5461).
+ * @t:   relay
+ * @ip:  the packet, from its IPv4 header (borrowed)
+ * @len: its length
+ * @m:   what pkt_parse() learned about it (PKT_F_ICMP_ERROR, the quote)
+ * @now: clock, ns
+ */
+void sock_tcp_icmp(struct sock_tcp *t, const uint8_t *ip, uint32_t len,
+		   const struct pkt_meta *m, uint64_t now);
+
+/**
  * sock_tcp_event() - a watched socket has @events.
  * @t:      relay
  * @id:     the id it was watched under; a retired one is ignored

@@ -282,7 +282,7 @@ static void stcp_check_done(struct sock_tcp *t, struct stcp_conn *c,
 /* --- the guest's segments ------------------------------------------------ */
 
 /* RFC 6298 2.2-2.3. */
-static void stcp_rtt_sample(struct stcp_conn *c, uint64_t now)
+void stcp_rtt_sample(struct stcp_conn *c, uint64_t now)
 {
 	uint64_t r64 = (now - c->rtt_at) / 1000u;
 	uint32_t r = r64 > STCP_RTO_MAX_US ? STCP_RTO_MAX_US : (uint32_t)r64;
@@ -741,18 +741,10 @@ static uint16_t stcp_window(struct sock_tcp *t, struct stcp_conn *c)
 	return (uint16_t)wnd;
 }
 
-/**
- * stcp_write() - headers of a segment towards the guest at @b->data, its
- * payload already in place after them.
- * @t: relay. @b: buffer. @raddr, @rport, @eport: the connection.
- * @seq, @ack, @flags, @win: TCP fields. @opt, @optlen: options (SYN-ACK).
- * @plen: payload bytes. @mss: for a super-frame (0: a single segment).
- */
-static void stcp_write(struct sock_tcp *t, struct dp_buf *b, uint32_t raddr,
-		       uint16_t rport, uint16_t eport, uint32_t seq,
-		       uint32_t ack, uint8_t flags, uint16_t win,
-		       const uint8_t *opt, uint32_t optlen, uint32_t plen,
-		       uint16_t mss)
+void stcp_write(struct sock_tcp *t, struct dp_buf *b, uint32_t raddr,
+		uint16_t rport, uint16_t eport, uint32_t seq, uint32_t ack,
+		uint8_t flags, uint16_t win, const uint8_t *opt,
+		uint32_t optlen, uint32_t plen, uint16_t mss)
 {
 	struct ip4_hdr *ip = (struct ip4_hdr *)b->data;
 	struct tcp_hdr *th = (struct tcp_hdr *)(b->data + IP4_HLEN_MIN);

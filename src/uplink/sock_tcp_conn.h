@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 
+#include "core/siphash.h"
 #include "dp/port.h"
 #include "uplink/sock_tcp_defs.h"
 #include "uplink/sock_tcp_ooo.h"
@@ -26,6 +27,10 @@
 #define STCP_RTO_MAX_US		60000000u
 #define STCP_RETRIES		12u	/* RTO expiries before giving up */
 #define STCP_SYN_RETRIES	6u
+/* Our SYNs towards the guest (a forward's client) resent before giving up:
+ * 1 + 2 + 4 + 8 + 16 + 32 s, about the minute a client's own connect()
+ * waits. */
+#define STCP_FWD_SYN_RETRIES	5u
 #define STCP_KA_PROBES		9u
 #define STCP_KA_INTVL_NS	(75ull * 1000000000ull)
 #define STCP_GSO_SEGS		64u	/* segments per super-frame, at most */
@@ -52,6 +57,8 @@ enum stcp_state {
 	STCP_SYN_RCVD,		/* remote accepted, SYN-ACK owed or sent */
 	STCP_ESTABLISHED,	/* and closing: see the STCP_F_ flags */
 	STCP_TIME_WAIT,		/* ended, socket closed, lingering */
+	STCP_SYN_SENT,		/* a forward's client accepted, our SYN sent
+				 * to the guest, no flow yet (sock_tcp_open) */
 };
 
 /* stcp_conn.flags */
@@ -72,6 +79,8 @@ enum stcp_state {
 						 * beyond a hole */
 #define STCP_F_RECOVERY		(1u << 14)	/* fast recovery until @recover */
 #define STCP_F_HOLE		(1u << 15)	/* @hole_end is known */
+#define STCP_F_SYN		(1u << 16)	/* our SYN owed (STCP_SYN_SENT) */
+#define STCP_F_FWD		(1u << 17)	/* opened towards the guest */
 
 /**
  * struct stcp_conn - one relayed connection.
@@ -95,7 +104,8 @@ enum stcp_state {
  * @mss:       segment size towards the guest
  * @guest_isn: the guest's initial sequence number
  * @rcv_nxt:   next byte expected from the guest
- * @rcv_adv:   right edge of the window we announced
+ * @rcv_adv:   right edge of the window we announced (in STCP_SYN_SENT:
+ *             the window our SYN announced, rcv_nxt being unknown)
  * @iss:       our initial sequence number
  * @snd_una:   oldest byte the guest has not acknowledged
  * @snd_nxt:   next byte to send
@@ -204,6 +214,27 @@ struct stcp_seg {
 };
 
 /**
+ * struct stcp_opening - the connections towards the guest waiting for its
+ * SYN-ACK, found by their 4-tuple (no flow index yet): a chained hash
+ * table, keyed (an outsider picks the client's port), over the slots.
+ * uplink/sock_tcp_open.c has its functions.
+ * @bucket: @mask + 1 heads (slots, STCP_NONE: empty), at least twice @max
+ * @next:   max_conns chain links, by slot
+ * @mask:   buckets - 1
+ * @n:      connections in the table
+ * @max:    at most (config max_opening)
+ * @key:    the hash's secret
+ */
+struct stcp_opening {
+	uint32_t *bucket;
+	uint32_t *next;
+	uint32_t mask;
+	uint32_t n;
+	uint32_t max;
+	struct siphash_key key;
+};
+
+/**
  * struct sock_tcp - the relay.
  * @cfg:      settings
  * @st:       counters
@@ -224,6 +255,7 @@ struct stcp_seg {
  * @tw_last:  the last wheel tick run completely (clock >> STCP_TW_SHIFT)
  * @now:      the clock at the last call into the relay
  * @rng:      for initial sequence numbers
+ * @opening:  the connections in STCP_SYN_SENT, by 4-tuple (sock_tcp_open)
  * @ip_id:    IPv4 identification of the next segment
  * @mss:      the MSS we announce (MTU - 40)
  * @connect_timeout_ns: @cfg's, defaults applied
@@ -251,6 +283,7 @@ struct sock_tcp {
 	uint64_t tw_last;
 	uint64_t now;
 	uint64_t rng;
+	struct stcp_opening opening;
 	uint16_t ip_id;
 	uint32_t mss;
 	uint64_t connect_timeout_ns;
@@ -258,6 +291,21 @@ struct sock_tcp {
 	uint64_t keepalive_ns;
 	uint64_t persist_max_ns;
 };
+
+/**
+ * stcp_rand() - an initial sequence number. @t: relay. Return: it.
+ *
+ * xorshift64*: initial sequence numbers need only be unpredictable enough
+ * that a stale segment does not fit (the NAT's flow is the real guard);
+ * seeded from getrandom() at create.
+ */
+static inline uint32_t stcp_rand(struct sock_tcp *t)
+{
+	t->rng ^= t->rng >> 12;
+	t->rng ^= t->rng << 25;
+	t->rng ^= t->rng >> 27;
+	return (uint32_t)((t->rng * 0x2545f4914f6cdd1dull) >> 32);
+}
 
 /** stcp_id() - the watch id of @c in @slot. Return: it. */
 uint32_t stcp_id(const struct stcp_conn *c, uint32_t slot);
@@ -347,6 +395,24 @@ uint32_t stcp_wnd_min(const struct sock_tcp *t, const struct stcp_conn *c);
  * @t: relay. @c: connection. Return: 0 or the environment's -errno.
  */
 int stcp_reopened(struct sock_tcp *t, struct stcp_conn *c);
+
+/**
+ * stcp_write() - headers of a segment towards the guest at @b->data, its
+ * payload already in place after them.
+ * @t: relay. @b: buffer. @raddr, @rport, @eport: the connection.
+ * @seq, @ack, @flags, @win: TCP fields. @opt, @optlen: options (SYN, SYN-ACK).
+ * @plen: payload bytes. @mss: for a super-frame (0: a single segment).
+ */
+void stcp_write(struct sock_tcp *t, struct dp_buf *b, uint32_t raddr,
+		uint16_t rport, uint16_t eport, uint32_t seq, uint32_t ack,
+		uint8_t flags, uint16_t win, const uint8_t *opt,
+		uint32_t optlen, uint32_t plen, uint16_t mss);
+
+/**
+ * stcp_rtt_sample() - a round trip measured since @c->rtt_at ended @now:
+ * smoothed RTT and RTO (RFC 6298 2.2-2.3). @c: connection. @now: clock, ns
+ */
+void stcp_rtt_sample(struct stcp_conn *c, uint64_t now);
 
 /** stcp_rto_ns() - @c's retransmission timeout with backoff, ns. Return: it. */
 uint64_t stcp_rto_ns(const struct stcp_conn *c);

@@ -14,6 +14,9 @@
 #define SOCK_TCP_ID_LIMIT	(1u << 28)
 /* Connections at once, at most (the id keeps 8 bits of generation). */
 #define SOCK_TCP_CONNS_MAX	(1u << 20)
+/* Connections towards the guest waiting for its SYN-ACK, at most (the
+ * default is min(max_conns, SOCK_TCP_OPENING_DEF)). */
+#define SOCK_TCP_OPENING_DEF	1024u
 /* RSTs owed to the guest for segments without a connection, at most. */
 #define SOCK_TCP_RSTQ		256u
 /* Bytes in flight towards the guest, at most, where the kernel has no
@@ -68,6 +71,10 @@ struct sock_tcp_env {
  * @no_sack:      never negotiate SACK
  * @iss:          tests only: the relay's initial sequence number of every
  *                connection (0: random), to run one across the wrap at 2^32
+ * @max_opening:  connections towards the guest (sock_tcp_accept()) waiting
+ *                for its SYN-ACK at once (0: min(max_conns, 1024)); a client
+ *                beyond is reset, so that a storm of clients to a guest
+ *                that does not answer cannot take every slot
  * @env:          the event set
  */
 struct sock_tcp_config {
@@ -88,6 +95,7 @@ struct sock_tcp_config {
 	bool no_ooo;
 	bool no_sack;
 	uint32_t iss;
+	uint32_t max_opening;
 	struct sock_tcp_env env;
 };
 
@@ -124,6 +132,15 @@ struct sock_tcp_config {
  * @retransmits:     retransmission timeouts (go-back-N from snd_una)
  * @fast_retransmits: segments resent after three duplicate ACKs
  * @probes:          zero-window and keepalive probes sent to the guest
+ * @fwd_accepted:    clients of a forward handed over that got a slot (a SYN
+ *                   went to the guest)
+ * @fwd_established: of those, answered by the guest's SYN-ACK
+ * @fwd_no_slot:     clients reset: max_conns open, or max_opening waiting
+ * @fwd_exists:      clients reset: that 4-tuple was already opening
+ * @fwd_syn_timeout: clients reset: the guest never answered our SYNs
+ * @fwd_refused:     clients reset: the guest refused (RST)
+ * @fwd_unreachable: clients reset: an ICMP unreachable for our SYN
+ * @fwd_client_gone: clients that reset before the guest answered
  */
 struct sock_tcp_stats {
 	uint64_t active;
@@ -153,6 +170,14 @@ struct sock_tcp_stats {
 	uint64_t retransmits;
 	uint64_t fast_retransmits;
 	uint64_t probes;
+	uint64_t fwd_accepted;
+	uint64_t fwd_established;
+	uint64_t fwd_no_slot;
+	uint64_t fwd_exists;
+	uint64_t fwd_syn_timeout;
+	uint64_t fwd_refused;
+	uint64_t fwd_unreachable;
+	uint64_t fwd_client_gone;
 };
 
 #endif /* ARCNAT_UPLINK_SOCK_TCP_DEFS_H */

@@ -75,10 +75,26 @@ static inline void env_unwatch(void *ctx, int fd)
 
 /* --- the guest ------------------------------------------------------------ */
 
+/* What a passive guest does with the relay's SYN. */
+enum g_on_syn {
+	G_ANSWER = 0,		/* SYN-ACK */
+	G_SILENT,		/* nothing (lost, or a guest that is down) */
+	G_REFUSE,		/* RST|ACK: nothing listens there */
+	G_BAD_ACK,		/* a SYN-ACK acknowledging another number */
+};
+
 struct guest {
 	uint32_t flow;
 	uint16_t eport;		/* host order */
 	uint16_t rport;
+	uint32_t raddr;		/* the remote or client, network order */
+	bool passive;		/* the relay opens (sock_tcp_accept()) */
+	enum g_on_syn on_syn;
+	bool syn_owed;		/* a SYN of the relay's waits for an answer */
+	unsigned int syns_seen;
+	uint32_t rel_iss;	/* the relay's SYN: its sequence number ... */
+	uint16_t syn_mss;	/* ... and its options */
+	bool syn_wscale;
 	uint32_t iss;
 	uint32_t snd_una;	/* of the guest's stream */
 	uint32_t snd_nxt;
@@ -186,7 +202,7 @@ static inline void g_send(struct fx *f, const struct guest *g, uint8_t flags,
 	struct pkt_spec s = {
 		.no_eth = true,
 		.src4 = EXT,
-		.dst4 = LO,
+		.dst4 = g->raddr,
 		.proto = IPPROTO_NUM_TCP,
 		.sport = g->eport,
 		.dport = g->rport,
@@ -232,6 +248,29 @@ static inline void g_ack(struct fx *f, const struct guest *g)
 	g_send(f, g, TCP_ACK, g->snd_nxt, g->rcv_nxt, NULL, 0, false);
 }
 
+/* A passive guest answers the relay's SYN as @g->on_syn says. */
+static inline void g_answer_syn(struct fx *f, struct guest *g)
+{
+	g->syn_owed = false;
+	switch (g->on_syn) {
+	case G_ANSWER:
+		g->rcv_nxt = g->rel_iss + 1;
+		g->snd_una = g->snd_nxt = g->iss + 1;
+		g->synack = true;
+		g_send(f, g, TCP_SYN | TCP_ACK, g->iss, g->rcv_nxt, NULL, 0, true);
+		break;
+	case G_REFUSE:
+		g_send(f, g, TCP_RST | TCP_ACK, 0, g->rel_iss + 1, NULL, 0, false);
+		break;
+	case G_BAD_ACK:
+		g_send(f, g, TCP_SYN | TCP_ACK, g->iss, g->rel_iss + 1000, NULL, 0,
+		       true);
+		break;
+	default:
+		break;
+	}
+}
+
 /* One of the relay's segments reaches the guest. Return: it had news. */
 static inline bool g_recv(struct guest *g, const struct dp_buf *b)
 {
@@ -244,7 +283,7 @@ static inline bool g_recv(struct guest *g, const struct dp_buf *b)
 	assert_int_equal(pkt_parse(b->data, b->len, PKT_PARSE_L3, &m), 0);
 	assert_int_equal(m.l4_proto, IPPROTO_NUM_TCP);
 	assert_int_equal(ip->daddr, EXT);
-	assert_int_equal(ip->saddr, LO);
+	assert_int_equal(ip->saddr, g->raddr);
 	assert_int_equal(ntohs(m.dport), g->eport);
 	assert_int_equal(ntohs(m.sport), g->rport);
 	th = (const struct tcp_hdr *)(b->data + m.l4_off);
@@ -264,6 +303,21 @@ static inline bool g_recv(struct guest *g, const struct dp_buf *b)
 	p = b->data + m.payload_off;
 	if (m.tcp_flags & TCP_RST) {
 		g->rst = true;
+		return false;
+	}
+	if ((m.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		/* The relay opens towards a passive guest. */
+		assert_true(g->passive);
+		assert_int_equal(plen, 0);
+		assert_true(m.flags & PKT_F_TCP_MSS);
+		g->syns_seen++;
+		g->syn_owed = true;
+		g->rel_iss = seq;
+		g->syn_mss = m.tcp_mss;
+		g->syn_wscale = m.flags & PKT_F_TCP_WSCALE;
+		g->peer_wscale = g->syn_wscale ? m.tcp_wscale : 0;
+		g->peer_wnd = ntohs(th->window);
+		g->sack_ok = m.flags & PKT_F_TCP_SACK_PERM;
 		return false;
 	}
 	if (m.tcp_flags & TCP_SYN) {
@@ -425,19 +479,23 @@ static inline void fx_pump(struct fx *f, struct guest *gs, unsigned int ng, int 
 			}
 			k = sock_tcp_output(f->t, bp, NBUF, fx_now(f));
 			for (j = 0; j < k; j++) {
-				const struct pkt_meta *mp = NULL;
-				uint16_t dport;
+				uint16_t sport, dport;
 
-				(void)mp;
+				/* by both ports: a forward's clients share
+				 * the external one */
+				memcpy(&sport, bp[j]->data + 20, 2);
 				memcpy(&dport, bp[j]->data + 22, 2);
 				for (i = 0; i < (int)ng; i++)
-					if (ntohs(dport) == gs[i].eport)
+					if (ntohs(dport) == gs[i].eport &&
+					    ntohs(sport) == gs[i].rport)
 						news[i] |= g_recv(&gs[i], bp[j]);
 			}
 			if (!k)
 				break;
 		}
 		for (i = 0; i < (int)ng; i++) {
+			if (gs[i].syn_owed)
+				g_answer_syn(f, &gs[i]);
 			if (news[i] && !gs[i].no_ack && !gs[i].rst)
 				g_ack(f, &gs[i]);
 			for (; gs[i].dup_owed; gs[i].dup_owed--)
@@ -466,6 +524,7 @@ static inline void g_init(struct guest *g, uint32_t flow, uint16_t eport,
 	g->flow = flow;
 	g->eport = eport;
 	g->rport = rport;
+	g->raddr = LO;
 	g->iss = 1000000u * flow + 12345u;
 	g->mss = 1460;
 	g->wscale = 7;
