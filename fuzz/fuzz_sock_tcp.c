@@ -7,11 +7,15 @@
  * guest flow.
  *
  * Input: a config byte (bit 0: no SO_PEEK_OFF; bit 1: GSO towards the
- * guest; bit 2: no out-of-order store; bit 3: the guest offers no SACK),
- * then records of 6 bytes: op, a, b, c, d, e.
+ * guest; bit 2: no out-of-order store; bit 3: the guest offers no SACK;
+ * bit 4: flows 3-6 are a port forward's, the relay opening towards the
+ * guest for clients on 127.0.0.1, sock_tcp_accept()), then records of 6
+ * bytes: op, a, b, c, d, e.
  *   op bits 0-2: the flow (0..7; flow 7 talks to a port nobody listens on)
  *   op bits 3-6: what happens
- *     0  SYN (a new initial sequence number from a..d)
+ *     0  SYN (a new initial sequence number from a..d); on a forward's
+ *        flow the SYN-ACK to the relay's SYN, acknowledging it + e when
+ *        e is odd (a wrong number)
  *     1  ACK: seq = the guest's next + (int8)a, ack = the relay's next as
  *        the guest saw it + (int16)(b,c), window d << 8, and when e is
  *        not 0 a SACK block from e * 97 bytes beyond the ACK
@@ -23,12 +27,19 @@
  *     7  the flow goes (flow_gone)
  *     8  the remote closes (SO_LINGER 0 when a is odd), or shuts its
  *        writing side when a & 2
+ *     9  a forward's flow: a new client connects (its socket is the
+ *        flow's remote from here); when a is odd, another client with
+ *        the current one's port instead (the relay refuses a 4-tuple
+ *        already opening)
+ *     10 a forward's flow: an ICMP port unreachable quoting the relay's
+ *        SYN, its sequence number + (int8)a
  *     else: a segment of any flags (a) at the guest's next, e bytes, a
  *        SACK block when b is odd
  *   Every op is followed by output to the guest.
  *
  * Checks: every segment the relay makes parses, has valid checksums, and
- * goes to the external address of a flow it has; its payload is, byte for
+ * goes to the external address of a flow it has (on a forward's flow from
+ * its client's port); its payload is, byte for
  * byte, the remote's stream at its sequence number; what the remote reads
  * is, byte for byte, the guest's stream at its offset; no more than
  * max_conns connections; at the end, after the remotes drained, each
@@ -38,6 +49,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +88,10 @@ struct gflow {
 	bool frozen;		/* an RST either way, or flow_gone: what was
 				 * acknowledged until then must still arrive */
 	bool nocheck;		/* the remote closed with bytes unread */
+	uint16_t cport;		/* a forward's: the client's port (network
+				 * order); rfd is the client's socket */
+	bool confused;		/* a forward's: two relay connections with
+				 * one 4-tuple; its segments go unchecked */
 };
 
 static int ep = -1;
@@ -87,6 +103,17 @@ static uint8_t store[NBUF][DP_BUF_HEADROOM + DP_BUF_DATA_MAX];
 static uint8_t seg[70000];
 static uint8_t io[1 << 16];
 static bool offer_sack;
+static bool fwd_mode;		/* flows 3-6 are a forward's */
+static int fwd_lfd = -1;	/* the forward's listener */
+static uint16_t fwd_lport;
+
+/* 198.19.0.1: a client on 127.0.0.1 as the NAT sees it. */
+#define PEER	htonl(0xc6130001u)
+
+static bool is_fwd(unsigned int f)
+{
+	return fwd_mode && f >= 3 && f <= 6;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -145,6 +172,13 @@ static void setup(void)
 		if (i < NFLOW - 1 && listen(lfd[i], 64))
 			abort();
 	}
+	fwd_lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	sa.sin_port = 0;
+	if (fwd_lfd < 0 || bind(fwd_lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(fwd_lfd, (struct sockaddr *)&sa, &sl) ||
+	    listen(fwd_lfd, 64))
+		abort();
+	fwd_lport = ntohs(sa.sin_port);
 }
 
 static unsigned int count_fds(void)
@@ -165,9 +199,9 @@ static void send_seg(struct sock_tcp *t, unsigned int f, uint8_t flags,
 		     uint64_t now, uint32_t sack_left)
 {
 	struct pkt_spec s = {
-		.no_eth = true, .src4 = EXT, .dst4 = LO,
+		.no_eth = true, .src4 = EXT, .dst4 = is_fwd(f) ? PEER : LO,
 		.proto = IPPROTO_NUM_TCP, .sport = (uint16_t)(40000 + f),
-		.dport = lport[f], .seq = seq, .ack = ack, .tcp_flags = flags,
+		.dport = is_fwd(f) ? ntohs(gf[f].cport) : lport[f], .seq = seq, .ack = ack, .tcp_flags = flags,
 		.window = win ? win : 1,
 		.mss = (flags & TCP_SYN) ? 1460 : 0,
 		.has_wscale = flags & TCP_SYN, .wscale = 7,
@@ -231,7 +265,10 @@ static void output(struct sock_tcp *t, uint64_t now)
 			    m.l4_proto != IPPROTO_NUM_TCP || ip->daddr != EXT)
 				abort();
 			f = ntohs(m.dport) - 40000u;
-			if (f >= NFLOW || ntohs(m.sport) != lport[f])
+			if (f >= NFLOW)
+				abort();
+			if (is_fwd(f) ? ip->saddr != PEER :
+					ntohs(m.sport) != lport[f])
 				abort();
 			g = &gf[f];
 			th = (const void *)(b->data + m.l4_off);
@@ -245,11 +282,36 @@ static void output(struct sock_tcp *t, uint64_t now)
 			}
 			seq = ntohl(th->seq);
 			plen = pkt_payload_len(&m);
+			/* a forward's earlier client: not the flow's now */
+			if (is_fwd(f) && (m.sport != g->cport || g->confused))
+				continue;
 			if (m.tcp_flags & TCP_RST) {
 				g->frozen = true;
 				continue;
 			}
+			if ((m.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+				/* the relay opens towards the guest: open once
+				 * its ACK tells the guest's number it took */
+				if (!is_fwd(f) || plen)
+					abort();
+				if (!g->synacks || seq != g->riss)
+					g->synacks++;
+				g->open = false;
+				g->riss = seq;
+				g->rcv_nxt = seq + 1;
+				g->acked = 0;
+				continue;
+			}
+			if (is_fwd(f) && !g->open && !g->frozen && g->synacks &&
+			    (m.tcp_flags & TCP_ACK) &&
+			    ntohl(th->ack_seq) == g->isn + 1) {
+				g->open = true;
+				g->rel_isn = g->isn;
+				g->acked = 0;
+			}
 			if (m.tcp_flags & TCP_SYN) {
+				if (is_fwd(f))
+					abort(); /* no SYN-ACK on a forward's */
 				g->open = true;
 				g->synacks++;
 				g->riss = seq;
@@ -306,6 +368,8 @@ static void remotes(void)
 	for (unsigned int f = 0; f < NFLOW - 1; f++) {
 		int fd;
 
+		if (is_fwd(f))
+			continue; /* its remote is its client */
 		/* The queue is in connect order: the last is the relay's
 		 * connection of now, the others are gone already. */
 		while ((fd = accept4(lfd[f], NULL, NULL,
@@ -318,6 +382,76 @@ static void remotes(void)
 			gf[f].accepts++;
 		}
 	}
+}
+
+/* A new client of forward flow @f (@dup: one with the current client's
+ * port instead, which the relay must refuse while that one opens). */
+static void fwd_connect(struct sock_tcp *t, unsigned int f, bool dup,
+			uint64_t now)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(fwd_lport),
+				  .sin_addr.s_addr = LO };
+	socklen_t sl = sizeof(sa);
+	struct gflow *g = &gf[f];
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), a, r;
+
+	if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(c, (struct sockaddr *)&sa, &sl))
+		abort();
+	a = accept4(fwd_lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (a < 0 || fcntl(c, F_SETFL, O_NONBLOCK))
+		abort();
+	if (dup && g->cport) {
+		r = sock_tcp_accept(t, a, PEER, g->cport, htons(40000 + f), now);
+		if (r && r != -EEXIST && r != -EBUSY && r != -ENOSPC)
+			abort();
+		/* Taken when the first is no longer opening (or was
+		 * refused): two connections of one 4-tuple, which a real
+		 * host never makes, and which the checks cannot tell apart. */
+		if (!r) {
+			g->confused = true;
+			g->synacks += 2;
+		}
+		close(c);
+		return;
+	}
+	if (g->rfd >= 0)
+		close(g->rfd);
+	*g = (struct gflow){ .rfd = c, .cport = sa.sin_port,
+			     .accepts = g->accepts + 1,
+			     .synacks = g->synacks };
+	r = sock_tcp_accept(t, a, PEER, g->cport, htons(40000 + f), now);
+	if (r && r != -EBUSY && r != -ENOSPC)
+		abort();
+}
+
+/* An ICMP port unreachable quoting forward flow @f's SYN, its sequence
+ * number moved by @d. */
+static void fwd_icmp(struct sock_tcp *t, unsigned int f, int8_t d,
+		     uint64_t now)
+{
+	struct pkt_spec q = {
+		.no_eth = true, .src4 = PEER, .dst4 = EXT,
+		.proto = IPPROTO_NUM_TCP, .sport = ntohs(gf[f].cport),
+		.dport = (uint16_t)(40000 + f), .seq = gf[f].riss + (uint32_t)d,
+		.tcp_flags = TCP_SYN, .window = 65535,
+	};
+	struct pkt_icmp4_err e = {
+		.no_eth = true, .src4 = htonl(0x0a000202u), .dst4 = PEER,
+		.type = ICMP_DEST_UNREACH, .code = ICMP_PORT_UNREACH,
+		.quote = io,
+	};
+	struct pkt_meta m;
+	int n = pkt_build(&q, io, sizeof(io));
+
+	if (n <= 0)
+		abort();
+	e.quote_len = (size_t)n;
+	n = pkt_build_icmp4_error(&e, seg, sizeof(seg));
+	if (n <= 0 || pkt_parse(seg, (size_t)n, PKT_PARSE_L3, &m))
+		abort();
+	sock_tcp_icmp(t, seg, (uint32_t)n, &m, now);
 }
 
 static void events(struct sock_tcp *t, uint64_t now)
@@ -335,6 +469,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.max_conns = 4, .max_flows = NFLOW, .ext_addr = EXT, .mtu = 1500,
 		.sndbuf = 16384, .rcvbuf = 16384,
 		.ooo_bytes = 16 * 4096, /* small: a full pool is reached too */
+		.max_opening = 2, /* and a full table of opening clients */
 		.env = { NULL, w_watch, w_unwatch },
 	};
 	struct sock_tcp_stats st;
@@ -351,6 +486,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.gso = data[0] & 2;
 	cfg.no_ooo = data[0] & 4;
 	offer_sack = !(data[0] & 8);
+	fwd_mode = data[0] & 16;
 	if (sock_tcp_create(&t, &cfg))
 		abort();
 	for (unsigned int f = 0; f < NFLOW; f++)
@@ -370,6 +506,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint32_t isn = (uint32_t)r[1] << 24 | (uint32_t)r[2] << 16 |
 				       (uint32_t)r[3] << 8 | r[4];
 
+			if (is_fwd(f)) {
+				/* the guest's SYN-ACK to the relay's SYN */
+				if (!g->open) {
+					g->frozen = false;
+					g->isn = isn;
+					g->snd_nxt = isn + 1;
+				}
+				send_seg(t, f, TCP_SYN | TCP_ACK, isn,
+					 g->riss + 1 + (r[5] & 1 ? r[5] : 0),
+					 65535, 0, now, 0);
+				break;
+			}
 			if (!g->open || g->frozen) {
 				/* a new connection as far as the guest knows */
 				g->open = false;
@@ -445,6 +593,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				g->nocheck = true;
 			}
 			break;
+		case 9:
+			if (is_fwd(f))
+				fwd_connect(t, f, r[1] & 1, now);
+			break;
+		case 10:
+			if (is_fwd(f) && g->cport)
+				fwd_icmp(t, f, (int8_t)r[1], now);
+			break;
 		default:
 			send_seg(t, f, r[1], g->snd_nxt, g->rcv_nxt, win, r[5], now,
 				 r[2] & 1 ? g->rcv_nxt + r[3] : 0);
@@ -481,6 +637,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				g->acked, (unsigned long)g->up_got);
 		if (check && g->up_got + 1 < g->acked)
 			abort(); /* acknowledged (beyond a FIN) and lost */
+	}
+	if (getenv("FUZZ_DEBUG")) {
+		sock_tcp_get_stats(t, &st);
+		fprintf(stderr, "fwd: accepted %lu established %lu no_slot %lu exists %lu syn_timeout %lu refused %lu unreachable %lu client_gone %lu; rst_sent %lu\n",
+			(unsigned long)st.fwd_accepted, (unsigned long)st.fwd_established,
+			(unsigned long)st.fwd_no_slot, (unsigned long)st.fwd_exists,
+			(unsigned long)st.fwd_syn_timeout, (unsigned long)st.fwd_refused,
+			(unsigned long)st.fwd_unreachable, (unsigned long)st.fwd_client_gone,
+			(unsigned long)st.rst_sent);
 	}
 	sock_tcp_destroy(t);
 	for (unsigned int f = 0; f < NFLOW; f++)
