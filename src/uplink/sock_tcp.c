@@ -333,12 +333,13 @@ void sock_tcp_input(struct sock_tcp *t, uint32_t flow, const uint8_t *ip,
 			stcp_abort(t, c, false);
 			c = NULL;
 		} else if (c->state == STCP_TIME_WAIT &&
-			   (s.flags & (TCP_SYN | TCP_ACK)) ==
-				   (TCP_SYN | TCP_ACK) &&
+			   ((s.flags & (TCP_SYN | TCP_ACK)) ==
+				    (TCP_SYN | TCP_ACK) ||
+			    (s.flags & TCP_RST)) &&
 			   stcp_opening_input(t, flow, &s, m, now)) {
 			/* A forward's new client on the same ports: the
 			 * guest answered our SYN (the lingering one is
-			 * gone with the bind). */
+			 * gone with a bind). */
 			return;
 		} else if (c->state == STCP_TIME_WAIT &&
 			   (s.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {

@@ -48,6 +48,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/assert.h"
 #include "prot/icmp.h"
 #include "prot/ip4.h"
 #include "prot/tcp.h"
@@ -111,6 +112,8 @@ static void stcp_oremove(struct sock_tcp *t, uint32_t slot)
 			return;
 		}
 	}
+	/* Every STCP_SYN_SENT slot is in the table (the invariant above). */
+	ARC_ASSERT(0);
 }
 
 int stcp_opening_init(struct sock_tcp *t)

@@ -514,6 +514,69 @@ static void fwd_flow_gone_and_host_loopback(void **state)
 	assert_int_equal(count_fds(), fds0);
 }
 
+/* A new client on the ports of a connection lingering in TIME_WAIT (the
+ * client closed first) on the same flow: the guest's SYN-ACK ends the
+ * lingering one and binds the new one, which carries data. The second
+ * client's port is given as the first's, as a host reusing it would. */
+static void fwd_time_wait_gives_way(void **state)
+{
+	struct fx f;
+	struct guest g;
+	unsigned int fds0 = count_fds();
+	uint16_t lport, port;
+	int lfd, cfd, c2, a, ret;
+	char buf[16];
+
+	(void)state;
+	fx_init(&f, 8, false, false);
+	fx_start(&f);
+	lfd = listener(&lport, 8);
+	g_init(&g, 13, FWD_PORT, 0);
+	cfd = fwd_client(&f, &g, lfd, lport, &ret);
+	assert_int_equal(ret, 0);
+	fx_pump(&f, &g, 1, 2000, g_syn_seen, &g);
+	fx_pump(&f, &g, 1, 20, NULL, NULL);
+	assert_int_equal(fx_stats(&f).fwd_established, 1);
+	/* the client closes first, then the guest: the relay lingers */
+	close(cfd);
+	fx_pump(&f, &g, 1, 2000, g_fin_seen, &g);
+	g.tx_fin = true;
+	fx_pump(&f, &g, 1, 50, NULL, NULL);
+	assert_int_equal(fx_stats(&f).closed, 1);
+	assert_int_equal(fx_stats(&f).active, 1);
+	/* the next client, same ports, same flow */
+	port = g.rport;
+	g_init(&g, 13, FWD_PORT, port);
+	g.passive = true;
+	g.iss += 777777u;
+	c2 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	{
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_port = htons(lport),
+					  .sin_addr.s_addr = LO };
+
+		assert_int_equal(connect(c2, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+	a = accept_nb(lfd);
+	assert_true(a >= 0);
+	assert_int_equal(sock_tcp_accept(f.t, a, LO, htons(port), htons(FWD_PORT),
+					 fx_now(&f)),
+			 0);
+	fx_pump(&f, &g, 1, 2000, g_syn_seen, &g);
+	fx_pump(&f, &g, 1, 20, NULL, NULL);
+	assert_int_equal(fx_stats(&f).fwd_established, 2);
+	assert_int_equal(fx_stats(&f).active, 1);
+	g.tx = (const uint8_t *)"second";
+	g.tx_len = 6;
+	fx_pump(&f, &g, 1, 50, NULL, NULL);
+	assert_int_equal(recv(c2, buf, sizeof(buf), 0), 6);
+	assert_memory_equal(buf, "second", 6);
+	close(c2);
+	close(lfd);
+	fx_fini(&f);
+	assert_int_equal(count_fds(), fds0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +588,7 @@ int main(void)
 		cmocka_unit_test(fwd_icmp_unreachable),
 		cmocka_unit_test(fwd_client_resets_first),
 		cmocka_unit_test(fwd_flow_gone_and_host_loopback),
+		cmocka_unit_test(fwd_time_wait_gives_way),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);
