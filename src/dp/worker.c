@@ -50,6 +50,7 @@
 #define DP_CTL_STOP	(1u << 0)
 #define DP_CTL_STATS	(1u << 1)
 #define DP_CTL_PORTS	(1u << 2)
+#define DP_CTL_CALLS	(1u << 3)
 
 #define DP_EVENTS	16	/* epoll events per wakeup */
 
@@ -831,6 +832,13 @@ static bool dp_control(struct dp_worker *w)
 		dp_serve_mailbox(w);
 	if (req & DP_CTL_STATS)
 		dp_worker_print_stats(w, w->cfg.stats_out);
+	if (req & DP_CTL_CALLS) {
+		struct dp_call c[DP_CALLS];
+		unsigned int n = dp_mailbox_take_calls(&w->mb, c);
+
+		for (unsigned int i = 0; i < n; i++)
+			c[i].fn(w, c[i].arg);
+	}
 	return !(req & DP_CTL_STOP);
 }
 
@@ -994,6 +1002,25 @@ void dp_worker_stop(struct dp_worker *w)
 void dp_worker_request_stats(struct dp_worker *w)
 {
 	dp_worker_signal(w, DP_CTL_STATS);
+}
+
+int dp_worker_call(struct dp_worker *w, dp_call_fn fn, void *arg)
+{
+	int err = dp_mailbox_post_call(&w->mb, fn, arg);
+
+	if (!err)
+		dp_worker_signal(w, DP_CTL_CALLS);
+	return err;
+}
+
+const struct dp_ports *dp_worker_ports(const struct dp_worker *w)
+{
+	return &w->ports;
+}
+
+struct nat *dp_worker_nat(const struct dp_worker *w)
+{
+	return w->cfg.nat;
 }
 
 static int dp_epoll_add(int ep, int fd, uint64_t tag)

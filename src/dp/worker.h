@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dp/mailbox.h"
 #include "dp/pcap.h"
 #include "dp/persist.h"
 #include "dp/port.h"
@@ -114,6 +115,41 @@ void dp_worker_stop(struct dp_worker *w);
  * @w: worker
  */
 void dp_worker_request_stats(struct dp_worker *w);
+
+/**
+ * dp_worker_call() - have the worker run @fn(@w, @arg) on its own thread,
+ * between bursts (a consistent snapshot of its state for the control
+ * socket); any thread. The worker never waits for the caller: @fn must not
+ * block, and the caller learns that it ran from @fn itself (an eventfd).
+ * A call posted before dp_worker_run() runs once it starts; one pending
+ * when the worker is destroyed never runs.
+ * @w:   worker
+ * @fn:  the function
+ * @arg: its argument, kept alive by the caller until @fn ran or @w is gone
+ *
+ * Return: 0, or -EAGAIN when DP_CALLS calls are pending.
+ */
+int dp_worker_call(struct dp_worker *w, dp_call_fn fn, void *arg);
+
+struct dp_ports;
+
+/**
+ * dp_worker_ports() - the worker's ports; read only from a dp_worker_call()
+ * function (the worker's thread).
+ * @w: worker
+ *
+ * Return: the port set.
+ */
+const struct dp_ports *dp_worker_ports(const struct dp_worker *w);
+
+/**
+ * dp_worker_nat() - the worker's NAT (dp_config.nat); used only from a
+ * dp_worker_call() function (the worker's thread).
+ * @w: worker
+ *
+ * Return: the NAT.
+ */
+struct nat *dp_worker_nat(const struct dp_worker *w);
 
 /**
  * dp_worker_add_port() - attach one more guest port; it is the worker's from

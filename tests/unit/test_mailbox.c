@@ -75,11 +75,44 @@ static void mailbox_fini_destroys_unserved_adds(void **state)
 	assert_int_equal(add.destroyed, 1);
 }
 
+static void call_fn(struct dp_worker *w, void *arg)
+{
+	(void)w;
+	(*(int *)arg)++;
+}
+
+/* Calls (dp_worker_call()) are taken in order, bounded by DP_CALLS, and
+ * never run by the mailbox itself. */
+static void mailbox_calls_in_order_and_bounded(void **state)
+{
+	struct dp_call c[DP_CALLS];
+	struct dp_mailbox mb = { 0 };
+	int arg[DP_CALLS + 1] = { 0 };
+
+	(void)state;
+	assert_int_equal(dp_mailbox_init(&mb), 0);
+	for (unsigned int i = 0; i < DP_CALLS; i++)
+		assert_int_equal(dp_mailbox_post_call(&mb, call_fn, &arg[i]), 0);
+	assert_int_equal(dp_mailbox_post_call(&mb, call_fn, &arg[DP_CALLS]),
+			 -EAGAIN);
+	assert_int_equal(dp_mailbox_take_calls(&mb, c), DP_CALLS);
+	for (unsigned int i = 0; i < DP_CALLS; i++) {
+		assert_ptr_equal(c[i].fn, call_fn);
+		assert_ptr_equal(c[i].arg, &arg[i]);
+	}
+	assert_int_equal(dp_mailbox_take_calls(&mb, c), 0);
+	assert_int_equal(dp_mailbox_post_call(&mb, call_fn, &arg[0]), 0);
+	dp_mailbox_fini(&mb);
+	for (unsigned int i = 0; i <= DP_CALLS; i++)
+		assert_int_equal(arg[i], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(mailbox_takes_in_order_and_is_bounded),
 		cmocka_unit_test(mailbox_fini_destroys_unserved_adds),
+		cmocka_unit_test(mailbox_calls_in_order_and_bounded),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);
