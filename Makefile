@@ -57,7 +57,8 @@ endif
 CFLAGS  ?=
 CFLAGS  := $(CFLAGS_BASE) $(CFLAGS)
 LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS_SAN) $(LDFLAGS)
-LDLIBS  := -lmnl -lseccomp -lcap-ng -lpthread
+JSON_LIBS   := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+LDLIBS  := -lmnl -lseccomp -lcap-ng $(JSON_LIBS) -lpthread
 
 APP_MAIN   := src/app/main.c
 LIB_SRCS   := $(filter-out $(APP_MAIN),$(sort $(wildcard src/*/*.c)))

@@ -15,6 +15,7 @@ PKGS="
 	python3-scapy iperf3 socat nftables tcpdump netcat-openbsd ethtool
 	busybox isc-dhcp-client dnsmasq-base bind9-dnsutils
 	libseccomp-dev libcap-ng-dev stun-client stun-server iputils-tracepath
+	libjson-c-dev python3-prometheus-client
 	qemu-system-x86 passt
 "
 

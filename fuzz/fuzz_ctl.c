@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fuzz_ctl.c - libFuzzer harness for the control socket's request parser
+ * and dispatcher (src/ctl/proto, methods, counters), without a socket:
+ * what a hostile client can send, and what the statistics block could
+ * hold.
+ *
+ * Input: byte 0 bit 0 set: the bytes up to the first NUL are the
+ * snapshot's statistics block (the counters' parser, as `stats` and
+ * `metrics` convert it); the rest (or all after byte 0) is request lines,
+ * split at '\n' as the server splits them, each at most CTL_REQUEST_MAX.
+ *
+ * Checks: every reply is one line (one '\n', at its end) of at most
+ * CTL_REPLY_MAX bytes, a JSON object with "id" and exactly one of
+ * "result" and "error"; the log level is what the requests set (and is
+ * put back).
+ */
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "ctl/methods.h"
+#include "ctl/proto.h"
+
+static char reply[CTL_REPLY_MAX];
+static char text[CTL_REQUEST_MAX];
+static struct ctl_snapshot snap;
+
+static int fz_snapshot(void *ctx, const struct ctl_snapshot **out)
+{
+	(void)ctx;
+	*out = &snap;
+	return 0;
+}
+
+static const struct ctl_info info = {
+	.version = "fuzz", .command = "gateway", .name = "arcnat",
+	.control = "", .uplink_kind = "packet", .uplink = "r0",
+	.gw_addr = 0x0102000a, .gw_plen = 24, .max_flows = 1024,
+	.clients_max = 16,
+};
+
+static const struct ctl_env env = {
+	.info = &info, .be = { .ctx = NULL, .snapshot = fz_snapshot },
+};
+
+static void fz_check(size_t n)
+{
+	struct json_object *o;
+
+	if (n == 0 || n > CTL_REPLY_MAX || reply[n - 1] != '\n' ||
+	    memchr(reply, '\n', n - 1) || memchr(reply, 0, n))
+		abort();
+	reply[n - 1] = 0;
+	o = json_tokener_parse(reply);
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "id", NULL) ||
+	    json_object_object_get_ex(o, "result", NULL) ==
+	    json_object_object_get_ex(o, "error", NULL))
+		abort();
+	json_object_put(o);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *)data + 1;
+	const char *end = (const char *)data + size;
+
+	if (size == 0)
+		return 0;
+	log_set_level(LOG_LEVEL_ERR);	/* quiet, and a known start */
+	snap.text = text;
+	snap.len = 0;
+	snap.n_ports = 1;
+	snprintf(snap.port[0].name, sizeof(snap.port[0].name), "tap0");
+	if (data[0] & 1) {
+		const char *nul = memchr(p, 0, (size_t)(end - p));
+		size_t n = (size_t)((nul ? nul : end) - p);
+
+		if (n > sizeof(text))
+			n = sizeof(text);
+		memcpy(text, p, n);
+		snap.len = n;
+		p = nul ? nul + 1 : end;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+
+		fz_check(ctl_dispatch(&env, p, n > CTL_REQUEST_MAX ?
+				      CTL_REQUEST_MAX : n, reply, sizeof(reply)));
+		p = nl ? nl + 1 : end;
+	}
+	log_set_level(LOG_LEVEL_ERR);
+	return 0;
+}
