@@ -33,6 +33,8 @@
 #include "app/opts.h"
 #include "app/sandbox.h"
 #include "app/serve.h"
+#include "app/version.h"
+#include "core/clock.h"
 #include "core/compiler.h"
 #include "core/log.h"
 #include "prot/ip4.h"
@@ -51,6 +53,8 @@
 #include "uplink/packet.h"
 #include "uplink/sock.h"
 #include "uplink/tun.h"
+#include "ctl/proto.h"
+#include "ctl/server.h"
 
 /**
  * struct gateway - the gateway's options and everything it opened, from
@@ -64,6 +68,7 @@
  * @worker:    the worker
  * @leases:    the lease file's writer
  * @lease_dir: its directory, or -1
+ * @ctl:       the control socket and metrics file, or NULL
  */
 struct gateway {
 	struct gw_opts o;
@@ -75,6 +80,7 @@ struct gateway {
 	struct dp_worker *worker;
 	struct dp_persist *leases;
 	int lease_dir;
+	struct ctl_server *ctl;
 };
 
 /* The socket uplink; its limits said at start. */
@@ -431,6 +437,70 @@ int gateway_prepare(struct gateway *gw)
 	return 0;
 }
 
+/*
+ * The control socket (--control, --name, --no-control) and the metrics
+ * file, before the sandbox. A default socket that cannot be had (another
+ * arcnat serves it, /run is not ours) is a warning: arcnat runs without
+ * one; a socket asked for by name or path is an error.
+ */
+static int gw_open_control(struct gateway *gw)
+{
+	struct gw_opts *o = &gw->o;
+	struct ctl_server_cfg c = { 0 };
+	char path[UNIX_LISTEN_PATH_MAX];
+	bool dflt = !o->control && !o->name;
+	struct timespec ts;
+	int err = 0;
+
+	if (o->no_control && !o->metrics_file)
+		return 0;
+	if (o->control) {
+		c.path = o->control;
+	} else if (!o->no_control) {
+		err = ctl_default_path(path, sizeof(path),
+				       o->name ? o->name : "arcnat");
+		c.path = path;
+		c.make_dir = true;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c.chown = o->sb.switch_user;
+	c.uid = o->sb.uid;
+	c.gid = o->sb.gid;
+	c.metrics_file = o->metrics_file;
+	c.metrics_interval = o->metrics_interval;
+	c.worker = gw->worker;
+	c.info = (struct ctl_info){
+		.version = ARCNAT_VERSION,
+		.command = gw->cmd ? gw->cmd->name : "gateway",
+		.name = o->name ? o->name : "arcnat",
+		.control = "",
+		.uplink_kind = o->outside_tun ? "tun" :
+			       o->outside_sock ? "sock" : "packet",
+		.uplink = o->outside,
+		.gw_addr = o->gw_addr, .gw_plen = o->gw_plen,
+		.ext_addr = o->ext_addr, .ext_plen = o->ext_plen,
+		.max_flows = o->nat.max_flows,
+		.started_ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC +
+			      (uint64_t)ts.tv_nsec,
+	};
+	if (!err)
+		err = ctl_server_open(&gw->ctl, &c);
+	if (err && dflt && c.path && err != -ENOMEM) {
+		log_warn("control socket %s: %s; running without one (--name or "
+			 "--control chooses another)", c.path,
+			 err == -EADDRINUSE ? "another arcnat serves it" :
+					      strerror(-err));
+		c.path = NULL;
+		err = c.metrics_file ? ctl_server_open(&gw->ctl, &c) : 0;
+	}
+	if (err)
+		log_err("control socket %s%s: %s", c.path ? c.path : "",
+			c.metrics_file ? " or --metrics-file" : "",
+			err == -EADDRINUSE ? "another arcnat serves it" :
+					     strerror(-err));
+	return err;
+}
+
 int gateway_start(struct gateway *gw, struct dp_port *inside, pid_t child)
 {
 	struct gw_opts *o = &gw->o;
@@ -479,10 +549,21 @@ int gateway_start(struct gateway *gw, struct dp_port *inside, pid_t child)
 			return err;
 		}
 	}
+	err = gw_open_control(gw);
+	if (err)
+		return err;
 	o->sb.child = child;
 	err = gw_enter_sandbox(o, gw->lease_dir);
 	if (err)
 		return err;
+	if (gw->ctl) {
+		err = ctl_server_start(gw->ctl);
+		if (err) {
+			log_err("cannot start the control thread: %s",
+				strerror(-err));
+			return err;
+		}
+	}
 	if (o->outside_sock)	/* as the user arcnat now is */
 		sock_uplink_probe_echo(gw->outside);
 	if (gw->leases) {
@@ -503,6 +584,7 @@ struct dp_worker *gateway_worker(const struct gateway *gw)
 
 void gateway_finish(struct gateway *gw)
 {
+	ctl_server_stop(gw->ctl);
 	/* Writes the worker's last snapshot before the statistics count it. */
 	dp_persist_stop(gw->leases);
 	/* A command's user sees them with --verbose (its CMD's stderr is
@@ -515,6 +597,7 @@ void gateway_free(struct gateway *gw)
 {
 	if (!gw)
 		return;
+	ctl_server_destroy(gw->ctl);
 	dp_worker_destroy(gw->worker);
 	dp_persist_destroy(gw->leases);
 	if (gw->lease_dir >= 0)

@@ -39,6 +39,8 @@
 #include "guest/stream.h"
 #include "guest/vhost_user.h"
 #include "guest/tap.h"
+#include "guest/unix_listen.h"
+#include "ctl/proto.h"
 #include "uplink/packet.h"
 #include "uplink/sock.h"
 #include "uplink/tun.h"
@@ -171,6 +173,23 @@ static const char gw_usage_more[] =
 "                              synthetic Ethernet header)\n"
 "  --stats-interval S          print a one-line summary every S seconds\n"
 "  --debug                     verbose log\n"
+"\n"
+"Control (docs/control.md; `arcnat ctl --help`):\n"
+"  --control PATH              the control socket (default:\n"
+"                              $XDG_RUNTIME_DIR/arcnat/NAME.sock, else\n"
+"                              /run/arcnat/NAME.sock), mode 0600, owned by\n"
+"                              the user arcnat runs as\n"
+"  --name NAME                 this arcnat's name (default arcnat); without\n"
+"                              --name or --control a default socket another\n"
+"                              arcnat serves means no control socket (a\n"
+"                              warning), else it is an error\n"
+"  --no-control                no control socket\n"
+"  --metrics-file PATH         write every counter in the Prometheus text\n"
+"                              format to PATH (atomically: a temporary file\n"
+"                              renamed), for node_exporter's textfile collector\n"
+"  --metrics-interval S        seconds between those writes (default 5)\n"
+"\n"
+"Testing:\n"
 "  --test-faults SPEC          FOR TESTS ONLY: lose, duplicate, reorder or\n"
 "                              delay frames of the first --inside (a TAP or\n"
 "                              dgram port), as this kernel has no netem:\n"
@@ -201,6 +220,8 @@ enum {
 	OPT_LEASE_TIME, OPT_LEASE_FILE, OPT_DOMAIN, OPT_NO_DNS, OPT_DNS,
 	OPT_HOST_IP, OPT_DNS_MIN_TTL, OPT_DNS_MAX_TTL, OPT_USER, OPT_NO_DROP,
 	OPT_NO_SANDBOX, OPT_ISOLATE, OPT_TEST_FAULTS, OPT_NO_GRO,
+	OPT_CONTROL, OPT_NAME, OPT_NO_CONTROL, OPT_METRICS_FILE,
+	OPT_METRICS_INTERVAL,
 };
 
 static const struct option gw_options[] = {
@@ -239,6 +260,11 @@ static const struct option gw_options[] = {
 	{ "isolate", no_argument, NULL, OPT_ISOLATE },
 	{ "test-faults", required_argument, NULL, OPT_TEST_FAULTS },
 	{ "no-gro", no_argument, NULL, OPT_NO_GRO },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "no-control", no_argument, NULL, OPT_NO_CONTROL },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -530,6 +556,32 @@ int gw_parse(int argc, char **argv, struct gw_opts *o,
 		case OPT_DEBUG:
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
+		case OPT_CONTROL:
+			o->control = optarg;
+			if (!optarg[0] || strlen(optarg) >= UNIX_LISTEN_PATH_MAX)
+				rc = gw_usage_error("--%s: PATH must be 1..107 bytes",
+						    name);
+			break;
+		case OPT_NAME:
+			o->name = optarg;
+			if (!ctl_name_ok(optarg))
+				rc = gw_usage_error("--%s: '%s' is not 1..64 of "
+						    "[A-Za-z0-9._-], not starting "
+						    "with '.'", name, optarg);
+			break;
+		case OPT_NO_CONTROL:
+			o->no_control = true;
+			break;
+		case OPT_METRICS_FILE:
+			o->metrics_file = optarg;
+			if (!optarg[0])
+				rc = gw_usage_error("--%s: empty path", name);
+			break;
+		case OPT_METRICS_INTERVAL:
+			if (opts_parse_u32(optarg, 1, 86400, &o->metrics_interval))
+				rc = gw_usage_error("--%s: '%s' is not in 1..86400",
+						    name, optarg);
+			break;
 		case OPT_USER:
 			o->user = optarg;
 			if (!optarg[0])
@@ -685,6 +737,10 @@ static int gw_finish_core(struct gw_opts *o, const struct gateway_cmd *cmd,
 		return 2;
 	if (gw_check_forwards(o))
 		return 2;
+	if (o->no_control && (o->control || o->name))
+		return gw_usage_error("--no-control: not with --control or --name");
+	if (o->control && o->name)
+		return gw_usage_error("--control and --name: one or the other");
 	rc = gw_finish_sandbox(o, cmd);
 	o->sb.sock = o->outside_sock;	/* its system calls (sandbox.h) */
 	return rc;

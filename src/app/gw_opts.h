@@ -122,6 +122,11 @@ struct gw_opts {
 	bool faults;
 	struct dp_fault_cfg fault;
 	struct sandbox sb;
+	const char *control;
+	const char *name;
+	bool no_control;
+	const char *metrics_file;
+	uint32_t metrics_interval;
 };
 
 /**

@@ -5,12 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/ctl.h"
 #include "app/gateway.h"
 #include "app/run.h"
-
-#ifndef ARCNAT_VERSION
-#define ARCNAT_VERSION "0.1.0"
-#endif
+#include "app/version.h"
 
 static const char main_usage[] =
 "Usage: arcnat COMMAND [OPTIONS]\n"
@@ -24,6 +22,8 @@ static const char main_usage[] =
 "              the gateway (arcnat run --help)\n"
 "  attach      the same for a network namespace that exists\n"
 "              (arcnat attach --help)\n"
+"  ctl         ask a running arcnat over its control socket\n"
+"              (arcnat ctl --help)\n"
 "\n"
 "Options:\n"
 "  -h, --help     this text\n"
@@ -51,6 +51,8 @@ int main(int argc, char **argv)
 		return run_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "attach"))
 		return run_attach_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ctl"))
+		return ctl_cmd_main(argc - 1, argv + 1);
 	fprintf(stderr, "arcnat: unknown command '%s'\nTry 'arcnat --help'.\n",
 		argv[1]);
 	return 2;

@@ -8,6 +8,8 @@
 
 #include <cap-ng.h>
 #include <errno.h>
+#include <limits.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <linux/if_packet.h>
 #include <linux/sockios.h>
@@ -359,6 +361,14 @@ int sandbox_lock(const struct sandbox *sb)
 		return 0;
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		return -errno;
+	/*
+	 * glibc opens /proc/sys/vm/overcommit_memory the first time it gives
+	 * back the top of a thread's heap (a control client's large reply
+	 * freed), which openat's rule refuses: no trimming, and, as a fixed
+	 * threshold also stops the dynamic one, blocks of 128 KiB and more
+	 * stay mmap()ed and go back with munmap().
+	 */
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
 	ctx = seccomp_init(SCMP_ACT_TRAP);
 	if (!ctx)
 		return -ENOMEM;
