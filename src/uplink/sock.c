@@ -316,6 +316,7 @@ static void sk_print_stats(const struct dp_port *p, FILE *f, const char *pfx)
 	SK_STAT(echo_denied);
 	SK_STAT(no_flow);
 	SK_STAT(frag);
+	SK_STAT(lo_unmapped);
 	SK_STAT(send_err);
 	SK_STAT(tcp_rst);
 	SK_STAT(other);

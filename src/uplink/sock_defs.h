@@ -28,6 +28,10 @@
  */
 #define SOCK_LO_NET_HOST	0xc6130000u
 #define SOCK_LO_MASK_HOST	0xffff0000u
+/* 198.18.0.0/15, both of the above: no guest's destination (the worker's
+ * martian rule) and no guest subnet. Host order. */
+#define SOCK_RANGE_NET_HOST	0xc6120000u
+#define SOCK_RANGE_PLEN		15u
 #define SOCK_MTU		65535u
 /* Descriptors kept for everything else when the limit is derived. */
 #define SOCK_FD_RESERVE		64u
@@ -105,6 +109,8 @@ struct sock_env {
  * @echo_denied:   echo requests dropped: ping sockets not allowed
  * @no_flow:       datagrams of no flow to an unpinned port, dropped
  * @frag:          IP fragments, dropped (the host socket cannot send them)
+ * @lo_unmapped:   datagrams and ICMP errors from a loopback address outside
+ *                 127.0.0.0/16 (it has no image in 198.19.0.0/16), dropped
  * @send_err:      datagrams the host refused (buffer full, too big...)
  * @tcp_rst:       TCP segments answered with an RST (no TCP relay: no
  *                 connection table given)
@@ -127,6 +133,7 @@ struct sock_uplink_stats {
 	uint64_t echo_denied;
 	uint64_t no_flow;
 	uint64_t frag;
+	uint64_t lo_unmapped;
 	uint64_t send_err;
 	uint64_t tcp_rst;
 	uint64_t other;

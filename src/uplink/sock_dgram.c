@@ -12,6 +12,12 @@
  * keeps a socket on the list (at its tail, for fairness) only while it
  * filled everything it was offered. epoll is level-triggered for these
  * sockets, so a socket given up on still has its event next time.
+ *
+ * Addresses cross the socket boundary through sock_addr_to_host() and
+ * sock_addr_from_host() (sock_defs.h): a destination in 198.19.0.0/16 is
+ * the host's loopback 127.0.b.c, and a loopback sender or ICMP offender
+ * comes back as its image, or is dropped (lo_unmapped) outside
+ * 127.0.0.0/16.
  */
 #include "uplink/sock_dgram.h"
 
@@ -263,7 +269,7 @@ static void sk_msg(struct sock_dgram *s, unsigned int i,
 	s->sa[i] = (struct sockaddr_in){
 		.sin_family = AF_INET,
 		.sin_port = m->dport,
-		.sin_addr.s_addr = pkt_ip4_daddr(b->data, m),
+		.sin_addr.s_addr = sock_addr_to_host(pkt_ip4_daddr(b->data, m)),
 	};
 	s->iov[i] = (struct iovec){ .iov_base = (void *)l4, .iov_len = len };
 	*h = (struct msghdr){
@@ -349,7 +355,7 @@ void sock_dgram_echo_tx(struct sock_dgram *s, const struct dp_buf *b,
 {
 	struct sockaddr_in to = {
 		.sin_family = AF_INET,
-		.sin_addr.s_addr = pkt_ip4_daddr(b->data, m),
+		.sin_addr.s_addr = sock_addr_to_host(pkt_ip4_daddr(b->data, m)),
 	};
 	int fd;
 
@@ -481,6 +487,10 @@ static unsigned int sk_recv(struct sock_dgram *s, enum sk_kind k,
 		bool ok = !(s->mm[i].msg_hdr.msg_flags & MSG_TRUNC) &&
 			  s->sa[i].sin_family == AF_INET;
 
+		if (ok && !sock_addr_from_host(&s->sa[i].sin_addr.s_addr)) {
+			s->cfg.st->lo_unmapped++;
+			continue;
+		}
 		if (ok && k == SK_UDP)
 			sk_udp_pkt(s, b, port, &s->sa[i], len);
 		else if (ok)
@@ -496,23 +506,21 @@ static unsigned int sk_recv(struct sock_dgram *s, enum sk_kind k,
 }
 
 /*
- * One error-queue entry made an ICMP error in @b: quote the datagram as
- * the NAT sent it (EXT:P -> R), from the destination the kernel reports
- * and the start of the payload it kept. Return: true if @b holds one.
+ * One error-queue entry made an ICMP error in @b, from @src: quote the
+ * datagram as the NAT sent it (EXT:P -> R), from the destination the
+ * kernel reports and the start of the payload it kept. Both addresses are
+ * the NAT's already (sock_addr_from_host()). Return: true if @b holds one.
  */
 static bool sk_err_pkt(struct sock_dgram *s, enum sk_kind k, uint16_t port,
 		       struct dp_buf *b, const struct sock_extended_err *ee,
-		       const struct sockaddr_in *dst, const uint8_t *data,
-		       uint32_t len)
+		       uint32_t src, const struct sockaddr_in *dst,
+		       const uint8_t *data, uint32_t len)
 {
-	const struct sockaddr_in *off =
-		(const struct sockaddr_in *)SO_EE_OFFENDER(ee);
 	uint8_t q[PKT_ICMP4_QUOTE_MAX];
 	uint32_t l4 = k == SK_UDP ? UDP_HLEN : 0, qlen;
 	struct pkt_icmp4_err e = {
 		.no_eth = true,
-		.src4 = off->sin_family == AF_INET && off->sin_addr.s_addr ?
-				off->sin_addr.s_addr : dst->sin_addr.s_addr,
+		.src4 = src,
 		.dst4 = s->cfg.ext_addr,
 		.type = ee->ee_type,
 		.code = ee->ee_code,
@@ -595,7 +603,9 @@ static unsigned int sk_errs(struct sock_dgram *s, enum sk_kind k,
 			.msg_controllen = sizeof(ctl.buf),
 		};
 		const struct sock_extended_err *ee = NULL;
+		const struct sockaddr_in *off;
 		ssize_t r = recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+		uint32_t src;
 
 		if (r < 0) {
 			*drained = true;
@@ -612,8 +622,17 @@ static unsigned int sk_errs(struct sock_dgram *s, enum sk_kind k,
 			s->cfg.st->err_local++;
 			continue;
 		}
+		/* From the router that sent it, else the destination. */
+		off = (const struct sockaddr_in *)SO_EE_OFFENDER(ee);
+		src = off->sin_family == AF_INET && off->sin_addr.s_addr ?
+			      off->sin_addr.s_addr : dst.sin_addr.s_addr;
+		if (!sock_addr_from_host(&src) ||
+		    !sock_addr_from_host(&dst.sin_addr.s_addr)) {
+			s->cfg.st->lo_unmapped++;
+			continue;
+		}
 		dp_buf_reset(bufs[out]);
-		if (!sk_err_pkt(s, k, port, bufs[out], ee, &dst, data,
+		if (!sk_err_pkt(s, k, port, bufs[out], ee, src, &dst, data,
 				(uint32_t)r)) {
 			s->cfg.pstats->rx_errors++;
 			continue;

@@ -16,7 +16,9 @@
  * stale event ignored), the pinned port of packets of no flow, the socket
  * limit answered with an ICMP error, TCP through the relay (uplink/sock_tcp)
  * to a server of the test's and a refused port's RST, ICMP echo through a
- * ping socket with the guest's identifier restored.
+ * ping socket with the guest's identifier restored. Guest packets go to the
+ * loopback's image 198.19.0.1, which the port maps to 127.0.0.1 and back;
+ * a sender on 127.1.0.1 (no image) is dropped.
  *
  * As root the test runs in a network namespace of its own (loopback up,
  * ping sockets allowed there); otherwise in the caller's, and the echo
@@ -59,6 +61,8 @@
 #include "fdfill.h"
 
 #define LO	htonl(INADDR_LOOPBACK)
+/* The NAT's view of 127.0.0.1 (sock_defs.h): where guest packets go. */
+#define LO_IMG	htonl(SOCK_LO_NET_HOST | 1u)
 #define EXT	htonl(SOCK_EXT_ADDR_HOST)
 #define IN1	htonl(0x0a000202)	/* 10.0.2.2 */
 #define SEC(s)	((uint64_t)(s) * NSEC_PER_SEC)
@@ -309,7 +313,7 @@ static void udp_round_trip(void **state __maybe_unused)
 	fix_up(0);
 	for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
 		static uint8_t got[65536];
-		struct pkt_spec s = udp_spec(gport, LO, sp, payload, sizes[k]);
+		struct pkt_spec s = udp_spec(gport, LO_IMG, sp, payload, sizes[k]);
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
 		struct pkt_meta m;
@@ -360,7 +364,7 @@ static void udp_eim_and_close(void **state __maybe_unused)
 
 	fix_up(0);
 	for (int i = 0; i < 2; i++) {
-		struct pkt_spec s = udp_spec(40000, LO, i ? pb : pa, "hi", 2);
+		struct pkt_spec s = udp_spec(40000, LO_IMG, i ? pb : pa, "hi", 2);
 
 		assert_int_equal(guest_send(&s), NAT_V_TO_OUTSIDE);
 		fl = sizeof(from);
@@ -390,12 +394,53 @@ static void udp_eim_and_close(void **state __maybe_unused)
 	close(c);
 }
 
+/*
+ * The host's loopback through its image (sock_defs.h): the guest's
+ * datagram to 198.19.0.1 reaches the server on 127.0.0.1, whose answer
+ * comes back from 198.19.0.1; a sender on 127.1.0.1, which has no image,
+ * is a counted drop.
+ */
+static void udp_loopback_image(void **state __maybe_unused)
+{
+	uint16_t sp;
+	int srv = server(&sp), far = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in from = { 0 }, a = { .sin_family = AF_INET,
+					       .sin_addr.s_addr = htonl(0x7f010001) };
+	struct pkt_spec s = udp_spec(40050, LO_IMG, sp, "hi", 2);
+	socklen_t fl = sizeof(from);
+	struct pkt_meta m;
+	char x[8];
+
+	assert_true(far >= 0);
+	assert_int_equal(bind(far, (struct sockaddr *)&a, sizeof(a)), 0);
+	fix_up(0);
+	assert_int_equal(guest_send(&s), NAT_V_TO_OUTSIDE);
+	assert_int_equal(recvfrom(srv, x, sizeof(x), 0, (struct sockaddr *)&from,
+				  &fl), 2);
+	assert_int_equal(sendto(srv, "ho", 2, 0, (struct sockaddr *)&from, fl), 2);
+	assert_int_equal(pump(1), 1);
+	assert_int_equal(pkt_parse(vec[0]->data, vec[0]->len, PKT_PARSE_L3, &m),
+			 PKT_DROP_OK);
+	assert_int_equal(pkt_ip4_saddr(vec[0]->data, &m), LO_IMG);
+	assert_int_equal(to_guest(0, &m), NAT_V_TO_INSIDE);
+	assert_int_equal(pkt_ip4_saddr(vec[0]->data, &m), LO_IMG);
+	assert_int_equal(ntohs(m.sport), sp);
+
+	from.sin_addr.s_addr = LO;
+	assert_int_equal(sendto(far, "no", 2, 0, (struct sockaddr *)&from, fl), 2);
+	assert_int_equal(pump(1), 0);
+	assert_int_equal(sstats().lo_unmapped, 1);
+	fix_down();
+	close(far);
+	close(srv);
+}
+
 /* A datagram to a closed port: the host's ICMP port unreachable comes back
  * to the guest quoting its own datagram (RFC 5508). */
 static void udp_icmp_error(void **state __maybe_unused)
 {
 	uint16_t dead = free_port();
-	struct pkt_spec s = udp_spec(40001, LO, dead, "knock", 5);
+	struct pkt_spec s = udp_spec(40001, LO_IMG, dead, "knock", 5);
 	struct pkt_meta m;
 	const uint8_t *q;
 	uint16_t v;
@@ -424,7 +469,7 @@ static void hairpin_last(void **state __maybe_unused)
 {
 	uint16_t sp, ext;
 	int srv = server(&sp);
-	struct pkt_spec s = udp_spec(40030, LO, sp, "a", 1);
+	struct pkt_spec s = udp_spec(40030, LO_IMG, sp, "a", 1);
 	struct sockaddr_in from;
 	socklen_t fl = sizeof(from);
 	char x[4];
@@ -458,7 +503,7 @@ static void pinned_port(void **state __maybe_unused)
 	int srv = server(&sp);
 	struct sockaddr_in from;
 	socklen_t fl = sizeof(from);
-	struct pkt_spec s = { .no_eth = true, .src4 = EXT, .dst4 = LO,
+	struct pkt_spec s = { .no_eth = true, .src4 = EXT, .dst4 = LO_IMG,
 			      .proto = IPPROTO_NUM_UDP, .sport = 49151,
 			      .dport = sp, .payload = "q", .payload_len = 1 };
 	char x[4];
@@ -496,8 +541,8 @@ static void socket_limit(void **state __maybe_unused)
 {
 	uint16_t sp;
 	int srv = server(&sp);
-	struct pkt_spec s1 = udp_spec(40010, LO, sp, "a", 1);
-	struct pkt_spec s2 = udp_spec(40011, LO, sp, "b", 1);
+	struct pkt_spec s1 = udp_spec(40010, LO_IMG, sp, "a", 1);
+	struct pkt_spec s2 = udp_spec(40011, LO_IMG, sp, "b", 1);
 	struct pkt_meta m;
 
 	fix_up(1);
@@ -520,7 +565,7 @@ static void out_of_descriptors(void **state __maybe_unused)
 {
 	uint16_t sp;
 	int srv = server(&sp), fds[256], probe;
-	struct pkt_spec s = udp_spec(40040, LO, sp, "x", 1);
+	struct pkt_spec s = udp_spec(40040, LO_IMG, sp, "x", 1);
 	struct rlimit saved;
 	unsigned int nfill;
 	struct pkt_meta m;
@@ -674,7 +719,7 @@ static void tcp_relay(void **state __maybe_unused)
 /* ICMP echo through a ping socket, the guest's identifier restored. */
 static void echo(void **state __maybe_unused)
 {
-	struct pkt_spec s = { .no_eth = true, .src4 = IN1, .dst4 = LO,
+	struct pkt_spec s = { .no_eth = true, .src4 = IN1, .dst4 = LO_IMG,
 			      .proto = IPPROTO_NUM_ICMP, .icmp_type = ICMP_ECHO,
 			      .icmp_id = 0x1234, .icmp_seq = 9,
 			      .payload = "ping!", .payload_len = 5 };
@@ -739,6 +784,7 @@ int main(void)
 		cmocka_unit_test(udp_round_trip),
 		cmocka_unit_test(udp_eim_and_close),
 		cmocka_unit_test(udp_icmp_error),
+		cmocka_unit_test(udp_loopback_image),
 		cmocka_unit_test(hairpin_last),
 		cmocka_unit_test(pinned_port),
 		cmocka_unit_test(socket_limit),
