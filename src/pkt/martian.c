@@ -67,6 +67,9 @@ enum pkt_martian pkt_martian(const struct pkt_martian_rule *r, uint32_t saddr,
 		return dst_reason[c];
 	if (subnet_bcast(&r->bcast[0], daddr) || subnet_bcast(&r->bcast[1], daddr))
 		return PKT_MARTIAN_DST_SUBNET_BROADCAST;
+	if (r->no_dst.mask &&
+	    (daddr & r->no_dst.mask) == (r->no_dst.addr & r->no_dst.mask))
+		return PKT_MARTIAN_DST_UPLINK_RANGE;
 	c = martian_class(saddr);
 	if (c != MC_HOST)
 		return src_reason[c];

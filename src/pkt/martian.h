@@ -18,10 +18,13 @@
  * leaves it out of a NAT's unicast rules), 240.0.0.0/4 (reserved, RFC 1112
  * section 4) and 255.255.255.255 (limited broadcast, never forwarded, RFC
  * 919); a directed broadcast of a subnet the gateway is on (RFC 1812
- * section 5.3.5: a gateway that forwards them is a smurf amplifier); and
- * from the guests, a source outside their subnet (spoofed, or a guest that
- * has no address yet: DHCP from 0.0.0.0 is taken by the services before
- * the rule is asked).
+ * section 5.3.5: a gateway that forwards them is a smurf amplifier); a
+ * destination in a range the uplink keeps for itself (the socket uplink's
+ * 198.18.0.0/15: its NAT's external address and the host loopback's image
+ * 198.19.0.0/16, which a guest reaches only through the gateway address,
+ * uplink/sock_defs.h); and from the guests, a source outside their subnet
+ * (spoofed, or a guest that has no address yet: DHCP from 0.0.0.0 is
+ * taken by the services before the rule is asked).
  */
 #ifndef ARCNAT_PKT_MARTIAN_H
 #define ARCNAT_PKT_MARTIAN_H
@@ -37,6 +40,7 @@
 	X(DST_RESERVED, "dst_reserved", "destination in 240.0.0.0/4 (reserved)") \
 	X(DST_BROADCAST, "dst_broadcast", "destination 255.255.255.255")        \
 	X(DST_SUBNET_BROADCAST, "dst_subnet_broadcast", "destination the broadcast address of the inside or the outside subnet") \
+	X(DST_UPLINK_RANGE, "dst_uplink_range", "destination in the range the uplink keeps for itself (--outside sock: 198.18.0.0/15, the NAT's external address and the host loopback's image)") \
 	X(SRC_ZERONET, "src_zeronet", "source in 0.0.0.0/8 (DHCP aside)")       \
 	X(SRC_LOOPBACK, "src_loopback", "source in 127.0.0.0/8")                \
 	X(SRC_MULTICAST, "src_multicast", "source in 224.0.0.0/4")              \
@@ -68,10 +72,13 @@ struct pkt_subnet {
  *         from the inside); mask 0: any source that is a host address
  * @bcast: subnets whose directed broadcast address is no destination
  *         (mask 0: unused; subnets of /31 and /32 have none)
+ * @no_dst: a subnet no address of which is a destination (mask 0: none):
+ *          the uplink's own range
  */
 struct pkt_martian_rule {
 	struct pkt_subnet src;
 	struct pkt_subnet bcast[2];
+	struct pkt_subnet no_dst;
 };
 
 /**

@@ -208,6 +208,31 @@ static void src_not_inside(void **state)
 			 PKT_MARTIAN_SRC_NOT_INSIDE);
 }
 
+/* The socket uplink's range (uplink/sock_defs.h): 198.18.0.0/15 is no
+ * destination for a guest; its edges and other rules' sources are not
+ * touched, and without it the range is a host like any other. */
+static void dst_uplink_range(void **state)
+{
+	struct pkt_martian_rule r = rule(true);
+
+	(void)state;
+	assert_int_equal(pkt_martian(&r, GUEST, IP(198, 19, 0, 1)), PKT_MARTIAN_NONE);
+	r.no_dst = (struct pkt_subnet){ IP(198, 18, 0, 0), ip4_prefix_mask(15) };
+	assert_int_equal(pkt_martian(&r, GUEST, IP(198, 18, 0, 1)),
+			 PKT_MARTIAN_DST_UPLINK_RANGE);
+	assert_int_equal(pkt_martian(&r, GUEST, IP(198, 19, 0, 1)),
+			 PKT_MARTIAN_DST_UPLINK_RANGE);
+	assert_int_equal(pkt_martian(&r, GUEST, IP(198, 19, 255, 255)),
+			 PKT_MARTIAN_DST_UPLINK_RANGE);
+	assert_int_equal(pkt_martian(&r, GUEST, IP(198, 17, 255, 255)),
+			 PKT_MARTIAN_NONE);
+	assert_int_equal(pkt_martian(&r, GUEST, IP(198, 20, 0, 0)),
+			 PKT_MARTIAN_NONE);
+	/* The address classes are judged first. */
+	assert_int_equal(pkt_martian(&r, GUEST, IP(127, 0, 0, 1)),
+			 PKT_MARTIAN_DST_LOOPBACK);
+}
+
 static void ip4_host(void **state)
 {
 	(void)state;
@@ -238,6 +263,7 @@ int main(void)
 		cmocka_unit_test(src_reserved),
 		cmocka_unit_test(src_broadcast),
 		cmocka_unit_test(src_not_inside),
+		cmocka_unit_test(dst_uplink_range),
 		cmocka_unit_test(ip4_host),
 	};
 
