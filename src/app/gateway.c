@@ -147,6 +147,27 @@ static int gw_build_nat(struct gw_opts *o, struct nat **nat)
 		log_err("cannot create the NAT: %s", strerror(-err));
 		return err;
 	}
+	if (o->map_gateway) {
+		/* Every TCP and UDP port of the gateway the services do not
+		 * take is that port of the host's loopback (its image,
+		 * uplink/sock_defs.h); the DNS-over-TCP redirect, an exact
+		 * rule, wins over these. */
+		struct nat_redirect rd = {
+			.proto = IPPROTO_TCP,
+			.addr = o->gw_addr,
+			.to_addr = htonl(SOCK_LO_NET_HOST | 1u),
+		};
+
+		err = nat_add_redirect(*nat, &rd);
+		rd.proto = IPPROTO_UDP;
+		if (!err)
+			err = nat_add_redirect(*nat, &rd);
+		if (err) {
+			log_err("the gateway's redirect to the host: %s",
+				strerror(-err));
+			return err;
+		}
+	}
 	for (unsigned int i = 0; i < o->n_fwd; i++) {
 		o->fwd[i].ext_addr = o->ext_addr;
 		err = nat_add_forward(*nat, &o->fwd[i]);
@@ -530,6 +551,10 @@ int gateway_start(struct gateway *gw, struct dp_port *inside, pid_t child)
 	dc.dns = o->no_dns ? NULL : &o->dns;
 	dc.ext_addr = o->ext_addr;
 	dc.ext_plen = o->ext_plen;
+	if (o->outside_sock) {
+		dc.no_dst_addr = htonl(SOCK_RANGE_NET_HOST);
+		dc.no_dst_plen = SOCK_RANGE_PLEN;
+	}
 	dc.leases = gw->leases;
 	dc.isolate = o->isolate;
 	dc.no_gro = o->no_gro;

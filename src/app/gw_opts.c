@@ -160,10 +160,15 @@ static const char gw_usage_more[] =
 "                              upstream servers)\n"
 "  --dns A.B.C.D               upstream DNS server, repeatable (up to 4;\n"
 "                              default: the IPv4 nameservers of\n"
-"                              /etc/resolv.conf that are not loopback),\n"
-"                              reached through the uplink from the external\n"
-"                              address, UDP source port 49151\n"
-"  --host-ip A.B.C.D           address answered for host.DOMAIN (default none)\n"
+"                              /etc/resolv.conf, loopback ones only with\n"
+"                              --outside sock), reached through the uplink\n"
+"                              from the external address, UDP port 49151\n"
+"  --host-ip A.B.C.D           address answered for host.DOMAIN (default: the\n"
+"                              gateway's with --outside sock, else none)\n"
+"  --no-map-gateway            --outside sock: the gateway address does not\n"
+"                              reach the host's loopback (by default, a TCP\n"
+"                              or UDP port the gateway does not serve itself\n"
+"                              is that port of 127.0.0.1 on the host)\n"
 "  --dns-min-ttl S, --dns-max-ttl S\n"
 "                              clamp cached TTLs (defaults 0 and 86400)\n"
 "\n"
@@ -222,6 +227,7 @@ enum {
 	OPT_NO_SANDBOX, OPT_ISOLATE, OPT_TEST_FAULTS, OPT_NO_GRO,
 	OPT_CONTROL, OPT_NAME, OPT_NO_CONTROL, OPT_METRICS_FILE,
 	OPT_METRICS_INTERVAL,
+	OPT_NO_MAP_GW,
 };
 
 static const struct option gw_options[] = {
@@ -252,6 +258,7 @@ static const struct option gw_options[] = {
 	{ "no-dns", no_argument, NULL, OPT_NO_DNS },
 	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "host-ip", required_argument, NULL, OPT_HOST_IP },
+	{ "no-map-gateway", no_argument, NULL, OPT_NO_MAP_GW },
 	{ "dns-min-ttl", required_argument, NULL, OPT_DNS_MIN_TTL },
 	{ "dns-max-ttl", required_argument, NULL, OPT_DNS_MAX_TTL },
 	{ "user", required_argument, NULL, OPT_USER },
@@ -678,6 +685,9 @@ static int gw_parse_service(struct gw_opts *o, int c, const char *name,
 		    !pkt_ip4_host(o->dns.host_addr))
 			break;
 		return 0;
+	case OPT_NO_MAP_GW:
+		o->no_map_gateway = true;
+		return 0;
 	case OPT_DNS_MIN_TTL:
 	case OPT_DNS_MAX_TTL:
 		if (opts_parse_u32(arg, 0, 7 * 86400, &v))
@@ -751,6 +761,8 @@ static int gw_finish_sock(struct gw_opts *o)
 {
 	o->outside_sock = !o->outside_tun && !o->outside_ns &&
 			  !strcmp(o->outside, "sock");
+	if (!o->outside_sock && o->no_map_gateway)
+		return gw_usage_error("--no-map-gateway applies to --outside sock");
 	if (!o->outside_sock)
 		return 0;
 	if (o->ext_plen)
@@ -762,8 +774,23 @@ static int gw_finish_sock(struct gw_opts *o)
 				      "not to sock");
 	if (o->n_fwd)
 		return gw_usage_error("--forward: not with --outside sock yet");
+	if ((o->gw_addr & ip4_prefix_mask(MIN(o->gw_plen, SOCK_RANGE_PLEN))) ==
+	    (htonl(SOCK_RANGE_NET_HOST) & ip4_prefix_mask(MIN(o->gw_plen,
+							       SOCK_RANGE_PLEN))))
+		return gw_usage_error("--gateway-ip: the guests' subnet overlaps "
+				      "198.18.0.0/15, which --outside sock "
+				      "keeps for itself");
 	o->ext_addr = htonl(SOCK_EXT_ADDR_HOST);
 	o->ext_plen = 32;
+	/* A loopback client of a forward appears as the gateway. */
+	o->nat.inbound_alias = (struct nat_alias){
+		.addr = htonl(SOCK_LO_NET_HOST),
+		.mask = htonl(SOCK_LO_MASK_HOST),
+		.to = o->gw_addr,
+	};
+	o->map_gateway = !o->no_map_gateway;
+	if (o->map_gateway && !o->dns.host_addr)
+		o->dns.host_addr = o->gw_addr;
 	return 0;
 }
 
@@ -805,6 +832,16 @@ static int gw_finish_sandbox(struct gw_opts *o, const struct gateway_cmd *cmd)
 	return 0;
 }
 
+/* Whether upstream server @a can be asked through the uplink; a loopback
+ * one becomes its image with the socket uplink. */
+static bool gw_upstream_ok(const struct gw_opts *o, uint32_t *a)
+{
+	if (pkt_ip4_host(*a))
+		return true;
+	return o->outside_sock && (ntohl(*a) >> 24) == 127 &&
+	       sock_addr_from_host(a);
+}
+
 /* DHCP and DNS parameters from the options and the defaults. */
 static int gw_finish_services(struct gw_opts *o)
 {
@@ -812,12 +849,14 @@ static int gw_finish_services(struct gw_opts *o)
 	unsigned int n = 0;
 
 	if (!o->no_dns && !o->dns.n_upstream) {
-		/* A loopback resolver of this host is not reachable through
-		 * the uplink: skip it, as pasta and slirp4netns do. */
+		/* A loopback resolver of this host (systemd-resolved's
+		 * 127.0.0.53, a local dnsmasq) is reached by the socket
+		 * uplink as its image (uplink/sock_defs.h); a packet uplink
+		 * cannot reach it: skipped, as pasta and slirp4netns do. */
 		if (dns_read_resolv_conf(GW_RESOLV_CONF, found, DNS_MAX_UPSTREAM,
 					 &n) == 0) {
 			for (unsigned int i = 0; i < n; i++)
-				if (pkt_ip4_host(found[i]))
+				if (gw_upstream_ok(o, &found[i]))
 					o->dns.upstream[o->dns.n_upstream++] =
 						found[i];
 		}

@@ -98,6 +98,8 @@ struct gw_opts {
 	const char *outside_ns;
 	bool outside_tun;
 	bool outside_sock;
+	bool no_map_gateway;
+	bool map_gateway;
 	uint32_t ext_addr;
 	unsigned int ext_plen;
 	uint32_t gw_addr;

@@ -359,13 +359,26 @@ static bool dp_dhcp_to_server(const struct pkt_meta *m)
 	       !(m->flags & PKT_F_FRAG) && m->dport == htons(DHCP_SERVER_PORT);
 }
 
-/* To the gateway's address but for the NAT: a redirect (DNS over TCP)
- * applies. Not a fragment: the later ones carry no ports to match. */
-static bool dp_redirected(const struct dp_worker *w, const struct pkt_meta *m,
-			  uint32_t daddr)
+/*
+ * To the gateway's address but for the NAT: a redirect applies (DNS over
+ * TCP; with --outside sock, any port the services did not take, to the
+ * host's loopback), or the packet belongs to a flow already (a guest's
+ * reply to a loopback client of a forward, which appears as the gateway:
+ * nat_config.inbound_alias; an ICMP error about such a flow). Not a
+ * fragment: the later ones carry no ports to match. Only packets to the
+ * gateway's address pay for this.
+ */
+static bool dp_gateway_to_nat(struct dp_worker *w, const uint8_t *frame,
+			      const struct pkt_meta *m, uint32_t daddr,
+			      uint64_t now)
 {
-	return (m->flags & PKT_F_L4) && !(m->flags & PKT_F_FRAG) &&
-	       nat_redirects(w->cfg.nat, m->l4_proto, daddr, m->dport);
+	if (!(m->flags & PKT_F_L4) || (m->flags & PKT_F_FRAG))
+		return false;
+	if (m->l4_proto != IPPROTO_ICMP &&
+	    nat_redirects(w->cfg.nat, m->l4_proto, daddr, m->dport))
+		return true;
+	return !icmp_echo_is_request(m) &&
+	       nat_has_flow(w->cfg.nat, frame, m, now);
 }
 
 /*
@@ -444,13 +457,14 @@ static void dp_inside_burst(struct dp_worker *w, const struct dp_port *in,
 			continue;
 		}
 		daddr = pkt_ip4_daddr(b->data, m);
-		if (daddr == w->cfg.gw_addr && !dp_redirected(w, m, daddr)) {
+		if (daddr == w->cfg.gw_addr &&
+		    !dp_gateway_to_nat(w, b->data, m, daddr, now)) {
 			if (dp_echo(w, b, m, now))
 				w->tx_in[nin++] = b;
 			continue;
 		}
-		/* Another guest's address (the gateway's own here is a
-		 * redirect, DNS over TCP, for the NAT). */
+		/* Another guest's address (the gateway's own here is for
+		 * the NAT: a redirect or a flow's packet). */
 		if (daddr != w->cfg.gw_addr &&
 		    dp_route_on_segment(&w->route, daddr)) {
 			if (dp_route_inside(&w->route, b, m, now))
@@ -1044,6 +1058,10 @@ static void dp_martian_rules(struct dp_worker *w)
 
 	w->martian_in = (struct pkt_martian_rule){ .src = in,
 						   .bcast = { in, out } };
+	if (w->cfg.no_dst_plen)
+		w->martian_in.no_dst = (struct pkt_subnet){
+			w->cfg.no_dst_addr, ip4_prefix_mask(w->cfg.no_dst_plen)
+		};
 	w->martian_out = (struct pkt_martian_rule){ .bcast = { in, out } };
 }
 

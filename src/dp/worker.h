@@ -58,6 +58,10 @@
  * @ext_addr:       the external address (source of upstream DNS queries)
  * @ext_plen:       its prefix length on the uplink (0: none known); the
  *                  broadcast address of that subnet is no destination
+ * @no_dst_addr:    a subnet the uplink keeps for itself, which no guest may
+ *                  address (a counted martian, dst_uplink_range): the
+ *                  socket uplink's 198.18.0.0/15
+ * @no_dst_plen:    its prefix length (0: none)
  * @leases:         the lease file's writer, or NULL (dp/services.h)
  * @isolate:        guests reach only the gateway, never each other: no
  *                  frame between guest ports (dp/switch.h), no packet
@@ -79,6 +83,8 @@ struct dp_config {
 	const struct dns_cfg *dns;
 	uint32_t ext_addr;
 	unsigned int ext_plen;
+	uint32_t no_dst_addr;
+	unsigned int no_dst_plen;
 	struct dp_persist *leases;
 	bool isolate;
 	bool no_gro;
