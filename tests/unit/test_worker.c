@@ -1281,6 +1281,129 @@ static void worker_flow_level_uplink(void **state)
 	env_resume(e);
 }
 
+/*
+ * The socket uplink's loopback image (uplink/sock_defs.h) as the worker
+ * sees it, with the NAT's inbound alias 198.19.0.0/16 -> the gateway, a
+ * wildcard TCP redirect of the gateway to 198.19.0.1 and 198.18.0.0/15 no
+ * guest's destination: a loopback client of the UDP forward reaches the
+ * guest from the gateway, and the guest's answer to the gateway, which no
+ * redirect takes but which belongs to that flow (nat_has_flow()), goes out
+ * to the client; a SYN to a port of the gateway goes to 198.19.0.1; a
+ * datagram to 198.19.0.1 itself is a martian; one to the gateway of no
+ * flow and no redirect is dropped as before (to_gateway).
+ */
+static int env_setup_lo(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct nat_config nc = gw_fixture_nat(1024);
+	const struct nat_forward fwd = {
+		.proto = IPPROTO_UDP, .ext_addr = htonl(0xc6336402),
+		.ext_port = 5000, .int_addr = htonl(0x0a000209), .int_port = 53,
+	};
+	const struct nat_redirect rd = {
+		.proto = IPPROTO_TCP, .addr = htonl(0x0a000201),
+		.to_addr = htonl(0xc6130001),
+	};
+	struct dp_config dc;
+
+	assert_non_null(e);
+	mp_init(&e->in, 0);
+	mp_init(&e->out, DP_PORT_L3 | DP_PORT_VNET);
+	nc.inbound_alias = (struct nat_alias){ htonl(0xc6130000),
+					       htonl(0xffff0000), htonl(0x0a000201) };
+	assert_int_equal(nat_create(&e->nat, &nc), 0);
+	assert_int_equal(nat_add_forward(e->nat, &fwd), 0);
+	assert_int_equal(nat_add_redirect(e->nat, &rd), 0);
+	dc = gw_fixture_dp(&e->in.port, &e->out.port, e->nat);
+	dc.no_dst_addr = htonl(0xc6120000);
+	dc.no_dst_plen = 15;
+	assert_int_equal(dp_worker_create(&e->w, &dc), 0);
+	env_resume(e);
+	*state = e;
+	return 0;
+}
+
+/* The UDP header of the IPv4 packet at @ip. */
+static struct udp_hdr udp_of(const uint8_t *ip)
+{
+	struct udp_hdr u;
+
+	memcpy(&u, ip + IP4_HLEN_MIN, sizeof(u));
+	return u;
+}
+
+static void worker_loopback_image(void **state)
+{
+	struct env *e = *state;
+	uint8_t f[MEMPORT_FRAME];
+	struct pkt_spec syn = {
+		.src4 = htonl(0x0a000209), .dst4 = htonl(0x0a000201), .ttl = 64,
+		.proto = IPPROTO_TCP, .sport = 41000, .dport = 7777,
+		.tcp_flags = 0x02, .seq = 1,
+	};
+	struct ip4_hdr ip;
+	struct udp_hdr u;
+	char *stats;
+	size_t n;
+	int k;
+
+	learn_guest(e, guest_mac, htonl(0x0a000209));
+	/* A client on the host's 127.0.0.1:40000, to the forward. */
+	n = udp_frame(f, false, NULL, htonl(0xc6130001), 40000,
+		      htonl(0xc6336402), 5000, "query");
+	mp_push(&e->out, f, n, NULL);
+	mp_wait(&e->in, 2);	/* the ARP reply, then the datagram */
+	env_pause(e);
+	memcpy(&ip, e->in.out[1].data + ETH_HLEN, sizeof(ip));
+	assert_int_equal(ip.saddr, htonl(0x0a000201));
+	assert_int_equal(ip.daddr, htonl(0x0a000209));
+	u = udp_of(e->in.out[1].data + ETH_HLEN);
+	assert_int_equal(ntohs(u.sport), 40000);
+	assert_int_equal(ntohs(u.dport), 53);
+	env_resume(e);
+
+	/* The guest answers the gateway: out to the client, from the forward. */
+	n = udp_frame(f, true, guest_mac, htonl(0x0a000209), 53,
+		      htonl(0x0a000201), 40000, "answer");
+	mp_push(&e->in, f, n, NULL);
+	mp_wait(&e->out, 1);
+	/* A SYN to a port of the gateway: the redirect, to 198.19.0.1. */
+	memcpy(syn.eth_dst, gw_mac, 6);
+	memcpy(syn.eth_src, guest_mac, 6);
+	k = pkt_build(&syn, f, sizeof(f));
+	assert_true(k > 0);
+	mp_push(&e->in, f, (size_t)k, NULL);
+	mp_wait(&e->out, 2);
+	env_pause(e);
+	memcpy(&ip, e->out.out[0].data, sizeof(ip));
+	assert_int_equal(ip.saddr, htonl(0xc6336402));
+	assert_int_equal(ip.daddr, htonl(0xc6130001));
+	u = udp_of(e->out.out[0].data);
+	assert_int_equal(ntohs(u.sport), 5000);
+	assert_int_equal(ntohs(u.dport), 40000);
+	memcpy(&ip, e->out.out[1].data, sizeof(ip));
+	assert_int_equal(ip.daddr, htonl(0xc6130001));
+	assert_int_equal(ip.protocol, IPPROTO_TCP);
+	assert_int_equal(ntohs(udp_of(e->out.out[1].data).dport), 7777);
+	env_resume(e);
+
+	/* The image itself, and UDP to the gateway of no flow: dropped. */
+	n = udp_frame(f, true, guest_mac, htonl(0x0a000209), 41002,
+		      htonl(0xc6130001), 7777, "direct");
+	mp_push(&e->in, f, n, NULL);
+	n = udp_frame(f, true, guest_mac, htonl(0x0a000209), 53,
+		      htonl(0x0a000201), 40001, "nobody");
+	mp_push(&e->in, f, n, NULL);
+	mp_wait_taken(&e->in);
+	stats = env_stats(e);
+	assert_int_equal(e->out.n_out, 2);
+	assert_non_null(strstr(stats, "stat drop.dp.dst_uplink_range 1\n"));
+	assert_non_null(strstr(stats, "stat drop.dp.to_gateway 1\n"));
+	assert_non_null(strstr(stats, "stat nat.redirects 1\n"));
+	assert_non_null(strstr(stats, "stat nat.flows_in 1\n"));
+	free(stats);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1318,6 +1441,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			worker_routes_guest_to_guest_inside, env_setup,
 			env_teardown),
+		cmocka_unit_test_setup_teardown(worker_loopback_image,
+						env_setup_lo, env_teardown),
 		cmocka_unit_test_setup_teardown(worker_flow_level_uplink,
 						fl_setup, env_teardown),
 	};
