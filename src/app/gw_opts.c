@@ -145,7 +145,7 @@ static const char gw_usage_nat[] =
 "                              REQ-5 forbids; for tests\n"
 "\n";
 
-static const char gw_usage_more[] =
+static const char gw_usage_services[] =
 "Services (the gateway answers as --gateway-ip):\n"
 "  --no-dhcp                   no DHCP server\n"
 "  --dhcp-range FIRST,LAST     address pool (default: .2 to the last host\n"
@@ -171,7 +171,9 @@ static const char gw_usage_more[] =
 "                              is that port of 127.0.0.1 on the host)\n"
 "  --dns-min-ttl S, --dns-max-ttl S\n"
 "                              clamp cached TTLs (defaults 0 and 86400)\n"
-"\n"
+"\n";
+
+static const char gw_usage_more[] =
 "Diagnostics:\n"
 "  --pcap FILE                 capture every packet at both ports, as received\n"
 "                              and as sent, to FILE (pcap; L3 packets get a\n"
@@ -412,6 +414,7 @@ static void gw_print_usage(const struct gateway_cmd *cmd)
 		fputs(gw_usage_uplink, stdout);
 	}
 	fputs(gw_usage_nat, stdout);
+	fputs(gw_usage_services, stdout);
 	fputs(gw_usage_more, stdout);
 }
 
