@@ -160,7 +160,7 @@ static const char gw_usage_services[] =
 "                              upstream servers)\n"
 "  --dns A.B.C.D               upstream DNS server, repeatable (up to 4;\n"
 "                              default: the IPv4 nameservers of\n"
-"                              /etc/resolv.conf, loopback ones only with\n"
+"                              /etc/resolv.conf; loopback ones only with\n"
 "                              --outside sock), reached through the uplink\n"
 "                              from the external address, UDP port 49151\n"
 "  --host-ip A.B.C.D           address answered for host.DOMAIN (default: the\n"
@@ -678,8 +678,10 @@ static int gw_parse_service(struct gw_opts *o, int c, const char *name,
 		if (o->dns.n_upstream == DNS_MAX_UPSTREAM)
 			return gw_usage_error("--%s: more than %u servers", name,
 					      DNS_MAX_UPSTREAM);
+		/* Loopback (--outside sock only): gw_finish_services(). */
 		if (opts_parse_ip4(arg, &o->dns.upstream[o->dns.n_upstream]) ||
-		    !pkt_ip4_host(o->dns.upstream[o->dns.n_upstream]))
+		    (!pkt_ip4_host(o->dns.upstream[o->dns.n_upstream]) &&
+		     ntohl(o->dns.upstream[o->dns.n_upstream]) >> 24 != 127))
 			break;
 		o->dns.n_upstream++;
 		return 0;
@@ -851,6 +853,17 @@ static int gw_finish_services(struct gw_opts *o)
 	uint32_t found[DNS_MAX_UPSTREAM];
 	unsigned int n = 0;
 
+	for (unsigned int i = 0; i < o->dns.n_upstream; i++) {
+		char a[INET_ADDRSTRLEN];
+		uint32_t u = o->dns.upstream[i];
+
+		if (gw_upstream_ok(o, &o->dns.upstream[i]))
+			continue;
+		inet_ntop(AF_INET, &u, a, sizeof(a));
+		return gw_usage_error("--dns %s: a loopback server is reached "
+				      "only with --outside sock (in 127.0.0.0/16)",
+				      a);
+	}
 	if (!o->no_dns && !o->dns.n_upstream) {
 		/* A loopback resolver of this host (systemd-resolved's
 		 * 127.0.0.53, a local dnsmasq) is reached by the socket

@@ -8,7 +8,8 @@
 # 127.0.0.53 (systemd-resolved's address), answers the guest's query
 # through the gateway's forwarder. With --no-map-gateway the same connect
 # times out (the SYN to the gateway is a counted drop, to_gateway: nothing
-# listens there and no RST is sent). A guest's packet to the loopback's
+# listens there and no RST is sent), while the forwarder still asks the
+# loopback name server, named with --dns 127.0.0.53. A guest's packet to the loopback's
 # image 198.19.0.1 itself is a counted martian (dst_uplink_range), with
 # the mapping and without: the gateway address is the only way in.
 #
@@ -130,12 +131,13 @@ UPS=$BG_PID
 wait_listen h_ns t 5001 || fail "the TCP server did not start"
 T0_=$(date +%s)
 # shellcheck disable=SC2016 # expanded by the inner shell
-run --no-map-gateway -- sh -c '
+run --no-map-gateway --dns 127.0.0.53 -- sh -c '
 	timeout 10 socat -u OPEN:/dev/null TCP:10.0.2.1:5001,connect-timeout=2 ||
 		echo "GW-NOT-REACHED $?"
 	timeout 10 socat -u OPEN:/dev/null TCP:198.19.0.1:5001,connect-timeout=2 ||
 		echo "IMAGE-NOT-REACHED $?"
 	echo "host [$(getent hosts host.arcnat.internal)]"
+	echo "svc $(getent hosts svc.test)"
 	'
 rc=$?
 bg_stop "$UPS"
@@ -149,6 +151,8 @@ img=$(stat_last drop.dp.dst_uplink_range)
 [ "$gw" -ge 1 ] || fail "--no-map-gateway: the SYN to 10.0.2.1:5001 was not counted (drop.dp.to_gateway $gw)"
 [ "$img" -ge 1 ] || fail "--no-map-gateway: the SYN to 198.19.0.1 was not counted (drop.dp.dst_uplink_range $img)"
 [ "$(stat_last nat.redirects)" = 0 ] || fail "--no-map-gateway: nat.redirects $(stat_last nat.redirects)"
-ok "--no-map-gateway: 10.0.2.1:5001 and 198.19.0.1:5001 time out (2 s), drop.dp.to_gateway $gw, drop.dp.dst_uplink_range $img, host.arcnat.internal unknown ($(($(date +%s) - T0_)) s)"
+grep -q '^svc 198\.51\.100\.77 *svc\.test' "$OUT" ||
+	fail "--no-map-gateway --dns 127.0.0.53: svc.test did not resolve: $(grep '^svc' "$OUT")"
+ok "--no-map-gateway: 10.0.2.1:5001 and 198.19.0.1:5001 time out (2 s), drop.dp.to_gateway $gw, drop.dp.dst_uplink_range $img, host.arcnat.internal unknown, svc.test still answered by --dns 127.0.0.53 ($(($(date +%s) - T0_)) s)"
 [ "$(cat /etc/resolv.conf 2>/dev/null)" = "$HOST_RESOLV" ] || fail "the host's /etc/resolv.conf changed"
 exit 0
