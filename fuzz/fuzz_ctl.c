@@ -5,6 +5,9 @@
  * what a hostile client can send, and what the statistics block could
  * hold.
  *
+ * The flows backend returns a fixed page, so that the query's parser and
+ * the page's JSON are what is driven.
+ *
  * Input: byte 0 bit 0 set: the bytes up to the first NUL are the
  * snapshot's statistics block (the counters' parser, as `stats` and
  * `metrics` convert it); the rest (or all after byte 0) is request lines,
@@ -15,12 +18,14 @@
  * "result" and "error"; the log level is what the requests set (and is
  * put back).
  */
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "ctl/flows.h"
 #include "ctl/methods.h"
 #include "ctl/proto.h"
 
@@ -35,6 +40,40 @@ static int fz_snapshot(void *ctx, const struct ctl_snapshot **out)
 	return 0;
 }
 
+static struct ctl_flow_page page;
+
+/* A fixed page of two flows, whatever the query (its parser is what is
+ * fuzzed); a delete finds even ids only. */
+static int fz_flows(void *ctx, const struct ctl_flow_query *q,
+		    const struct ctl_flow_page **out)
+{
+	(void)ctx;
+	page.n = 2;
+	page.next = q->cursor < 10 ? q->cursor + 1 : CT_NONE;
+	page.count = 2;
+	page.capacity = 1024;
+	page.flow[0] = (struct ctl_flow){
+		.id = 3, .flags = CT_F_CONFIRMED | CT_F_REPLIED, .tcp_state = 4,
+		.expires_ms = 7440000,
+		.tuple = { { 0x0202000a, 0x016433c6, 0x409c, 0x5014, 6, { 0 } },
+			   { 0x016433c6, 0x026433c6, 0x5014, 0x409c, 6, { 0 } } },
+	};
+	page.flow[1] = (struct ctl_flow){
+		.id = 9, .flags = CT_F_CONFIRMED, .tuple = {
+			{ 0x0202000a, 0x016433c6, 0x4d00, 0x4d00, 1, { 0 } },
+			{ 0x016433c6, 0x026433c6, 0x4d00, 0x4d00, 1, { 0 } } },
+	};
+	*out = &page;
+	return 0;
+}
+
+static int fz_flow_delete(void *ctx, uint32_t id, const char *key)
+{
+	(void)ctx;
+	(void)key;
+	return id & 1 ? -ENOENT : 0;
+}
+
 static const struct ctl_info info = {
 	.version = "fuzz", .command = "gateway", .name = "arcnat",
 	.control = "", .uplink_kind = "packet", .uplink = "r0",
@@ -43,7 +82,8 @@ static const struct ctl_info info = {
 };
 
 static const struct ctl_env env = {
-	.info = &info, .be = { .ctx = NULL, .snapshot = fz_snapshot },
+	.info = &info, .be = { .ctx = NULL, .snapshot = fz_snapshot,
+			       .flows = fz_flows, .flow_delete = fz_flow_delete },
 };
 
 static void fz_check(size_t n)

@@ -18,6 +18,7 @@
 #include "core/compiler.h"
 #include "core/log.h"
 #include "ctl/counters.h"
+#include "ctl/flows.h"
 #include "ctl/proto.h"
 
 /**
@@ -58,11 +59,9 @@ static int ctl_params_only(struct ctl_call *c, const char *const *keys)
 
 static const char *const ctl_no_params[] = { NULL };
 
-static int ctl_snapshot(struct ctl_call *c, const struct ctl_snapshot **s)
+/* A backend's error as a reply's. */
+static int ctl_be_error(struct ctl_call *c, int err)
 {
-	int err = c->env->be.snapshot ?
-		  c->env->be.snapshot(c->env->be.ctx, s) : -ENOSYS;
-
 	if (err == -ETIMEDOUT || err == -EBUSY || err == -EAGAIN) {
 		c->why = "the worker did not answer in time";
 		return CTL_E_BUSY;
@@ -72,6 +71,12 @@ static int ctl_snapshot(struct ctl_call *c, const struct ctl_snapshot **s)
 		return CTL_E_INTERNAL;
 	}
 	return 0;
+}
+
+static int ctl_snapshot(struct ctl_call *c, const struct ctl_snapshot **s)
+{
+	return ctl_be_error(c, c->env->be.snapshot ?
+			       c->env->be.snapshot(c->env->be.ctx, s) : -ENOSYS);
 }
 
 static struct json_object *ctl_addr(uint32_t addr, unsigned int plen)
@@ -294,10 +299,80 @@ static int ctl_m_metrics(struct ctl_call *c)
 	return 0;
 }
 
+static int ctl_m_flows(struct ctl_call *c)
+{
+	const struct ctl_flow_page *pg;
+	struct ctl_flow_query q;
+	int err;
+
+	if (ctl_flows_query_parse(c->params, &q, &c->why))
+		return CTL_E_PARAMS;
+	if (!c->env->be.flows) {
+		c->why = "no connection table here";
+		return CTL_E_INTERNAL;
+	}
+	err = c->env->be.flows(c->env->be.ctx, &q, &pg);
+	if (err)
+		return ctl_be_error(c, err);
+	c->result = ctl_flows_json(pg);
+	if (!c->result) {
+		c->why = "out of memory";
+		return CTL_E_INTERNAL;
+	}
+	return 0;
+}
+
+static int ctl_m_flow_delete(struct ctl_call *c)
+{
+	static const char *const keys[] = { "id", "key", NULL };
+	struct json_object *id, *key = NULL;
+	const char *k = NULL;
+	int64_t v;
+	int err = ctl_params_only(c, keys);
+
+	if (err)
+		return err;
+	if (!c->params || !json_object_object_get_ex(c->params, "id", &id) ||
+	    !json_object_is_type(id, json_type_int) ||
+	    (v = json_object_get_int64(id)) < 0 || v > UINT32_MAX) {
+		c->why = "\"id\" is a flow's id (flows)";
+		return CTL_E_PARAMS;
+	}
+	if (json_object_object_get_ex(c->params, "key", &key)) {
+		k = json_object_get_string(key);
+		if (!json_object_is_type(key, json_type_string) ||
+		    strlen(k) != CTL_FLOW_KEY_LEN ||
+		    strspn(k, "0123456789abcdefABCDEF") != CTL_FLOW_KEY_LEN) {
+			c->why = "\"key\" is a flow's key (flows): 32 hex digits";
+			return CTL_E_PARAMS;
+		}
+	}
+	if (!c->env->be.flow_delete) {
+		c->why = "no connection table here";
+		return CTL_E_INTERNAL;
+	}
+	err = c->env->be.flow_delete(c->env->be.ctx, (uint32_t)v, k);
+	if (err == -ENOENT) {
+		c->why = "no such flow";
+		return CTL_E_NO_FLOW;
+	}
+	if (err)
+		return ctl_be_error(c, err);
+	c->result = json_object_new_object();
+	if (!c->result) {
+		c->why = "out of memory";
+		return CTL_E_INTERNAL;
+	}
+	json_object_object_add(c->result, "deleted", json_object_new_int64(v));
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	ctl_method_fn fn;
 } ctl_methods[] = {
+	{ "flows", ctl_m_flows },
+	{ "flow-delete", ctl_m_flow_delete },
 	{ "status", ctl_m_status },
 	{ "stats", ctl_m_stats },
 	{ "log-level", ctl_m_log_level },

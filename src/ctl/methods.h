@@ -55,14 +55,21 @@ struct ctl_info {
 
 /**
  * struct ctl_backend - the running gateway, as the methods see it.
- * @ctx:      for @snapshot
- * @snapshot: a fresh snapshot of the worker's state into *@out (valid
- *            until the next call); 0 or -errno (-ETIMEDOUT, -EBUSY,
- *            -EAGAIN: the worker did not answer)
+ * @ctx:         for the operations
+ * @snapshot:    a fresh snapshot of the worker's state into *@out (valid
+ *               until the next call); 0 or -errno (-ETIMEDOUT, -EBUSY,
+ *               -EAGAIN: the worker did not answer)
+ * @flows:       a page of flows for @q into *@out (likewise); NULL: no
+ *               connection table to show
+ * @flow_delete: delete flow @id (whose key is @key, or any flow at @id
+ *               when NULL): 0, -ENOENT, or the errors of @snapshot
  */
 struct ctl_backend {
 	void *ctx;
 	int (*snapshot)(void *ctx, const struct ctl_snapshot **out);
+	int (*flows)(void *ctx, const struct ctl_flow_query *q,
+		     const struct ctl_flow_page **out);
+	int (*flow_delete)(void *ctx, uint32_t id, const char *key);
 };
 
 /**

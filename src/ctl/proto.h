@@ -39,6 +39,7 @@ struct json_object;
 #define CTL_E_TOO_MANY		(-32002)	/* too many clients */
 #define CTL_E_BUSY		(-32003)	/* the worker did not answer */
 #define CTL_E_REPLY_TOO_LARGE	(-32004)	/* the reply would be too long */
+#define CTL_E_NO_FLOW		(-32005)	/* flow-delete: no such flow */
 
 /**
  * struct ctl_req - a parsed request.

@@ -99,6 +99,22 @@ static int ctl_backend_snapshot(void *ctx, const struct ctl_snapshot **out)
 	return err;
 }
 
+static int ctl_backend_flows(void *ctx, const struct ctl_flow_query *q,
+			     const struct ctl_flow_page **out)
+{
+	struct ctl_snap *sn = ctx;
+	int err = ctl_snap_flows(sn, q, CTL_SNAP_TIMEOUT_MS);
+
+	if (!err)
+		*out = sn->page;
+	return err;
+}
+
+static int ctl_backend_flow_delete(void *ctx, uint32_t id, const char *key)
+{
+	return ctl_snap_flow_delete(ctx, id, key, CTL_SNAP_TIMEOUT_MS);
+}
+
 /* The default path's directory, mode 0700, when missing. */
 static int ctl_make_dir(const char *path)
 {
@@ -205,6 +221,8 @@ int ctl_server_open(struct ctl_server **out, const struct ctl_server_cfg *cfg)
 	s->env.info = &s->cfg.info;
 	s->env.be.ctx = &s->snap;
 	s->env.be.snapshot = ctl_backend_snapshot;
+	s->env.be.flows = ctl_backend_flows;
+	s->env.be.flow_delete = ctl_backend_flow_delete;
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	s->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->ep < 0 || s->stop_fd < 0) {

@@ -10,29 +10,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "dp/worker.h"
+#include "nat/nat.h"
 
 int ctl_snap_init(struct ctl_snap *sn, struct dp_worker *w)
 {
 	sn->w = w;
 	sn->efd = -1;
 	sn->s.text = malloc(CTL_SNAP_TEXT_MAX);
-	if (!sn->s.text)
+	sn->page = malloc(sizeof(*sn->page));
+	if (!sn->s.text || !sn->page)
 		return -ENOMEM;
 	sn->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	return sn->efd < 0 ? -errno : 0;
 }
 
-/* On the worker's thread: fill the snapshot, then say so. */
-static void ctl_snap_fill(struct dp_worker *w, void *arg)
+/* On the worker's thread: the statistics block and the ports. */
+static void ctl_snap_stats(struct dp_worker *w, struct ctl_snap *sn)
 {
-	struct ctl_snap *sn = arg;
 	struct ctl_snapshot *s = &sn->s;
 	const struct dp_ports *ps = dp_worker_ports(w);
 	FILE *f = fmemopen(s->text, CTL_SNAP_TEXT_MAX, "w");
-	uint64_t one = 1;
 	long n = -1;
 
 	if (f) {
@@ -59,6 +61,31 @@ static void ctl_snap_fill(struct dp_worker *w, void *arg)
 		snprintf(pi->name, sizeof(pi->name), "%s", sl->port->name);
 		s->n_ports++;
 	}
+}
+
+/* On the worker's thread: do what @sn->kind says, then say so. */
+static void ctl_snap_fill(struct dp_worker *w, void *arg)
+{
+	struct ctl_snap *sn = arg;
+	struct ct_table *t = nat_ct(dp_worker_nat(w));
+	uint64_t one = 1;
+	struct timespec ts;
+
+	switch (sn->kind) {
+	case CTL_SNAP_STATS:
+		ctl_snap_stats(w, sn);
+		break;
+	case CTL_SNAP_FLOWS:
+		/* The worker's clock is CLOCK_MONOTONIC (core/clock.h). */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ctl_flows_scan(t, &sn->q, (uint64_t)ts.tv_sec * NSEC_PER_SEC +
+					  (uint64_t)ts.tv_nsec, sn->page);
+		break;
+	case CTL_SNAP_FLOW_DELETE:
+		sn->del_err = ctl_flows_delete(t, sn->del_id,
+					       sn->del_key[0] ? sn->del_key : NULL);
+		break;
+	}
 	/* Pairs with the read in ctl_snap_wait(): the eventfd's write and
 	 * read order the stores above before the control thread's loads. */
 	if (write(sn->efd, &one, sizeof(one)) < 0)
@@ -84,16 +111,11 @@ static int ctl_snap_wait(struct ctl_snap *sn, int timeout_ms)
 	return 0;
 }
 
-int ctl_snap_take(struct ctl_snap *sn, unsigned int timeout_ms)
+/* The call the worker is to make, once what an earlier one owns is free. */
+static int ctl_snap_run(struct ctl_snap *sn, unsigned int timeout_ms)
 {
-	int err;
+	int err = dp_worker_call(sn->w, ctl_snap_fill, sn);
 
-	if (sn->outstanding) {
-		if (ctl_snap_wait(sn, 0))
-			return -EBUSY;
-		sn->outstanding = false;
-	}
-	err = dp_worker_call(sn->w, ctl_snap_fill, sn);
 	if (err)
 		return err;
 	err = ctl_snap_wait(sn, (int)timeout_ms);
@@ -102,10 +124,55 @@ int ctl_snap_take(struct ctl_snap *sn, unsigned int timeout_ms)
 	return err;
 }
 
+/* Whether the snapshot is the control thread's: no call still pending. */
+static bool ctl_snap_free(struct ctl_snap *sn)
+{
+	if (sn->outstanding) {
+		if (ctl_snap_wait(sn, 0))
+			return false;
+		sn->outstanding = false;
+	}
+	return true;
+}
+
+int ctl_snap_take(struct ctl_snap *sn, unsigned int timeout_ms)
+{
+	if (!ctl_snap_free(sn))
+		return -EBUSY;
+	sn->kind = CTL_SNAP_STATS;
+	return ctl_snap_run(sn, timeout_ms);
+}
+
+int ctl_snap_flows(struct ctl_snap *sn, const struct ctl_flow_query *q,
+		   unsigned int timeout_ms)
+{
+	if (!ctl_snap_free(sn))
+		return -EBUSY;
+	sn->kind = CTL_SNAP_FLOWS;
+	sn->q = *q;
+	return ctl_snap_run(sn, timeout_ms);
+}
+
+int ctl_snap_flow_delete(struct ctl_snap *sn, uint32_t id, const char *key,
+			 unsigned int timeout_ms)
+{
+	int err;
+
+	if (!ctl_snap_free(sn))
+		return -EBUSY;
+	sn->kind = CTL_SNAP_FLOW_DELETE;
+	sn->del_id = id;
+	snprintf(sn->del_key, sizeof(sn->del_key), "%s", key ? key : "");
+	err = ctl_snap_run(sn, timeout_ms);
+	return err ? err : sn->del_err;
+}
+
 void ctl_snap_fini(struct ctl_snap *sn)
 {
 	free(sn->s.text);
 	sn->s.text = NULL;
+	free(sn->page);
+	sn->page = NULL;
 	if (sn->efd >= 0)
 		close(sn->efd);
 	sn->efd = -1;

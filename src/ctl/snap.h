@@ -11,6 +11,9 @@
  * timeout. The worker never waits for anyone. A call that times out still
  * owns the buffer until the worker has run it: until the eventfd says so
  * the snapshot refuses new calls (-EBUSY) instead of sharing the buffer.
+ * The same hand-off carries a page of the connection table
+ * (ctl/flows.h) and the deletion of one flow, which must happen on the
+ * worker's thread too.
  */
 #ifndef ARCNAT_CTL_SNAP_H
 #define ARCNAT_CTL_SNAP_H
@@ -19,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl/flows.h"
 #include "dp/port.h"
 #include "dp/portset.h"
 
@@ -61,19 +65,38 @@ struct ctl_snapshot {
 	unsigned int n_ports;
 };
 
+/* What a call to the worker does. */
+enum ctl_snap_kind {
+	CTL_SNAP_STATS,		/* fill @s */
+	CTL_SNAP_FLOWS,		/* fill @page from @q */
+	CTL_SNAP_FLOW_DELETE,	/* delete @del_id (@del_key), set @del_err */
+};
+
 /**
  * struct ctl_snap - the snapshot and its hand-off.
  * @w:           the worker
- * @efd:         written by the worker once it filled @s
+ * @efd:         written by the worker once it did what @kind says
  * @outstanding: a call the control thread stopped waiting for has not
- *               run yet: @s is still the worker's
- * @s:           the snapshot
+ *               run yet: what follows is still the worker's
+ * @kind:        what the call does
+ * @s:           the snapshot (CTL_SNAP_STATS)
+ * @q:           the query (CTL_SNAP_FLOWS)
+ * @page:        its page
+ * @del_id:      the flow to delete (CTL_SNAP_FLOW_DELETE)
+ * @del_key:     its key, "" for none
+ * @del_err:     0 or -ENOENT
  */
 struct ctl_snap {
 	struct dp_worker *w;
 	int efd;
 	bool outstanding;
+	enum ctl_snap_kind kind;
 	struct ctl_snapshot s;
+	struct ctl_flow_query q;
+	struct ctl_flow_page *page;
+	uint32_t del_id;
+	char del_key[CTL_FLOW_KEY_LEN + 1];
+	int del_err;
 };
 
 /**
@@ -94,6 +117,29 @@ int ctl_snap_init(struct ctl_snap *sn, struct dp_worker *w);
  * -EAGAIN the worker has DP_CALLS calls pending; -ETIMEDOUT; -errno.
  */
 int ctl_snap_take(struct ctl_snap *sn, unsigned int timeout_ms);
+
+/**
+ * ctl_snap_flows() - a page of flows, scanned on the worker's thread.
+ * @sn:         the snapshot
+ * @q:          the query
+ * @timeout_ms: how long to wait
+ *
+ * Return: 0 (@sn->page filled), or ctl_snap_take()'s errors.
+ */
+int ctl_snap_flows(struct ctl_snap *sn, const struct ctl_flow_query *q,
+		   unsigned int timeout_ms);
+
+/**
+ * ctl_snap_flow_delete() - delete a flow on the worker's thread.
+ * @sn:         the snapshot
+ * @id:         the flow's index
+ * @key:        its key, or NULL
+ * @timeout_ms: how long to wait
+ *
+ * Return: 0; -ENOENT no such flow; ctl_snap_take()'s errors.
+ */
+int ctl_snap_flow_delete(struct ctl_snap *sn, uint32_t id, const char *key,
+			 unsigned int timeout_ms);
 
 /**
  * ctl_snap_fini() - free; a zeroed or half-built @sn is fine. Only once

@@ -34,6 +34,7 @@
 #include "ctl/proto.h"
 #include "ctl/server.h"
 #include "dp/worker.h"
+#include "pkt/build.h"
 
 #include "memport.h"
 #include "worker_env.h"
@@ -455,6 +456,148 @@ static void the_metrics_file_is_written(void **state)
 	}
 }
 
+/* A UDP datagram from the guest to 198.51.100.1:@dport from :@sport. */
+static size_t udp_frame(uint8_t *f, uint16_t sport, uint16_t dport)
+{
+	struct pkt_spec sp = {
+		.src4 = htonl(0x0a000202), .dst4 = htonl(0xc6336401),
+		.ttl = 64, .proto = IPPROTO_UDP, .sport = sport, .dport = dport,
+		.payload = "x", .payload_len = 1,
+	};
+	int n;
+
+	memcpy(sp.eth_dst, gw_mac, 6);
+	memcpy(sp.eth_src, guest_mac, 6);
+	n = pkt_build(&sp, f, MEMPORT_FRAME);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+/* Every flow of the table through pages of @limit, as ids and keys. */
+static unsigned int list_all(int fd, unsigned int limit, const char *filter,
+			     int64_t *ids, char (*keys)[40], unsigned int max)
+{
+	char line[512];
+	int64_t cursor = 0;
+	unsigned int n = 0, pages = 0;
+
+	for (;;) {
+		struct json_object *o, *r, *fl, *next;
+
+		snprintf(line, sizeof(line),
+			 "{\"method\":\"flows\",\"params\":{\"limit\":%u,"
+			 "\"cursor\":%lld%s}}", limit, (long long)cursor, filter);
+		o = req(fd, line);
+		assert_int_equal(code_of(o), 0);
+		r = json_object_object_get(o, "result");
+		fl = json_object_object_get(r, "flows");
+		assert_true(json_object_array_length(fl) <= limit);
+		for (size_t i = 0; i < json_object_array_length(fl) && n < max; i++) {
+			struct json_object *f = json_object_array_get_idx(fl, i);
+
+			ids[n] = json_object_get_int64(json_object_object_get(f, "id"));
+			snprintf(keys[n], sizeof(keys[n]), "%s", json_object_get_string(
+				json_object_object_get(f, "key")));
+			n++;
+		}
+		next = json_object_object_get(r, "next");
+		pages++;
+		if (!next) {
+			json_object_put(o);
+			break;
+		}
+		cursor = json_object_get_int64(next);
+		json_object_put(o);
+		assert_true(pages < 100);
+	}
+	return n;
+}
+
+static void flows_are_paged_filtered_and_deleted(void **state)
+{
+	struct fix *f = *state;
+	struct ctl_server_cfg c = cfg_of(f, 0);
+	uint8_t fr[MEMPORT_FRAME];
+	int64_t ids[16];
+	char keys[16][40], line[256];
+	struct json_object *o, *fl, *one;
+	int fd;
+
+	start(f, &c);
+	fd = cli(f->path);
+	for (uint16_t i = 0; i < 5; i++)
+		assert_int_equal(memport_push(&f->e.in, fr,
+					      udp_frame(fr, 40000 + i, 7000 + i),
+					      NULL), 0);
+	assert_true(memport_wait(&f->e.out, 5, NULL));
+	/* five flows, in pages of two */
+	assert_int_equal(list_all(fd, 2, "", ids, keys, 16), 5);
+	for (int i = 1; i < 5; i++)
+		assert_true(ids[i] > ids[i - 1]);	/* each once, in order */
+	/* filters */
+	assert_int_equal(list_all(fd, 100, ",\"port\":7003", ids, keys, 16), 1);
+	assert_int_equal(list_all(fd, 100, ",\"proto\":\"tcp\"", ids, keys, 16), 0);
+	assert_int_equal(list_all(fd, 100, ",\"address\":\"198.51.100.1\"", ids,
+				  keys, 16), 5);
+	assert_int_equal(list_all(fd, 100, ",\"address\":\"198.51.100.9\"", ids,
+				  keys, 16), 0);
+	assert_int_equal(list_all(fd, 100, ",\"state\":\"unreplied\"", ids,
+				  keys, 16), 5);
+	assert_int_equal(list_all(fd, 100, ",\"state\":\"replied\"", ids,
+				  keys, 16), 0);
+	/* one flow's tuples and state */
+	o = req(fd, "{\"method\":\"flows\",\"params\":{\"port\":40003}}");
+	fl = json_object_object_get(json_object_object_get(o, "result"), "flows");
+	assert_int_equal(json_object_array_length(fl), 1);
+	one = json_object_array_get_idx(fl, 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(
+		json_object_object_get(one, "orig"), "src")), "10.0.2.2:40003");
+	assert_string_equal(json_object_get_string(json_object_object_get(
+		json_object_object_get(one, "orig"), "dst")), "198.51.100.1:7003");
+	assert_string_equal(json_object_get_string(json_object_object_get(
+		json_object_object_get(one, "reply"), "src")), "198.51.100.1:7003");
+	/* the mapping: the external address, a port of the NAT's range */
+	assert_true(!strncmp(json_object_get_string(json_object_object_get(
+		json_object_object_get(one, "reply"), "dst")), "198.51.100.2:", 13));
+	assert_string_equal(json_object_get_string(json_object_object_get(one, "proto")),
+			    "udp");
+	assert_string_equal(json_object_get_string(json_object_object_get(one, "state")),
+			    "unreplied");
+	assert_true(json_object_get_double(json_object_object_get(one, "expires_in")) > 100);
+	json_object_put(o);
+	/* delete by id and key; a wrong key or a second delete finds none */
+	assert_int_equal(list_all(fd, 100, ",\"port\":7001", ids, keys, 16), 1);
+	snprintf(line, sizeof(line), "{\"method\":\"flow-delete\",\"params\":"
+		 "{\"id\":%lld,\"key\":\"%s\"}}", (long long)ids[0], keys[0]);
+	assert_int_equal(req_code(fd, line), 0);
+	assert_int_equal(req_code(fd, line), CTL_E_NO_FLOW);
+	assert_int_equal(list_all(fd, 100, "", ids, keys, 16), 4);
+	snprintf(line, sizeof(line), "{\"method\":\"flow-delete\",\"params\":"
+		 "{\"id\":%lld,\"key\":\"%032d\"}}", (long long)ids[0], 0);
+	assert_int_equal(req_code(fd, line), CTL_E_NO_FLOW);
+	assert_int_equal(list_all(fd, 100, "", ids, keys, 16), 4);
+	assert_int_equal(req_code(fd, "{\"method\":\"flow-delete\",\"params\":{\"id\":99999999}}"),
+			 CTL_E_NO_FLOW);
+	/* bad params */
+	assert_int_equal(req_code(fd, "{\"method\":\"flow-delete\"}"), CTL_E_PARAMS);
+	assert_int_equal(req_code(fd, "{\"method\":\"flow-delete\",\"params\":{\"id\":1,\"key\":\"zz\"}}"),
+			 CTL_E_PARAMS);
+	assert_int_equal(req_code(fd, "{\"method\":\"flows\",\"params\":{\"limit\":257}}"),
+			 CTL_E_PARAMS);
+	assert_int_equal(req_code(fd, "{\"method\":\"flows\",\"params\":{\"proto\":\"sctp\"}}"),
+			 CTL_E_PARAMS);
+	assert_int_equal(req_code(fd, "{\"method\":\"flows\",\"params\":{\"state\":\"dancing\"}}"),
+			 CTL_E_PARAMS);
+	assert_int_equal(req_code(fd, "{\"method\":\"flows\",\"params\":{\"cursor\":-1}}"),
+			 CTL_E_PARAMS);
+	/* a cursor past the table's end: an empty last page */
+	o = req(fd, "{\"method\":\"flows\",\"params\":{\"cursor\":4000000000}}");
+	assert_int_equal(code_of(o), 0);
+	assert_null(json_object_object_get(json_object_object_get(o, "result"), "next"));
+	json_object_put(o);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +610,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(stale_socket_replaced_live_one_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_stopped_worker_is_busy_then_served, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_metrics_file_is_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(flows_are_paged_filtered_and_deleted, setup, teardown),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);
