@@ -44,6 +44,13 @@ static const char ctl_cmd_usage[] =
 "  metrics             every counter in the Prometheus text format\n"
 "  log-level [LEVEL]   show the log level, or set it: error, warning, info,\n"
 "                      debug\n"
+"  flows [proto tcp|udp|icmp] [address A.B.C.D] [port N] [state STATE]\n"
+"                      the connection table, page by page: both tuples,\n"
+"                      state (a TCP state, or replied/unreplied), seconds\n"
+"                      to expiry; only the flows that match every filter\n"
+"  flow-delete ID [KEY]\n"
+"                      delete a flow (ID and KEY as flows --json shows\n"
+"                      them; with KEY, only if the flow at ID is still it)\n"
 "  call METHOD [JSON]  send METHOD with JSON (an object) as its params and\n"
 "                      print the raw result: any method of docs/control.md\n"
 "\n"
@@ -237,6 +244,19 @@ static void ctl_cmd_print_stats(struct json_object *r, const char *filter)
 		ctl_cmd_print_counters(cn, "", filter);
 }
 
+static void ctl_cmd_print_flow(struct json_object *f)
+{
+	struct json_object *o = NULL, *r = NULL;
+
+	json_object_object_get_ex(f, "orig", &o);
+	json_object_object_get_ex(f, "reply", &r);
+	printf("%-8s %-5s %-21s %-21s %-21s %-21s %-12s %s\n",
+	       ctl_cmd_str(f, "id"), ctl_cmd_str(f, "proto"),
+	       ctl_cmd_str(o, "src"), ctl_cmd_str(o, "dst"),
+	       ctl_cmd_str(r, "src"), ctl_cmd_str(r, "dst"),
+	       ctl_cmd_str(f, "state"), ctl_cmd_str(f, "expires_in"));
+}
+
 /* Print the result of @method as the command wants. */
 static void ctl_cmd_print(const struct ctl_cmd *c, const char *method,
 			  struct json_object *r, const char *arg)
@@ -253,6 +273,8 @@ static void ctl_cmd_print(const struct ctl_cmd *c, const char *method,
 		fputs(json_object_get_string(r), stdout);
 	} else if (!strcmp(method, "log-level")) {
 		printf("%s\n", ctl_cmd_str(r, "level"));
+	} else if (!strcmp(method, "flow-delete")) {
+		printf("deleted flow %s\n", ctl_cmd_str(r, "deleted"));
 	} else {
 		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PRETTY |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -283,6 +305,43 @@ static int ctl_cmd_request(int argc, char **argv, struct json_object **req,
 			json_object_object_add(params, "level",
 					       json_object_new_string(argv[1]));
 		}
+	} else if (!strcmp(cmd, "flows")) {
+		if (argc % 2 == 0)
+			return ctl_cmd_usage_error("flows: FILTER VALUE pairs");
+		params = json_object_new_object();
+		for (int i = 1; i + 1 < argc; i += 2) {
+			const char *k = argv[i];
+			uint32_t port;
+
+			if (!strcmp(k, "port")) {
+				if (opts_parse_u32(argv[i + 1], 1, 65535, &port)) {
+					json_object_put(params);
+					return ctl_cmd_usage_error("flows: port '%s' "
+								   "is not 1..65535",
+								   argv[i + 1]);
+				}
+				json_object_object_add(params, "port",
+						       json_object_new_int((int)port));
+			} else if (!strcmp(k, "proto") || !strcmp(k, "address") ||
+				   !strcmp(k, "state")) {
+				json_object_object_add(params, k,
+						       json_object_new_string(argv[i + 1]));
+			} else {
+				json_object_put(params);
+				return ctl_cmd_usage_error("flows: unknown filter '%s'",
+							   k);
+			}
+		}
+	} else if (!strcmp(cmd, "flow-delete")) {
+		uint32_t id;
+
+		if (argc < 2 || argc > 3 || opts_parse_u32(argv[1], 0, UINT32_MAX, &id))
+			return ctl_cmd_usage_error("flow-delete: ID [KEY]");
+		params = json_object_new_object();
+		json_object_object_add(params, "id", json_object_new_int64(id));
+		if (argc > 2)
+			json_object_object_add(params, "key",
+					       json_object_new_string(argv[2]));
 	} else if (!strcmp(cmd, "call")) {
 		if (argc < 2 || argc > 3)
 			return ctl_cmd_usage_error("call: METHOD [JSON]");
@@ -316,6 +375,92 @@ static bool ctl_cmd_error(struct json_object *o)
 	fprintf(stderr, "arcnat ctl: error %s: %s\n", ctl_cmd_str(e, "code"),
 		ctl_cmd_str(e, "message"));
 	return true;
+}
+
+/*
+ * Send @req, read its reply. Return: the reply when it has a result (the
+ * caller puts it), NULL after saying why (an error reply, no reply).
+ */
+static struct json_object *ctl_cmd_call(const struct ctl_cmd *c, int fd,
+					struct json_object *req)
+{
+	const char *line = json_object_to_json_string_ext(req,
+							  JSON_C_TO_STRING_PLAIN);
+	struct json_object *rep;
+
+	if (ctl_cmd_send(fd, line, strlen(line)) || ctl_cmd_send(fd, "\n", 1)) {
+		fprintf(stderr, "arcnat ctl: %s: sending: %s\n", c->path,
+			strerror(errno));
+		return NULL;
+	}
+	rep = ctl_cmd_recv(fd);
+	if (!rep || ctl_cmd_error(rep)) {
+		json_object_put(rep);
+		return NULL;
+	}
+	if (!json_object_object_get_ex(rep, "result", NULL)) {
+		fprintf(stderr, "arcnat ctl: the reply has no result\n");
+		json_object_put(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+/* Pages a listing asks for at most: a table of 2^25 flows in 256s. */
+#define CTL_CMD_PAGES_MAX	(1u << 18)
+
+/* Every page of `flows`, printed as they come. Return: the exit status. */
+static int ctl_cmd_flows(const struct ctl_cmd *c, int fd,
+			 struct json_object *req)
+{
+	struct json_object *params = NULL, *all = json_object_new_array();
+	unsigned int n = 0;
+
+	json_object_object_get_ex(req, "params", &params);
+	if (!params) {
+		params = json_object_new_object();
+		json_object_object_add(req, "params", params);
+	}
+	json_object_object_add(params, "limit", json_object_new_int(256));
+	if (!c->json)
+		printf("%-8s %-5s %-21s %-21s %-21s %-21s %-12s %s\n", "ID",
+		       "PROTO", "ORIG SRC", "ORIG DST", "REPLY SRC", "REPLY DST",
+		       "STATE", "EXPIRES");
+	for (unsigned int page = 0; page < CTL_CMD_PAGES_MAX; page++) {
+		struct json_object *rep = ctl_cmd_call(c, fd, req), *res, *fl, *next;
+
+		if (!rep) {
+			json_object_put(all);
+			return 1;
+		}
+		json_object_object_get_ex(rep, "result", &res);
+		if (json_object_object_get_ex(res, "flows", &fl)) {
+			for (size_t i = 0; i < json_object_array_length(fl); i++) {
+				struct json_object *f = json_object_array_get_idx(fl, i);
+
+				if (c->json)
+					json_object_array_add(all, json_object_get(f));
+				else
+					ctl_cmd_print_flow(f);
+				n++;
+			}
+		}
+		if (!json_object_object_get_ex(res, "next", &next) ||
+		    json_object_is_type(next, json_type_null)) {
+			if (!c->json)
+				printf("%u flows of %s in the table\n", n,
+				       ctl_cmd_str(res, "count"));
+			json_object_put(rep);
+			break;
+		}
+		json_object_object_add(params, "cursor", json_object_get(next));
+		json_object_put(rep);
+	}
+	if (c->json)
+		puts(json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(all);
+	return fflush(stdout) ? 1 : 0;
 }
 
 static int ctl_cmd_parse(int argc, char **argv, struct ctl_cmd *c)
@@ -372,8 +517,8 @@ static int ctl_cmd_parse(int argc, char **argv, struct ctl_cmd *c)
 int ctl_cmd_main(int argc, char **argv)
 {
 	struct ctl_cmd c = { 0 };
-	struct json_object *req = NULL, *rep = NULL, *res;
-	const char *method, *arg, *line;
+	struct json_object *req = NULL, *rep = NULL, *res = NULL;
+	const char *method, *arg;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int fd = -1, rc;
 
@@ -395,19 +540,14 @@ int ctl_cmd_main(int argc, char **argv)
 	fd = ctl_cmd_connect(&c, c.path);
 	if (fd < 0)
 		goto out;
-	line = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	if (ctl_cmd_send(fd, line, strlen(line)) || ctl_cmd_send(fd, "\n", 1)) {
-		fprintf(stderr, "arcnat ctl: %s: sending: %s\n", c.path,
-			strerror(errno));
+	if (!strcmp(argv[optind], "flows")) {	/* not `call flows`: raw */
+		rc = ctl_cmd_flows(&c, fd, req);
 		goto out;
 	}
-	rep = ctl_cmd_recv(fd);
-	if (!rep || ctl_cmd_error(rep))
+	rep = ctl_cmd_call(&c, fd, req);
+	if (!rep)
 		goto out;
-	if (!json_object_object_get_ex(rep, "result", &res)) {
-		fprintf(stderr, "arcnat ctl: the reply has no result\n");
-		goto out;
-	}
+	json_object_object_get_ex(rep, "result", &res);
 	ctl_cmd_print(&c, method, res, arg);
 	rc = fflush(stdout) ? 1 : 0;
 out:

@@ -3,7 +3,8 @@
 # client, `arcnat ctl` (docs/control.md): the socket where --name puts it,
 # mode 0600 and owned by the user arcnat became (nobody), in a directory of
 # mode 0700; status; stats while an iperf3 run moves the counters, with
-# every counter of the SIGUSR1 block among them; metrics read by Prometheus'
+# every counter of the SIGUSR1 block among them; flows (iperf3's, and a UDP
+# flow listed, deleted and gone); metrics read by Prometheus'
 # own text parser (python3-prometheus-client), and the --metrics-file kept
 # up to date by atomic renames; log-level; the client's exit statuses; a
 # second arcnat refused the same name, and a default socket taken by
@@ -102,6 +103,42 @@ print("\n".join(sorted(names)))' >"$TMPD/ctl.names" || fail "stats JSON"
 missing=$(comm -23 "$TMPD/sigusr1.names" "$TMPD/ctl.names")
 [ -z "$missing" ] || fail "counters of the SIGUSR1 block missing from stats: $missing"
 ok "stats has all $(wc -l <"$TMPD/sigusr1.names") counters of the SIGUSR1 block"
+
+# --- flows ------------------------------------------------------------------
+ctl --name "$NAME" --json flows proto tcp port 5201 >"$TMPD/flows.json" || fail "flows"
+"$PY" - "$TMPD/flows.json" <<'PYEOF' || fail "flows of iperf3: $(cat "$TMPD/flows.json")"
+import json, sys
+fl = json.load(open(sys.argv[1]))
+assert len(fl) >= 2, fl  # iperf3's control and data connections
+for f in fl:
+    assert f["proto"] == "tcp" and f["orig"]["dst"] == "198.51.100.1:5201", f
+    assert f["orig"]["src"].startswith("10.0.2.2:"), f
+    assert f["reply"]["src"] == "198.51.100.1:5201", f
+    assert f["reply"]["dst"].startswith("198.51.100.2:"), f
+    assert f["state"] in ("ESTABLISHED", "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE"), f
+    assert f["replied"] and f["expires_in"] > 0, f
+PYEOF
+ctl --name "$NAME" flows proto tcp >"$TMPD/flows.txt" || fail "flows (table)"
+grep -q '198.51.100.1:5201' "$TMPD/flows.txt" || fail "flows table: $(cat "$TMPD/flows.txt")"
+in_ns sh -c 'echo hello | timeout 5 socat -u - UDP:198.51.100.1:5400,sourceport=5401' ||
+	fail "UDP datagram to 198.51.100.1:5400"
+ctl --name "$NAME" --json flows proto udp port 5400 >"$TMPD/udp.json" || fail "flows udp"
+set -- $("$PY" -c '
+import json, sys
+fl = json.load(open(sys.argv[1]))
+assert len(fl) == 1, fl
+assert fl[0]["orig"]["src"] == "10.0.2.2:5401", fl
+print(fl[0]["id"], fl[0]["key"])' "$TMPD/udp.json") || fail "the UDP flow: $(cat "$TMPD/udp.json")"
+[ $# = 2 ] || fail "no id and key"
+ctl --name "$NAME" flow-delete "$1" "$2" | grep -q "^deleted flow $1$" || fail "flow-delete $1 $2"
+n=$(ctl --name "$NAME" --json flows proto udp port 5400 | "$PY" -c '
+import json, sys
+print(len(json.load(sys.stdin)))') || fail "flows after flow-delete"
+[ "$n" = 0 ] || fail "the UDP flow is still listed after flow-delete ($n)"
+ctl --name "$NAME" flow-delete "$1" "$2" 2>"$TMPD/err.txt"
+[ $? = 1 ] || fail "a second flow-delete: want exit 1"
+grep -q 'error -32005' "$TMPD/err.txt" || fail "a second flow-delete: $(cat "$TMPD/err.txt")"
+ok "flows: iperf3's TCP flows with both tuples; a UDP flow listed, deleted, gone"
 
 # --- metrics ----------------------------------------------------------------
 ctl --name "$NAME" metrics >"$TMPD/metrics.txt" || fail "arcnat ctl metrics"
