@@ -104,6 +104,67 @@ int opts_parse_forward(const char *s, struct nat_forward *fwd)
 	return 0;
 }
 
+/* "P" or "P-Q" (1..65535, P <= Q), ending at @end. */
+static int opts_ports(const char *s, const char *end, uint32_t *first,
+		      uint32_t *last)
+{
+	char buf[16];
+	char *dash;
+	size_t n = (size_t)(end - s);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	dash = strchr(buf, '-');
+	if (dash)
+		*dash = '\0';
+	if (opts_parse_u32(buf, 1, 65535, first))
+		return -EINVAL;
+	*last = *first;
+	if (dash && (opts_parse_u32(dash + 1, 1, 65535, last) || *last < *first))
+		return -EINVAL;
+	return 0;
+}
+
+int opts_parse_port_range(const char *s, struct opts_port_range *out)
+{
+	const char *slash, *colon, *ports;
+	uint32_t hf, hl, gf, gl;
+	char addr[INET_ADDRSTRLEN];
+
+	if (!s || !*s)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	slash = strchr(s, '/');
+	ports = s;
+	if (slash) {
+		size_t n = (size_t)(slash - s);
+
+		if (n == 0 || n >= sizeof(addr))
+			return -EINVAL;
+		memcpy(addr, s, n);
+		addr[n] = '\0';
+		if (opts_parse_ip4(addr, &out->addr))
+			return -EINVAL;
+		ports = slash + 1;
+	}
+	colon = strchr(ports, ':');
+	if (opts_ports(ports, colon ? colon : ports + strlen(ports), &hf, &hl))
+		return -EINVAL;
+	gf = hf;
+	gl = hl;
+	if (colon && opts_ports(colon + 1, colon + 1 + strlen(colon + 1), &gf,
+				&gl))
+		return -EINVAL;
+	if (gl - gf != hl - hf)
+		return -EINVAL;
+	out->host_first = (uint16_t)hf;
+	out->host_last = (uint16_t)hl;
+	out->guest_first = (uint16_t)gf;
+	return 0;
+}
+
 int opts_split_netns(char *s, const char **netns)
 {
 	char *at = strchr(s, '@');

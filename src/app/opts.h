@@ -55,6 +55,34 @@ int opts_parse_prefix(const char *s, unsigned int plen_default, uint32_t *addr,
 int opts_parse_forward(const char *s, struct nat_forward *fwd);
 
 /**
+ * struct opts_port_range - one -t/-u value in pasta's syntax.
+ * @addr:        the host address to listen on, network order; 0 for any
+ * @host_first:  the first host port
+ * @host_last:   the last host port (== @host_first for one)
+ * @guest_first: the guest port @host_first goes to; the others follow in
+ *               step (host_first + k -> guest_first + k)
+ */
+struct opts_port_range {
+	uint32_t addr;
+	uint16_t host_first;
+	uint16_t host_last;
+	uint16_t guest_first;
+};
+
+/**
+ * opts_parse_port_range() - pasta's -t/-u syntax: "[ADDR/]PORTS[:PORTS]",
+ * where PORTS is "P" or "P-Q" and the guest's side, when given, spans as
+ * many ports as the host's: "8080", "8080:80", "127.0.0.1/8080:80",
+ * "8000-8010:9000-9010", "8000-8010" (the same ports in the guest).
+ * @s:   text
+ * @out: the range
+ *
+ * Return: 0 or -EINVAL (a bad address, port 0, a range that runs
+ * backwards, past 65535 or whose two sides differ in length).
+ */
+int opts_parse_port_range(const char *s, struct opts_port_range *out);
+
+/**
  * opts_split_netns() - split "IFACE@NETNS" in place.
  * @s:     text, modified: the '@' becomes a NUL
  * @netns: out: the namespace part, or NULL when there is none

@@ -109,6 +109,49 @@ static void opts_filtering(void **state)
 	assert_int_equal(opts_parse_filtering("", &f), -EINVAL);
 }
 
+/* pasta's -t/-u syntax */
+static void opts_port_range(void **state)
+{
+	static const char *const bad[] = {
+		"", "0", "65536", "80:", ":80", "80:0", "8000-7999",
+		"8000-8010:9000-9009", "8000-8010:9000", "1.2.3/80",
+		"/80", "1.2.3.4/", "1.2.3.4/80:x", "80-", "-80", "80--90",
+		"80:90:100", "8000-8010:65530-65540", " 80", "80 ",
+		"all", "~80", "1.2.3.4/5/80", "127.0.0.1/8080:80:1",
+	};
+	struct opts_port_range r;
+
+	(void)state;
+	assert_int_equal(opts_parse_port_range("8080", &r), 0);
+	assert_int_equal(r.addr, 0);
+	assert_int_equal(r.host_first, 8080);
+	assert_int_equal(r.host_last, 8080);
+	assert_int_equal(r.guest_first, 8080);
+	assert_int_equal(opts_parse_port_range("8080:80", &r), 0);
+	assert_int_equal(r.host_first, 8080);
+	assert_int_equal(r.guest_first, 80);
+	assert_int_equal(opts_parse_port_range("127.0.0.1/8080:80", &r), 0);
+	assert_int_equal(r.addr, htonl(0x7f000001));
+	assert_int_equal(r.host_first, 8080);
+	assert_int_equal(r.host_last, 8080);
+	assert_int_equal(r.guest_first, 80);
+	assert_int_equal(opts_parse_port_range("8000-8010:9000-9010", &r), 0);
+	assert_int_equal(r.host_first, 8000);
+	assert_int_equal(r.host_last, 8010);
+	assert_int_equal(r.guest_first, 9000);
+	assert_int_equal(opts_parse_port_range("10.0.0.1/8000-8010", &r), 0);
+	assert_int_equal(r.addr, htonl(0x0a000001));
+	assert_int_equal(r.guest_first, 8000);
+	assert_int_equal(r.host_last, 8010);
+	assert_int_equal(opts_parse_port_range("1-65535", &r), 0);
+	assert_int_equal(r.host_last, 65535);
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r.host_first = 4242;
+		if (opts_parse_port_range(bad[i], &r) != -EINVAL)
+			fail_msg("accepted '%s'", bad[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +160,7 @@ int main(void)
 		cmocka_unit_test(opts_forward),
 		cmocka_unit_test(opts_netns_split),
 		cmocka_unit_test(opts_filtering),
+		cmocka_unit_test(opts_port_range),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);
