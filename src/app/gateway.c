@@ -92,6 +92,8 @@ static int gw_open_sock(const struct gw_opts *o, const struct nat *nat,
 		.ct = nat_ct(nat),
 		.pinned_udp = DP_SVC_DNS_PORT,
 		.guest_mtu = guest_mtu,
+		.fwd = o->fwd_host,
+		.n_fwd = o->n_fwd,
 	};
 	struct sock_uplink_stats st;
 	int err = sock_uplink_open(out, &sc);
@@ -135,6 +137,26 @@ static int gw_open_outside(const struct gw_opts *o, const struct nat *nat,
 	return packet_uplink_open(out, &pc);
 }
 
+/* The DHCP pool's first address. Without --dhcp-range, the server's own
+ * default: the first host after the network's address, skipping the
+ * gateway. */
+static uint32_t gw_pool_first(const struct gw_opts *o)
+{
+	uint32_t mask = ip4_prefix_mask(o->gw_plen);
+	uint32_t a;
+
+	if (o->dhcp.pool_first)
+		return o->dhcp.pool_first;
+	a = htonl(ntohl(o->gw_addr & mask) + 1);
+	return a == o->gw_addr ? htonl(ntohl(a) + 1) : a;
+}
+
+/* Where -t/-u forward to: the first guest. */
+static uint32_t gw_forward_guest(const struct gw_opts *o)
+{
+	return o->fwd_guest ? o->fwd_guest : gw_pool_first(o);
+}
+
 static int gw_build_nat(struct gw_opts *o, struct nat **nat)
 {
 	char a[INET_ADDRSTRLEN];
@@ -170,10 +192,12 @@ static int gw_build_nat(struct gw_opts *o, struct nat **nat)
 	}
 	for (unsigned int i = 0; i < o->n_fwd; i++) {
 		o->fwd[i].ext_addr = o->ext_addr;
+		if (!o->fwd[i].int_addr)	/* -t/-u: the first guest */
+			o->fwd[i].int_addr = gw_forward_guest(o);
 		err = nat_add_forward(*nat, &o->fwd[i]);
 		if (err) {
 			inet_ntop(AF_INET, &o->fwd[i].int_addr, a, sizeof(a));
-			log_err("--forward %s:%u:%s:%u: %s",
+			log_err("forward %s:%u:%s:%u: %s",
 				o->fwd[i].proto == IPPROTO_TCP ? "tcp" : "udp",
 				o->fwd[i].ext_port, a, o->fwd[i].int_port,
 				err == -EADDRINUSE ? "that external port, or that "
@@ -183,6 +207,8 @@ static int gw_build_nat(struct gw_opts *o, struct nat **nat)
 			return err;
 		}
 	}
+	if (o->n_fwd)
+		log_info("%u port%s forwarded", o->n_fwd, o->n_fwd > 1 ? "s" : "");
 	return 0;
 }
 
@@ -411,23 +437,20 @@ int gateway_parse(struct gateway **out, int argc, char **argv,
 	return 0;
 }
 
+void gateway_set_forward_guest(struct gateway *gw, uint32_t addr)
+{
+	gw->o.fwd_guest = addr;
+}
+
 void gateway_get_plan(const struct gateway *gw, struct gateway_plan *plan)
 {
 	const struct gw_opts *o = &gw->o;
-	uint32_t mask = ip4_prefix_mask(o->gw_plen);
 
 	memset(plan, 0, sizeof(*plan));
 	plan->gw_addr = o->gw_addr;
 	plan->gw_plen = o->gw_plen;
 	plan->mtu = o->mtu;
-	/* The DHCP server's own default: the first host after the network's
-	 * address, skipping the gateway. */
-	plan->pool_first = o->dhcp.pool_first;
-	if (!plan->pool_first) {
-		plan->pool_first = htonl(ntohl(o->gw_addr & mask) + 1);
-		if (plan->pool_first == o->gw_addr)
-			plan->pool_first = htonl(ntohl(plan->pool_first) + 1);
-	}
+	plan->pool_first = gw_pool_first(o);
 	if (!o->no_dns) {
 		plan->dns[plan->n_dns++] = o->gw_addr;
 	} else {

@@ -86,6 +86,14 @@ int gateway_parse(struct gateway **out, int argc, char **argv,
 void gateway_get_plan(const struct gateway *gw, struct gateway_plan *plan);
 
 /**
+ * gateway_set_forward_guest() - the guest -t/-u forward to (default: the
+ * DHCP pool's first address); before gateway_prepare().
+ * @gw:   the gateway
+ * @addr: its address, network order
+ */
+void gateway_set_forward_guest(struct gateway *gw, uint32_t addr);
+
+/**
  * gateway_prepare() - the NAT with its forwards, the pcap file and the
  * lease file: what a configuration error stops, before any device.
  * @gw: parsed

@@ -111,7 +111,7 @@ static const char gw_usage_uplink[] =
 "                              of arcnat's (UDP, TCP; ICMP echo where\n"
 "                              net.ipv4.ping_group_range allows); no\n"
 "                              --external-ip (the NAT's is the reserved\n"
-"                              198.18.0.1), no --forward yet.\n"
+"                              198.18.0.1).\n"
 "  --external-ip A.B.C.D/LEN   the NAT's external address; LEN is its on-link\n"
 "                              prefix (AF_PACKET) or the prefix routed into the\n"
 "                              TUN (/32 for the address alone).\n"
@@ -129,7 +129,20 @@ static const char gw_usage_nat[] =
 "  --forward PROTO:EXTPORT:INTADDR:INTPORT\n"
 "                              static port forward, PROTO tcp or udp, from\n"
 "                              EXTPORT on the external address to INTADDR:INTPORT\n"
-"                              inside; repeatable (up to 64).\n"
+"                              inside; repeatable. With --outside sock, arcnat\n"
+"                              listens on EXTPORT of every host address.\n"
+"  -t, --tcp-forward [ADDR/]PORTS[:PORTS]\n"
+"  -u, --udp-forward [ADDR/]PORTS[:PORTS]\n"
+"                              --outside sock: listen on the host's TCP (UDP)\n"
+"                              PORTS, on ADDR only if given, and forward to\n"
+"                              the same or the given ports of the first guest\n"
+"                              (the first DHCP pool address; arcnat run's\n"
+"                              --guest-ip). PORTS is P or P-Q, both sides the\n"
+"                              same length: 8080, 8080:80, 127.0.0.1/8080:80,\n"
+"                              8000-8010:9000-9010 (pasta's syntax).\n"
+"                              Repeatable; up to 1024 ports in all. The guest\n"
+"                              sees the client's own address; a client on the\n"
+"                              host's loopback appears as the gateway address.\n"
 "  --filtering eif|adf|apdf    which outside hosts may send to a mapping:\n"
 "                              any (endpoint-independent), those the inside host\n"
 "                              sent to (address-dependent), or those address and\n"
@@ -230,6 +243,7 @@ enum {
 	OPT_CONTROL, OPT_NAME, OPT_NO_CONTROL, OPT_METRICS_FILE,
 	OPT_METRICS_INTERVAL,
 	OPT_NO_MAP_GW,
+	OPT_TCP_FWD = 't', OPT_UDP_FWD = 'u',
 };
 
 static const struct option gw_options[] = {
@@ -240,6 +254,8 @@ static const struct option gw_options[] = {
 	{ "next-hop", required_argument, NULL, OPT_NEXT_HOP },
 	{ "mtu", required_argument, NULL, OPT_MTU },
 	{ "forward", required_argument, NULL, OPT_FORWARD },
+	{ "tcp-forward", required_argument, NULL, OPT_TCP_FWD },
+	{ "udp-forward", required_argument, NULL, OPT_UDP_FWD },
 	{ "filtering", required_argument, NULL, OPT_FILTERING },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "timeout-tcp-established", required_argument, NULL, OPT_TO_EST },
@@ -308,6 +324,46 @@ static int gw_timeout(struct gw_opts *o, int idx, const char *name,
 	return 0;
 }
 
+/* The host side of forward o->fwd[o->n_fwd], made just now: with sock,
+ * arcnat listens on @addr and the external port. */
+static void gw_forward_host(struct gw_opts *o, uint32_t addr)
+{
+	const struct nat_forward *f = &o->fwd[o->n_fwd];
+
+	o->fwd_host[o->n_fwd++] = (struct sock_forward){
+		.proto = f->proto,
+		.addr = addr,
+		.port = f->ext_port,
+	};
+}
+
+/* -t/-u: a range of host ports to as many guest ports. */
+static int gw_parse_pasta_forward(struct gw_opts *o, bool tcp, const char *arg)
+{
+	const char *opt = tcp ? "tcp-forward" : "udp-forward";
+	struct opts_port_range r;
+	unsigned int n;
+
+	if (opts_parse_port_range(arg, &r))
+		return gw_usage_error("--%s: '%s' is not [ADDR/]PORTS[:PORTS] "
+				      "(PORTS: P or P-Q, both sides as long)",
+				      opt, arg);
+	n = (unsigned int)(r.host_last - r.host_first) + 1;
+	if (n > GW_MAX_FORWARDS - o->n_fwd)
+		return gw_usage_error("--%s: '%s': more than %u forwarded ports "
+				      "in all", opt, arg, GW_MAX_FORWARDS);
+	for (unsigned int k = 0; k < n; k++) {
+		o->fwd[o->n_fwd] = (struct nat_forward){
+			.proto = tcp ? IPPROTO_TCP : IPPROTO_UDP,
+			.ext_port = (uint16_t)(r.host_first + k),
+			.int_port = (uint16_t)(r.guest_first + k),
+		};
+		gw_forward_host(o, r.addr);
+	}
+	o->fwd_pasta = true;
+	return 0;
+}
+
 /* Forward targets must be guests: inside the gateway's subnet, not it. */
 static int gw_check_forwards(const struct gw_opts *o)
 {
@@ -319,8 +375,8 @@ static int gw_check_forwards(const struct gw_opts *o)
 		uint32_t t = f->int_addr;
 
 		inet_ntop(AF_INET, &t, a, sizeof(a));
-		if ((t & mask) != (o->gw_addr & mask) || t == o->gw_addr ||
-		    (t & ~mask) == ~mask || (t & ~mask) == 0)
+		if (t && ((t & mask) != (o->gw_addr & mask) || t == o->gw_addr ||
+			  (t & ~mask) == ~mask || (t & ~mask) == 0))
 			return gw_usage_error("--forward: %s is not a guest address "
 					      "in the gateway's subnet (--gateway-ip)",
 					      a);
@@ -331,10 +387,10 @@ static int gw_check_forwards(const struct gw_opts *o)
 			    (g->ext_port == f->ext_port ||
 			     (g->int_addr == t && g->int_port == f->int_port)))
 				return gw_usage_error(
-					"--forward %s:%u:%s:%u: that external port, or "
-					"that internal address and port, is already "
-					"forwarded", f->proto == IPPROTO_TCP ? "tcp" : "udp",
-					f->ext_port, a, f->int_port);
+					"%s port %u is forwarded twice (the same "
+					"external port, or the same guest port "
+					"twice)", f->proto == IPPROTO_TCP ? "TCP" :
+					"UDP", f->ext_port);
 		}
 	}
 	return 0;
@@ -461,8 +517,8 @@ int gw_parse(int argc, char **argv, struct gw_opts *o,
 	argv[0] = (char *)"arcnat";
 	optind = 1;
 	/* "+": a command's arguments (CMD ARGS) are not permuted into options. */
-	while ((c = getopt_long(argc, argv, cmd && cmd->args ? "+h" : "h", all,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cmd && cmd->args ? "+ht:u:" : "ht:u:",
+				all, NULL)) != -1) {
 		const char *name = "";
 		int rc = 0;
 
@@ -518,11 +574,18 @@ int gw_parse(int argc, char **argv, struct gw_opts *o,
 			break;
 		case OPT_FORWARD:
 			if (o->n_fwd == GW_MAX_FORWARDS)
-				rc = gw_usage_error("--%s: more than 64 forwards (at "
-						    "'%s')", name, optarg);
-			else if (opts_parse_forward(optarg, &o->fwd[o->n_fwd++]))
+				rc = gw_usage_error("--%s: more than %u forwarded "
+						    "ports (at '%s')", name,
+						    GW_MAX_FORWARDS, optarg);
+			else if (opts_parse_forward(optarg, &o->fwd[o->n_fwd]))
 				rc = gw_usage_error("--%s: '%s' is not tcp|udp:EXTPORT:"
 						    "INTADDR:INTPORT", name, optarg);
+			else
+				gw_forward_host(o, 0);
+			break;
+		case OPT_TCP_FWD:
+		case OPT_UDP_FWD:
+			rc = gw_parse_pasta_forward(o, c == OPT_TCP_FWD, optarg);
 			break;
 		case OPT_FILTERING:
 			if (opts_parse_filtering(optarg, &o->nat.filtering))
@@ -768,6 +831,10 @@ static int gw_finish_sock(struct gw_opts *o)
 			  !strcmp(o->outside, "sock");
 	if (!o->outside_sock && o->no_map_gateway)
 		return gw_usage_error("--no-map-gateway applies to --outside sock");
+	if (!o->outside_sock && o->fwd_pasta)
+		return gw_usage_error("-t/--tcp-forward and -u/--udp-forward "
+				      "listen on the host: they need --outside "
+				      "sock (with a packet uplink, --forward)");
 	if (!o->outside_sock)
 		return 0;
 	if (o->ext_plen)
@@ -777,8 +844,6 @@ static int gw_finish_sock(struct gw_opts *o)
 	if (o->next_hop)
 		return gw_usage_error("--next-hop applies to an AF_PACKET uplink, "
 				      "not to sock");
-	if (o->n_fwd)
-		return gw_usage_error("--forward: not with --outside sock yet");
 	if ((o->gw_addr & ip4_prefix_mask(MIN(o->gw_plen, SOCK_RANGE_PLEN))) ==
 	    (htonl(SOCK_RANGE_NET_HOST) & ip4_prefix_mask(MIN(o->gw_plen,
 							       SOCK_RANGE_PLEN))))

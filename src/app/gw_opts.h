@@ -17,6 +17,7 @@
 #include "nat/nat.h"
 #include "svc/dhcp.h"
 #include "svc/dns.h"
+#include "uplink/sock_defs.h"
 
 #define GW_DEFAULT_ADDR		"10.0.2.1"
 #define GW_DEFAULT_PLEN		24
@@ -24,7 +25,7 @@
 #define GW_MAX_FLOWS_MAX	(1u << 24)
 #define GW_MTU_MIN		576u
 #define GW_MTU_MAX		65520u
-#define GW_MAX_FORWARDS		64u
+#define GW_MAX_FORWARDS		1024u	/* NAT_MAX_FORWARDS, SOCK_FORWARDS_MAX */
 #define GW_MAX_DHCP_HOSTS	256u
 #define GW_RESOLV_CONF		"/etc/resolv.conf"
 
@@ -106,8 +107,11 @@ struct gw_opts {
 	unsigned int gw_plen;
 	uint32_t next_hop;
 	uint32_t mtu;
-	struct nat_forward fwd[GW_MAX_FORWARDS];
+	struct nat_forward fwd[GW_MAX_FORWARDS];	/* int_addr 0: fwd_guest */
+	struct sock_forward fwd_host[GW_MAX_FORWARDS];	/* with sock: listen */
 	unsigned int n_fwd;
+	bool fwd_pasta;		/* some came from -t/-u */
+	uint32_t fwd_guest;	/* -t/-u's guest (0: the DHCP pool's first) */
 	struct nat_config nat;
 	const char *pcap;
 	uint32_t stats_interval;

@@ -131,7 +131,6 @@ int opts_parse_port_range(const char *s, struct opts_port_range *out)
 {
 	const char *slash, *colon, *ports;
 	uint32_t hf, hl, gf, gl;
-	char addr[INET_ADDRSTRLEN];
 
 	if (!s || !*s)
 		return -EINVAL;
@@ -140,6 +139,7 @@ int opts_parse_port_range(const char *s, struct opts_port_range *out)
 	ports = s;
 	if (slash) {
 		size_t n = (size_t)(slash - s);
+		char addr[INET_ADDRSTRLEN];
 
 		if (n == 0 || n >= sizeof(addr))
 			return -EINVAL;

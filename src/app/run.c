@@ -251,7 +251,7 @@ static int run_parse_opt(void *ctx, int val, const char *name, const char *arg)
 }
 
 /* After the options: the guest's address. Return: 0 or 2. */
-static int run_finish(struct run_ctx *c, const struct gateway *gw)
+static int run_finish(struct run_ctx *c, struct gateway *gw)
 {
 	uint32_t mask, host;
 	char a[INET_ADDRSTRLEN];
@@ -267,6 +267,7 @@ static int run_finish(struct run_ctx *c, const struct gateway *gw)
 		return run_usage_error(c, "--guest-ip: %s is not a host address of "
 				       "the gateway's subnet other than the gateway "
 				       "(--gateway-ip)", a);
+	gateway_set_forward_guest(gw, c->guest);
 	if (c->attach && !c->netns == !c->pid)
 		return run_usage_error(c, "exactly one of --netns and --pid is "
 				       "required");

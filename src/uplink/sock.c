@@ -11,6 +11,19 @@
  * the datagram sockets' packets, each going first every other call so that
  * neither starves the other; rx_pending() tells the worker about all
  * three, since no fd event announces them.
+ *
+ * Port forwards: a UDP forward's socket is its external port's datagram
+ * socket, bound at start and never closed (sock_dgram_forward()); a TCP
+ * forward has a listening socket here, whose clients are accepted (a
+ * bounded burst per event) and handed to the relay (sock_tcp_accept()),
+ * which opens the connection towards the guest. A client's loopback
+ * address is given as its image in 198.19.0.0/16 (sock_defs.h), which the
+ * NAT shows the guest as the gateway's address. A listener whose clients
+ * cannot be taken now (the relay has no room for another opening
+ * connection, or accept() ran out of descriptors) is left unwatched until
+ * the next tick: its clients wait in the kernel's backlog rather than
+ * being accepted and reset, and the worker is not woken again and again
+ * by a backlog it cannot take.
  */
 #include "uplink/sock.h"
 
@@ -27,7 +40,9 @@
 #include <unistd.h>
 
 #include "core/compiler.h"
+#include "core/clock.h"
 #include "core/log.h"
+#include "core/ratelimit.h"
 #include "pkt/build.h"
 #include "pkt/csum.h"
 #include "pkt/parse.h"
@@ -39,6 +54,20 @@
 #include "uplink/sock_tcp.h"
 
 #define SK_MIN_SOCKETS	16u
+#define SK_LISTEN_BACKLOG 128	/* listen(): clients not yet accepted */
+#define SK_ACCEPT_BURST	32u	/* clients accepted per listener event */
+
+/**
+ * struct sk_listener - a TCP forward's listening socket.
+ * @fd:     the socket
+ * @port:   its host port, the forward's external port (host order)
+ * @paused: unwatched until the tick (sock.c's header says why)
+ */
+struct sk_listener {
+	int fd;
+	uint16_t port;
+	bool paused;
+};
 
 struct sk_pending {
 	uint16_t len;
@@ -57,6 +86,9 @@ struct sock_uplink {
 	unsigned int pend_head;
 	unsigned int pend_n;
 	uint16_t ip_id;
+	struct sk_listener *lst;	/* TCP forwards, n_lst of them */
+	unsigned int n_lst;
+	struct ratelimit rl_accept;
 	struct sock_uplink_stats st;
 };
 
@@ -187,6 +219,15 @@ static unsigned int sk_tx(struct dp_port *p, struct dp_buf **bufs,
 			i += sock_dgram_udp_tx(s->dg, bufs + i, n - i, &m, now);
 			continue;
 		case IPPROTO_NUM_ICMP:
+			/* A guest's error about a SYN the relay sent it (a
+			 * forward to a port or host that is not there). */
+			if ((m.flags & PKT_F_ICMP_ERROR) && s->tcp &&
+			    m.inner.proto == IPPROTO_NUM_TCP) {
+				sock_tcp_icmp(s->tcp, b->data, b->len, &m, now);
+				s->port.stats.tx_packets++;
+				s->port.stats.tx_bytes += b->len;
+				break;
+			}
 			sock_dgram_echo_tx(s->dg, b, &m, now);
 			break;
 		case IPPROTO_NUM_TCP:
@@ -251,12 +292,85 @@ static int sk_rx(struct dp_port *p, struct dp_buf **bufs, unsigned int n,
 	return (int)k;
 }
 
+/* Close a client at once with an RST (linger 0), not a FIN. */
+static void sk_close_reset(int fd)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+/* Watch (or pause) listener @i for new clients. Return: 0 or -errno. */
+static int sk_listen_watch(struct sock_uplink *s, unsigned int i, bool on)
+{
+	struct sk_listener *l = &s->lst[i];
+
+	if (!s->env.watch)
+		return -ENOTCONN;
+	l->paused = !on;
+	return s->env.watch(s->env.ctx, l->fd,
+			    SOCK_SUB_TCP_LISTEN << SOCK_SUB_KIND_SHIFT | i,
+			    on ? EPOLLIN : 0);
+}
+
+/*
+ * Clients of listener @i, at most a burst: each goes to the relay, which
+ * owns its socket from then on. A client whose loopback address has no
+ * image is reset at once.
+ */
+static void sk_accept(struct sock_uplink *s, unsigned int i, uint64_t now)
+{
+	struct sk_listener *l = &s->lst[i];
+
+	for (unsigned int k = 0; k < SK_ACCEPT_BURST; k++) {
+		struct sockaddr_in sa = { 0 };
+		socklen_t len = sizeof(sa);
+		uint32_t peer;
+		int fd;
+
+		if (!sock_tcp_can_accept(s->tcp)) {
+			sk_listen_watch(s, i, false);
+			return;
+		}
+		fd = accept4(l->fd, (struct sockaddr *)&sa, &len,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				s->st.fwd_refused++;
+				log_rl(&s->rl_accept, now, LOG_LEVEL_WARN,
+				       "sock: forward of port %u: accept: %s "
+				       "(clients wait in the backlog)", l->port,
+				       strerror(errno));
+				sk_listen_watch(s, i, false);
+			}
+			return;	/* EAGAIN, or a client gone already */
+		}
+		s->st.fwd_accepted++;
+		peer = sa.sin_addr.s_addr;
+		if (sa.sin_family != AF_INET || !sock_addr_from_host(&peer)) {
+			s->st.fwd_refused++;
+			sk_close_reset(fd);
+			continue;
+		}
+		/* Refusals are the relay's to count; it closed the socket. */
+		(void)sock_tcp_accept(s->tcp, fd, peer, sa.sin_port,
+				      htons(l->port), now);
+	}
+}
+
 static int sk_fd_event(struct dp_port *p, uint32_t sub, uint32_t events,
 		       uint64_t now)
 {
 	struct sock_uplink *s = sk_of(p);
 	uint32_t kind = sub >> SOCK_SUB_KIND_SHIFT;
 
+	if (kind == SOCK_SUB_TCP_LISTEN) {
+		if ((sub & 0xffffu) < s->n_lst)
+			sk_accept(s, sub & 0xffffu, now);
+		return sock_tcp_pending(s->tcp) ? DP_FD_RX : 0;
+	}
 	if (kind == SOCK_SUB_TCP && s->tcp) {
 		sock_tcp_event(s->tcp, sub & (SOCK_TCP_ID_LIMIT - 1), events,
 			       now);
@@ -277,6 +391,9 @@ static void sk_tick(struct dp_port *p, uint64_t now)
 {
 	struct sock_uplink *s = sk_of(p);
 
+	for (unsigned int i = 0; i < s->n_lst; i++)
+		if (s->lst[i].paused)
+			sk_listen_watch(s, i, true);
 	if (s->tcp)
 		sock_tcp_tick(s->tcp, now);
 }
@@ -321,6 +438,8 @@ static void sk_print_stats(const struct dp_port *p, FILE *f, const char *pfx)
 	SK_STAT(tcp_rst);
 	SK_STAT(other);
 	SK_STAT(pending_full);
+	SK_STAT(fwd_accepted);
+	SK_STAT(fwd_refused);
 	SK_STAT(max_sockets);
 	SK_STAT(max_tcp);
 #undef SK_STAT
@@ -371,6 +490,9 @@ static void sk_destroy(struct dp_port *p)
 	s->env.unwatch = NULL;
 	sock_tcp_destroy(s->tcp);
 	sock_dgram_destroy(s->dg);
+	for (unsigned int i = 0; i < s->n_lst; i++)
+		close(s->lst[i].fd);
+	free(s->lst);
 	if (p->fd >= 0)
 		close(p->fd);
 	free(s);
@@ -431,6 +553,90 @@ static int sk_tcp_open(struct sock_uplink *s)
 	return sock_tcp_create(&s->tcp, &tc);
 }
 
+/* Why binding a forward's @port failed, as a hint after the error. */
+static const char *sk_bind_hint(int err, uint16_t port)
+{
+	if (err == -EACCES && port < 1024)
+		return " (ports below net.ipv4.ip_unprivileged_port_start need "
+		       "privilege)";
+	if (err == -EADDRINUSE)
+		return " (another program has it)";
+	if (err == -EADDRNOTAVAIL)
+		return " (not an address of this host)";
+	return "";
+}
+
+/* A TCP forward's listener, bound to @f's address and port. */
+static int sk_listen_open(struct sock_uplink *s, const struct sock_forward *f)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_port = htons(f->port),
+		.sin_addr.s_addr = f->addr,
+	};
+	int one = 1, fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* A forward's port comes back at once after a restart, while old
+	 * connections linger in TIME_WAIT. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(fd, SK_LISTEN_BACKLOG) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	s->lst[s->n_lst++] = (struct sk_listener){ .fd = fd, .port = f->port };
+	return 0;
+}
+
+/* Every forward's socket, bound now; the first failure is logged. */
+static int sk_forwards_open(struct sock_uplink *s)
+{
+	char a[INET_ADDRSTRLEN];
+	int err = 0;
+
+	if (s->cfg.n_fwd > SOCK_FORWARDS_MAX)
+		return -EINVAL;
+	if (s->cfg.n_fwd && !s->tcp)
+		return -EINVAL;		/* forwards need the connection table */
+	s->lst = calloc(s->cfg.n_fwd ? s->cfg.n_fwd : 1, sizeof(*s->lst));
+	if (!s->lst)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < s->cfg.n_fwd && !err; i++) {
+		const struct sock_forward *f = &s->cfg.fwd[i];
+
+		err = f->proto == IPPROTO_TCP ? sk_listen_open(s, f) :
+		      f->proto == IPPROTO_UDP ?
+			      sock_dgram_forward(s->dg, f->addr, f->port) :
+			      -EPROTONOSUPPORT;
+		if (err) {
+			inet_ntop(AF_INET, &f->addr, a, sizeof(a));
+			log_err("%s forward of %s port %u: %s%s",
+				f->proto == IPPROTO_TCP ? "TCP" : "UDP",
+				f->addr ? a : "any address", f->port,
+				strerror(-err), sk_bind_hint(err, f->port));
+		}
+	}
+	s->cfg.fwd = NULL;	/* borrowed for this call only */
+	return err;
+}
+
+/* The forwards' sockets join the event set, once there is one. */
+static void sk_forwards_watch(struct sock_uplink *s)
+{
+	int err = sock_dgram_watch_forwards(s->dg);
+
+	for (unsigned int i = 0; i < s->n_lst && !err; i++)
+		err = sk_listen_watch(s, i, true);
+	if (err)
+		log_err("sock: cannot watch the forwards' sockets: %s",
+			strerror(-err));
+}
+
 /* The descriptor limit, raised to its hard maximum (as pasta does). */
 static uint32_t sk_fd_limit(void)
 {
@@ -487,6 +693,10 @@ int sock_uplink_open(struct dp_port **out, const struct sock_uplink_cfg *cfg)
 		if (err)
 			goto fail;
 	}
+	ratelimit_init(&s->rl_accept, 5, 10 * NSEC_PER_SEC);
+	err = sk_forwards_open(s);
+	if (err)
+		goto fail;
 	/* The port's own fd: never readable (its sockets are extra fds). */
 	s->port.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->port.fd < 0) {
@@ -531,11 +741,13 @@ void sock_uplink_attach(struct dp_port *p, struct dp_worker *w)
 		.watch = sk_worker_watch,
 		.unwatch = sk_worker_unwatch,
 	};
+	sk_forwards_watch(s);
 }
 
 void sock_uplink_set_env(struct dp_port *p, const struct sock_env *env)
 {
 	sk_of(p)->env = *env;
+	sk_forwards_watch(sk_of(p));
 }
 
 bool sock_uplink_probe_echo(struct dp_port *p)

@@ -70,6 +70,10 @@
  *               than @max_sockets
  * @guest_mtu:   the guest segment's MTU: the MSS the TCP relay announces
  *               (0: 1500)
+ * @fwd:         port forwards: the host sockets to listen on (borrowed,
+ *               read by sock_uplink_open() only); the NAT must have a
+ *               static forward of each one's external port
+ * @n_fwd:       how many (at most SOCK_FORWARDS_MAX)
  */
 struct sock_uplink_cfg {
 	uint32_t ext_addr;
@@ -78,15 +82,20 @@ struct sock_uplink_cfg {
 	uint32_t max_sockets;
 	uint32_t max_tcp;
 	uint32_t guest_mtu;
+	const struct sock_forward *fwd;
+	unsigned int n_fwd;
 };
 
 /**
  * sock_uplink_open() - build the port (DP_PORT_L3 | DP_PORT_VNET, MTU
- * SOCK_MTU). No socket is opened until a packet needs one.
+ * SOCK_MTU). The forwards' sockets are bound and listening when it
+ * returns (a port in use is an error now, not at the first client); no
+ * other socket is opened until a packet needs one.
  * @out: the port
  * @cfg: configuration (copied; @cfg->ct borrowed)
  *
- * Return: 0, -EINVAL (no external address), -ENOMEM, -errno.
+ * Return: 0, -EINVAL (no external address, too many forwards), -ENOMEM,
+ * -errno (a forward's socket: logged, naming it).
  */
 int sock_uplink_open(struct dp_port **out, const struct sock_uplink_cfg *cfg);
 

@@ -38,12 +38,29 @@
 /* The port's own packets (RSTs, ICMP errors it makes) waiting for rx. */
 #define SOCK_PENDING_MAX	64u
 
+/* Port forwards (listening host sockets) at most, TCP and UDP together. */
+#define SOCK_FORWARDS_MAX	1024u
+
+/**
+ * struct sock_forward - a port forward's host side: arcnat listens on
+ * @addr:@port of the host, and the NAT's static forward of external port
+ * @port takes what arrives to a guest.
+ * @proto: IPPROTO_TCP or IPPROTO_UDP
+ * @addr:  the host address, network order (0: any)
+ * @port:  the host port, also the forward's external port (host order)
+ */
+struct sock_forward {
+	uint8_t proto;
+	uint32_t addr;
+	uint16_t port;
+};
+
 /* Sub-index kinds, bits 28-31 (dp_worker_add_fd()). */
 #define SOCK_SUB_KIND_SHIFT	28
 #define SOCK_SUB_UDP		1u
 #define SOCK_SUB_ICMP		2u
 #define SOCK_SUB_TCP		3u	/* a TCP connection (uplink/sock_tcp) */
-#define SOCK_SUB_TCP_LISTEN	4u	/* a TCP forward's listener (planned) */
+#define SOCK_SUB_TCP_LISTEN	4u	/* a TCP forward's listener: bits 0-15 its index */
 
 /**
  * sock_addr_to_host() - where a translated packet's address is on the
@@ -116,6 +133,10 @@ struct sock_env {
  *                 connection table given)
  * @other:         packets of other protocols or ICMP types, dropped
  * @pending_full:  the port's own packets dropped: SOCK_PENDING_MAX waiting
+ * @fwd_accepted:  clients a TCP forward's listener accepted
+ * @fwd_refused:   clients reset at once (a loopback address outside
+ *                 127.0.0.0/16, no relay), and accept() failures for want
+ *                 of descriptors (the client waits in the backlog)
  * @max_sockets:   the bound in force
  * @max_tcp:       the TCP relay's bound on connections (0: no relay)
  */
@@ -138,6 +159,8 @@ struct sock_uplink_stats {
 	uint64_t tcp_rst;
 	uint64_t other;
 	uint64_t pending_full;
+	uint64_t fwd_accepted;
+	uint64_t fwd_refused;
 	uint64_t max_sockets;
 	uint64_t max_tcp;
 };

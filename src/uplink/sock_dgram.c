@@ -60,12 +60,15 @@ enum sk_kind { SK_UDP = 0, SK_ICMP = 1, SK__N };
  * @gen:   generation of the current (or last) socket, in its sub-index
  * @ready: on the ready list
  * @err:   EPOLLERR was reported: read the error queue
+ * @pinned: the port's socket is never closed by flow_gone (the DNS
+ *          forwarder's port, a UDP port forward's)
  */
 struct sk_slot {
 	int fd;
 	uint16_t gen;
 	uint8_t ready;
 	uint8_t err;
+	uint8_t pinned;
 };
 
 struct sock_dgram {
@@ -76,6 +79,8 @@ struct sock_dgram {
 	uint32_t ready_head;
 	uint32_t ready_n;
 	uint32_t open;			/* sockets open */
+	uint16_t fwd[SOCK_FORWARDS_MAX];	/* UDP forwards' ports, bound */
+	unsigned int n_fwd;
 	uint16_t ip_id;
 	bool echo_warned;
 	/* recvmmsg()/sendmmsg() scratch */
@@ -218,7 +223,7 @@ static int sk_get(struct sock_dgram *s, enum sk_kind k, uint16_t port,
 	if (sl->fd >= 0)
 		return sl->fd;
 	if (k == SK_UDP) {
-		if (b->flow == DP_FLOW_NONE && port != s->cfg.pinned_udp) {
+		if (b->flow == DP_FLOW_NONE && !sl->pinned) {
 			s->cfg.st->no_flow++;
 			return -1;
 		}
@@ -726,10 +731,59 @@ void sock_dgram_flow_gone(struct sock_dgram *s, const struct ct_entry *e,
 
 	if (!mapping_gone)
 		return;
-	if (t->proto == IPPROTO_NUM_UDP && port != s->cfg.pinned_udp)
+	if (t->proto == IPPROTO_NUM_UDP && !s->slot[SK_UDP][port].pinned)
 		sk_close(s, SK_UDP, port);
 	else if (t->proto == IPPROTO_NUM_ICMP)
 		sk_close(s, SK_ICMP, port);
+}
+
+int sock_dgram_forward(struct sock_dgram *s, uint32_t addr, uint16_t port)
+{
+	struct sk_slot *sl = &s->slot[SK_UDP][port];
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = addr,
+	};
+	int one = 1, fd;
+
+	if (!port || sl->pinned || s->n_fwd >= SOCK_FORWARDS_MAX)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	sl->fd = fd;
+	sl->pinned = 1;
+	s->fwd[s->n_fwd++] = port;
+	s->open++;
+	s->cfg.st->udp_opened++;
+	s->cfg.st->udp_open++;
+	return 0;
+}
+
+int sock_dgram_watch_forwards(struct sock_dgram *s)
+{
+	for (unsigned int i = 0; i < s->n_fwd; i++) {
+		struct sk_slot *sl = &s->slot[SK_UDP][s->fwd[i]];
+		int err;
+
+		if (!s->cfg.env->watch)
+			return -ENOTCONN;
+		sl->gen = (uint16_t)((sl->gen + 1) & SK_GEN_MASK);
+		err = s->cfg.env->watch(s->cfg.env->ctx, sl->fd,
+					sk_sub(SK_UDP, sl->gen, s->fwd[i]),
+					EPOLLIN);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 bool sock_dgram_probe_echo(struct sock_dgram *s)
@@ -788,6 +842,8 @@ int sock_dgram_create(struct sock_dgram **out, const struct sock_dgram_cfg *cfg)
 	s->ready = calloc((size_t)SK_READY_CAP, sizeof(*s->ready));
 	if (!s->ready)
 		goto fail;
+	if (cfg->pinned_udp)
+		s->slot[SK_UDP][cfg->pinned_udp].pinned = 1;
 	*out = s;
 	return 0;
 fail:

@@ -132,6 +132,30 @@ void sock_dgram_flow_gone(struct sock_dgram *d, const struct ct_entry *e,
 			  bool mapping_gone);
 
 /**
+ * sock_dgram_forward() - a UDP port forward's socket: bound now to
+ * @addr:@port on the host (so that a port in use is an error at start),
+ * the socket of external port @port for good. Datagrams of clients become
+ * packets to EXT:@port, which the NAT's forward takes to the guest; the
+ * guest's replies leave through it. Watched from
+ * sock_dgram_watch_forwards() on.
+ * @d:    state
+ * @addr: the host address to listen on, network order (0: any)
+ * @port: the host port, which is the forward's external port (host order)
+ *
+ * Return: 0, -EINVAL (port 0, already pinned, more than
+ * SOCK_FORWARDS_MAX), or socket()'s or bind()'s -errno.
+ */
+int sock_dgram_forward(struct sock_dgram *d, uint32_t addr, uint16_t port);
+
+/**
+ * sock_dgram_watch_forwards() - put the forwards' sockets in the event set
+ * (once it is given: sock_uplink_attach() or sock_uplink_set_env()).
+ * @d: state
+ * Return: 0 or the watch's -errno.
+ */
+int sock_dgram_watch_forwards(struct sock_dgram *d);
+
+/**
  * sock_dgram_probe_echo() - sock_uplink_probe_echo(). @d: state.
  * Return: true if ping sockets may be opened.
  */

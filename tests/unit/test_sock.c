@@ -65,6 +65,8 @@
 #define LO_IMG	htonl(SOCK_LO_NET_HOST | 1u)
 #define EXT	htonl(SOCK_EXT_ADDR_HOST)
 #define IN1	htonl(0x0a000202)	/* 10.0.2.2 */
+#define GW	htonl(0x0a000201)	/* 10.0.2.1: forwards' loopback clients */
+#define IMG	htonl(SOCK_LO_NET_HOST | 1)	/* 198.19.0.1: 127.0.0.1 */
 #define SEC(s)	((uint64_t)(s) * NSEC_PER_SEC)
 
 static const struct siphash_key key = { { 1, 2 } };
@@ -78,6 +80,7 @@ struct fix {
 	unsigned int watched;
 	uint32_t flows_seen;	/* the flow of the last packet sent out */
 	bool echo_ok;
+	unsigned int n_fwd;	/* forwards: their sockets stay watched */
 };
 
 static struct fix F;
@@ -111,7 +114,13 @@ static void t_gone(void *ctx, uint32_t flow, const struct ct_entry *e,
 	F.port->ops->flow_gone(F.port, flow, e, mapping_gone);
 }
 
-static void fix_up(uint32_t max_sockets)
+/*
+ * The NAT and the port, with @n port forwards: @fwd[i] on the host, to the
+ * guest IN1's port @to[i], and the loopback's image shown as GW, as the
+ * gateway configures them.
+ */
+static void fix_up_fwd(uint32_t max_sockets, const struct sock_forward *fwd,
+		       const uint16_t *to, unsigned int n)
 {
 	struct nat_config nc = {
 		.ext_addrs = { EXT },
@@ -120,20 +129,39 @@ static void fix_up(uint32_t max_sockets)
 		.seed = 7,
 		.key = &key,
 		.on_flow_gone = t_gone,
+		.inbound_alias = { .addr = htonl(SOCK_LO_NET_HOST),
+				   .mask = htonl(SOCK_LO_MASK_HOST), .to = GW },
 	};
 	struct sock_env env = { .watch = t_watch, .unwatch = t_unwatch };
 	struct sock_uplink_cfg sc = { .ext_addr = EXT, .pinned_udp = 49151,
-				      .max_sockets = max_sockets };
+				      .max_sockets = max_sockets,
+				      .fwd = fwd, .n_fwd = n };
 
 	memset(&F, 0, sizeof(F));
 	F.now = SEC(100);
 	F.ep = epoll_create1(EPOLL_CLOEXEC);
 	assert_true(F.ep >= 0);
 	assert_int_equal(nat_create(&F.nat, &nc), 0);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct nat_forward nf = {
+			.proto = fwd[i].proto, .ext_addr = EXT,
+			.ext_port = fwd[i].port, .int_addr = IN1,
+			.int_port = to[i],
+		};
+
+		assert_int_equal(nat_add_forward(F.nat, &nf), 0);
+	}
 	sc.ct = nat_ct(F.nat);
 	assert_int_equal(sock_uplink_open(&F.port, &sc), 0);
 	assert_true(F.port->flags & DP_PORT_L3);
 	sock_uplink_set_env(F.port, &env);
+	assert_int_equal(F.watched, n);	/* bound and listening already */
+	F.n_fwd = n;
+}
+
+static void fix_up(uint32_t max_sockets)
+{
+	fix_up_fwd(max_sockets, NULL, NULL, 0);
 }
 
 static void expire_all(void);
@@ -142,7 +170,7 @@ static void expire_all(void);
 static void fix_down(void)
 {
 	expire_all();
-	assert_int_equal(F.watched, 0);
+	assert_int_equal(F.watched, F.n_fwd);
 	assert_int_equal(ct_count(nat_ct(F.nat)), 0);
 	nat_destroy(F.nat);
 	dp_port_destroy(F.port);
@@ -716,6 +744,170 @@ static void tcp_relay(void **state __maybe_unused)
 	close(lfd);
 }
 
+/* A TCP port of 127.0.0.1 nobody listens on (host order). */
+static uint16_t free_tcp_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = LO };
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* The local port of socket @fd (host order). */
+static uint16_t local_port(int fd)
+{
+	struct sockaddr_in a = { 0 };
+	socklen_t al = sizeof(a);
+
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	return ntohs(a.sin_port);
+}
+
+/*
+ * A UDP forward, 127.0.0.1:hp -> the guest's port 53: the client's
+ * datagram leaves the port from the loopback's image to the forward's
+ * external port, and the NAT shows it to the guest from the gateway with
+ * the client's port; the guest's answer to the gateway goes back to the
+ * client from the forwarded port. A second forward's port is bound too.
+ */
+static void udp_forward(void **state __maybe_unused)
+{
+	const uint16_t hp = free_port(), hp2 = free_port(), to[2] = { 53, 54 };
+	const struct sock_forward f[2] = { { IPPROTO_UDP, LO, hp },
+					   { IPPROTO_UDP, 0, hp2 } };
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(hp),
+				   .sin_addr.s_addr = LO }, from = { 0 };
+	socklen_t fl = sizeof(from);
+	struct pkt_spec ans;
+	struct pkt_meta m;
+	uint16_t cp;
+	int cl = server(&cp);	/* the client */
+	char x[8];
+
+	fix_up_fwd(0, f, to, 2);
+	assert_int_equal(sendto(cl, "ask", 3, 0, (struct sockaddr *)&dst,
+				sizeof(dst)), 3);
+	assert_int_equal(pump(1), 1);
+	assert_int_equal(pkt_ip4_saddr(vec[0]->data, &(struct pkt_meta){ 0 }),
+			 IMG);
+	assert_int_equal(to_guest(0, &m), NAT_V_TO_INSIDE);
+	assert_int_equal(pkt_ip4_saddr(vec[0]->data, &m), GW);
+	assert_int_equal(pkt_ip4_daddr(vec[0]->data, &m), IN1);
+	assert_int_equal(ntohs(m.sport), cp);
+	assert_int_equal(ntohs(m.dport), 53);
+	assert_memory_equal(vec[0]->data + m.payload_off, "ask", 3);
+
+	ans = udp_spec(53, GW, cp, "ans", 3);
+	assert_int_equal(guest_send(&ans), NAT_V_TO_OUTSIDE);
+	assert_int_equal(recvfrom(cl, x, sizeof(x), 0, (struct sockaddr *)&from,
+				  &fl), 3);
+	assert_memory_equal(x, "ans", 3);
+	assert_int_equal(ntohs(from.sin_port), hp);
+	assert_int_equal(sstats().udp_open, 2);
+	fix_down();	/* the flow goes, the forwards' sockets stay */
+	close(cl);
+}
+
+/* A guest's TCP segment from IN1:@sport to GW:@dport. */
+static uint8_t guest_tcp_to_gw(uint16_t sport, uint16_t dport, uint8_t flags,
+			       uint32_t seq, uint32_t ack, const char *data)
+{
+	struct pkt_spec s = { .no_eth = true, .src4 = IN1, .dst4 = GW,
+			      .proto = IPPROTO_NUM_TCP, .sport = sport,
+			      .dport = dport, .seq = seq, .ack = ack,
+			      .tcp_flags = flags, .window = 65535,
+			      .mss = (flags & TCP_SYN) ? 1460 : 0,
+			      .payload = data,
+			      .payload_len = data ? strlen(data) : 0 };
+
+	return guest_send(&s);
+}
+
+/*
+ * A TCP forward, 127.0.0.1:hp -> the guest's port 80: the client is
+ * accepted and the relay's SYN reaches the guest from the gateway with the
+ * client's port; the guest's SYN-ACK binds the connection, and bytes cross
+ * both ways; the client's close is the guest's FIN.
+ */
+static void tcp_forward(void **state __maybe_unused)
+{
+	const uint16_t hp = free_tcp_port(), to = 80;
+	const struct sock_forward f = { IPPROTO_TCP, LO, hp };
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(hp),
+				   .sin_addr.s_addr = LO };
+	struct timeval tv = { .tv_sec = 2 };
+	uint32_t cseq = 0, gseq = 5000;
+	bool data = false, fin = false;
+	struct pkt_meta m;
+	uint16_t cp;
+	char x[8];
+	int cl;
+
+	fix_up_fwd(0, &f, &to, 1);
+	cl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(cl >= 0);
+	setsockopt(cl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(cl, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	cp = local_port(cl);
+
+	assert_int_equal(pump(1), 1);
+	assert_int_equal(pkt_ip4_saddr(vec[0]->data, &(struct pkt_meta){ 0 }),
+			 IMG);
+	assert_int_equal(to_guest(0, &m), NAT_V_TO_INSIDE);
+	assert_int_equal(m.tcp_flags, TCP_SYN);
+	assert_int_equal(pkt_ip4_saddr(vec[0]->data, &m), GW);
+	assert_int_equal(pkt_ip4_daddr(vec[0]->data, &m), IN1);
+	assert_int_equal(ntohs(m.sport), cp);
+	assert_int_equal(ntohs(m.dport), 80);
+	cseq = tcp_seq(0, &m, 0) + 1;
+	assert_int_equal(sstats().fwd_accepted, 1);
+
+	assert_int_equal(guest_tcp_to_gw(80, cp, TCP_SYN | TCP_ACK, gseq - 1,
+					 cseq, NULL), NAT_V_TO_OUTSIDE);
+	assert_int_equal(send(cl, "hello", 5, 0), 5);
+	for (int round = 0; round < 10 && !data; round++) {
+		unsigned int n = pump(1);
+
+		for (unsigned int i = 0; i < n; i++) {
+			assert_int_equal(to_guest(i, &m), NAT_V_TO_INSIDE);
+			assert_false(m.tcp_flags & TCP_RST);
+			if (pkt_payload_len(&m) == 5 && tcp_seq(i, &m, 0) == cseq) {
+				assert_memory_equal(vec[i]->data + m.payload_off,
+						    "hello", 5);
+				data = true;
+			}
+		}
+	}
+	assert_true(data);
+	cseq += 5;
+	assert_int_equal(guest_tcp_to_gw(80, cp, TCP_ACK | TCP_PSH, gseq, cseq,
+					 "world"), NAT_V_TO_OUTSIDE);
+	gseq += 5;
+	assert_int_equal(recv(cl, x, sizeof(x), 0), 5);
+	assert_memory_equal(x, "world", 5);
+
+	close(cl);	/* its FIN reaches the guest after the data */
+	for (int round = 0; round < 10 && !fin; round++) {
+		unsigned int n = pump(1);
+
+		for (unsigned int i = 0; i < n; i++) {
+			assert_int_equal(to_guest(i, &m), NAT_V_TO_INSIDE);
+			if ((m.tcp_flags & TCP_FIN) && tcp_seq(i, &m, 0) == cseq)
+				fin = true;
+		}
+	}
+	assert_true(fin);
+	assert_int_equal(guest_tcp_to_gw(80, cp, TCP_ACK | TCP_FIN, gseq,
+					 cseq + 1, NULL), NAT_V_TO_OUTSIDE);
+	fix_down();
+}
+
 /* ICMP echo through a ping socket, the guest's identifier restored. */
 static void echo(void **state __maybe_unused)
 {
@@ -792,6 +984,8 @@ int main(void)
 		cmocka_unit_test(tcp_refused),
 		cmocka_unit_test(tcp_relay),
 		cmocka_unit_test(echo),
+		cmocka_unit_test(udp_forward),
+		cmocka_unit_test(tcp_forward),
 	};
 
 	if (private_netns())
