@@ -580,6 +580,10 @@ int gw_parse(int argc, char **argv, struct gw_opts *o,
 			else if (opts_parse_forward(optarg, &o->fwd[o->n_fwd]))
 				rc = gw_usage_error("--%s: '%s' is not tcp|udp:EXTPORT:"
 						    "INTADDR:INTPORT", name, optarg);
+			else if (!o->fwd[o->n_fwd].int_addr)	/* 0: -t/-u's */
+				rc = gw_usage_error("--forward: 0.0.0.0 is not a "
+						    "guest address in the gateway's "
+						    "subnet (--gateway-ip)");
 			else
 				gw_forward_host(o, 0);
 			break;
