@@ -474,6 +474,14 @@ static void sk_print_stats(const struct dp_port *p, FILE *f, const char *pfx)
 		SK_TCP(retransmits);
 		SK_TCP(fast_retransmits);
 		SK_TCP(probes);
+		SK_TCP(fwd_accepted);
+		SK_TCP(fwd_established);
+		SK_TCP(fwd_no_slot);
+		SK_TCP(fwd_exists);
+		SK_TCP(fwd_syn_timeout);
+		SK_TCP(fwd_refused);
+		SK_TCP(fwd_unreachable);
+		SK_TCP(fwd_client_gone);
 #undef SK_TCP
 	}
 }
