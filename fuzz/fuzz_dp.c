@@ -24,6 +24,14 @@
  * DHCP and the DNS forwarder are on (upstream 198.51.100.1), so guest
  * frames reach them too, and forged upstream answers reach the forwarder.
  *
+ * Every other input length step ((size / 4) % 2) configures what the
+ * socket uplink adds: the gateway address mapped to the host's loopback
+ * (wildcard TCP and UDP redirects to 198.19.0.1), loopback clients of a
+ * forward shown as the gateway (the NAT's inbound alias of 198.19.0.0/16)
+ * and 198.18.0.0/15 closed to the guests; so the worker's path for
+ * packets to the gateway address that belong to a flow (nat_has_flow())
+ * and the reserved-destination martian are reached too.
+ *
  * Checks: nat_verify() after every record; every frame a port sends parses
  * (IPv4 header checksum included) and has the right link framing: frames
  * to the guests come from the gateway MAC, packets to the uplink are bare
@@ -183,8 +191,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nc.max_flows = 64;
 	nc.seed = 1;
 	ct_timeouts_default(&nc.timeouts);
+	if ((size / 4) % 2) {
+		nc.inbound_alias = (struct nat_alias){
+			.addr = htonl(0xc6130000), .mask = htonl(0xffff0000),
+			.to = htonl(0x0a000201),
+		};
+		dc.no_dst_addr = htonl(0xc6120000);
+		dc.no_dst_plen = 15;
+	}
 	if (nat_create(&nat, &nc) || nat_add_forward(nat, &fwd))
 		abort();
+	for (unsigned int i = 0; (size / 4) % 2 && i < 2; i++) {
+		const struct nat_redirect rd = {
+			.proto = i ? 17 : 6, .addr = htonl(0x0a000201),
+			.to_addr = htonl(0xc6130001),
+		};
+
+		if (nat_add_redirect(nat, &rd))
+			abort();
+	}
 	dc.inside = &in.port;
 	dc.outside = &out.port;
 	dc.nat = nat;
