@@ -291,6 +291,11 @@ void dp_svc_tick(struct dp_svc *s, uint64_t now, int64_t wall_sec)
 		dns_tick(s->dns, now);
 }
 
+const struct dhcp *dp_svc_dhcp(const struct dp_svc *s)
+{
+	return s->dhcp;
+}
+
 uint64_t dp_svc_drops(const struct dp_svc *s)
 {
 	uint64_t t = s->no_mac;

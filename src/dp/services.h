@@ -130,6 +130,14 @@ void dp_svc_tick(struct dp_svc *s, uint64_t now, int64_t wall_sec);
 uint64_t dp_svc_drops(const struct dp_svc *s);
 
 /**
+ * dp_svc_dhcp() - the DHCP server, read only, on the worker's thread.
+ * @s: services
+ *
+ * Return: the server, or NULL without one (--no-dhcp).
+ */
+const struct dhcp *dp_svc_dhcp(const struct dp_svc *s);
+
+/**
  * dp_svc_print_stats() - `stat dhcp.*` and `stat dns.*` lines.
  * @s: services
  * @f: stream

@@ -1037,6 +1037,11 @@ struct nat *dp_worker_nat(const struct dp_worker *w)
 	return w->cfg.nat;
 }
 
+const struct dp_svc *dp_worker_svc(const struct dp_worker *w)
+{
+	return w->svc;
+}
+
 static int dp_epoll_add(int ep, int fd, uint64_t tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };

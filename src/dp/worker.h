@@ -157,6 +157,17 @@ const struct dp_ports *dp_worker_ports(const struct dp_worker *w);
  */
 struct nat *dp_worker_nat(const struct dp_worker *w);
 
+struct dp_svc;
+
+/**
+ * dp_worker_svc() - the worker's services (DHCP, DNS); read only from a
+ * dp_worker_call() function (the worker's thread).
+ * @w: worker
+ *
+ * Return: the services.
+ */
+const struct dp_svc *dp_worker_svc(const struct dp_worker *w);
+
 /**
  * dp_worker_add_port() - attach one more guest port; it is the worker's from
  * this call on (destroyed when removed, with the worker, or on error).

@@ -405,6 +405,11 @@ int dhcp_addr_of(const struct dhcp *d, const char *name, uint32_t *ip)
 	return 0;
 }
 
+const struct dhcp_leases *dhcp_get_leases(const struct dhcp *d)
+{
+	return &d->tab;
+}
+
 const struct dhcp_stats *dhcp_get_stats(const struct dhcp *d)
 {
 	return &d->stats;

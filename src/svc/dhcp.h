@@ -235,6 +235,17 @@ void dhcp_tick(struct dhcp *d, uint64_t now);
 int dhcp_snapshot(struct dhcp *d, uint64_t now, int64_t wall_sec, char *buf,
 		  size_t cap);
 
+struct dhcp_leases;
+
+/**
+ * dhcp_get_leases() - the lease table, read only (the control socket's
+ * `leases`, on the server's thread).
+ * @d: server
+ *
+ * Return: the table.
+ */
+const struct dhcp_leases *dhcp_get_leases(const struct dhcp *d);
+
 /**
  * dhcp_name_of() - the host name of a guest, for PTR answers.
  * @d:  server
