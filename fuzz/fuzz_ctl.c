@@ -26,6 +26,7 @@
 
 #include "core/log.h"
 #include "ctl/flows.h"
+#include "ctl/leases.h"
 #include "ctl/methods.h"
 #include "ctl/proto.h"
 
@@ -74,6 +75,26 @@ static int fz_flow_delete(void *ctx, uint32_t id, const char *key)
 	return id & 1 ? -ENOENT : 0;
 }
 
+static struct ctl_lease_page leases;
+
+/* One bound lease, one static host; pages until cursor 3. */
+static int fz_leases(void *ctx, uint32_t cursor,
+		     const struct ctl_lease_page **out)
+{
+	(void)ctx;
+	leases.n = 2;
+	leases.dhcp = true;
+	leases.bound = 1;
+	leases.next = cursor < 3 ? cursor + 1 : CTL_LEASES_END;
+	leases.lease[0] = (struct ctl_lease){ .ip = 0x0202000a, .state = 2,
+					      .expires_ms = 3600000,
+					      .name = "guest" };
+	leases.lease[1] = (struct ctl_lease){ .ip = 0x0902000a, .state = 4,
+					      .is_static = true };
+	*out = &leases;
+	return 0;
+}
+
 static const struct ctl_info info = {
 	.version = "fuzz", .command = "gateway", .name = "arcnat",
 	.control = "", .uplink_kind = "packet", .uplink = "r0",
@@ -83,7 +104,8 @@ static const struct ctl_info info = {
 
 static const struct ctl_env env = {
 	.info = &info, .be = { .ctx = NULL, .snapshot = fz_snapshot,
-			       .flows = fz_flows, .flow_delete = fz_flow_delete },
+			       .flows = fz_flows, .flow_delete = fz_flow_delete,
+			       .leases = fz_leases },
 };
 
 static void fz_check(size_t n)

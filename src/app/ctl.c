@@ -48,6 +48,8 @@ static const char ctl_cmd_usage[] =
 "                      the connection table, page by page: both tuples,\n"
 "                      state (a TCP state, or replied/unreplied), seconds\n"
 "                      to expiry; only the flows that match every filter\n"
+"  leases              the DHCP server's leases: address, MAC, name, state,\n"
+"                      seconds left\n"
 "  flow-delete ID [KEY]\n"
 "                      delete a flow (ID and KEY as flows --json shows\n"
 "                      them; with KEY, only if the flow at ID is still it)\n"
@@ -257,6 +259,15 @@ static void ctl_cmd_print_flow(struct json_object *f)
 	       ctl_cmd_str(f, "state"), ctl_cmd_str(f, "expires_in"));
 }
 
+static void ctl_cmd_print_lease(struct json_object *l)
+{
+	printf("%-15s %-17s %-9s %-6s %-10s %s\n", ctl_cmd_str(l, "ip"),
+	       ctl_cmd_str(l, "mac"), ctl_cmd_str(l, "state"),
+	       json_object_get_boolean(json_object_object_get(l, "static")) ?
+	       "yes" : "no", ctl_cmd_str(l, "expires_in"),
+	       ctl_cmd_str(l, "name"));
+}
+
 /* Print the result of @method as the command wants. */
 static void ctl_cmd_print(const struct ctl_cmd *c, const char *method,
 			  struct json_object *r, const char *arg)
@@ -332,6 +343,9 @@ static int ctl_cmd_request(int argc, char **argv, struct json_object **req,
 							   k);
 			}
 		}
+	} else if (!strcmp(cmd, "leases")) {
+		if (argc > 1)
+			return ctl_cmd_usage_error("leases: no arguments");
 	} else if (!strcmp(cmd, "flow-delete")) {
 		uint32_t id;
 
@@ -409,9 +423,37 @@ static struct json_object *ctl_cmd_call(const struct ctl_cmd *c, int fd,
 /* Pages a listing asks for at most: a table of 2^25 flows in 256s. */
 #define CTL_CMD_PAGES_MAX	(1u << 18)
 
-/* Every page of `flows`, printed as they come. Return: the exit status. */
-static int ctl_cmd_flows(const struct ctl_cmd *c, int fd,
-			 struct json_object *req)
+/**
+ * struct ctl_cmd_list - a method whose result comes in pages.
+ * @method: its name
+ * @array:  the result's array
+ * @limit:  send a "limit" of 256
+ * @header: the table's header line
+ * @print:  one element as a table line
+ * @total:  the result's key of the table's total ("count"), or NULL
+ */
+struct ctl_cmd_list {
+	const char *method;
+	const char *array;
+	bool limit;
+	const char *header;
+	void (*print)(struct json_object *e);
+	const char *total;
+};
+
+static const struct ctl_cmd_list ctl_cmd_lists[] = {
+	{ "flows", "flows", true,
+	  "ID       PROTO ORIG SRC              ORIG DST              "
+	  "REPLY SRC             REPLY DST             STATE        EXPIRES",
+	  ctl_cmd_print_flow, "count" },
+	{ "leases", "leases", false,
+	  "ADDRESS         MAC               STATE     STATIC EXPIRES    NAME",
+	  ctl_cmd_print_lease, NULL },
+};
+
+/* Every page of a listing, printed as they come. Return: the exit status. */
+static int ctl_cmd_list(const struct ctl_cmd *c, int fd, struct json_object *req,
+			const struct ctl_cmd_list *l)
 {
 	struct json_object *params = NULL, *all = json_object_new_array();
 	unsigned int n = 0;
@@ -421,35 +463,34 @@ static int ctl_cmd_flows(const struct ctl_cmd *c, int fd,
 		params = json_object_new_object();
 		json_object_object_add(req, "params", params);
 	}
-	json_object_object_add(params, "limit", json_object_new_int(256));
+	if (l->limit)
+		json_object_object_add(params, "limit", json_object_new_int(256));
 	if (!c->json)
-		printf("%-8s %-5s %-21s %-21s %-21s %-21s %-12s %s\n", "ID",
-		       "PROTO", "ORIG SRC", "ORIG DST", "REPLY SRC", "REPLY DST",
-		       "STATE", "EXPIRES");
+		puts(l->header);
 	for (unsigned int page = 0; page < CTL_CMD_PAGES_MAX; page++) {
-		struct json_object *rep = ctl_cmd_call(c, fd, req), *res, *fl, *next;
+		struct json_object *rep = ctl_cmd_call(c, fd, req), *res, *arr, *next;
 
 		if (!rep) {
 			json_object_put(all);
 			return 1;
 		}
 		json_object_object_get_ex(rep, "result", &res);
-		if (json_object_object_get_ex(res, "flows", &fl)) {
-			for (size_t i = 0; i < json_object_array_length(fl); i++) {
-				struct json_object *f = json_object_array_get_idx(fl, i);
+		if (json_object_object_get_ex(res, l->array, &arr)) {
+			for (size_t i = 0; i < json_object_array_length(arr); i++) {
+				struct json_object *e = json_object_array_get_idx(arr, i);
 
 				if (c->json)
-					json_object_array_add(all, json_object_get(f));
+					json_object_array_add(all, json_object_get(e));
 				else
-					ctl_cmd_print_flow(f);
+					l->print(e);
 				n++;
 			}
 		}
 		if (!json_object_object_get_ex(res, "next", &next) ||
 		    json_object_is_type(next, json_type_null)) {
-			if (!c->json)
-				printf("%u flows of %s in the table\n", n,
-				       ctl_cmd_str(res, "count"));
+			if (!c->json && l->total)
+				printf("%u %s of %s in the table\n", n, l->array,
+				       ctl_cmd_str(res, l->total));
 			json_object_put(rep);
 			break;
 		}
@@ -540,9 +581,12 @@ int ctl_cmd_main(int argc, char **argv)
 	fd = ctl_cmd_connect(&c, c.path);
 	if (fd < 0)
 		goto out;
-	if (!strcmp(argv[optind], "flows")) {	/* not `call flows`: raw */
-		rc = ctl_cmd_flows(&c, fd, req);
-		goto out;
+	/* A listing is paged (but not `call flows`: that one is raw). */
+	for (size_t i = 0; i < ARRAY_SIZE(ctl_cmd_lists); i++) {
+		if (!strcmp(argv[optind], ctl_cmd_lists[i].method)) {
+			rc = ctl_cmd_list(&c, fd, req, &ctl_cmd_lists[i]);
+			goto out;
+		}
 	}
 	rep = ctl_cmd_call(&c, fd, req);
 	if (!rep)

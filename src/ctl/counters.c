@@ -294,13 +294,18 @@ static void ctl_prom_sort(struct ctl_prom *e, size_t n)
 
 ssize_t ctl_counters_prom(const char *text, size_t len, char *out, size_t cap)
 {
-	struct ctl_prom *e = calloc(CTL_COUNTERS_MAX, sizeof(*e));
-	size_t pos = 0, n, k = 0, w = 0;
+	size_t pos = 0, n, k = 0, w = 0, lines = 0;
+	struct ctl_prom *e;
 	const char *l;
 
+	/* As many entries as the block has lines, at most CTL_COUNTERS_MAX. */
+	while (lines < CTL_COUNTERS_MAX && ctl_next_line(text, len, &pos, &l, &n))
+		lines++;
+	e = calloc(lines ? lines : 1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	while (k < CTL_COUNTERS_MAX && ctl_next_line(text, len, &pos, &l, &n)) {
+	pos = 0;
+	while (k < lines && ctl_next_line(text, len, &pos, &l, &n)) {
 		if (!ctl_parse_stat(l, n, &e[k].st))
 			continue;
 		ctl_family(e[k].fam, sizeof(e[k].fam), &e[k].st);

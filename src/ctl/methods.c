@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "ctl/counters.h"
 #include "ctl/flows.h"
+#include "ctl/leases.h"
 #include "ctl/proto.h"
 
 /**
@@ -367,10 +368,42 @@ static int ctl_m_flow_delete(struct ctl_call *c)
 	return 0;
 }
 
+static int ctl_m_leases(struct ctl_call *c)
+{
+	static const char *const keys[] = { "cursor", NULL };
+	const struct ctl_lease_page *pg;
+	struct json_object *cur;
+	int64_t v = 0;
+	int err = ctl_params_only(c, keys);
+
+	if (err)
+		return err;
+	if (c->params && json_object_object_get_ex(c->params, "cursor", &cur) &&
+	    (!json_object_is_type(cur, json_type_int) ||
+	     (v = json_object_get_int64(cur)) < 0 || v >= CTL_LEASES_END)) {
+		c->why = "\"cursor\" is a cursor a page returned";
+		return CTL_E_PARAMS;
+	}
+	if (!c->env->be.leases) {
+		c->why = "no lease table here";
+		return CTL_E_INTERNAL;
+	}
+	err = c->env->be.leases(c->env->be.ctx, (uint32_t)v, &pg);
+	if (err)
+		return ctl_be_error(c, err);
+	c->result = ctl_leases_json(pg);
+	if (!c->result) {
+		c->why = "out of memory";
+		return CTL_E_INTERNAL;
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	ctl_method_fn fn;
 } ctl_methods[] = {
+	{ "leases", ctl_m_leases },
 	{ "flows", ctl_m_flows },
 	{ "flow-delete", ctl_m_flow_delete },
 	{ "status", ctl_m_status },

@@ -63,6 +63,7 @@ struct ctl_info {
  *               connection table to show
  * @flow_delete: delete flow @id (whose key is @key, or any flow at @id
  *               when NULL): 0, -ENOENT, or the errors of @snapshot
+ * @leases:      a page of DHCP leases from @cursor into *@out (likewise)
  */
 struct ctl_backend {
 	void *ctx;
@@ -70,6 +71,8 @@ struct ctl_backend {
 	int (*flows)(void *ctx, const struct ctl_flow_query *q,
 		     const struct ctl_flow_page **out);
 	int (*flow_delete)(void *ctx, uint32_t id, const char *key);
+	int (*leases)(void *ctx, uint32_t cursor,
+		      const struct ctl_lease_page **out);
 };
 
 /**

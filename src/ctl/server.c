@@ -110,6 +110,17 @@ static int ctl_backend_flows(void *ctx, const struct ctl_flow_query *q,
 	return err;
 }
 
+static int ctl_backend_leases(void *ctx, uint32_t cursor,
+			      const struct ctl_lease_page **out)
+{
+	struct ctl_snap *sn = ctx;
+	int err = ctl_snap_leases(sn, cursor, CTL_SNAP_TIMEOUT_MS);
+
+	if (!err)
+		*out = sn->leases;
+	return err;
+}
+
 static int ctl_backend_flow_delete(void *ctx, uint32_t id, const char *key)
 {
 	return ctl_snap_flow_delete(ctx, id, key, CTL_SNAP_TIMEOUT_MS);
@@ -223,6 +234,7 @@ int ctl_server_open(struct ctl_server **out, const struct ctl_server_cfg *cfg)
 	s->env.be.snapshot = ctl_backend_snapshot;
 	s->env.be.flows = ctl_backend_flows;
 	s->env.be.flow_delete = ctl_backend_flow_delete;
+	s->env.be.leases = ctl_backend_leases;
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	s->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->ep < 0 || s->stop_fd < 0) {

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "dp/services.h"
 #include "dp/worker.h"
 #include "nat/nat.h"
+#include "svc/dhcp.h"
 
 int ctl_snap_init(struct ctl_snap *sn, struct dp_worker *w)
 {
@@ -23,7 +25,8 @@ int ctl_snap_init(struct ctl_snap *sn, struct dp_worker *w)
 	sn->efd = -1;
 	sn->s.text = malloc(CTL_SNAP_TEXT_MAX);
 	sn->page = malloc(sizeof(*sn->page));
-	if (!sn->s.text || !sn->page)
+	sn->leases = malloc(sizeof(*sn->leases));
+	if (!sn->s.text || !sn->page || !sn->leases)
 		return -ENOMEM;
 	sn->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	return sn->efd < 0 ? -errno : 0;
@@ -68,18 +71,23 @@ static void ctl_snap_fill(struct dp_worker *w, void *arg)
 {
 	struct ctl_snap *sn = arg;
 	struct ct_table *t = nat_ct(dp_worker_nat(w));
-	uint64_t one = 1;
+	const struct dhcp *dhcp = dp_svc_dhcp(dp_worker_svc(w));
+	uint64_t one = 1, now;
 	struct timespec ts;
 
+	/* The worker's clock is CLOCK_MONOTONIC (core/clock.h). */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 	switch (sn->kind) {
 	case CTL_SNAP_STATS:
 		ctl_snap_stats(w, sn);
 		break;
 	case CTL_SNAP_FLOWS:
-		/* The worker's clock is CLOCK_MONOTONIC (core/clock.h). */
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ctl_flows_scan(t, &sn->q, (uint64_t)ts.tv_sec * NSEC_PER_SEC +
-					  (uint64_t)ts.tv_nsec, sn->page);
+		ctl_flows_scan(t, &sn->q, now, sn->page);
+		break;
+	case CTL_SNAP_LEASES:
+		ctl_leases_scan(dhcp ? dhcp_get_leases(dhcp) : NULL,
+				sn->lease_cursor, now, sn->leases);
 		break;
 	case CTL_SNAP_FLOW_DELETE:
 		sn->del_err = ctl_flows_delete(t, sn->del_id,
@@ -153,6 +161,16 @@ int ctl_snap_flows(struct ctl_snap *sn, const struct ctl_flow_query *q,
 	return ctl_snap_run(sn, timeout_ms);
 }
 
+int ctl_snap_leases(struct ctl_snap *sn, uint32_t cursor,
+		    unsigned int timeout_ms)
+{
+	if (!ctl_snap_free(sn))
+		return -EBUSY;
+	sn->kind = CTL_SNAP_LEASES;
+	sn->lease_cursor = cursor;
+	return ctl_snap_run(sn, timeout_ms);
+}
+
 int ctl_snap_flow_delete(struct ctl_snap *sn, uint32_t id, const char *key,
 			 unsigned int timeout_ms)
 {
@@ -173,6 +191,8 @@ void ctl_snap_fini(struct ctl_snap *sn)
 	sn->s.text = NULL;
 	free(sn->page);
 	sn->page = NULL;
+	free(sn->leases);
+	sn->leases = NULL;
 	if (sn->efd >= 0)
 		close(sn->efd);
 	sn->efd = -1;

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "ctl/flows.h"
+#include "ctl/leases.h"
 #include "dp/port.h"
 #include "dp/portset.h"
 
@@ -70,6 +71,7 @@ enum ctl_snap_kind {
 	CTL_SNAP_STATS,		/* fill @s */
 	CTL_SNAP_FLOWS,		/* fill @page from @q */
 	CTL_SNAP_FLOW_DELETE,	/* delete @del_id (@del_key), set @del_err */
+	CTL_SNAP_LEASES,	/* fill @leases from @lease_cursor */
 };
 
 /**
@@ -85,6 +87,8 @@ enum ctl_snap_kind {
  * @del_id:      the flow to delete (CTL_SNAP_FLOW_DELETE)
  * @del_key:     its key, "" for none
  * @del_err:     0 or -ENOENT
+ * @lease_cursor: the first lease slot (CTL_SNAP_LEASES)
+ * @leases:      its page
  */
 struct ctl_snap {
 	struct dp_worker *w;
@@ -97,6 +101,8 @@ struct ctl_snap {
 	uint32_t del_id;
 	char del_key[CTL_FLOW_KEY_LEN + 1];
 	int del_err;
+	uint32_t lease_cursor;
+	struct ctl_lease_page *leases;
 };
 
 /**
@@ -140,6 +146,17 @@ int ctl_snap_flows(struct ctl_snap *sn, const struct ctl_flow_query *q,
  */
 int ctl_snap_flow_delete(struct ctl_snap *sn, uint32_t id, const char *key,
 			 unsigned int timeout_ms);
+
+/**
+ * ctl_snap_leases() - a page of DHCP leases, copied on the worker's thread.
+ * @sn:         the snapshot
+ * @cursor:     the first slot
+ * @timeout_ms: how long to wait
+ *
+ * Return: 0 (@sn->leases filled), or ctl_snap_take()'s errors.
+ */
+int ctl_snap_leases(struct ctl_snap *sn, uint32_t cursor,
+		    unsigned int timeout_ms);
 
 /**
  * ctl_snap_fini() - free; a zeroed or half-built @sn is fine. Only once

@@ -140,6 +140,26 @@ ctl --name "$NAME" flow-delete "$1" "$2" 2>"$TMPD/err.txt"
 grep -q 'error -32005' "$TMPD/err.txt" || fail "a second flow-delete: $(cat "$TMPD/err.txt")"
 ok "flows: iperf3's TCP flows with both tuples; a UDP flow listed, deleted, gone"
 
+# --- leases -------------------------------------------------------------------
+# A DHCP client that only asks (its script configures nothing): the lease
+# is bound to tap0's MAC.
+printf '#!/bin/sh\n[ "$1" = bound ] && echo "$ip" >"%s"\nexit 0\n' "$TMPD/lease.ip" >"$TMPD/udhcpc.sh"
+chmod +x "$TMPD/udhcpc.sh"
+in_ns timeout "$CTL_TO" busybox udhcpc -i tap0 -f -q -n -t 5 -T 2 -x hostname:ctlguest \
+	-s "$TMPD/udhcpc.sh" >"$TMPD/udhcpc.out" 2>&1 || fail "no DHCP lease: $(tail -n 3 "$TMPD/udhcpc.out")"
+MAC=$(ip -n "$NS_IN" -o link show tap0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+ctl --name "$NAME" --json leases >"$TMPD/leases.json" || fail "leases"
+"$PY" - "$TMPD/leases.json" "$(cat "$TMPD/lease.ip")" "$MAC" <<'PYEOF' || fail "leases: $(cat "$TMPD/leases.json")"
+import json, sys
+ls = [l for l in json.load(open(sys.argv[1])) if l["state"] == "bound"]
+assert len(ls) == 1, ls
+l = ls[0]
+assert l["ip"] == sys.argv[2] and l["mac"] == sys.argv[3], (l, sys.argv)
+assert l["name"] == "ctlguest" and not l["static"] and l["expires_in"] > 3000, l
+PYEOF
+ctl --name "$NAME" leases | grep -q "^$(cat "$TMPD/lease.ip") .* bound " || fail "leases (table)"
+ok "leases: the bound lease of tap0's MAC, its name and time left"
+
 # --- metrics ----------------------------------------------------------------
 ctl --name "$NAME" metrics >"$TMPD/metrics.txt" || fail "arcnat ctl metrics"
 cat >"$TMPD/prom.py" <<'PYEOF'

@@ -590,6 +590,17 @@ static void flows_are_paged_filtered_and_deleted(void **state)
 			 CTL_E_PARAMS);
 	assert_int_equal(req_code(fd, "{\"method\":\"flows\",\"params\":{\"cursor\":-1}}"),
 			 CTL_E_PARAMS);
+	/* no DHCP server in this worker: an empty, final page that says so */
+	o = req(fd, "{\"method\":\"leases\"}");
+	assert_int_equal(code_of(o), 0);
+	assert_int_equal(json_object_array_length(json_object_object_get(
+		json_object_object_get(o, "result"), "leases")), 0);
+	assert_false(json_object_get_boolean(json_object_object_get(
+		json_object_object_get(o, "result"), "dhcp")));
+	assert_null(json_object_object_get(json_object_object_get(o, "result"), "next"));
+	json_object_put(o);
+	assert_int_equal(req_code(fd, "{\"method\":\"leases\",\"params\":{\"cursor\":\"x\"}}"),
+			 CTL_E_PARAMS);
 	/* a cursor past the table's end: an empty last page */
 	o = req(fd, "{\"method\":\"flows\",\"params\":{\"cursor\":4000000000}}");
 	assert_int_equal(code_of(o), 0);
