@@ -36,6 +36,8 @@
 #                         "stack_pct sys_pct steal_pct" over a run
 #   quiet_wait            wait (bounded) for the machine to calm down;
 #                         prints the background load it saw
+#   iperf_run NS ADDR PORT SECS [-R]
+#                         "value Gbit/s extra" of one iperf3 run from NS
 #   measure NS METRIC SECS
 #                         "value unit extra" of one run from NS: tcp_up*,
 #                         tcp_down* (iperf3), udp64_pps, tcp_rr, tcp_crr
@@ -203,6 +205,19 @@ kv() {	# kv KEY LINE -> value of KEY=value in LINE
 	sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"
 }
 
+# iperf_run NS ADDR PORT SECS [-R] -> "value Gbit/s extra": one iperf3
+# client in NS against ADDR:PORT (-R: the server sends); value nan on
+# failure, the reason in extra.
+iperf_run() {
+	local tmp v extra
+	tmp=$(mktemp)
+	timeout $(($4 + 20)) ip netns exec "$1" iperf3 -c "$2" -p "$3" -t "$4" ${5:+"$5"} \
+		${TCP_CC:+-C "$TCP_CC"} -J --connect-timeout 3000 >"$tmp" 2>&1
+	read -r v extra < <(iperf_value "$tmp")
+	rm -f "$tmp"
+	echo "$v Gbit/s $extra"
+}
+
 # measure NS METRIC SECS -> "value unit extra" for a client in NS against
 # SERVER_ADDR: tcp_up*, tcp_down* (iperf3, -R for down), udp64_pps, tcp_rr,
 # tcp_crr (nbench; CRR_MAX connections at most). value nan on failure,
@@ -214,10 +229,9 @@ measure() {
 	tcp_up* | tcp_down*)
 		local rev=""
 		case $m in tcp_down*) rev=-R ;; esac
-		timeout $((t + 20)) ip netns exec "$ns" iperf3 -c "$SERVER_ADDR" -p "$IPERF_PORT" -t "$t" $rev \
-			${TCP_CC:+-C "$TCP_CC"} -J --connect-timeout 3000 >"$tmp" 2>&1
-		read -r v extra < <(iperf_value "$tmp")
-		unit=Gbit/s
+		rm -f "$tmp"
+		iperf_run "$ns" "$SERVER_ADDR" "$IPERF_PORT" "$t" $rev
+		return
 		;;
 	udp64_pps | tcp_rr | tcp_crr)
 		local mode args=""

@@ -32,6 +32,17 @@
 # guest namespace drops 1 % of the packets leaving (up) or entering (down)
 # tap0 at random (this kernel has no netem).
 #
+# Port forwards, host to guest: each stack forwards the host's port
+# FWD_PORT (5301) to the guest's 5201, where an iperf3 server of the
+# guest's listens, and an iperf3 client sends through it for T seconds:
+# fwd_tcp from the server's namespace to 198.51.100.2:5301 (a remote
+# client, through the veth), fwd_tcp_lo from the host namespace's loopback
+# to 127.0.0.1:5301. arcnat: -t 5301:5201 (the guest sees the client's
+# address); pasta: -t 5301:5201 (its loopback clients are spliced into
+# the namespace's loopback, the others go through its TAP); slirp4netns:
+# add_hostfwd on its --api-socket (libslirp terminates the connection and
+# opens another from its own address).
+#
 # Environment:
 #   ARCNAT       binary (default build/arcnat; a private copy is run)
 #   REPS         runs per metric and backend (default 3)
@@ -39,7 +50,9 @@
 #   QUICK=1      REPS=1 T=3
 #   BACKENDS     default "arcnat pasta slirp4netns" (a missing one is n/a)
 #   METRICS      default "tcp_up tcp_down udp64_pps tcp_rr tcp_crr
-#                tcp_up_loss1 tcp_down_loss1 tcp_up_65520 tcp_down_65520"
+#                tcp_up_loss1 tcp_down_loss1 tcp_up_65520 tcp_down_65520
+#                fwd_tcp_65520 fwd_tcp_lo_65520" (fwd_tcp and fwd_tcp_lo
+#                run at MTU 1500)
 #   ARCNAT_OPTS  extra options for arcnat attach
 #   TCP_CC       congestion control set per socket (default cubic)
 #   CRR_MAX      connections per TCP_CRR run at most (default 200000)
@@ -61,7 +74,7 @@ else
 	T=${T:-10}
 fi
 BACKENDS=${BACKENDS:-arcnat pasta slirp4netns}
-METRICS=${METRICS:-tcp_up tcp_down udp64_pps tcp_rr tcp_crr tcp_up_loss1 tcp_down_loss1 tcp_up_65520 tcp_down_65520}
+METRICS=${METRICS:-tcp_up tcp_down udp64_pps tcp_rr tcp_crr tcp_up_loss1 tcp_down_loss1 tcp_up_65520 tcp_down_65520 fwd_tcp_65520 fwd_tcp_lo_65520}
 ARCNAT_OPTS=${ARCNAT_OPTS:-}
 TCP_CC=${TCP_CC-cubic}
 CRR_MAX=${CRR_MAX:-200000}
@@ -70,8 +83,11 @@ RESULTS_DIR=${RESULTS_DIR:-build/bench-results}
 QUIET_MAX=${QUIET_MAX:-30}
 QUIET_TRIES=${QUIET_TRIES:-$([ "$QUICK" = 1 ] && echo 2 || echo 40)}
 NBENCH=build/bench/net/nbench
-LIFE=$((REPS * 9 * 3 * (T + 40) + 300))	# every server/daemon exits by itself
+LIFE=$((REPS * 11 * 3 * (T + 40) + 300))	# every server/daemon exits by itself
 IPERF_PORT=5201
+FWD_PORT=5301		# the forwarded host port, to the guest's FWD_GUEST_PORT
+FWD_GUEST_PORT=5201
+HOST_ADDR=198.51.100.2
 NB_PORT=7777
 SERVER_ADDR=198.51.100.1
 
@@ -100,12 +116,31 @@ setup_backend() {	# setup_backend BACKEND: namespaces, veth, servers
 	ns_add "$g" net.ipv4.tcp_tw_reuse=1 "net.ipv4.ip_local_port_range=$CLIENT_PORTS"
 	ns_add "$s"
 	ip -n "$h" link add h0 type veth peer name s0 netns "$s" || die "veth"
-	ip -n "$h" addr add 198.51.100.2/24 dev h0
+	ip -n "$h" addr add $HOST_ADDR/24 dev h0
 	ip -n "$s" addr add $SERVER_ADDR/24 dev s0
 	ip -n "$h" link set h0 up
 	ip -n "$s" link set s0 up
 	ip -n "$h" route add default via $SERVER_ADDR || die "route in $h"
 	start_servers "$s"
+	# the port forwards' server, in the guest (on any address: each stack
+	# gives the guest its own)
+	ip netns exec "$g" timeout "$LIFE" iperf3 -s -p $FWD_GUEST_PORT >/dev/null 2>&1 &
+	PIDS+=($!)
+}
+
+# slirp4netns's port forward, through its API socket (slirp4netns(1)).
+slirp_hostfwd() {	# slirp_hostfwd BACKEND
+	local out
+	out=$(printf '{"execute": "add_hostfwd", "arguments": {"proto": "tcp", "host_addr": "0.0.0.0", "host_port": %d, "guest_port": %d}}' \
+		$FWD_PORT $FWD_GUEST_PORT | timeout 5 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(4)
+s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read())
+s.shutdown(socket.SHUT_WR)
+print(s.recv(4096).decode(errors="replace"))' "$TMPD/slirp-$1.sock" 2>&1)
+	grep -q '"return": *{"id"' <<<"$out" || die "[$1] add_hostfwd: $out"
 }
 
 # The stacks. Each start waits until the guest's tap0 has an IPv4 address
@@ -119,16 +154,18 @@ stack_start() {	# stack_start BACKEND MTU
 	arcnat)
 		# shellcheck disable=SC2086
 		timeout "$LIFE" ip netns exec "$h" "$A_BIN" attach --netns "/run/netns/$g" \
-			--mtu "$mtu" $ARCNAT_OPTS >"${S_LOG[$be]}" 2>&1 &
+			--mtu "$mtu" -t $FWD_PORT:$FWD_GUEST_PORT $ARCNAT_OPTS >"${S_LOG[$be]}" 2>&1 &
 		;;
 	pasta)
 		timeout "$LIFE" ip netns exec "$h" pasta -f -4 --runas 0:0 --config-net \
-			--no-map-gw --mtu "$mtu" -t none -u none -T none -U none \
+			--no-map-gw --mtu "$mtu" -t $FWD_PORT:$FWD_GUEST_PORT -u none -T none -U none \
 			--netns "/run/netns/$g" >"${S_LOG[$be]}" 2>&1 &
 		;;
 	slirp4netns)
+		rm -f "$TMPD/slirp-$be.sock"
 		timeout "$LIFE" ip netns exec "$h" slirp4netns --configure --mtu="$mtu" \
-			--disable-host-loopback --netns-type=path "/run/netns/$g" tap0 \
+			--disable-host-loopback --api-socket "$TMPD/slirp-$be.sock" \
+			--netns-type=path "/run/netns/$g" tap0 \
 			>"${S_LOG[$be]}" 2>&1 &
 		;;
 	esac
@@ -145,6 +182,13 @@ stack_start() {	# stack_start BACKEND MTU
 	fi
 	S_PID[$be]=$(cat /proc/"${S_TPID[$be]}"/task/*/children 2>/dev/null | awk '{ print $1; exit }')
 	[ -n "${S_PID[$be]}" ] || die "[$be] cannot find the stack's PID"
+	if [ "$be" = slirp4netns ]; then
+		for i in $(seq 50); do
+			[ -S "$TMPD/slirp-$be.sock" ] && break
+			sleep 0.1
+		done
+		slirp_hostfwd "$be"
+	fi
 	log "[$be] up, pid ${S_PID[$be]} ($(cat /proc/"${S_PID[$be]}"/comm)), guest: $(ip -n "$g" -br -4 addr | grep -v '^lo' | tr -s ' ') $(ip -n "$g" -o link | grep -o 'mtu [0-9]*' | sort -u | tr '\n' ' ')"
 }
 
@@ -183,6 +227,8 @@ run_one() {	# run_one BACKEND METRIC MTU REP
 	*_loss1) base=${m%_loss1} ;;
 	*_65520) base=${m%_65520} ;;
 	esac
+	local h s
+	h=$(ns_of h "$be") s=$(ns_of s "$be")
 	case $m in
 	tcp_up_loss1) loss "$be" up ;;
 	tcp_down_loss1) loss "$be" down ;;
@@ -191,7 +237,11 @@ run_one() {	# run_one BACKEND METRIC MTU REP
 	bg=$(quiet_wait)
 	s0=$(cpu_snap)
 	t0=$(date +%s.%N)
-	read -r v unit extra < <(measure "$g" "$base" "$T")
+	case $base in
+	fwd_tcp) read -r v unit extra < <(iperf_run "$s" $HOST_ADDR $FWD_PORT "$T") ;;
+	fwd_tcp_lo) read -r v unit extra < <(iperf_run "$h" 127.0.0.1 $FWD_PORT "$T") ;;
+	*) read -r v unit extra < <(measure "$g" "$base" "$T") ;;
+	esac
 	t1=$(date +%s.%N)
 	s1=$(cpu_snap)
 	case $m in *_loss1) loss "$be" off ;; esac
@@ -226,15 +276,15 @@ summary() {
 			c[k, n[k]] = $7 + 0; unit[$2] = $6 }
 		END {
 			nb = split(order, B, " "); nm = split(metrics, M, " ")
-			printf "| %-15s | %-7s |", "metric", "unit"
+			printf "| %-16s | %-7s |", "metric", "unit"
 			for (i = 1; i <= nb; i++) printf " %-30s |", B[i]
 			for (i = 2; i <= nb; i++) printf " %s/%s |", B[1], B[i]
-			printf "\n|-----------------|---------|"
+			printf "\n|------------------|---------|"
 			for (i = 1; i <= nb; i++) printf "--------------------------------|"
 			for (i = 2; i <= nb; i++) printf "------|"
 			printf "\n"
 			for (j = 1; j <= nm; j++) {
-				m = M[j]; printf "| %-15s | %-7s |", m, unit[m]
+				m = M[j]; printf "| %-16s | %-7s |", m, unit[m]
 				for (i = 1; i <= nb; i++) {
 					k = B[i] SUBSEP m
 					if (!n[k]) { cell[i] = "-"; printf " %-30s |", "n/a"; continue }
