@@ -27,7 +27,7 @@
 
 #define CTL_FLOWS_PAGE_MAX	256u	/* flows in one page, at most */
 #define CTL_FLOWS_PAGE_DEFAULT	100u
-#define CTL_FLOWS_SCAN		65536u	/* table slots one page looks at */
+#define CTL_FLOWS_SCAN		16384u	/* table slots one page looks at */
 #define CTL_FLOW_KEY_LEN	32u	/* hex digits of a flow's key */
 
 struct json_object;

@@ -17,7 +17,7 @@
 #include "svc/dhcp_lease.h"
 
 #define CTL_LEASES_PAGE_MAX	256u	/* leases in one page, at most */
-#define CTL_LEASES_SCAN		65536u	/* slots one page looks at */
+#define CTL_LEASES_SCAN		16384u	/* slots one page looks at */
 #define CTL_LEASES_END		UINT32_MAX	/* no next page */
 
 struct json_object;
