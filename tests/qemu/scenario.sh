@@ -16,10 +16,9 @@
 #                          guest image
 #   scenario_start [ARG...]
 #                          starts arcnat with ARGs (its --inside ports) and
-#                          the scenario's uplink r0, external address 198.51.100.2,
-#                          DNS server, host address and DHCP range
-#                          (10.0.2.100-120); checks it entered its default
-#                          sandbox
+#                          the scenario's uplink ($SCENARIO_UPLINK), DNS
+#                          server and DHCP range (10.0.2.100-120); checks
+#                          it entered its sandbox ($SCENARIO_SANDBOX)
 #   scenario_socket KIND PATH ARGS
 #                          checks arcnat's socket is at PATH and that it
 #                          printed "KIND:PATH: connect QEMU with ARGS"
@@ -52,9 +51,18 @@
 # SCENARIO_LOG is a word of arcnat's log lines about the transport
 # (stream, vhost, dgram, tap), shown when a step fails. The servers are
 # guest_outside_servers' (call it first: SIZE, DOWN_SHA, UPSRV).
+# The uplink is a parameter (guest_qemu_sock.sh sets all three):
+# SCENARIO_UPLINK, arcnat's uplink options (default the AF_PACKET uplink
+# r0 with external address 198.51.100.2 and host address 198.51.100.1);
+# SCENARIO_EXT, the address the servers see arcnat's traffic come from
+# (198.51.100.2); SCENARIO_SANDBOX, the fixed string of arcnat's sandbox
+# line (user nobody, as root starts it).
 
 SCENARIO_LOG=${SCENARIO_LOG:-arcnat}
 SCENARIO_UMASK=${SCENARIO_UMASK:-}
+SCENARIO_UPLINK=${SCENARIO_UPLINK:---outside r0 --external-ip 198.51.100.2/24 --host-ip 198.51.100.1}
+SCENARIO_EXT=${SCENARIO_EXT:-198.51.100.2}
+SCENARIO_SANDBOX=${SCENARIO_SANDBOX:-sandbox: user nobody, no capabilities, no_new_privs, seccomp}
 LEASE1=""
 
 scenario_setup() {
@@ -65,8 +73,8 @@ scenario_setup() {
 }
 
 scenario_start() {
-	start_arcnat "$@" --outside r0 --external-ip 198.51.100.2/24 \
-		--dns 198.51.100.1 --host-ip 198.51.100.1 --dhcp-range 10.0.2.100,10.0.2.120
+	# shellcheck disable=SC2086 # SCENARIO_UPLINK is an argument list
+	start_arcnat "$@" $SCENARIO_UPLINK --dns 198.51.100.1 --dhcp-range 10.0.2.100,10.0.2.120
 	scenario_sandbox
 }
 
@@ -77,8 +85,8 @@ scenario_socket() {
 }
 
 scenario_sandbox() {
-	grep -q 'sandbox: user nobody, no capabilities, no_new_privs, seccomp' "$ARC_LOG" ||
-		fail "arcnat did not enter its default sandbox: $(grep sandbox "$ARC_LOG")"
+	grep -qF "$SCENARIO_SANDBOX" "$ARC_LOG" ||
+		fail "arcnat did not enter its sandbox ($SCENARIO_SANDBOX): $(grep sandbox "$ARC_LOG")"
 }
 
 scenario_stale_socket() {
@@ -211,7 +219,8 @@ scenario_checks() {
 
 	guest_expect "$1" dns
 	[ "$GUEST_DETAIL" = "svc.test=198.51.100.77" ] || fail "dns: the guest resolved '$GUEST_DETAIL', expected svc.test=198.51.100.77"
-	grep -q 'query\[A\] svc.test from 198.51.100.2$' "$TMPD/dnsmasq.log" ||
-		fail "dnsmasq did not see svc.test from 198.51.100.2 (forwarded by arcnat): $(grep query "$TMPD/dnsmasq.log" | tail -n 3)"
-	ok "guest resolved svc.test through arcnat's forwarder (10.0.2.1 -> dnsmasq, which saw 198.51.100.2)"
+	_sc_ext=$(printf '%s' "$SCENARIO_EXT" | sed 's/\./\\./g')
+	grep -q "query\[A\] svc\.test from $_sc_ext\$" "$TMPD/dnsmasq.log" ||
+		fail "dnsmasq did not see svc.test from $SCENARIO_EXT (forwarded by arcnat): $(grep query "$TMPD/dnsmasq.log" | tail -n 3)"
+	ok "guest resolved svc.test through arcnat's forwarder (10.0.2.1 -> dnsmasq, which saw $SCENARIO_EXT)"
 }
