@@ -13,9 +13,10 @@
 # connects to the host's 198.51.100.254:8080 and the guest's busybox httpd
 # answers: its CGI prints the peer it saw (REMOTE_ADDR:REMOTE_PORT) and its
 # log (-vv) names it too, both must be the client's own address and port;
-# 1 MiB from the guest through the forward by SHA-256. arcnat stops cleanly
-# on SIGTERM. (No UDP forward: the guest image has no UDP server, busybox's
-# nc has no -u.)
+# 1 MiB from the guest through the forward by SHA-256; a client on the host
+# namespace's 127.0.0.1 is seen by the guest as the gateway 10.0.2.1 (the
+# NAT's inbound alias). arcnat stops cleanly on SIGTERM. (No UDP forward:
+# the guest image has no UDP server, busybox's nc has no -u.)
 #
 #   ns an-in-$$                  ns an-rt-$$ ("host")                     ns an-out-$$ (servers)
 #   QEMU guest eth0 (DHCP)       arcnat gateway (uid 65534, setpriv)      o0 198.51.100.1/24 (+.3)
@@ -132,31 +133,32 @@ GBLOB=$(tr -d '\r' <"$TMPD/g1.console" | sed -n 's/^RESULT fwd_ready ok blob sha
 info "the guest serves on :80 after $(($(date +%s) - t0)) s (blob sha256 $GBLOB)"
 
 # --- the forward: a client in the server namespace to the host's 8080 -------------
-# each request from its own fixed source port: the guest must see it
+# each request from its own fixed source port: the guest must see it. Then
+# a client on the host namespace's loopback, whom the guest sees as the
+# gateway address; its /done ends the guest's wait.
 cat >"$TMPD/fwd.py" <<'EOF'
 import hashlib, http.client, sys
 
 host, port, src = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
-
-def get(path, sport):
-    c = http.client.HTTPConnection(host, port, timeout=30, source_address=(src, sport))
+for req in sys.argv[4:]:
+    path, sport = req.rsplit(":", 1)
+    c = http.client.HTTPConnection(host, port, timeout=30, source_address=(src, int(sport)))
     c.request("GET", path)
     r = c.getresponse()
     b = r.read()
     c.close()
-    return r.status, b
-
-
-st, b = get("/cgi-bin/peer", 40123)
-print("peer", st, b.decode(errors="replace").strip(), flush=True)
-st, b = get("/blob", 40124)
-print("blob", st, len(b), hashlib.sha256(b).hexdigest(), flush=True)
-st, b = get("/done", 40125)
-print("done", st, flush=True)
+    if path == "/blob":
+        print(path, r.status, len(b), hashlib.sha256(b).hexdigest(), flush=True)
+    else:
+        print(path, r.status, b.decode(errors="replace").strip(), flush=True)
 EOF
 out_ns timeout "$(tscale 90)" "$PY" "$TMPD/fwd.py" 198.51.100.254 8080 198.51.100.3 \
-	>"$TMPD/fwd.out" 2>&1 || fail "the forward's client failed: $(cat "$TMPD/fwd.out") $(scenario_evidence g1)"
+	/cgi-bin/peer:40123 /blob:40124 >"$TMPD/fwd.out" 2>&1 ||
+	fail "the forward's client failed: $(cat "$TMPD/fwd.out") $(scenario_evidence g1)"
+rt_ns timeout "$(tscale 90)" "$PY" "$TMPD/fwd.py" 127.0.0.1 8080 127.0.0.1 \
+	/cgi-bin/peer:40126 /done:40127 >"$TMPD/fwd-lo.out" 2>&1 ||
+	fail "the forward's loopback client failed: $(cat "$TMPD/fwd-lo.out") $(scenario_evidence g1)"
 guest_wait g1
 info "g1 boot to power-off: $(($(date +%s) - t0)) s"
 scenario_checks g1
@@ -166,8 +168,8 @@ guest_expect g1 hostlo
 	fail "host loopback: the guest got '$GUEST_DETAIL' from 10.0.2.1:5003, expected sha256=$LO_SHA bytes=1048576"
 ok "guest read 1 MiB from the host namespace's 127.0.0.1:5003 through 10.0.2.1:5003, sha256 equal"
 
-l=$(grep '^peer ' "$TMPD/fwd.out")
-[ "$l" = "peer 200 peer 198.51.100.3:40123" ] ||
+l=$(grep '^/cgi-bin/peer ' "$TMPD/fwd.out")
+[ "$l" = "/cgi-bin/peer 200 peer 198.51.100.3:40123" ] ||
 	fail "forward: the guest's CGI answered '$l', expected it to see 198.51.100.3:40123: $(cat "$TMPD/fwd.out")"
 guest_expect g1 fwd_log
 case $GUEST_DETAIL in
@@ -175,15 +177,21 @@ case $GUEST_DETAIL in
 *) fail "forward: the guest's httpd logged '$GUEST_DETAIL', expected the client 198.51.100.3:40123" ;;
 esac
 ok "forward 198.51.100.254:8080 -> guest :80: the guest's httpd saw the client's own 198.51.100.3:40123 (CGI and log)"
-l=$(grep '^blob ' "$TMPD/fwd.out")
-[ "$l" = "blob 200 1048576 $GBLOB" ] ||
+l=$(grep '^/blob ' "$TMPD/fwd.out")
+[ "$l" = "/blob 200 1048576 $GBLOB" ] ||
 	fail "forward: the client got '$l', expected 200, 1048576 bytes, sha256 $GBLOB"
 ok "forward: 1 MiB from the guest's httpd to the client, sha256 equal to the guest's"
+l=$(grep '^/cgi-bin/peer ' "$TMPD/fwd-lo.out")
+case $l in
+"/cgi-bin/peer 200 peer 10.0.2.1:"*) ;;
+*) fail "forward from the host's 127.0.0.1: the guest's CGI answered '$l', expected it to see the gateway 10.0.2.1: $(cat "$TMPD/fwd-lo.out")" ;;
+esac
+ok "forward from the host's 127.0.0.1:40126: the guest saw the gateway address (${l#*peer 200 peer })"
 
 # --- counters, then SIGTERM ---------------------------------------------------------
 stats_request || fail "no statistics"
-# established: the download, the upload, the loopback's; the forward's 3 apart
-for s in echo_opened:1 fwd_accepted:3 tcp_established:3 tcp_fwd_established:3; do
+# established: the download, the upload, the loopback's; the forward's 4 apart
+for s in echo_opened:1 fwd_accepted:4 tcp_established:3 tcp_fwd_established:4; do
 	n=$(stat_last "outside.sock.${s%%:*}")
 	[ "$n" -ge "${s##*:}" ] || fail "stat outside.sock.${s%%:*} is $n, expected >= ${s##*:}"
 done
