@@ -347,6 +347,20 @@ int nat_map_add_static(struct nat_maps *m, unsigned int ext_idx,
 		       proto, NULL);
 }
 
+void nat_map_unstatic(struct nat_maps *m, struct nat_map *map)
+{
+	ARC_ASSERT(map->kind == NAT_MAP_STATIC);
+	map->kind = NAT_MAP_DYNAMIC;
+	if (map->refs)
+		return;
+	/* nat_map_put()'s release, without a reference to drop. */
+	unindex_key(m, map, KEY_INT);
+	unindex_key(m, map, KEY_EXT);
+	port_set(m, map, false);
+	m->dynamic--;
+	obj_free(m, map);
+}
+
 void nat_map_get(struct nat_maps *m, struct nat_map *map)
 {
 	(void)m;

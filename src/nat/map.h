@@ -166,6 +166,15 @@ int nat_map_add_static(struct nat_maps *m, unsigned int ext_idx,
 		       uint16_t ext_port, uint32_t int_addr, uint16_t int_port,
 		       uint8_t proto);
 
+/**
+ * nat_map_unstatic() - a static mapping (port forward) is removed: it
+ * becomes dynamic, lives on while flows hold it (their packets keep being
+ * translated) and is released with the last one, at once when none does.
+ * @m:   state
+ * @map: a NAT_MAP_STATIC mapping
+ */
+void nat_map_unstatic(struct nat_maps *m, struct nat_map *map);
+
 /** nat_map_get() - take a reference. @m: state. @map: mapping. */
 void nat_map_get(struct nat_maps *m, struct nat_map *map);
 

@@ -791,13 +791,12 @@ void nat_set_flow_gone(struct nat *nat, nat_flow_gone_fn fn, void *ctx)
 	nat->flow_gone_ctx = ctx;
 }
 
-int nat_add_forward(struct nat *nat, const struct nat_forward *fwd)
+/* The index of a forward's external address (0: the first), or -EINVAL. */
+static int forward_ext_idx(const struct nat *nat, const struct nat_forward *fwd)
 {
 	unsigned int idx = 0;
-	int err;
 
-	if ((fwd->proto != IPPROTO_NUM_TCP && fwd->proto != IPPROTO_NUM_UDP) ||
-	    fwd->ext_port == 0 || fwd->int_port == 0 || fwd->int_addr == 0)
+	if (fwd->proto != IPPROTO_NUM_TCP && fwd->proto != IPPROTO_NUM_UDP)
 		return -EINVAL;
 	if (fwd->ext_addr) {
 		while (idx < nat->n_ext && nat->ext_addrs[idx] != fwd->ext_addr)
@@ -805,14 +804,79 @@ int nat_add_forward(struct nat *nat, const struct nat_forward *fwd)
 		if (idx == nat->n_ext)
 			return -EINVAL;
 	}
+	return (int)idx;
+}
+
+int nat_add_forward(struct nat *nat, const struct nat_forward *fwd)
+{
+	int idx = forward_ext_idx(nat, fwd);
+	struct nat_map *map;
+	int err;
+
+	if (idx < 0 || fwd->ext_port == 0 || fwd->int_port == 0 ||
+	    fwd->int_addr == 0)
+		return -EINVAL;
 	if (nat->n_forwards >= NAT_MAX_FORWARDS)
 		return -ENOSPC;
-	err = nat_map_add_static(&nat->maps, idx, htons(fwd->ext_port),
+	/* A removed forward's mapping its flows still hold: static again. */
+	map = nat_map_find_ext(&nat->maps, nat->ext_addrs[idx],
+			       htons(fwd->ext_port), fwd->proto);
+	if (map && map->kind == NAT_MAP_DYNAMIC &&
+	    map->int_addr == fwd->int_addr &&
+	    map->int_port == htons(fwd->int_port)) {
+		map->kind = NAT_MAP_STATIC;
+		nat->n_forwards++;
+		return 0;
+	}
+	err = nat_map_add_static(&nat->maps, (unsigned int)idx,
+				 htons(fwd->ext_port),
 				 fwd->int_addr, htons(fwd->int_port), fwd->proto);
 	if (err)
 		return err;
 	nat->n_forwards++;
 	return 0;
+}
+
+int nat_remove_forward(struct nat *nat, const struct nat_forward *fwd)
+{
+	int idx = forward_ext_idx(nat, fwd);
+	struct nat_map *map;
+
+	if (idx < 0)
+		return -EINVAL;
+	map = nat_map_find_ext(&nat->maps, nat->ext_addrs[idx],
+			       htons(fwd->ext_port), fwd->proto);
+	if (!map || map->kind != NAT_MAP_STATIC ||
+	    (fwd->int_addr && map->int_addr != fwd->int_addr) ||
+	    (fwd->int_port && map->int_port != htons(fwd->int_port)))
+		return -ENOENT;
+	nat_map_unstatic(&nat->maps, map);
+	nat->n_forwards--;
+	return 0;
+}
+
+unsigned int nat_list_forwards(const struct nat *nat, struct nat_forward *out,
+			       unsigned int max)
+{
+	const struct nat_maps *mm = &nat->maps;
+	unsigned int n = 0;
+
+	for (uint32_t i = 0; i < mm->capacity && n < nat->n_forwards; i++) {
+		const struct nat_map *map = &mm->maps[i];
+
+		if (map->kind != NAT_MAP_STATIC)
+			continue;
+		if (n < max)
+			out[n] = (struct nat_forward){
+				.proto = map->proto,
+				.ext_addr = map->ext_addr,
+				.ext_port = ntohs(map->ext_port),
+				.int_addr = map->int_addr,
+				.int_port = ntohs(map->int_port),
+			};
+		n++;
+	}
+	return n;
 }
 
 int nat_add_redirect(struct nat *nat, const struct nat_redirect *rd)

@@ -289,6 +289,40 @@ void nat_set_flow_gone(struct nat *nat, nat_flow_gone_fn fn, void *ctx);
 int nat_add_forward(struct nat *nat, const struct nat_forward *fwd);
 
 /**
+ * nat_remove_forward() - remove a static port forward (while running: the
+ * control socket's `forward delete`).
+ * @nat: NAT
+ * @fwd: which: @fwd->proto, @fwd->ext_addr (0: the first) and
+ *       @fwd->ext_port name it; @fwd->int_addr and @fwd->int_port, when
+ *       not 0, must be its target
+ *
+ * New connections from outside no longer reach the target. Flows that
+ * hold the forward's mapping are not disturbed: the mapping becomes an
+ * ordinary dynamic one (filtered like one: nat_config.filtering), lives
+ * while they do and is released with the last (nat_config.on_flow_gone
+ * says so), so no flow is left holding a freed mapping. Until then the
+ * external port stays taken; adding the same forward again makes the
+ * mapping static again.
+ *
+ * Return: 0; -ENOENT no such forward; -EINVAL (bad protocol, unknown
+ * external address).
+ */
+int nat_remove_forward(struct nat *nat, const struct nat_forward *fwd);
+
+/**
+ * nat_list_forwards() - the static port forwards, in no particular order
+ * (ext_addr filled in). A scan of every mapping object: for the control
+ * socket, not the packet path.
+ * @nat: NAT
+ * @out: filled
+ * @max: @out's size (NAT_MAX_FORWARDS holds them all)
+ *
+ * Return: how many there are (more than @max: only @max were written).
+ */
+unsigned int nat_list_forwards(const struct nat *nat, struct nat_forward *out,
+			       unsigned int max);
+
+/**
  * nat_add_redirect() - add a redirect.
  * @nat: NAT
  * @rd:  the rule

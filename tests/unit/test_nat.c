@@ -1871,6 +1871,76 @@ static void port_forward(void **state __maybe_unused)
 	tc_done(&c);
 }
 
+/*
+ * nat_remove_forward(): new connections no longer reach the target, the
+ * flows of the forward go on (their mapping demoted, released with the last
+ * one: nat_verify() checks every reference), the port stays taken until
+ * then, and the same forward added again makes the mapping static again.
+ */
+static void forward_remove(void **state __maybe_unused)
+{
+	const struct nat_forward t80 = { TCP, 0, 8080, SRV, 80 };
+	const struct nat_forward u53 = { UDP, EXT1, 8053, SRV, 53 };
+	const struct nat_forward other = { TCP, 0, 8080, IN1, 80 };
+	const struct nat_forward by_port = { TCP, 0, 8080, 0, 0 };
+	const struct nat_forward wrong = { TCP, 0, 8080, SRV, 81 };
+	const struct nat_forward ext2 = { TCP, EXT2, 8080, 0, 0 };
+	const struct nat_forward icmp = { ICMP, 0, 8080, 0, 0 };
+	struct nat_forward list[4];
+	struct tc c;
+
+	tc_init_mode(&c, NAT_FILTER_APDF, 1);
+	assert_int_equal(nat_add_forward(c.nat, &t80), 0);
+	assert_int_equal(nat_add_forward(c.nat, &u53), 0);
+	assert_int_equal(nat_list_forwards(c.nat, list, 4), 2);
+	assert_int_equal(nat_list_forwards(c.nat, list, 1), 2);	/* one written */
+	assert_int_equal(list[0].ext_addr, EXT1);
+	/* Nothing removed on a mismatch. */
+	assert_int_equal(nat_remove_forward(c.nat, &wrong), -ENOENT);
+	assert_int_equal(nat_remove_forward(c.nat, &ext2), -EINVAL);
+	assert_int_equal(nat_remove_forward(c.nat, &icmp), -EINVAL);
+	assert_int_equal(stats(&c)->mappings, 2);
+
+	/* A connection through the forward, then the forward goes. */
+	XLATE(&c, tcp(R1, 40001, EXT1, 8080, TCP_SYN, 100, 0), OUTSIDE,
+	      TO_INSIDE, R1, 40001, SRV, 80);
+	XLATE(&c, tcp(SRV, 80, R1, 40001, TCP_SYN | TCP_ACK, 700, 101), INSIDE,
+	      TO_OUTSIDE, EXT1, 8080, R1, 40001);
+	SEND(&c, tcp(R1, 40001, EXT1, 8080, TCP_ACK, 101, 701), OUTSIDE, TO_INSIDE);
+	assert_int_equal(nat_remove_forward(c.nat, &by_port), 0);
+	assert_int_equal(nat_remove_forward(c.nat, &by_port), -ENOENT);
+	assert_int_equal(nat_list_forwards(c.nat, list, 4), 1);
+	assert_int_equal(list[0].proto, UDP);
+	check_verify(&c);
+	/* The established connection goes on, both ways ... */
+	XLATE(&c, tcp(R1, 40001, EXT1, 8080, TCP_ACK | TCP_PSH, 101, 701),
+	      OUTSIDE, TO_INSIDE, R1, 40001, SRV, 80);
+	XLATE(&c, tcp(SRV, 80, R1, 40001, TCP_ACK, 701, 102), INSIDE,
+	      TO_OUTSIDE, EXT1, 8080, R1, 40001);
+	/* ... a new one is filtered like any dynamic mapping's ... */
+	DROP(&c, tcp(R2, 40002, EXT1, 8080, TCP_SYN, 1, 0), OUTSIDE, FILTERED);
+	/* ... and the port is still taken, by that mapping only. */
+	assert_int_equal(nat_add_forward(c.nat, &other), -EADDRINUSE);
+	assert_int_equal(stats(&c)->mappings, 2);
+	/* The same forward again: static again, open to anyone. */
+	assert_int_equal(nat_add_forward(c.nat, &t80), 0);
+	XLATE(&c, tcp(R2, 40002, EXT1, 8080, TCP_SYN, 1, 0), OUTSIDE,
+	      TO_INSIDE, R2, 40002, SRV, 80);
+	assert_int_equal(nat_remove_forward(c.nat, &t80), 0);
+	check_verify(&c);
+	/* Its flows expire: the mapping and its port go with them. */
+	advance(&c, SEC(CT_TO_MAX) + SEC(1));
+	assert_int_equal(ct_count(ct(&c)), 0);
+	assert_int_equal(stats(&c)->mappings, 1);
+	check_verify(&c);
+	assert_int_equal(nat_add_forward(c.nat, &other), 0);
+	/* Removed with no flow: released at once. */
+	assert_int_equal(nat_remove_forward(c.nat, &u53), 0);
+	assert_int_equal(stats(&c)->mappings, 1);
+	c.statics = 1;
+	tc_done(&c);
+}
+
 static void wrong_side(void **state __maybe_unused)
 {
 	struct tc c;
@@ -2046,6 +2116,7 @@ int main(void)
 		cmocka_unit_test(udp_zero_checksum),
 		cmocka_unit_test(partial_checksum),
 		cmocka_unit_test(port_forward),
+		cmocka_unit_test(forward_remove),
 		cmocka_unit_test(wrong_side),
 		cmocka_unit_test(not_ours),
 		cmocka_unit_test(not_ipv4),
