@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "app/ctl_rt.h"
 #include "app/opts.h"
 #include "core/compiler.h"
 #include "ctl/proto.h"
@@ -53,6 +54,7 @@ static const char ctl_cmd_usage[] =
 "  flow-delete ID [KEY]\n"
 "                      delete a flow (ID and KEY as flows --json shows\n"
 "                      them; with KEY, only if the flow at ID is still it)\n"
+CTL_RT_USAGE
 "  call METHOD [JSON]  send METHOD with JSON (an object) as its params and\n"
 "                      print the raw result: any method of docs/control.md\n"
 "\n"
@@ -286,6 +288,8 @@ static void ctl_cmd_print(const struct ctl_cmd *c, const char *method,
 		printf("%s\n", ctl_cmd_str(r, "level"));
 	} else if (!strcmp(method, "flow-delete")) {
 		printf("deleted flow %s\n", ctl_cmd_str(r, "deleted"));
+	} else if (ctl_rt_cmd_print(method, r)) {
+		/* forward, guest: app/ctl_rt.c */
 	} else {
 		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PRETTY |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -356,6 +360,11 @@ static int ctl_cmd_request(int argc, char **argv, struct json_object **req,
 		if (argc > 2)
 			json_object_object_add(params, "key",
 					       json_object_new_string(argv[2]));
+	} else if (!strcmp(cmd, "forward") || !strcmp(cmd, "guest")) {
+		int rc = ctl_rt_cmd_request(argc, argv, method, &params);
+
+		if (rc)
+			return rc;
 	} else if (!strcmp(cmd, "call")) {
 		if (argc < 2 || argc > 3)
 			return ctl_cmd_usage_error("call: METHOD [JSON]");

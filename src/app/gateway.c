@@ -54,6 +54,7 @@
 #include "uplink/sock.h"
 #include "uplink/tun.h"
 #include "ctl/proto.h"
+#include "ctl/rt.h"
 #include "ctl/server.h"
 
 /**
@@ -69,6 +70,7 @@
  * @leases:    the lease file's writer
  * @lease_dir: its directory, or -1
  * @ctl:       the control socket and metrics file, or NULL
+ * @rt:        the control socket's changes (forwards, guests), or NULL
  */
 struct gateway {
 	struct gw_opts o;
@@ -81,6 +83,7 @@ struct gateway {
 	struct dp_persist *leases;
 	int lease_dir;
 	struct ctl_server *ctl;
+	struct ctl_rt *rt;
 };
 
 /* The socket uplink; its limits said at start. */
@@ -265,7 +268,7 @@ static void gw_print_qemu_args(const char *name, enum qemu_args_kind kind,
 		log_info("%s: connect QEMU with %s", name, line);
 }
 
-/* A stream, dgram or vhost-user socket. Return: 0 or -1 (logged). */
+/* A stream, dgram or vhost-user socket. Return: 0 or -errno (logged). */
 static int gw_open_socket(const struct gw_opts *o, const struct gw_inside *in,
 			  struct dp_port **port)
 {
@@ -295,7 +298,7 @@ static int gw_open_socket(const struct gw_opts *o, const struct gw_inside *in,
 	if (err) {
 		log_err("--inside %s:%s: %s%s", kind, in->buf, strerror(-err),
 			err == -EEXIST ? " (not a socket: not replaced)" : "");
-		return -1;
+		return err;
 	}
 	gw_print_qemu_args((*port)->name,
 			   in->stream ? QEMU_ARGS_STREAM :
@@ -482,6 +485,51 @@ int gateway_prepare(struct gateway *gw)
 }
 
 /*
+ * `arcnat ctl guest add SPEC` (ctl/rt.h), on the control thread: the code
+ * --inside uses. A socket is made under the sandbox (sandbox.h: guests); a
+ * TAP needs CAP_NET_ADMIN and /dev/net/tun, which only an arcnat without
+ * the sandbox still has.
+ */
+static int gw_ctl_open_guest(void *ctx, const char *spec, struct dp_port **out,
+			     char *why, size_t cap)
+{
+	struct gateway *gw = ctx;
+	const struct gw_opts *o = &gw->o;
+	struct gw_inside in;
+	int err = gw_inside_parse(&in, spec);
+
+	if (err) {
+		snprintf(why, cap, "not stream:PATH, dgram:PATH or vhost-user:PATH "
+			 "(PATH 1 to 107 bytes), or [tap:]IFACE[@NETNS]");
+		return -EINVAL;
+	}
+	if (in.stream || in.dgram || in.vhost) {
+		err = gw_open_socket(o, &in, out);
+		if (err == -EEXIST)
+			snprintf(why, cap, "%s (not a socket: not replaced)",
+				 strerror(EEXIST));
+		else if (err == -EADDRINUSE)
+			snprintf(why, cap, "another process serves that socket");
+		if (err)
+			return err;
+		if (in.stream)
+			stream_attach(*out, gw->worker);
+		if (in.vhost)
+			vhost_user_attach(*out, gw->worker);
+		return 0;
+	}
+	if (o->sb.mode != SANDBOX_OFF || geteuid() != 0) {
+		snprintf(why, cap, "a TAP needs CAP_NET_ADMIN and /dev/net/tun, "
+			 "which arcnat gave up at start (its sandbox); name it "
+			 "with --inside, or run arcnat with --no-sandbox as root");
+		return -EPERM;
+	}
+	const struct tap_cfg tc = { .ifname = in.buf, .netns = in.ns,
+				    .mtu = o->mtu };
+	return tap_open(out, &tc);
+}
+
+/*
  * The control socket (--control, --name, --no-control) and the metrics
  * file, before the sandbox. A default socket that cannot be had (another
  * arcnat serves it, /run is not ours) is a warning: arcnat runs without
@@ -513,6 +561,28 @@ static int gw_open_control(struct gateway *gw)
 	c.metrics_file = o->metrics_file;
 	c.metrics_interval = o->metrics_interval;
 	c.worker = gw->worker;
+	if (!o->no_control) {
+		const struct ctl_rt_cfg rc = {
+			.worker = gw->worker,
+			.open = gw_ctl_open_guest,
+			.open_ctx = gw,
+			.gw_addr = o->gw_addr,
+			.gw_plen = o->gw_plen,
+			.dns = !o->no_dns,
+			.no_forward = o->outside_sock ?
+				      "not with --outside sock yet" : NULL,
+		};
+
+		int rerr = ctl_rt_create(&gw->rt, &rc);
+
+		if (rerr) {
+			log_err("control socket: %s", strerror(-rerr));
+			return rerr;
+		}
+		c.rt = ctl_rt_ops(gw->rt);
+		/* guest add: UNIX sockets made under the sandbox */
+		o->sb.guests = true;
+	}
 	c.info = (struct ctl_info){
 		.version = ARCNAT_VERSION,
 		.command = gw->cmd ? gw->cmd->name : "gateway",
@@ -647,6 +717,7 @@ void gateway_free(struct gateway *gw)
 		return;
 	ctl_server_destroy(gw->ctl);
 	dp_worker_destroy(gw->worker);
+	ctl_rt_destroy(gw->rt);
 	dp_persist_destroy(gw->leases);
 	if (gw->lease_dir >= 0)
 		close(gw->lease_dir);

@@ -424,15 +424,11 @@ static int gw_finish_services(struct gw_opts *o);
 static int gw_finish_sock(struct gw_opts *o);
 static int gw_finish_sandbox(struct gw_opts *o, const struct gateway_cmd *cmd);
 
-/* One --inside: [tap:]IFACE[@NETNS], stream:PATH or dgram:PATH. Split a copy: argv
- * stays as the user wrote it (ps). Return: 0, or the usage exit status. */
-static int gw_parse_inside(struct gw_opts *o, const char *name, const char *arg)
+int gw_inside_parse(struct gw_inside *in, const char *arg)
 {
-	struct gw_inside *in = &o->inside[o->n_inside];
 	const char *v = arg;
 
-	if (o->n_inside == GW_INSIDE_MAX)
-		return gw_usage_error("--%s: more than %u", name, GW_INSIDE_MAX);
+	memset(in, 0, sizeof(*in));
 	if (!strncmp(arg, "stream:", 7)) {
 		in->stream = true;
 		v = arg + 7;
@@ -446,12 +442,30 @@ static int gw_parse_inside(struct gw_opts *o, const char *name, const char *arg)
 		v = arg + 4;
 	}
 	if (strlen(v) >= sizeof(in->buf))
-		return gw_usage_error("--%s: '%s' is too long", name, arg);
+		return -ENAMETOOLONG;
 	snprintf(in->buf, sizeof(in->buf), "%s", v);
 	if ((in->stream || in->dgram || in->vhost) && (!in->buf[0] || strlen(in->buf) > 107))
+		return -ERANGE;
+	if (!in->stream && !in->dgram && !in->vhost && opts_split_netns(in->buf, &in->ns))
+		return -EINVAL;
+	return 0;
+}
+
+/* One --inside. Split a copy: argv stays as the user wrote it (ps).
+ * Return: 0, or the usage exit status. */
+static int gw_parse_inside(struct gw_opts *o, const char *name, const char *arg)
+{
+	int err;
+
+	if (o->n_inside == GW_INSIDE_MAX)
+		return gw_usage_error("--%s: more than %u", name, GW_INSIDE_MAX);
+	err = gw_inside_parse(&o->inside[o->n_inside], arg);
+	if (err == -ENAMETOOLONG)
+		return gw_usage_error("--%s: '%s' is too long", name, arg);
+	if (err == -ERANGE)
 		return gw_usage_error("--%s: '%s': PATH must be 1..107 bytes",
 				      name, arg);
-	if (!in->stream && !in->dgram && !in->vhost && opts_split_netns(in->buf, &in->ns))
+	if (err)
 		return gw_usage_error("--%s: '%s' is not [tap:]IFACE[@NETNS], "
 				      "stream:PATH, dgram:PATH or vhost-user:PATH "
 				      "(IFACE up to 15 bytes)",

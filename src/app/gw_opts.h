@@ -91,6 +91,16 @@ struct gw_inside {
 	const char *ns;
 };
 
+/**
+ * gw_inside_parse() - one --inside (or `arcnat ctl guest add`):
+ * [tap:]IFACE[@NETNS], stream:PATH, dgram:PATH or vhost-user:PATH.
+ * @in:  filled (@in->ns points into @in->buf)
+ * @arg: the text
+ *
+ * Return: 0; -ENAMETOOLONG; -ERANGE a PATH not 1..107 bytes; -EINVAL.
+ */
+int gw_inside_parse(struct gw_inside *in, const char *arg);
+
 struct gw_opts {
 	struct gw_inside inside[GW_INSIDE_MAX];
 	unsigned int n_inside;

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -200,6 +201,47 @@ static int sandbox_sock(scmp_filter_ctx ctx, bool sock)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 0);
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(shutdown), 0);
+	return r;
+}
+
+/*
+ * `arcnat ctl guest add` (ctl/rt.h): a stream, vhost-user or dgram guest
+ * port made while running, as guest/unix_listen.c makes it: a UNIX socket
+ * (and one to see whether a live process serves the path), a stale socket
+ * file unlinked, bound, made 0660, listened on, and a listener's own epoll
+ * set. Nothing else: connect, accept4 and epoll_ctl are allowed already.
+ */
+static int sandbox_guests(scmp_filter_ctx ctx, bool guests, bool sock)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_DGRAM };
+	int nr, r = 0;
+
+	if (!guests)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(types) && !r; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
+				     SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf,
+					     (scmp_datum_t)types[i]),
+				     SCMP_A2(SCMP_CMP_EQ, 0));
+	if (!r && !sock)	/* sandbox_sock() allows it already */
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 0);
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(listen), 0);
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(epoll_create1),
+				     1, SCMP_A0(SCMP_CMP_EQ, EPOLL_CLOEXEC));
+	/* chmod(2) is fchmodat on aarch64 (and in newer glibc): mode 0660. */
+	nr = sandbox_nr("chmod");
+	if (!r && nr >= 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+				     SCMP_A1(SCMP_CMP_EQ, 0660));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fchmodat), 1,
+				     SCMP_A2(SCMP_CMP_EQ, 0660));
+	nr = sandbox_nr("unlink");
+	if (!r && nr >= 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	return r;
 }
 
@@ -387,6 +429,8 @@ int sandbox_lock(const struct sandbox *sb)
 		r = sandbox_child(ctx, sb->child);
 	if (!r)
 		r = sandbox_sock(ctx, sb->sock);
+	if (!r)
+		r = sandbox_guests(ctx, sb->guests, sb->sock);
 	if (!r)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);

@@ -60,6 +60,8 @@ enum sandbox_mode {
  * @sock:        the socket uplink runs: it opens IPv4 datagram sockets
  *               (UDP, ping) on the worker's thread, binds them and asks
  *               for their ICMP errors (IP_RECVERR); nothing else is added
+ * @guests:      the control socket may add guest ports: UNIX sockets made,
+ *               bound, listened on (sandbox.c: sandbox_guests())
  */
 struct sandbox {
 	enum sandbox_mode mode;
@@ -69,6 +71,7 @@ struct sandbox {
 	char user[64];
 	pid_t child;
 	bool sock;
+	bool guests;
 };
 
 /**

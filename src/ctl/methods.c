@@ -20,24 +20,8 @@
 #include "ctl/counters.h"
 #include "ctl/flows.h"
 #include "ctl/leases.h"
+#include "ctl/m_runtime.h"
 #include "ctl/proto.h"
-
-/**
- * struct ctl_call - one method call being answered.
- * @env:    what to answer from
- * @params: the request's params, or NULL
- * @result: the result, set by the method
- * @why:    the error message, set by a method that fails
- */
-struct ctl_call {
-	const struct ctl_env *env;
-	struct json_object *params;
-	struct json_object *result;
-	const char *why;
-};
-
-/* A method: 0 with @c->result set, or a CTL_E_* code with @c->why. */
-typedef int (*ctl_method_fn)(struct ctl_call *c);
 
 /* Every key of @c->params is one of @keys (NULL-terminated). */
 static int ctl_params_only(struct ctl_call *c, const char *const *keys)
@@ -410,6 +394,12 @@ static const struct {
 	{ "stats", ctl_m_stats },
 	{ "log-level", ctl_m_log_level },
 	{ "metrics", ctl_m_metrics },
+	{ "forward-add", ctl_m_forward_add },
+	{ "forward-delete", ctl_m_forward_delete },
+	{ "forward-list", ctl_m_forward_list },
+	{ "guest-add", ctl_m_guest_add },
+	{ "guest-delete", ctl_m_guest_delete },
+	{ "guest-list", ctl_m_guest_list },
 };
 
 size_t ctl_dispatch(const struct ctl_env *env, const char *line, size_t len,

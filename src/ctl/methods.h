@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl/rt.h"
 #include "ctl/snap.h"
 
 /**
@@ -79,11 +80,33 @@ struct ctl_backend {
  * struct ctl_env - what the dispatcher answers from.
  * @info: the gateway's fixed facts
  * @be:   the running gateway
+ * @rt:   its changes (forwards, guests: ctl/rt.h); zero: none here
  */
 struct ctl_env {
 	const struct ctl_info *info;
 	struct ctl_backend be;
+	struct ctl_rt_ops rt;
 };
+
+struct json_object;
+
+/**
+ * struct ctl_call - one method call being answered (for the modules of
+ * methods: ctl/m_runtime.h).
+ * @env:    what to answer from
+ * @params: the request's params, or NULL
+ * @result: the result, set by the method
+ * @why:    the error message, set by a method that fails
+ */
+struct ctl_call {
+	const struct ctl_env *env;
+	struct json_object *params;
+	struct json_object *result;
+	const char *why;
+};
+
+/* A method: 0 with @c->result set, or a CTL_E_* code with @c->why. */
+typedef int (*ctl_method_fn)(struct ctl_call *c);
 
 /**
  * ctl_dispatch() - answer one request line.

@@ -235,6 +235,7 @@ int ctl_server_open(struct ctl_server **out, const struct ctl_server_cfg *cfg)
 	s->env.be.flows = ctl_backend_flows;
 	s->env.be.flow_delete = ctl_backend_flow_delete;
 	s->env.be.leases = ctl_backend_leases;
+	s->env.rt = cfg->rt;
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	s->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->ep < 0 || s->stop_fd < 0) {

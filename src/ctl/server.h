@@ -52,6 +52,8 @@ struct ctl_server;
  * @metrics_interval: seconds between its writes (0: CTL_METRICS_INTERVAL)
  * @info:             what `status` says (copied; its strings borrowed)
  * @worker:           the worker
+ * @rt:               forwards and guests changed while running (ctl/rt.h);
+ *                    zero: not here
  */
 struct ctl_server_cfg {
 	const char *path;
@@ -64,6 +66,7 @@ struct ctl_server_cfg {
 	unsigned int metrics_interval;
 	struct ctl_info info;
 	struct dp_worker *worker;
+	struct ctl_rt_ops rt;
 };
 
 /**

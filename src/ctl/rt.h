@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rt.h - changes to the running gateway asked for on the control socket
+ * (`forward add|delete|list`, `guest add|delete|list`), applied on the
+ * worker's thread between bursts.
+ *
+ * Theory of operation: the methods (ctl/m_runtime.h) see the gateway
+ * through struct ctl_rt_ops, one function that runs a request (struct
+ * ctl_rt_req) and hands back its result (struct ctl_rt_res), so that the
+ * unit tests and the fuzzer drive them with a model. In arcnat, struct
+ * ctl_rt implements it: the request is copied into the ctl_rt, posted to
+ * the worker with dp_worker_call() and the control thread waits on an
+ * eventfd at most CTL_SNAP_TIMEOUT_MS; on the worker's thread the NAT is
+ * changed (nat_add_forward(), nat_remove_forward()) or read
+ * (nat_list_forwards()), a guest port is attached (dp_worker_add_port() on
+ * the worker's thread attaches at once and says why it cannot) or removed
+ * (dp_worker_remove_port()), the guest ports are listed with their
+ * counters, and the eventfd is written. The worker never waits. A request
+ * that timed out still owns the ctl_rt until the worker has run it: until
+ * then further requests get -EBUSY (ctl/snap.h's rule), and the change may
+ * still happen (the reply says so).
+ *
+ * A guest port is opened on the control thread, by the application's
+ * opener (app/gateway.c: the code --inside uses), before it is posted: a
+ * UNIX socket made after the sandbox is locked needs the calls
+ * sandbox_guests() allows (app/sandbox.h); a TAP needs privileges arcnat
+ * normally gave up, which the opener says.
+ */
+#ifndef ARCNAT_CTL_RT_H
+#define ARCNAT_CTL_RT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dp/port.h"
+#include "dp/portset.h"
+#include "nat/nat.h"
+
+#define CTL_RT_ARG_MAX	256u	/* a guest's spec or name, NUL included */
+#define CTL_RT_WHY_MAX	256u	/* an opener's reason */
+
+/* What a request does. */
+enum ctl_rt_op {
+	CTL_RT_FWD_ADD = 0,	/* nat_add_forward(@fwd) */
+	CTL_RT_FWD_DELETE,	/* nat_remove_forward(@fwd) */
+	CTL_RT_FWD_LIST,	/* nat_list_forwards() */
+	CTL_RT_GUEST_ADD,	/* open @arg (as --inside) and attach it */
+	CTL_RT_GUEST_DELETE,	/* remove the guest port named @arg */
+	CTL_RT_GUEST_LIST,	/* every guest port */
+};
+
+/**
+ * struct ctl_rt_req - a request.
+ * @op:  what it does
+ * @fwd: the forward (CTL_RT_FWD_ADD, CTL_RT_FWD_DELETE)
+ * @arg: the guest's spec (CTL_RT_GUEST_ADD) or name (CTL_RT_GUEST_DELETE)
+ */
+struct ctl_rt_req {
+	enum ctl_rt_op op;
+	struct nat_forward fwd;
+	char arg[CTL_RT_ARG_MAX];
+};
+
+/**
+ * struct ctl_rt_guest - one guest port, as the worker saw it.
+ * @slot:     its slot
+ * @listener: a listener (no frames; it accepts guests)
+ * @mtu:      its MTU (0: not limited)
+ * @mac:      its MAC
+ * @name:     its name
+ * @st:       its counters (dp_ports_stats())
+ */
+struct ctl_rt_guest {
+	unsigned int slot;
+	bool listener;
+	uint32_t mtu;
+	uint8_t mac[6];
+	char name[DP_PORT_NAME_MAX];
+	struct dp_port_stats st;
+};
+
+/**
+ * struct ctl_rt_res - a request's result.
+ * @err:   0 or -errno: nat_add_forward()'s and nat_remove_forward()'s,
+ *         the opener's or dp_worker_add_port()'s, -ENOENT no such guest
+ * @why:   the opener's reason, "" for none
+ * @name:  the guest port added (CTL_RT_GUEST_ADD)
+ * @n:     forwards (CTL_RT_FWD_LIST: all of them, even beyond the array),
+ *         guests (CTL_RT_GUEST_LIST), ports removed (CTL_RT_GUEST_DELETE)
+ * @fwd:   the forwards
+ * @guest: the guest ports
+ */
+struct ctl_rt_res {
+	int err;
+	char why[CTL_RT_WHY_MAX];
+	char name[DP_PORT_NAME_MAX];
+	unsigned int n;
+	struct nat_forward fwd[NAT_MAX_FORWARDS];
+	struct ctl_rt_guest guest[DP_PORTS_MAX];
+};
+
+/**
+ * struct ctl_rt_ops - the running gateway's changes, as the methods see
+ * them.
+ * @ctx:        for @run
+ * @run:        run @q; *@out is its result (valid until the next call).
+ *              Return: 0 (the result's own error in (*@out)->err);
+ *              -ETIMEDOUT, -EBUSY, -EAGAIN the worker did not answer
+ * @gw_addr:    the gateway's inside address (forward targets are guests
+ *              of its subnet), network order
+ * @gw_plen:    its prefix length
+ * @dns:        UDP port DP_SVC_DNS_PORT is the DNS forwarder's
+ * @no_forward: why forwards cannot be changed here, or NULL
+ */
+struct ctl_rt_ops {
+	void *ctx;
+	int (*run)(void *ctx, const struct ctl_rt_req *q,
+		   const struct ctl_rt_res **out);
+	uint32_t gw_addr;
+	unsigned int gw_plen;
+	bool dns;
+	const char *no_forward;
+};
+
+/**
+ * ctl_rt_open_fn - open (and make ready to attach to @w) the guest port
+ * @spec names, as --inside does; on the control thread.
+ * @ctx:  ctl_rt_cfg.open_ctx
+ * @spec: stream:PATH, dgram:PATH, vhost-user:PATH or [tap:]IFACE[@NETNS]
+ * @out:  the port
+ * @why:  a reason for the client on error ("" for strerror() alone)
+ * @cap:  its size
+ *
+ * Return: 0 or -errno.
+ */
+typedef int (*ctl_rt_open_fn)(void *ctx, const char *spec,
+			      struct dp_port **out, char *why, size_t cap);
+
+struct dp_worker;
+struct ctl_rt;
+
+/**
+ * struct ctl_rt_cfg - what ctl_rt_create() needs.
+ * @worker:     the worker
+ * @open:       the guest opener, or NULL (guest add: -EOPNOTSUPP)
+ * @open_ctx:   its context
+ * @gw_addr:    see struct ctl_rt_ops
+ * @gw_plen:    see struct ctl_rt_ops
+ * @dns:        see struct ctl_rt_ops
+ * @no_forward: see struct ctl_rt_ops (borrowed)
+ */
+struct ctl_rt_cfg {
+	struct dp_worker *worker;
+	ctl_rt_open_fn open;
+	void *open_ctx;
+	uint32_t gw_addr;
+	unsigned int gw_plen;
+	bool dns;
+	const char *no_forward;
+};
+
+/**
+ * ctl_rt_create() - the request area and its eventfd; before the sandbox.
+ * @out: the ctl_rt
+ * @cfg: copied
+ *
+ * Return: 0, -ENOMEM, -errno.
+ */
+int ctl_rt_create(struct ctl_rt **out, const struct ctl_rt_cfg *cfg);
+
+/**
+ * ctl_rt_ops() - the ops that run requests through @rt.
+ * @rt: the ctl_rt, or NULL (no ops: the methods say so)
+ *
+ * Return: the ops.
+ */
+struct ctl_rt_ops ctl_rt_ops(struct ctl_rt *rt);
+
+/**
+ * ctl_rt_destroy() - free; NULL is fine. Only once the worker is stopped
+ * for good or destroyed (a pending request would write into it); a guest
+ * port opened for a request that never ran is destroyed.
+ * @rt: the ctl_rt
+ */
+void ctl_rt_destroy(struct ctl_rt *rt);
+
+#endif /* ARCNAT_CTL_RT_H */
