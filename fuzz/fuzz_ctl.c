@@ -6,7 +6,9 @@
  * hold.
  *
  * The flows backend returns a fixed page, so that the query's parser and
- * the page's JSON are what is driven.
+ * the page's JSON are what is driven. The runtime changes (forward-*,
+ * guest-*: ctl/m_runtime.h) run on a real NAT emptied of its forwards before each input
+ * and a model of the guest ports, as ctl/rt.c runs them on the worker.
  *
  * Input: byte 0 bit 0 set: the bytes up to the first NUL are the
  * snapshot's statistics block (the counters' parser, as `stats` and
@@ -28,6 +30,8 @@
 #include "ctl/flows.h"
 #include "ctl/leases.h"
 #include "ctl/methods.h"
+#include "ctl/rt.h"
+#include "nat/nat.h"
 #include "ctl/proto.h"
 
 static char reply[CTL_REPLY_MAX];
@@ -95,6 +99,71 @@ static int fz_leases(void *ctx, uint32_t cursor,
 	return 0;
 }
 
+static struct nat *fz_nat;
+static struct ctl_rt_res fz_res;
+static char fz_guests[DP_PORTS_MAX][DP_PORT_NAME_MAX];
+static unsigned int fz_n_guests;
+
+/* ctl/rt.c's work, on this thread: the NAT for real, guests as names. */
+static int fz_rt_run(void *ctx, const struct ctl_rt_req *q,
+		     const struct ctl_rt_res **out)
+{
+	struct ctl_rt_res *r = &fz_res;
+
+	(void)ctx;
+	r->err = 0;
+	r->why[0] = r->name[0] = '\0';
+	r->n = 0;
+	*out = r;
+	switch (q->op) {
+	case CTL_RT_FWD_ADD:
+		r->err = nat_add_forward(fz_nat, &q->fwd);
+		break;
+	case CTL_RT_FWD_DELETE:
+		r->err = nat_remove_forward(fz_nat, &q->fwd);
+		break;
+	case CTL_RT_FWD_LIST:
+		r->n = nat_list_forwards(fz_nat, r->fwd, NAT_MAX_FORWARDS);
+		break;
+	case CTL_RT_GUEST_ADD:
+		if (strncmp(q->arg, "dgram:", 6) != 0) {
+			snprintf(r->why, sizeof(r->why), "not dgram:PATH");
+			r->err = q->arg[0] == 'x' ? -EINVAL : -EPERM;
+		} else if (fz_n_guests == DP_PORTS_MAX - 1) {
+			r->err = -ENOSPC;
+		} else {
+			snprintf(fz_guests[fz_n_guests], DP_PORT_NAME_MAX, "%s",
+				 q->arg);
+			snprintf(r->name, sizeof(r->name), "%s",
+				 fz_guests[fz_n_guests++]);
+		}
+		break;
+	case CTL_RT_GUEST_DELETE:
+		r->err = -ENOENT;
+		for (unsigned int i = 0; i < fz_n_guests; i++) {
+			if (strcmp(fz_guests[i], q->arg) != 0)
+				continue;
+			memmove(fz_guests[i], fz_guests[i + 1],
+				(size_t)(fz_n_guests - i - 1) * DP_PORT_NAME_MAX);
+			fz_n_guests--;
+			r->n = 1;
+			r->err = 0;
+			break;
+		}
+		break;
+	case CTL_RT_GUEST_LIST:
+		for (unsigned int i = 0; i < fz_n_guests; i++) {
+			r->guest[i] = (struct ctl_rt_guest){ .slot = i + 1,
+							     .mtu = 1500 };
+			snprintf(r->guest[i].name, DP_PORT_NAME_MAX, "%s",
+				 fz_guests[i]);
+			r->n++;
+		}
+		break;
+	}
+	return 0;
+}
+
 static const struct ctl_info info = {
 	.version = "fuzz", .command = "gateway", .name = "arcnat",
 	.control = "", .uplink_kind = "packet", .uplink = "r0",
@@ -106,6 +175,8 @@ static const struct ctl_env env = {
 	.info = &info, .be = { .ctx = NULL, .snapshot = fz_snapshot,
 			       .flows = fz_flows, .flow_delete = fz_flow_delete,
 			       .leases = fz_leases },
+	.rt = { .run = fz_rt_run, .gw_addr = 0x0102000a, .gw_plen = 24,
+		.dns = true },
 };
 
 static void fz_check(size_t n)
@@ -135,6 +206,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	log_set_level(LOG_LEVEL_ERR);	/* quiet, and a known start */
+	if (!fz_nat) {
+		struct nat_config nc = { .ext_addrs = { 0x026433c6 },
+					 .n_ext_addrs = 1, .max_flows = 64,
+					 .seed = 1 };
+
+		if (nat_create(&fz_nat, &nc))
+			abort();
+	}
+	{	/* no forward left from the last input: no flow holds one */
+		unsigned int n = nat_list_forwards(fz_nat, fz_res.fwd,
+						   NAT_MAX_FORWARDS);
+
+		for (unsigned int i = 0; i < n; i++)
+			if (nat_remove_forward(fz_nat, &fz_res.fwd[i]))
+				abort();
+		if (nat_get_stats(fz_nat)->mappings)
+			abort();
+		fz_n_guests = 0;
+	}
 	snap.text = text;
 	snap.len = 0;
 	snap.n_ports = 1;

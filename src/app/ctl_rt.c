@@ -43,10 +43,10 @@ int ctl_rt_cmd_request(int argc, char **argv, const char **method,
 	*method = NULL;
 	*params = NULL;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(argv[0], cmds[i].cmd))
+		if (strcmp(argv[0], cmds[i].cmd) != 0)
 			continue;
 		known = true;
-		if (argc < 2 || strcmp(argv[1], cmds[i].sub))
+		if (argc < 2 || strcmp(argv[1], cmds[i].sub) != 0)
 			continue;
 		if (argc != (cmds[i].key ? 3 : 2)) {
 			char msg[128];

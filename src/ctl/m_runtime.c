@@ -263,8 +263,7 @@ int ctl_m_forward_list(struct ctl_call *c)
 		err = ctl_rt_call(c, &q, &r);
 	if (err)
 		return err;
-	n = r->n < NAT_MAX_FORWARDS ? r->n : NAT_MAX_FORWARDS;
-	fw = malloc(sizeof(*fw) * (n ? n : 1));
+	fw = calloc(NAT_MAX_FORWARDS, sizeof(*fw));
 	c->result = json_object_new_object();
 	arr = json_object_new_array();
 	if (!fw || !c->result || !arr) {
@@ -275,7 +274,8 @@ int ctl_m_forward_list(struct ctl_call *c)
 		c->why = "out of memory";
 		return CTL_E_INTERNAL;
 	}
-	memcpy(fw, r->fwd, sizeof(*fw) * n);
+	for (n = 0; n < r->n && n < NAT_MAX_FORWARDS; n++)
+		fw[n] = r->fwd[n];
 	qsort(fw, n, sizeof(*fw), ctl_rt_fwd_cmp);
 	for (unsigned int i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();

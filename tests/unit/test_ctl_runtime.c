@@ -56,7 +56,7 @@ static int open_guest(void *ctx, const char *spec, struct dp_port **out,
 	struct dgram_cfg dc = { .mtu = 1500 };
 
 	f->opens++;
-	if (strncmp(spec, "dgram:", 6)) {
+	if (strncmp(spec, "dgram:", 6) != 0) {
 		snprintf(why, cap, "only dgram:PATH in this test");
 		return -EINVAL;
 	}

@@ -1885,7 +1885,7 @@ static void forward_remove(void **state __maybe_unused)
 	const struct nat_forward by_port = { TCP, 0, 8080, 0, 0 };
 	const struct nat_forward wrong = { TCP, 0, 8080, SRV, 81 };
 	const struct nat_forward ext2 = { TCP, EXT2, 8080, 0, 0 };
-	const struct nat_forward icmp = { ICMP, 0, 8080, 0, 0 };
+	const struct nat_forward bad_proto = { ICMP, 0, 8080, 0, 0 };
 	struct nat_forward list[4];
 	struct tc c;
 
@@ -1898,7 +1898,7 @@ static void forward_remove(void **state __maybe_unused)
 	/* Nothing removed on a mismatch. */
 	assert_int_equal(nat_remove_forward(c.nat, &wrong), -ENOENT);
 	assert_int_equal(nat_remove_forward(c.nat, &ext2), -EINVAL);
-	assert_int_equal(nat_remove_forward(c.nat, &icmp), -EINVAL);
+	assert_int_equal(nat_remove_forward(c.nat, &bad_proto), -EINVAL);
 	assert_int_equal(stats(&c)->mappings, 2);
 
 	/* A connection through the forward, then the forward goes. */
