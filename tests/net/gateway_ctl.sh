@@ -3,7 +3,8 @@
 # client, `arcnat ctl` (docs/control.md): the socket where --name puts it,
 # mode 0600 and owned by the user arcnat became (nobody), in a directory of
 # mode 0700; status; stats while an iperf3 run moves the counters, with
-# every counter of the SIGUSR1 block among them; flows (iperf3's, and a UDP
+# every counter of the SIGUSR1 block among them; flows (iperf3's, listed
+# while it runs and after, and a UDP
 # flow listed, deleted and gone); metrics read by Prometheus'
 # own text parser (python3-prometheus-client), and the --metrics-file kept
 # up to date by atomic renames; log-level; the client's exit statuses; a
@@ -82,11 +83,22 @@ print(json.load(sys.stdin)["ports"]["inside"]["rx_packets"])') || fail "stats du
 	info "inside.rx_packets $v"
 	[ "$v" -gt "$prev" ] && moved=$((moved + 1))
 	prev=$v
+	if [ $i = 2 ]; then
+		# iperf3's control and data connections, established now
+		ctl --name "$NAME" --json flows proto tcp port 5201 state established \
+			>"$TMPD/flows.during.json" || fail "flows during iperf3"
+	fi
 	sleep 0.5
 done
 wait "$IPC" || fail "iperf3 client failed"
 [ "$moved" = 4 ] || fail "inside.rx_packets did not grow at each of 4 looks during iperf3 ($moved)"
 ok "stats during iperf3: inside.rx_packets grew at each look (last $prev)"
+"$PY" -c '
+import json, sys
+fl = json.load(open(sys.argv[1]))
+assert len(fl) >= 2 and all(f["state"] == "ESTABLISHED" for f in fl), fl' "$TMPD/flows.during.json" ||
+	fail "flows during iperf3: $(cat "$TMPD/flows.during.json")"
+ok "flows during iperf3: $(grep -c '"id"' "$TMPD/flows.during.json") established TCP flows to port 5201"
 
 # every counter of the SIGUSR1 block is in `stats` (same names, per port)
 ARC_STATS_END=1
