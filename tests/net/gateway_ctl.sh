@@ -1,6 +1,7 @@
 #!/bin/sh
 # gateway_ctl.sh - the control socket of a running `arcnat gateway` and its
-# client, `arcnat ctl` (docs/control.md): the socket where --name puts it,
+# client, `arcnat ctl` (docs/control.md): the socket where --name puts it
+# (under $XDG_RUNTIME_DIR, here a directory of the test's),
 # mode 0600 and owned by the user arcnat became (nobody), in a directory of
 # mode 0700; status; stats while an iperf3 run moves the counters, with
 # every counter of the SIGUSR1 block among them; flows (iperf3's, listed
@@ -27,12 +28,14 @@ need iperf3 socat
 	fail "$PY has no prometheus_client (tools/deps.sh installs python3-prometheus-client)"
 net_setup packet
 NAME=ctl-$$
+# The default path under a runtime directory of the test's own: arcnat,
+# then nobody, cannot remove its socket from a root-owned /run/arcnat, and
+# the temporary directory goes with the test.
+export XDG_RUNTIME_DIR="$TMPD/run"
+mkdir -m 700 "$XDG_RUNTIME_DIR" || fail "mkdir $XDG_RUNTIME_DIR"
 CTL_TO=$(tscale 20)
 ctl() { timeout "$CTL_TO" "$ARCNAT" ctl --timeout "$CTL_TO" "$@"; }
-SOCK=$(XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-} "$PY" -c '
-import os, sys
-x = os.environ.get("XDG_RUNTIME_DIR", "")
-print((x if x.startswith("/") else "/run") + "/arcnat/" + sys.argv[1] + ".sock")' "$NAME")
+SOCK=$XDG_RUNTIME_DIR/arcnat/$NAME.sock
 mkdir -p "$TMPD/metrics" && chown 65534 "$TMPD/metrics" || fail "metrics directory"
 PROM=$TMPD/metrics/arcnat.prom
 
