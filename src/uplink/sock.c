@@ -474,6 +474,7 @@ static void sk_print_stats(const struct dp_port *p, FILE *f, const char *pfx)
 		SK_TCP(retransmits);
 		SK_TCP(fast_retransmits);
 		SK_TCP(probes);
+		SK_TCP(wnd_polls);
 		SK_TCP(fwd_accepted);
 		SK_TCP(fwd_established);
 		SK_TCP(fwd_no_slot);

@@ -403,14 +403,20 @@ void sock_tcp_event(struct sock_tcp *t, uint32_t id, uint32_t events,
 	}
 	if (events & (EPOLLRDHUP | EPOLLHUP))
 		c->flags |= STCP_F_RDHUP;
-	if ((events & EPOLLOUT) && (c->events & EPOLLOUT) &&
-	    stcp_room(c) >= stcp_wnd_min(t, c)) {
-		/* Room again: a window update, and no more EPOLLOUT (kept
-		 * while there is none: the next wakeup will tell). */
-		if (stcp_reopened(t, c)) {
-			t->st.aborted++;
-			stcp_abort(t, c, true);
-			return;
+	if ((events & EPOLLOUT) && (c->events & EPOLLOUT)) {
+		if (stcp_room(c) >= stcp_wnd_min(t, c)) {
+			/* Room again: a window update, and no more EPOLLOUT
+			 * (kept while there is none: the next wakeup will
+			 * tell). */
+			if (stcp_reopened(t, c)) {
+				t->st.aborted++;
+				stcp_abort(t, c, true);
+				return;
+			}
+		} else if (c->wnd_at && c->wnd_polls) {
+			/* The remote reads again: look soon. */
+			c->wnd_polls = 0;
+			stcp_timer(t, c, &c->wnd_at, now + STCP_WND_POLL_NS);
 		}
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
@@ -442,6 +448,7 @@ static void stcp_timers(struct sock_tcp *t, struct stcp_conn *c, uint64_t now)
 	}
 	if (c->wnd_at && now >= c->wnd_at) {
 		c->wnd_at = 0;
+		t->st.wnd_polls++;
 		if (c->state == STCP_ESTABLISHED &&
 		    stcp_room(c) >= stcp_wnd_min(t, c)) {
 			if (stcp_reopened(t, c)) {
@@ -450,7 +457,9 @@ static void stcp_timers(struct sock_tcp *t, struct stcp_conn *c, uint64_t now)
 				return;
 			}
 		} else if (c->state == STCP_ESTABLISHED) {
-			stcp_timer(t, c, &c->wnd_at, now + STCP_WND_POLL_NS);
+			c->wnd_polls += c->wnd_polls < STCP_WND_POLL_BACKOFF;
+			stcp_timer(t, c, &c->wnd_at,
+				   now + (STCP_WND_POLL_NS << c->wnd_polls));
 		}
 	}
 	if (!c->life_at || now < c->life_at)

@@ -196,6 +196,7 @@ static bool stcp_ooo_flush(struct sock_tcp *t, struct stcp_conn *c);
 int stcp_reopened(struct sock_tcp *t, struct stcp_conn *c)
 {
 	c->wnd_at = 0;
+	c->wnd_polls = 0;
 	/* Kept bytes a short write left behind: the guest has them SACKed
 	 * and will not resend them. */
 	if (c->ooo.n && !stcp_ooo_flush(t, c))
@@ -729,6 +730,7 @@ static uint16_t stcp_window(struct sock_tcp *t, struct stcp_conn *c)
 		wnd = 0;
 		if (!c->wnd_at) {
 			(void)stcp_watch(t, c, STCP_EV_BASE | EPOLLOUT);
+			c->wnd_polls = 0;
 			stcp_timer(t, c, &c->wnd_at, t->now + STCP_WND_POLL_NS);
 		}
 	}

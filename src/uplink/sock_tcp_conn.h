@@ -40,9 +40,15 @@
 #define STCP_TW_SHIFT		20u
 #define STCP_TW_SLOTS		1024u
 #define STCP_TW_RUN		STCP_TW_SLOTS
-/* A shut window of ours is looked at again this often: TCP raises EPOLLOUT
- * only after a write failed, and the window may shut without one. */
+/* A shut window of ours is looked at again after this: TCP raises EPOLLOUT
+ * only after a write failed, and the window may shut without one. Each
+ * look that finds no room doubles the wait, up to STCP_WND_POLL_NS <<
+ * STCP_WND_POLL_BACKOFF (160 ms, below the first zero-window probe a
+ * guest's own persist timer sends), so that a remote that stops reading
+ * for good costs a few looks a second, not a hundred; an EPOLLOUT (the
+ * remote reads again) brings the wait back to the first. */
 #define STCP_WND_POLL_NS	(10ull * 1000000ull)
+#define STCP_WND_POLL_BACKOFF	4u
 /* ACKs sent when the window reopens after a short write: the first a
  * window update, the next three duplicates that make the guest resend
  * what the socket refused at once (fast retransmit) rather than at its
@@ -98,6 +104,8 @@ enum stcp_state {
  * @dupacks:   duplicate ACKs in a row
  * @ka_probes: keepalive probes unanswered
  * @reopen_acks: ACKs still owed for a reopened window (STCP_REOPEN_ACKS)
+ * @wnd_polls: looks at our shut window in a row that found no room (the
+ *             next waits STCP_WND_POLL_NS << this)
  * @raddr:     remote address (network order)
  * @rport:     remote port (network order)
  * @eport:     the guest's port as translated (network order)
@@ -153,6 +161,7 @@ struct stcp_conn {
 	uint8_t dupacks;
 	uint8_t ka_probes;
 	uint8_t reopen_acks;
+	uint8_t wnd_polls;
 	uint32_t raddr;
 	uint16_t rport;
 	uint16_t eport;

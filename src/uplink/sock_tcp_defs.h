@@ -132,6 +132,8 @@ struct sock_tcp_config {
  * @retransmits:     retransmission timeouts (go-back-N from snd_una)
  * @fast_retransmits: segments resent after three duplicate ACKs
  * @probes:          zero-window and keepalive probes sent to the guest
+ * @wnd_polls:       looks at a shut window of ours (STCP_WND_POLL_NS,
+ *                   backing off while the remote does not read)
  * @fwd_accepted:    clients of a forward handed over that got a slot (a SYN
  *                   went to the guest)
  * @fwd_established: of those, answered by the guest's SYN-ACK
@@ -170,6 +172,7 @@ struct sock_tcp_stats {
 	uint64_t retransmits;
 	uint64_t fast_retransmits;
 	uint64_t probes;
+	uint64_t wnd_polls;
 	uint64_t fwd_accepted;
 	uint64_t fwd_established;
 	uint64_t fwd_no_slot;

@@ -345,6 +345,54 @@ static void window_follows_the_socket(void **state)
 	fx_fini(&f);
 }
 
+/* A remote that stops reading for good: the relay looks at its shut window
+ * less and less often (a hundred looks a second would be 2 s x 100 = 200
+ * here), and still reopens it soon once the remote reads again. */
+static void silent_reader_polled_less_and_less(void **state)
+{
+	struct fx f;
+	struct guest g;
+	size_t size = 8u << 20, got = 0;
+	uint8_t *src = malloc(size), *sink = malloc(size);
+	uint64_t polls;
+	uint32_t acked;
+	uint16_t port;
+	int lfd, rfd, small = 16384;
+	ssize_t n;
+
+	(void)state;
+	fill(src, size, 7);
+	fx_init(&f, 8, false, false);
+	f.cfg.sndbuf = 65536;
+	fx_start(&f);
+	lfd = listener(&port, 8);
+	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	g_init(&g, 6, 40006, port);
+	rfd = g_open(&f, &g, lfd);
+	g.tx = src;
+	g.tx_len = size;
+	fx_pump(&f, &g, 1, 300, NULL, NULL);
+	assert_int_equal(g.peer_wnd, 0);
+	polls = fx_stats(&f).wnd_polls;
+	fx_pump(&f, &g, 1, 2000, NULL, NULL);
+	polls = fx_stats(&f).wnd_polls - polls;
+	assert_true(polls >= 5);	/* it still looks */
+	assert_true(polls <= 30);	/* every 160 ms at most, after 5 */
+	assert_int_equal(g.peer_wnd, 0);
+	acked = g.snd_una;
+	while ((n = recv(rfd, sink + got, size - got, MSG_DONTWAIT)) > 0)
+		got += (size_t)n;
+	/* within the longest wait (160 ms) and a little */
+	fx_pump(&f, &g, 1, 300, NULL, NULL);
+	assert_true((int32_t)(g.snd_una - acked) > 0);
+	assert_memory_equal(sink, src, got);
+	close(rfd);
+	close(lfd);
+	free(src);
+	free(sink);
+	fx_fini(&f);
+}
+
 /* Segments towards the guest lost: a timeout, and three duplicate ACKs,
  * resend them; the guest gets everything in order. */
 static void lost_segments_are_retransmitted(void **state)
@@ -1067,6 +1115,7 @@ int main(void)
 		cmocka_unit_test(bulk_across_the_wrap),
 		cmocka_unit_test(short_writes_lose_nothing),
 		cmocka_unit_test(window_follows_the_socket),
+		cmocka_unit_test(silent_reader_polled_less_and_less),
 		cmocka_unit_test(lost_segments_are_retransmitted),
 		cmocka_unit_test(several_losses_recovered_without_timeout),
 		cmocka_unit_test(zero_window_probes),
