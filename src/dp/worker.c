@@ -568,6 +568,17 @@ static void dp_guest_burst(struct dp_worker *w, unsigned int idx,
 	dp_inside_burst(w, in, ne, now);
 }
 
+/* Port @p failed with @err (its ops said so). A peer that hung up (a
+ * guest's QEMU quit or powered off) is the normal end of a socket port:
+ * said at info level; anything else is an error. */
+static void dp_log_failed(const struct dp_port *p, int err)
+{
+	if (err == -ECONNRESET || err == -EPIPE)
+		log_info("%s: the peer hung up", p->name);
+	else
+		log_err("%s: device failed: %s", p->name, strerror(-err));
+}
+
 /* Drain up to DP_BURSTS_PER_WAKE bursts of the port of slot @idx. */
 static int dp_poll_port(struct dp_worker *w, unsigned int idx)
 {
@@ -580,7 +591,7 @@ static int dp_poll_port(struct dp_worker *w, unsigned int idx)
 		int n = p->ops->rx_burst(p, w->rx, DP_BURST_MAX, now);
 
 		if (n < 0) {
-			log_err("%s: device failed: %s", p->name, strerror(-n));
+			dp_log_failed(p, n);
 			return n;
 		}
 		if (n == 0)
@@ -816,7 +827,7 @@ static int dp_fd_event(struct dp_worker *w, struct dp_slot *s, uint32_t sub,
 						    clock_now(&w->clock)) : 0;
 
 	if (r < 0) {
-		log_err("%s: device failed: %s", p->name, strerror(-r));
+		dp_log_failed(p, r);
 		return r;
 	}
 	if (r & DP_FD_TX)
