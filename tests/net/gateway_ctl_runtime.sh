@@ -10,7 +10,9 @@
 # port made by `arcnat ctl guest add` under the sandbox, a QEMU-less guest
 # on it (QEMU's stream protocol, scapy) that gets a DHCP lease and pings the
 # gateway, listed with its counters, deleted (arcnat closes it, the socket
-# file goes); a dgram guest added and deleted; a TAP refused, saying why.
+# file goes); a dgram guest and a vhost-user guest (an honest frontend,
+# tests/tools/vhost_fe, echoes through it) added and deleted; a TAP refused,
+# saying why.
 # arcnat stops cleanly (a blocked system call would have killed it).
 #
 #   ns an-in-$$ (inside)           ns an-rt-$$ (router)                     ns an-out-$$ (outside)
@@ -158,6 +160,17 @@ ctl guest list | grep -q " dgram:$DS" || fail "dgram guest not listed"
 ctl guest delete "dgram:$DS" >/dev/null || fail "guest delete dgram"
 [ -e "$DS" ] && fail "dgram socket file left"
 ok "a dgram guest added and deleted"
+
+# a vhost-user guest added at runtime: an honest frontend echoes through it
+FE=$(dirname "$ARCNAT")/tests/tools/vhost_fe
+[ -x "$FE" ] || fail "no $FE (make builds it)"
+VS=$TMPD/g/v.sock
+ctl guest add "vhost-user:$VS" >/dev/null || fail "guest add vhost-user: $(tail -n 3 "$ARC_LOG")"
+timeout "$(tscale 60)" "$FE" "$VS" echo 5 >"$TMPD/fe.out" 2>&1 ||
+	fail "a frontend on the runtime vhost-user port: $(cat "$TMPD/fe.out") $(grep vhost "$ARC_LOG" | tail -n 5)"
+ctl guest delete "vhost-user:$VS" >/dev/null || fail "guest delete vhost-user"
+[ -e "$VS" ] && fail "vhost-user socket file left"
+ok "a vhost-user guest added at runtime: a frontend echoes through it ($(cat "$TMPD/fe.out")); deleted"
 
 # the TAP guest still works, and arcnat stops cleanly
 in_ns timeout 15 ping -c 2 -i 0.2 -W 2 198.51.100.1 >/dev/null || fail "the TAP guest cannot ping out any more"
