@@ -5,9 +5,11 @@
 #include "dp/pcap.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/compiler.h"
 #include "core/log.h"
@@ -39,9 +41,13 @@ static_assert(sizeof(struct pcap_rec_hdr) == 16, "pcap record header");
 struct dp_pcap {
 	FILE *f;
 	bool failed;
+	bool filtered;
+	struct dp_pcap_filter filter;
+	uint64_t max_bytes;		/* 0: no bound */
+	struct dp_pcap_stats st;
 };
 
-int dp_pcap_open(struct dp_pcap **out, const char *path)
+static int dp_pcap_header(struct dp_pcap *pc)
 {
 	const struct pcap_file_hdr fh = {
 		.magic = PCAP_MAGIC_USEC,
@@ -50,6 +56,15 @@ int dp_pcap_open(struct dp_pcap **out, const char *path)
 		.snaplen = PCAP_SNAPLEN,
 		.linktype = PCAP_LINKTYPE_ETHERNET,
 	};
+
+	if (fwrite(&fh, sizeof(fh), 1, pc->f) != 1 || fflush(pc->f))
+		return errno ? -errno : -EIO;
+	pc->st.bytes = sizeof(fh);
+	return 0;
+}
+
+int dp_pcap_open(struct dp_pcap **out, const char *path)
+{
 	struct dp_pcap *pc;
 	int err;
 
@@ -61,10 +76,9 @@ int dp_pcap_open(struct dp_pcap **out, const char *path)
 		err = -errno;
 		goto err_free;
 	}
-	if (fwrite(&fh, sizeof(fh), 1, pc->f) != 1 || fflush(pc->f)) {
-		err = errno ? -errno : -EIO;
+	err = dp_pcap_header(pc);
+	if (err)
 		goto err_close;
-	}
 	*out = pc;
 	return 0;
 
@@ -73,6 +87,112 @@ err_close:
 err_free:
 	free(pc);
 	return err;
+}
+
+int dp_pcap_open_fd(struct dp_pcap **out, int fd, const struct dp_pcap_filter *f,
+		    uint64_t max_bytes)
+{
+	struct dp_pcap *pc;
+	int err;
+
+	if (max_bytes && max_bytes < sizeof(struct pcap_file_hdr)) {
+		close(fd);
+		return -EINVAL;
+	}
+	pc = calloc(1, sizeof(*pc));
+	if (!pc) {
+		close(fd);
+		return -ENOMEM;
+	}
+	pc->f = fdopen(fd, "w");
+	if (!pc->f) {
+		err = -errno;
+		close(fd);
+		free(pc);
+		return err;
+	}
+	if (f) {
+		pc->filter = *f;
+		pc->filtered = f->proto || f->port || f->host;
+	}
+	pc->max_bytes = max_bytes;
+	err = dp_pcap_header(pc);
+	if (err) {
+		fclose(pc->f);
+		free(pc);
+		return err;
+	}
+	*out = pc;
+	return 0;
+}
+
+static uint16_t dp_pcap_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+bool dp_pcap_match(const struct dp_pcap_filter *f, const uint8_t *data,
+		   size_t len, bool l3)
+{
+	size_t off = 0, l4;
+	uint16_t type = 0;
+	uint8_t proto;
+	bool ports;
+
+	if (!l3) {
+		if (len < 14)
+			return false;
+		type = dp_pcap_be16(data + 12);
+		off = 14;
+		if (type == 0x8100) {		/* one 802.1Q tag */
+			if (len < 18)
+				return false;
+			type = dp_pcap_be16(data + 16);
+			off = 18;
+		}
+	} else if (len) {
+		type = (data[0] >> 4) == 6 ? 0x86dd : 0x0800;
+	}
+	if (type == 0x0800) {
+		size_t ihl;
+
+		if (len < off + 20 || (data[off] >> 4) != 4)
+			return false;
+		ihl = (size_t)(data[off] & 0xf) * 4;
+		if (ihl < 20 || len < off + ihl)
+			return false;
+		proto = data[off + 9];
+		if (f->host && memcmp(data + off + 12, &f->host, 4) != 0 &&
+		    memcmp(data + off + 16, &f->host, 4) != 0)
+			return false;
+		/* A later fragment carries no ports. */
+		ports = !(dp_pcap_be16(data + off + 6) & 0x1fff);
+		l4 = off + ihl;
+	} else if (type == 0x86dd) {
+		if (len < off + 40 || (data[off] >> 4) != 6 || f->host)
+			return false;
+		proto = data[off + 6];
+		ports = true;
+		l4 = off + 40;
+	} else {
+		return false;
+	}
+	if (f->proto && proto != f->proto)
+		return false;
+	if (!f->port)
+		return true;
+	if (!ports || len < l4 + 4 ||
+	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP &&
+	     proto != IPPROTO_SCTP))
+		return false;
+	return dp_pcap_be16(data + l4) == f->port ||
+	       dp_pcap_be16(data + l4 + 2) == f->port;
+}
+
+void dp_pcap_get_stats(const struct dp_pcap *pc, struct dp_pcap_stats *out)
+{
+	*out = pc->st;
+	out->failed = pc->failed;
 }
 
 void dp_pcap_write(struct dp_pcap *pc, uint64_t wall_ns, const uint8_t *data,
@@ -86,6 +206,15 @@ void dp_pcap_write(struct dp_pcap *pc, uint64_t wall_ns, const uint8_t *data,
 
 	if (!pc || pc->failed)
 		return;
+	if (pc->filtered && !dp_pcap_match(&pc->filter, data, len, l3)) {
+		pc->st.filtered++;
+		return;
+	}
+	if (pc->max_bytes &&
+	    pc->st.bytes + sizeof(rh) + l2 + caplen > pc->max_bytes) {
+		pc->st.over++;
+		return;
+	}
 	rh.ts_sec = (uint32_t)(wall_ns / 1000000000u);
 	rh.ts_usec = (uint32_t)(wall_ns % 1000000000u / 1000u);
 	rh.incl_len = (uint32_t)(caplen + l2);
@@ -97,6 +226,8 @@ void dp_pcap_write(struct dp_pcap *pc, uint64_t wall_ns, const uint8_t *data,
 		goto fail;
 	if (caplen && fwrite(data, caplen, 1, pc->f) != 1)
 		goto fail;
+	pc->st.packets++;
+	pc->st.bytes += sizeof(rh) + l2 + caplen;
 	return;
 fail:
 	log_err("pcap: write failed (%s); capture stopped", strerror(errno));

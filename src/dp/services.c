@@ -291,9 +291,14 @@ void dp_svc_tick(struct dp_svc *s, uint64_t now, int64_t wall_sec)
 		dns_tick(s->dns, now);
 }
 
-const struct dhcp *dp_svc_dhcp(const struct dp_svc *s)
+struct dhcp *dp_svc_dhcp(const struct dp_svc *s)
 {
 	return s->dhcp;
+}
+
+struct dns_cache *dp_svc_dns_cache(const struct dp_svc *s)
+{
+	return s->dns ? dns_cache_of(s->dns) : NULL;
 }
 
 uint64_t dp_svc_drops(const struct dp_svc *s)

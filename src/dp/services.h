@@ -130,12 +130,22 @@ void dp_svc_tick(struct dp_svc *s, uint64_t now, int64_t wall_sec);
 uint64_t dp_svc_drops(const struct dp_svc *s);
 
 /**
- * dp_svc_dhcp() - the DHCP server, read only, on the worker's thread.
+ * dp_svc_dhcp() - the DHCP server, on the worker's thread only: read by
+ * the control socket's `leases`, changed by its `lease-delete`.
  * @s: services
  *
  * Return: the server, or NULL without one (--no-dhcp).
  */
-const struct dhcp *dp_svc_dhcp(const struct dp_svc *s);
+struct dhcp *dp_svc_dhcp(const struct dp_svc *s);
+
+/**
+ * dp_svc_dns_cache() - the DNS forwarder's cache, for `dns-cache` and
+ * `dns-flush` (on the worker's thread only).
+ * @s: services
+ *
+ * Return: the cache, or NULL when the forwarder is off.
+ */
+struct dns_cache *dp_svc_dns_cache(const struct dp_svc *s);
 
 /**
  * dp_svc_print_stats() - `stat dhcp.*` and `stat dns.*` lines.

@@ -55,6 +55,9 @@ static void dp_capture(struct dp_worker *w, const struct dp_port *p,
 	if (w->cfg.pcap)
 		dp_pcap_write(w->cfg.pcap, w->wall_ns, b->data, b->len,
 			      p->flags & DP_PORT_L3);
+	if (w->cap)
+		dp_pcap_write(w->cap, w->wall_ns, b->data, b->len,
+			      p->flags & DP_PORT_L3);
 }
 
 static struct dp_port *dp_uplink(struct dp_worker *w)
@@ -98,6 +101,9 @@ static void dp_tx(struct dp_worker *w, bool to_guests, struct dp_buf **bufs,
 	for (unsigned int i = 0; i < n; i++) {
 		if (w->cfg.pcap)
 			dp_pcap_write(w->cfg.pcap, w->wall_ns, bufs[i]->data,
+				      bufs[i]->len, false);
+		if (w->cap)
+			dp_pcap_write(w->cap, w->wall_ns, bufs[i]->data,
 				      bufs[i]->len, false);
 		w->fan[i] = dp_switch_from_gateway(w->sw, bufs[i]->data,
 						   bufs[i]->len, now);
@@ -931,7 +937,7 @@ int dp_worker_run(struct dp_worker *w)
 		uint64_t now = clock_read(&w->clock);
 
 		w->st.wakeups++;
-		if (w->cfg.pcap) {
+		if (w->cfg.pcap || w->cap) {
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -953,6 +959,7 @@ int dp_worker_run(struct dp_worker *w)
 			err = more < 0 ? more : 0;
 		}
 		dp_pcap_flush(w->cfg.pcap);
+		dp_pcap_flush(w->cap);
 		if (err)
 			break;
 	}
@@ -999,7 +1006,15 @@ struct nat *dp_worker_nat(const struct dp_worker *w)
 	return w->cfg.nat;
 }
 
-const struct dp_svc *dp_worker_svc(const struct dp_worker *w)
+struct dp_svc *dp_worker_svc(const struct dp_worker *w)
 {
 	return w->svc;
+}
+
+struct dp_pcap *dp_worker_set_capture(struct dp_worker *w, struct dp_pcap *pc)
+{
+	struct dp_pcap *old = w->cap;
+
+	w->cap = pc;
+	return old;
 }

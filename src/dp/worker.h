@@ -108,13 +108,26 @@ struct nat *dp_worker_nat(const struct dp_worker *w);
 struct dp_svc;
 
 /**
- * dp_worker_svc() - the worker's services (DHCP, DNS); read only from a
- * dp_worker_call() function (the worker's thread).
+ * dp_worker_svc() - the worker's services (DHCP, DNS: dp/services.h); used
+ * only from a dp_worker_call() function (the worker's thread).
  * @w: worker
  *
  * Return: the services.
  */
-const struct dp_svc *dp_worker_svc(const struct dp_worker *w);
+struct dp_svc *dp_worker_svc(const struct dp_worker *w);
+
+/**
+ * dp_worker_set_capture() - start or stop the control socket's capture
+ * (`pcap-start`, `pcap-stop`): every packet dp_config.pcap would see is
+ * offered to @pc too (its filter and bound apply), flushed once per
+ * wakeup. Only from a dp_worker_call() function (the worker's thread).
+ * @w:  worker
+ * @pc: the new capture (the worker's from now on), or NULL for none
+ *
+ * Return: the previous capture, now the caller's, or NULL. The worker
+ * closes the one it holds when it is destroyed.
+ */
+struct dp_pcap *dp_worker_set_capture(struct dp_worker *w, struct dp_pcap *pc);
 
 /**
  * dp_worker_add_port() - attach one more guest port; it is the worker's from

@@ -51,6 +51,7 @@ struct dp_worker {
 	struct dp_stats st;
 	struct ratelimit rl_drop;
 	struct ratelimit rl_echo;
+	struct dp_pcap *cap;		/* the control socket's capture */
 	uint64_t wall_ns;		/* for pcap, read once per wakeup */
 	uint64_t next_summary;
 	int ep;

@@ -212,6 +212,7 @@ void dp_worker_destroy(struct dp_worker *w)
 		close(w->tfd);
 	if (w->efd >= 0)
 		close(w->efd);
+	dp_pcap_close(w->cap);
 	dp_svc_destroy(w->svc);
 	arp_destroy(w->arp);
 	dp_mtu_destroy(w->mtu);

@@ -410,6 +410,51 @@ const struct dhcp_leases *dhcp_get_leases(const struct dhcp *d)
 	return &d->tab;
 }
 
+/* ---- the control socket's view ---- */
+
+static bool lease_live(const struct dhcp_lease *l, uint64_t now)
+{
+	return (l->state == DHCP_LS_OFFERED || l->state == DHCP_LS_BOUND) &&
+	       now < l->expires;
+}
+
+static void lease_info(const struct dhcp_lease *l, uint64_t now,
+		       struct dhcp_lease_info *out)
+{
+	bool live = lease_live(l, now);
+
+	memcpy(out->mac, l->mac, ETH_ALEN);
+	out->ip = l->ip;
+	memcpy(out->name, l->name, sizeof(out->name));
+	out->expires = live ? l->expires : 0;
+	out->state = live ? l->state : DHCP_LS_FREE;
+	out->is_static = l->is_static;
+}
+
+int dhcp_lease_delete(struct dhcp *d, const uint8_t *mac, uint32_t ip,
+		      uint64_t now, struct dhcp_lease_info *out)
+{
+	struct dhcp_lease *l = NULL;
+
+	if (mac) {
+		/* A MAC is no key of the table (a client id may be): look at
+		 * every slot, once, on a request of the control socket. */
+		for (uint32_t i = 0; i < d->tab.n && !l; i++)
+			if (lease_live(&d->tab.l[i], now) &&
+			    !memcmp(d->tab.l[i].mac, mac, ETH_ALEN))
+				l = &d->tab.l[i];
+	} else {
+		l = dhcp_lease_by_ip(&d->tab, ip);
+	}
+	if (!l || !lease_live(l, now))
+		return -ENOENT;
+	if (out)
+		lease_info(l, now, out);
+	dhcp_lease_forget(&d->tab, l);
+	sync_stats(d);
+	return 0;
+}
+
 const struct dhcp_stats *dhcp_get_stats(const struct dhcp *d)
 {
 	return &d->stats;

@@ -65,6 +65,7 @@
 #ifndef ARCNAT_SVC_DHCP_H
 #define ARCNAT_SVC_DHCP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -266,6 +267,41 @@ const char *dhcp_name_of(const struct dhcp *d, uint32_t ip);
  * Return: 0, or -ENOENT.
  */
 int dhcp_addr_of(const struct dhcp *d, const char *name, uint32_t *ip);
+
+/**
+ * struct dhcp_lease_info - a lease as dhcp_lease_delete() found it.
+ * @mac:       the client's MAC
+ * @ip:        its address, network order
+ * @name:      its host name, "" for none
+ * @expires:   the end of the offer or lease (monotonic ns); 0 for a static
+ *             host's reservation that is not bound now
+ * @state:     DHCP_LS_OFFERED, DHCP_LS_BOUND, or DHCP_LS_FREE (a static
+ *             host's unused reservation)
+ * @is_static: a --dhcp-host reservation
+ */
+struct dhcp_lease_info {
+	uint8_t mac[ETH_ALEN];
+	uint32_t ip;
+	char name[DHCP_NAME_MAX + 1];
+	uint64_t expires;
+	uint8_t state;
+	bool is_static;
+};
+
+/**
+ * dhcp_lease_delete() - end a lease now (dhcp_lease_forget()): the address
+ * goes back to the pool and the lease file is rewritten at the next
+ * dhcp_snapshot(), as for any change.
+ * @d:   server
+ * @mac: the client's MAC, or NULL to find the lease by @ip
+ * @ip:  its address, network order (when @mac is NULL)
+ * @now: current time, ns
+ * @out: the lease as it was, or NULL
+ *
+ * Return: 0, or -ENOENT if no offer or lease that has not ended matches.
+ */
+int dhcp_lease_delete(struct dhcp *d, const uint8_t *mac, uint32_t ip,
+		      uint64_t now, struct dhcp_lease_info *out);
 
 /**
  * dhcp_get_stats() - the server's counters.

@@ -302,6 +302,13 @@ void dhcp_lease_decline(struct dhcp_leases *t, struct dhcp_lease *l,
 	key_forget(t, l);
 }
 
+void dhcp_lease_forget(struct dhcp_leases *t, struct dhcp_lease *l)
+{
+	if (l->state != DHCP_LS_FREE)
+		set_state(t, l, DHCP_LS_FREE, 0);
+	key_forget(t, l);
+}
+
 void dhcp_lease_expire(struct dhcp_leases *t, struct dhcp_lease *l,
 		       uint64_t now)
 {

@@ -291,6 +291,16 @@ void dhcp_lease_decline(struct dhcp_leases *t, struct dhcp_lease *l,
 			uint64_t until);
 
 /**
+ * dhcp_lease_forget() - end @l's offer or lease now and forget its client
+ * (`lease-delete` on the control socket): a dynamic address goes back to
+ * the pool for anyone, at the free list's newest end; a static host's
+ * reservation stays, only its binding ends.
+ * @t: table
+ * @l: slot (not RESERVED)
+ */
+void dhcp_lease_forget(struct dhcp_leases *t, struct dhcp_lease *l);
+
+/**
  * dhcp_lease_set_name() - give @l a host name, or take it away.
  * @t:    table
  * @l:    slot

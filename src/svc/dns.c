@@ -788,6 +788,11 @@ const struct dns_stats *dns_get_stats(const struct dns *d)
 	return &d->stats;
 }
 
+struct dns_cache *dns_cache_of(struct dns *d)
+{
+	return d->cache;
+}
+
 const struct dns_cache *dns_get_cache(const struct dns *d)
 {
 	return d->cache;

@@ -297,4 +297,13 @@ const struct dns_stats *dns_get_stats(const struct dns *d);
  */
 const struct dns_cache *dns_get_cache(const struct dns *d);
 
+/**
+ * dns_cache_of() - the forwarder's cache, to list or flush it (the control
+ * socket's `dns-cache` and `dns-flush`, on the forwarder's thread).
+ * @d: forwarder
+ *
+ * Return: the cache (owned by @d).
+ */
+struct dns_cache *dns_cache_of(struct dns *d);
+
 #endif /* ARCNAT_SVC_DNS_H */

@@ -30,6 +30,7 @@ struct dc_entry {
 	uint16_t qtype, qclass;
 	uint8_t name_len;
 	bool in_use;
+	bool negative;		/* NXDOMAIN or NODATA */
 };
 
 struct dns_cache {
@@ -403,7 +404,8 @@ int dns_cache_put(struct dns_cache *c, const uint8_t *msg, size_t len,
 	c->stats.blocks += need;
 	c->stats.bytes += len;
 	c->stats.inserts++;
-	if (!m->has_an_ttl || dns_msg_rcode(m) != DNS_RCODE_NOERROR)
+	e->negative = !m->has_an_ttl || dns_msg_rcode(m) != DNS_RCODE_NOERROR;
+	if (e->negative)
 		c->stats.negative++;
 	return 0;
 }
@@ -458,6 +460,50 @@ void dns_cache_tick(struct dns_cache *c, uint64_t now)
 			c->stats.expired++;
 		}
 	}
+}
+
+int dns_cache_next(const struct dns_cache *c, uint32_t *pos, uint64_t now,
+		   struct dns_cache_info *info, uint8_t *out, size_t cap)
+{
+	uint32_t i;
+	uint64_t age;
+	int r;
+
+	for (i = *pos; i < c->cfg.max_entries; i++) {
+		const struct dc_entry *e = &c->ent[i];
+
+		if (!e->in_use || now >= e->expires)
+			continue;
+		*pos = i;
+		if (e->len > cap)
+			return -ENOSPC;
+		chain_read(c, e->first, 0, out, e->len);
+		age = now > e->stored ? (now - e->stored) / NSEC_PER_SEC : 0;
+		r = dns_msg_adjust_ttls(out, e->len, e->ttl_lo, e->ttl_hi,
+					(uint32_t)MIN(age, (uint64_t)DNS_TTL_MAX));
+		ARC_ASSERT(r == 0);	/* it parsed when stored */
+		info->qtype = e->qtype;
+		info->qclass = e->qclass;
+		info->ttl_left = (uint32_t)((e->expires - now) / NSEC_PER_SEC);
+		info->negative = e->negative;
+		info->len = e->len;
+		*pos = i + 1;
+		return (int)e->len;
+	}
+	*pos = c->cfg.max_entries;
+	return -ENOENT;
+}
+
+uint32_t dns_cache_flush(struct dns_cache *c)
+{
+	uint32_t n = 0;
+
+	/* Every live entry is on the LRU list: at most max_entries steps. */
+	while (c->lru_head != NIL && n < c->cfg.max_entries) {
+		entry_free(c, c->lru_head);
+		n++;
+	}
+	return n;
 }
 
 /* Mark the blocks of one chain in @seen; false if one was already seen. */

@@ -35,6 +35,7 @@
 #ifndef ARCNAT_SVC_DNS_CACHE_H
 #define ARCNAT_SVC_DNS_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -162,6 +163,48 @@ int dns_cache_get(struct dns_cache *c, const struct dns_question *q,
  * @now: current time, ns
  */
 void dns_cache_tick(struct dns_cache *c, uint64_t now);
+
+/**
+ * struct dns_cache_info - one entry as the control socket lists it.
+ * @qtype:    the question's type
+ * @qclass:   its class
+ * @ttl_left: whole seconds until the entry expires
+ * @negative: an NXDOMAIN or NODATA answer (RFC 2308)
+ * @len:      the answer's length
+ */
+struct dns_cache_info {
+	uint16_t qtype;
+	uint16_t qclass;
+	uint32_t ttl_left;
+	bool negative;
+	uint32_t len;
+};
+
+/**
+ * dns_cache_next() - the next live entry at or after slot *@pos, its
+ * answer copied out as dns_cache_get() would serve it (TTLs aged), without
+ * making it recently used or counting a hit: what `dns-cache` lists.
+ * @c:    cache
+ * @pos:  the slot to start at; set past the entry found (entries never
+ *        move, so it pages through the table)
+ * @now:  current time, ns
+ * @info: filled
+ * @out:  the answer (its question's name lowercased)
+ * @cap:  size of @out
+ *
+ * Return: the answer's length; -ENOENT when no entry is left; -ENOSPC if
+ * @cap is too small (*@pos is left at the entry).
+ */
+int dns_cache_next(const struct dns_cache *c, uint32_t *pos, uint64_t now,
+		   struct dns_cache_info *info, uint8_t *out, size_t cap);
+
+/**
+ * dns_cache_flush() - drop every entry (`dns-flush`); the counters go on.
+ * @c: cache
+ *
+ * Return: the number of entries dropped.
+ */
+uint32_t dns_cache_flush(struct dns_cache *c);
 
 /**
  * dns_cache_verify() - check the cache's internal structure (tests and

@@ -521,3 +521,50 @@ int dns_msg_append_opt(uint8_t *msg, size_t len, size_t cap, uint16_t udp_size,
 	put16(msg + OFF_AR, (uint16_t)(ar + 1));
 	return (int)(len + DNS_OPT_LEN);
 }
+
+int dns_msg_rr_next(const uint8_t *msg, size_t len, size_t *pos,
+		    struct dns_rr *rr)
+{
+	struct pkt_cursor c;
+	const uint8_t *b;
+	size_t p = *pos, t, nl = 0;
+
+	if (len > DNS_MSG_MAX)
+		return -EBADMSG;
+	pkt_cursor_init(&c, msg, len);
+	if (read_name(&c, &p, len, rr->name, &nl))
+		return -EBADMSG;
+	rr->name_len = nl;
+	b = at(&c, p, DNS_RR_FIXED_LEN, len);
+	if (!b)
+		return -EBADMSG;
+	rr->type = get16(b);
+	rr->rclass = get16(b + 2);
+	rr->ttl = get32(b + 4);
+	if (rr->ttl > DNS_TTL_MAX)
+		rr->ttl = 0;
+	rr->rdlen = get16(b + 8);
+	rr->rdata = p + DNS_RR_FIXED_LEN;
+	rr->target_len = 0;
+	if (!at(&c, rr->rdata, rr->rdlen, len))
+		return -EBADMSG;
+	t = rr->rdata;
+	switch (rr->type) {
+	case DNS_TYPE_MX:
+		if (rr->rdlen < 2)
+			return -EBADMSG;
+		t += 2;
+		/* fall through */
+	case DNS_TYPE_NS:
+	case DNS_TYPE_CNAME:
+	case DNS_TYPE_PTR:
+		if (read_name(&c, &t, rr->rdata + rr->rdlen, rr->target, &nl))
+			return -EBADMSG;
+		rr->target_len = nl;
+		break;
+	default:
+		break;
+	}
+	*pos = rr->rdata + rr->rdlen;
+	return 0;
+}

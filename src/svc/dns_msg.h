@@ -307,4 +307,44 @@ int dns_msg_append_opt(uint8_t *msg, size_t len, size_t cap, uint16_t udp_size,
 int dns_msg_adjust_ttls(uint8_t *msg, size_t len, uint32_t lo, uint32_t hi,
 			uint32_t sub);
 
+/**
+ * struct dns_rr - one resource record, as dns_msg_rr_next() read it.
+ * @name:       its owner, uncompressed wire form, lowercased
+ * @name_len:   bytes in @name
+ * @type:       TYPE
+ * @rclass:     CLASS
+ * @ttl:        TTL (top bit set: 0)
+ * @rdata:      offset of its rdata in the message
+ * @rdlen:      rdata's length
+ * @target:     for NS, CNAME, PTR and MX, the name in its rdata,
+ *              uncompressed, lowercased
+ * @target_len: bytes in @target, 0 for other types
+ */
+struct dns_rr {
+	uint8_t name[DNS_NAME_MAX];
+	size_t name_len;
+	uint16_t type;
+	uint16_t rclass;
+	uint32_t ttl;
+	size_t rdata;
+	size_t rdlen;
+	uint8_t target[DNS_NAME_MAX];
+	size_t target_len;
+};
+
+/**
+ * dns_msg_rr_next() - read the record at *@pos (the answer section starts
+ * at dns_msg.q_end), for the control socket's listing of cached answers.
+ * Bounded like dns_msg_parse(): names through a cursor, at most
+ * DNS_MSG_MAX_HOPS pointers each, rdata inside the message.
+ * @msg: the message (any bytes)
+ * @len: its length
+ * @pos: where the record starts; set past it
+ * @rr:  filled
+ *
+ * Return: 0, or -EBADMSG (nothing more can be read).
+ */
+int dns_msg_rr_next(const uint8_t *msg, size_t len, size_t *pos,
+		    struct dns_rr *rr);
+
 #endif /* ARCNAT_SVC_DNS_MSG_H */
