@@ -10,10 +10,17 @@
  * guest-*: ctl/m_runtime.h) run on a real NAT emptied of its forwards before each input
  * and a model of the guest ports, as ctl/rt.c runs them on the worker.
  *
+ * The services (ctl/m_info.h: lease-delete, dns-cache, dns-flush,
+ * pcap-start, pcap-stop) answer from fixed data, their params from the
+ * requests.
+ *
  * Input: byte 0 bit 0 set: the bytes up to the first NUL are the
  * snapshot's statistics block (the counters' parser, as `stats` and
- * `metrics` convert it); the rest (or all after byte 0) is request lines,
- * split at '\n' as the server splits them, each at most CTL_REQUEST_MAX.
+ * `metrics` convert it); bit 1 set: then a 2-byte length (big-endian) and
+ * that many bytes, a cached DNS answer that `dns-cache` lists (its records
+ * read by dns_msg_rr_next(), its names escaped); the rest is request
+ * lines, split at '\n' as the server splits them, each at most
+ * CTL_REQUEST_MAX.
  *
  * Checks: every reply is one line (one '\n', at its end) of at most
  * CTL_REPLY_MAX bytes, a JSON object with "id" and exactly one of
@@ -22,6 +29,8 @@
  */
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +38,7 @@
 #include "core/log.h"
 #include "ctl/flows.h"
 #include "ctl/leases.h"
+#include "ctl/m_info.h"
 #include "ctl/methods.h"
 #include "ctl/rt.h"
 #include "nat/nat.h"
@@ -171,12 +181,74 @@ static const struct ctl_info info = {
 	.clients_max = 16,
 };
 
+static struct ctl_dns_page dns;
+static bool capturing;
+
+static int fz_lease_delete(void *ctx, const uint8_t *mac, uint32_t ip,
+			   struct dhcp_lease_info *out, uint64_t *now)
+{
+	(void)ctx;
+	*out = (struct dhcp_lease_info){ .ip = 0x6402000a, .state = 3,
+		.expires = 5000000000ull, .name = "guest" };
+	*now = 1000000000ull;
+	return mac || ip == 0x6402000a ? 0 : -ENOENT;
+}
+
+static int fz_dns(void *ctx, uint32_t cursor, uint32_t limit,
+		  const struct ctl_dns_page **out)
+{
+	(void)ctx;
+	(void)cursor;
+	(void)limit;
+	*out = &dns;
+	return 0;
+}
+
+static int fz_flush(void *ctx, uint32_t *n)
+{
+	(void)ctx;
+	*n = dns.n;
+	return 0;
+}
+
+static int fz_pcap_start(void *ctx, const char *path,
+			 const struct dp_pcap_filter *f, uint64_t max)
+{
+	(void)ctx;
+	(void)f;
+	if (path[0] != '/' || max < 24)
+		abort();	/* the params' checks let it through */
+	if (capturing)
+		return -EALREADY;
+	capturing = true;
+	return 0;
+}
+
+static int fz_pcap_stop(void *ctx, char *path, size_t cap,
+			struct dp_pcap_stats *st)
+{
+	(void)ctx;
+	if (!capturing)
+		return -ENOENT;
+	capturing = false;
+	snprintf(path, cap, "/tmp/x.pcap");
+	*st = (struct dp_pcap_stats){ .packets = 1 };
+	return 0;
+}
+
+static const struct ctl_svc_ops svc = {
+	.lease_delete = fz_lease_delete, .dns_cache = fz_dns,
+	.dns_flush = fz_flush, .pcap_start = fz_pcap_start,
+	.pcap_stop = fz_pcap_stop,
+};
+
 static const struct ctl_env env = {
 	.info = &info, .be = { .ctx = NULL, .snapshot = fz_snapshot,
 			       .flows = fz_flows, .flow_delete = fz_flow_delete,
 			       .leases = fz_leases },
 	.rt = { .run = fz_rt_run, .gw_addr = 0x0102000a, .gw_plen = 24,
 		.dns = true },
+	.svc = &svc,
 };
 
 static void fz_check(size_t n)
@@ -238,6 +310,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(text, p, n);
 		snap.len = n;
 		p = nul ? nul + 1 : end;
+	}
+	dns.n = 0;
+	dns.used = 0;
+	dns.next = UINT32_MAX;
+	capturing = false;
+	if ((data[0] & 2) && end - p >= 2) {
+		size_t n = (size_t)((uint8_t)p[0] << 8 | (uint8_t)p[1]);
+
+		p += 2;
+		if (n > (size_t)(end - p))
+			n = (size_t)(end - p);
+		memcpy(dns.bytes, p, n);
+		dns.used = (uint32_t)n;
+		dns.e[0] = (struct ctl_dns_rec){ .info = { .qtype = 1,
+			.qclass = 1, .ttl_left = 30, .len = (uint32_t)n } };
+		dns.n = 1;
+		p += n;
 	}
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));

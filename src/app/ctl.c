@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "app/ctl_rt.h"
+#include "app/ctl_info.h"
 #include "app/opts.h"
 #include "core/compiler.h"
 #include "ctl/proto.h"
@@ -54,6 +55,7 @@ static const char ctl_cmd_usage[] =
 "  flow-delete ID [KEY]\n"
 "                      delete a flow (ID and KEY as flows --json shows\n"
 "                      them; with KEY, only if the flow at ID is still it)\n"
+CTL_INFO_USAGE
 CTL_RT_USAGE
 "  call METHOD [JSON]  send METHOD with JSON (an object) as its params and\n"
 "                      print the raw result: any method of docs/control.md\n"
@@ -290,6 +292,8 @@ static void ctl_cmd_print(const struct ctl_cmd *c, const char *method,
 		printf("deleted flow %s\n", ctl_cmd_str(r, "deleted"));
 	} else if (ctl_rt_cmd_print(method, r)) {
 		/* forward, guest: app/ctl_rt.c */
+	} else if (ctl_info_print(method, r)) {
+		/* lease delete, dns flush, pcap: app/ctl_info.c */
 	} else {
 		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PRETTY |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -362,6 +366,12 @@ static int ctl_cmd_request(int argc, char **argv, struct json_object **req,
 					       json_object_new_string(argv[2]));
 	} else if (!strcmp(cmd, "forward") || !strcmp(cmd, "guest")) {
 		int rc = ctl_rt_cmd_request(argc, argv, method, &params);
+
+		if (rc)
+			return rc;
+	} else if (!strcmp(cmd, "lease") || !strcmp(cmd, "dns") ||
+		   !strcmp(cmd, "pcap")) {
+		int rc = ctl_info_request(argc, argv, method, &params);
 
 		if (rc)
 			return rc;
@@ -458,6 +468,8 @@ static const struct ctl_cmd_list ctl_cmd_lists[] = {
 	{ "leases", "leases", false,
 	  "ADDRESS         MAC               STATE     STATIC EXPIRES    NAME",
 	  ctl_cmd_print_lease, NULL },
+	{ "dns-cache", "entries", true, CTL_INFO_DNS_HEADER,
+	  ctl_info_print_dns_entry, NULL },
 };
 
 /* Every page of a listing, printed as they come. Return: the exit status. */
@@ -592,7 +604,8 @@ int ctl_cmd_main(int argc, char **argv)
 		goto out;
 	/* A listing is paged (but not `call flows`: that one is raw). */
 	for (size_t i = 0; i < ARRAY_SIZE(ctl_cmd_lists); i++) {
-		if (!strcmp(argv[optind], ctl_cmd_lists[i].method)) {
+		if (!strcmp(method, ctl_cmd_lists[i].method) &&
+		    strcmp(argv[optind], "call") != 0) {
 			rc = ctl_cmd_list(&c, fd, req, &ctl_cmd_lists[i]);
 			goto out;
 		}

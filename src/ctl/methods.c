@@ -20,11 +20,11 @@
 #include "ctl/counters.h"
 #include "ctl/flows.h"
 #include "ctl/leases.h"
+#include "ctl/m_info.h"
 #include "ctl/m_runtime.h"
 #include "ctl/proto.h"
 
-/* Every key of @c->params is one of @keys (NULL-terminated). */
-static int ctl_params_only(struct ctl_call *c, const char *const *keys)
+int ctl_params_only(struct ctl_call *c, const char *const *keys)
 {
 	if (!c->params)
 		return 0;
@@ -400,6 +400,11 @@ static const struct {
 	{ "guest-add", ctl_m_guest_add },
 	{ "guest-delete", ctl_m_guest_delete },
 	{ "guest-list", ctl_m_guest_list },
+	{ "lease-delete", ctl_m_lease_delete },
+	{ "dns-cache", ctl_m_dns_cache },
+	{ "dns-flush", ctl_m_dns_flush },
+	{ "pcap-start", ctl_m_pcap_start },
+	{ "pcap-stop", ctl_m_pcap_stop },
 };
 
 size_t ctl_dispatch(const struct ctl_env *env, const char *line, size_t len,

@@ -76,16 +76,22 @@ struct ctl_backend {
 		      const struct ctl_lease_page **out);
 };
 
+struct ctl_svc_ops;
+
 /**
  * struct ctl_env - what the dispatcher answers from.
- * @info: the gateway's fixed facts
- * @be:   the running gateway
- * @rt:   its changes (forwards, guests: ctl/rt.h); zero: none here
+ * @info:    the gateway's fixed facts
+ * @be:      the running gateway
+ * @rt:      its changes (forwards, guests: ctl/rt.h); zero: none here
+ * @svc:     its services and capture on demand (ctl/m_info.h), or NULL
+ * @svc_ctx: for @svc
  */
 struct ctl_env {
 	const struct ctl_info *info;
 	struct ctl_backend be;
 	struct ctl_rt_ops rt;
+	const struct ctl_svc_ops *svc;
+	void *svc_ctx;
 };
 
 struct json_object;
@@ -107,6 +113,16 @@ struct ctl_call {
 
 /* A method: 0 with @c->result set, or a CTL_E_* code with @c->why. */
 typedef int (*ctl_method_fn)(struct ctl_call *c);
+
+/**
+ * ctl_params_only() - check that every key of @c->params is one of @keys
+ * (for the modules of methods).
+ * @c:    the call
+ * @keys: the keys the method knows, NULL-terminated
+ *
+ * Return: 0, or CTL_E_PARAMS with @c->why set.
+ */
+int ctl_params_only(struct ctl_call *c, const char *const *keys);
 
 /**
  * ctl_dispatch() - answer one request line.

@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/ratelimit.h"
 #include "ctl/proto.h"
+#include "ctl/info_wk.h"
 #include "ctl/snap.h"
 #include "guest/unix_listen.h"
 
@@ -76,6 +77,7 @@ struct ctl_server {
 	bool started;
 	struct ratelimit rl;		/* for what hostile clients cause */
 	struct ctl_snap snap;
+	struct ctl_iw iw;		/* lease-delete, DNS cache, capture */
 	struct ctl_env env;
 	char *reply;			/* CTL_REPLY_MAX */
 	struct ctl_client client[CTL_CLIENTS_MAX];
@@ -216,7 +218,7 @@ int ctl_server_open(struct ctl_server **out, const struct ctl_server_cfg *cfg)
 	if (!s)
 		return -ENOMEM;
 	s->cfg = *cfg;
-	s->lfd = s->ep = s->stop_fd = s->metrics_dir = -1;
+	s->lfd = s->ep = s->stop_fd = s->metrics_dir = s->iw.efd = -1;
 	for (unsigned int i = 0; i < CTL_CLIENTS_MAX; i++)
 		s->client[i].fd = -1;
 	if (!s->cfg.idle_ms)
@@ -227,8 +229,12 @@ int ctl_server_open(struct ctl_server **out, const struct ctl_server_cfg *cfg)
 	ratelimit_init(&s->rl, 5, NSEC_PER_SEC);
 	s->reply = malloc(CTL_REPLY_MAX);
 	err = s->reply ? ctl_snap_init(&s->snap, cfg->worker) : -ENOMEM;
+	if (!err)
+		err = ctl_iw_init(&s->iw, cfg->worker);
 	if (err)
 		goto fail;
+	s->env.svc = &ctl_iw_ops;
+	s->env.svc_ctx = &s->iw;
 	s->env.info = &s->cfg.info;
 	s->env.be.ctx = &s->snap;
 	s->env.be.snapshot = ctl_backend_snapshot;
@@ -611,6 +617,7 @@ void ctl_server_destroy(struct ctl_server *s)
 	if (s->stop_fd >= 0)
 		close(s->stop_fd);
 	ctl_snap_fini(&s->snap);
+	ctl_iw_fini(&s->iw);
 	free(s->reply);
 	free(s);
 }
