@@ -274,6 +274,8 @@ static int ctl_iw_pcap_start(void *ctx, const char *path,
 		return err;
 	}
 	iw->kind = CTL_IW_PCAP_START;
+	/* Named before the call: one that times out may still start it. */
+	snprintf(iw->path, sizeof(iw->path), "%s", path);
 	err = ctl_iw_post(iw);
 	if (err == -ETIMEDOUT)
 		return err;	/* settled by the next call */
@@ -283,7 +285,6 @@ static int ctl_iw_pcap_start(void *ctx, const char *path,
 		unlinkat(AT_FDCWD, path, 0);
 		return err;
 	}
-	snprintf(iw->path, sizeof(iw->path), "%s", path);
 	log_info("control: capture to %s started", path);
 	return 0;
 }

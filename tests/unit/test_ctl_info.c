@@ -40,6 +40,9 @@
 #include "svc/dns_msg.h"
 #include "unit/dns_wire.h"
 
+#include "memport.h"
+#include "worker_env.h"
+
 #define SEC(s)	((uint64_t)(s) * NSEC_PER_SEC)
 #define T0	SEC(1000)
 #define WALL0	1700000000
@@ -767,6 +770,70 @@ static void capture_params_and_states(void **state)
 	assert_false(fk.running);
 }
 
+/* ctl/info_wk's calls on a real worker on its thread (worker_env.h): a
+ * capture of an echo request and its reply; a second start refused
+ * without a file; an existing file; no DNS forwarder; a stopped worker:
+ * the start times out, further calls are refused until the worker has run
+ * it, and then the capture it started runs and stops. */
+static void capture_on_a_real_worker(void **state)
+{
+	struct dp_pcap_filter icmp = { .proto = IPPROTO_ICMP };
+	struct dp_pcap_stats st;
+	struct env e = { 0 };
+	struct ctl_iw iw = { 0 };
+	char path[160], path2[160], path3[160], got[256];
+	uint8_t fr[MEMPORT_FRAME];
+	struct stat sb;
+	uint32_t n;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/w1.pcap", dir);
+	snprintf(path2, sizeof(path2), "%s/w2.pcap", dir);
+	snprintf(path3, sizeof(path3), "%s/w3.pcap", dir);
+	assert_int_equal(memport_init(&e.in, 0, 0), 0);
+	assert_int_equal(memport_init(&e.out, DP_PORT_L3 | DP_PORT_VNET, 0), 0);
+	env_worker_create(&e, htonl(0x0a000209));
+	env_resume(&e);
+	assert_int_equal(ctl_iw_init(&iw, e.w), 0);
+	/* This worker has no DNS forwarder, and no capture yet. */
+	assert_int_equal(ctl_iw_ops.dns_flush(&iw, &n), -ENODEV);
+	assert_int_equal(ctl_iw_ops.pcap_stop(&iw, got, sizeof(got), &st),
+			 -ENOENT);
+	assert_int_equal(ctl_iw_ops.pcap_start(&iw, path, &icmp, 1 << 20), 0);
+	assert_int_equal(ctl_iw_ops.pcap_start(&iw, path2, &icmp, 1 << 20),
+			 -EALREADY);
+	assert_int_equal(access(path2, F_OK), -1);
+	assert_int_equal(memport_push(&e.in, fr, echo_frame(fr, 1), NULL), 0);
+	assert_true(memport_wait(&e.in, 1, NULL));
+	assert_int_equal(ctl_iw_ops.pcap_stop(&iw, got, sizeof(got), &st), 0);
+	assert_string_equal(got, path);
+	assert_int_equal(st.packets, 2);	/* the request and the reply */
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, st.bytes);
+	assert_int_equal(ctl_iw_ops.pcap_start(&iw, path, &icmp, 0), -EEXIST);
+	/* A stopped worker. */
+	env_pause(&e);
+	assert_int_equal(ctl_iw_ops.pcap_start(&iw, path3, &icmp, 1 << 20),
+			 -ETIMEDOUT);
+	assert_int_equal(ctl_iw_ops.dns_flush(&iw, &n), -EBUSY);
+	assert_int_equal(ctl_iw_ops.pcap_stop(&iw, got, sizeof(got), &st),
+			 -EBUSY);
+	env_resume(&e);
+	assert_int_equal(memport_push(&e.in, fr, echo_frame(fr, 2), NULL), 0);
+	assert_true(memport_wait(&e.in, 2, NULL));
+	assert_int_equal(ctl_iw_ops.pcap_stop(&iw, got, sizeof(got), &st), 0);
+	assert_string_equal(got, path3);
+	assert_int_equal(st.packets, 2);
+	env_pause(&e);
+	ctl_iw_fini(&iw);
+	dp_worker_destroy(e.w);
+	nat_destroy(e.nat);
+	memport_fini(&e.in);
+	memport_fini(&e.out);
+	unlink(path);
+	unlink(path3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -783,6 +850,7 @@ int main(void)
 		cmocka_unit_test(capture_file_is_filtered_and_bounded),
 		cmocka_unit_test_setup_teardown(capture_params_and_states,
 						each_setup, each_teardown),
+		cmocka_unit_test(capture_on_a_real_worker),
 	};
 
 	return TEST_RUN_GROUP(tests, setup, teardown);
