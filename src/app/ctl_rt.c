@@ -30,7 +30,7 @@ int ctl_rt_cmd_request(int argc, char **argv, const char **method,
 		const char *cmd, *sub, *method, *key, *usage;
 	} cmds[] = {
 		{ "forward", "add", "forward-add", "spec",
-		  "forward add PROTO:EXTPORT:INTADDR:INTPORT" },
+		  "forward add PROTO:EXTPORT:INTADDR:INTPORT [ADDRESS]" },
 		{ "forward", "delete", "forward-delete", "spec",
 		  "forward delete PROTO:EXTPORT[:INTADDR:INTPORT]" },
 		{ "forward", "list", "forward-list", NULL, "forward list" },
@@ -48,7 +48,10 @@ int ctl_rt_cmd_request(int argc, char **argv, const char **method,
 		known = true;
 		if (argc < 2 || strcmp(argv[1], cmds[i].sub) != 0)
 			continue;
-		if (argc != (cmds[i].key ? 3 : 2)) {
+		/* forward add SPEC [ADDRESS]: the host address (sock) */
+		bool addr = !strcmp(cmds[i].method, "forward-add") && argc == 4;
+
+		if (argc != (cmds[i].key ? 3 : 2) && !addr) {
 			char msg[128];
 
 			snprintf(msg, sizeof(msg), "usage: %s", cmds[i].usage);
@@ -57,6 +60,9 @@ int ctl_rt_cmd_request(int argc, char **argv, const char **method,
 		*method = cmds[i].method;
 		if (cmds[i].key)
 			*params = ctl_rt_param(cmds[i].key, argv[2]);
+		if (addr && *params)
+			json_object_object_add(*params, "address",
+					       json_object_new_string(argv[3]));
 		return 0;
 	}
 	if (known)

@@ -13,8 +13,10 @@ struct json_object;
 
 /* `arcnat ctl --help`'s lines for these commands. */
 #define CTL_RT_USAGE \
-"  forward add PROTO:EXTPORT:INTADDR:INTPORT\n" \
-"                      add a port forward while running (--forward's syntax)\n" \
+"  forward add PROTO:EXTPORT:INTADDR:INTPORT [ADDRESS]\n" \
+"                      add a port forward while running (--forward's syntax;\n" \
+"                      with --outside sock the host's port EXTPORT, on\n" \
+"                      ADDRESS or every address)\n" \
 "  forward delete PROTO:EXTPORT[:INTADDR:INTPORT]\n" \
 "                      delete one; its open connections go on until they end\n" \
 "  forward list        every forward, from the command line or added\n" \

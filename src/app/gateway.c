@@ -529,6 +529,21 @@ static int gw_ctl_open_guest(void *ctx, const char *spec, struct dp_port **out,
 	return tap_open(out, &tc);
 }
 
+/* forward-add|delete with --outside sock (ctl/rt.h), on the worker's
+ * thread: the forward's host socket. */
+static int gw_ctl_uplink_fwd(void *ctx, bool add, const struct nat_forward *f,
+			     uint32_t host, bool held)
+{
+	struct gateway *gw = ctx;
+	const struct sock_forward sf = { .proto = f->proto, .addr = host,
+					 .port = f->ext_port };
+
+	if (add)
+		return sock_uplink_forward_add(gw->outside, &sf);
+	return sock_uplink_forward_remove(gw->outside, f->proto, f->ext_port,
+					  held);
+}
+
 /*
  * The control socket (--control, --name, --no-control) and the metrics
  * file, before the sandbox. A default socket that cannot be had (another
@@ -569,8 +584,8 @@ static int gw_open_control(struct gateway *gw)
 			.gw_addr = o->gw_addr,
 			.gw_plen = o->gw_plen,
 			.dns = !o->no_dns,
-			.no_forward = o->outside_sock ?
-				      "not with --outside sock yet" : NULL,
+			.uplink = o->outside_sock ? gw_ctl_uplink_fwd : NULL,
+			.uplink_ctx = gw,
 		};
 
 		int rerr = ctl_rt_create(&gw->rt, &rc);

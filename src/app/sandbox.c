@@ -205,11 +205,14 @@ static int sandbox_sock(scmp_filter_ctx ctx, bool sock)
 }
 
 /*
- * `arcnat ctl guest add` (ctl/rt.h): a stream, vhost-user or dgram guest
- * port made while running, as guest/unix_listen.c makes it: a UNIX socket
- * (and one to see whether a live process serves the path), a stale socket
- * file unlinked, bound, made 0660, listened on, and a listener's own epoll
- * set. Nothing else: connect, accept4 and epoll_ctl are allowed already.
+ * The control socket's changes (ctl/rt.h). `arcnat ctl guest add`: a
+ * stream, vhost-user or dgram guest port made while running, as
+ * guest/unix_listen.c makes it: a UNIX socket (and one to see whether a
+ * live process serves the path), a stale socket file unlinked, bound, made
+ * 0660, listened on, and a listener's own epoll set. `forward add` with
+ * the socket uplink: a TCP listener (listen, SO_REUSEADDR). Nothing else:
+ * connect, accept4 and epoll_ctl are allowed already, and the socket
+ * uplink's IPv4 sockets.
  */
 static int sandbox_guests(scmp_filter_ctx ctx, bool guests, bool sock)
 {
@@ -242,6 +245,12 @@ static int sandbox_guests(scmp_filter_ctx ctx, bool guests, bool sock)
 	nr = sandbox_nr("unlink");
 	if (!r && nr >= 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	/* With the socket uplink, forward-add's TCP listener: the port
+	 * back at once over connections in TIME_WAIT (uplink/sock.c). */
+	if (!r && sock)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+				     SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+				     SCMP_A2(SCMP_CMP_EQ, SO_REUSEADDR));
 	return r;
 }
 

@@ -118,9 +118,8 @@ static const char *ctl_rt_fwd_text(const struct nat_forward *f, char *buf,
  * forward-delete) PROTO:EXTPORT alone (int_addr and int_port left 0).
  */
 static int ctl_rt_fwd_spec(struct ctl_call *c, struct nat_forward *f,
-			   bool short_ok)
+			   bool short_ok, const char *const *keys)
 {
-	static const char *const keys[] = { "spec", NULL };
 	const char *s, *colon;
 	uint32_t port;
 	int err = ctl_rt_params_only(c, keys);
@@ -164,15 +163,39 @@ static int ctl_rt_result(struct ctl_call *c, const char *key, const char *val)
 	return 0;
 }
 
+/* forward-add's "address": the host address a socket uplink listens on. */
+static int ctl_rt_fwd_host(struct ctl_call *c, uint32_t *host)
+{
+	struct json_object *v;
+	const char *kind = c->env->info ? c->env->info->uplink_kind : NULL;
+
+	*host = 0;
+	if (!c->params || !json_object_object_get_ex(c->params, "address", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string) ||
+	    inet_pton(AF_INET, json_object_get_string(v), host) != 1) {
+		c->why = "\"address\" is an IPv4 address of the host";
+		return CTL_E_PARAMS;
+	}
+	if (!kind || strcmp(kind, "sock") != 0) {
+		c->why = "\"address\" applies to --outside sock only";
+		return CTL_E_PARAMS;
+	}
+	return 0;
+}
+
 int ctl_m_forward_add(struct ctl_call *c)
 {
+	static const char *const keys[] = { "spec", "address", NULL };
 	const struct ctl_rt_ops *o = &c->env->rt;
 	struct ctl_rt_req q = { .op = CTL_RT_FWD_ADD };
 	const struct ctl_rt_res *r;
 	uint32_t mask = ip4_prefix_mask(o->gw_plen), t;
 	char text[64], a[INET_ADDRSTRLEN];
-	int err = ctl_rt_fwd_spec(c, &q.fwd, false);
+	int err = ctl_rt_fwd_spec(c, &q.fwd, false, keys);
 
+	if (!err)
+		err = ctl_rt_fwd_host(c, &q.host);
 	if (err)
 		return err;
 	if (!o->run) {
@@ -196,6 +219,8 @@ int ctl_m_forward_add(struct ctl_call *c)
 	err = ctl_rt_call(c, &q, &r);
 	if (err)
 		return err;
+	if (r->err && r->why[0])	/* the uplink's socket */
+		return ctl_rt_refused(c, "forward %s: %s", text, r->why);
 	switch (r->err) {
 	case 0:
 		return ctl_rt_result(c, "added", text);
@@ -216,10 +241,11 @@ int ctl_m_forward_add(struct ctl_call *c)
 
 int ctl_m_forward_delete(struct ctl_call *c)
 {
+	static const char *const keys[] = { "spec", NULL };
 	struct ctl_rt_req q = { .op = CTL_RT_FWD_DELETE };
 	const struct ctl_rt_res *r;
 	const char *spec;
-	int err = ctl_rt_fwd_spec(c, &q.fwd, true);
+	int err = ctl_rt_fwd_spec(c, &q.fwd, true, keys);
 
 	if (err)
 		return err;

@@ -92,6 +92,29 @@ static void ctl_rt_guest_list(struct ctl_rt *rt, struct dp_worker *w)
 	}
 }
 
+/* On the worker's thread: the NAT's forward, then the uplink's socket
+ * (a host port in use undoes the NAT's). */
+static void ctl_rt_fwd_add(struct ctl_rt *rt, struct nat *nat)
+{
+	int err;
+
+	rt->r.err = nat_add_forward(nat, &rt->q.fwd);
+	if (rt->r.err || !rt->cfg.uplink)
+		return;
+	err = rt->cfg.uplink(rt->cfg.uplink_ctx, true, &rt->q.fwd, rt->q.host,
+			     false);
+	if (!err)
+		return;
+	(void)nat_remove_forward(nat, &rt->q.fwd);
+	rt->r.err = err;
+	snprintf(rt->r.why, sizeof(rt->r.why), "the host's port %u: %s%s",
+		 rt->q.fwd.ext_port, strerror(-err),
+		 err == -EADDRINUSE ? " (another program has it)" :
+		 err == -EACCES ? " (a port below "
+				  "net.ipv4.ip_unprivileged_port_start)" :
+		 err == -EADDRNOTAVAIL ? " (not an address of this host)" : "");
+}
+
 /* On the worker's thread: run the request, then say so. */
 static void ctl_rt_work(struct dp_worker *w, void *arg)
 {
@@ -101,10 +124,15 @@ static void ctl_rt_work(struct dp_worker *w, void *arg)
 
 	switch (rt->q.op) {
 	case CTL_RT_FWD_ADD:
-		rt->r.err = nat_add_forward(nat, &rt->q.fwd);
+		ctl_rt_fwd_add(rt, nat);
 		break;
 	case CTL_RT_FWD_DELETE:
 		rt->r.err = nat_remove_forward(nat, &rt->q.fwd);
+		if (!rt->r.err && rt->cfg.uplink)
+			(void)rt->cfg.uplink(rt->cfg.uplink_ctx, false,
+					     &rt->q.fwd, 0, nat_ext_port_taken(
+					     nat, rt->q.fwd.proto,
+					     rt->q.fwd.ext_port));
 		break;
 	case CTL_RT_FWD_LIST:
 		rt->r.n = nat_list_forwards(nat, rt->r.fwd, NAT_MAX_FORWARDS);

@@ -52,13 +52,16 @@ enum ctl_rt_op {
 
 /**
  * struct ctl_rt_req - a request.
- * @op:  what it does
- * @fwd: the forward (CTL_RT_FWD_ADD, CTL_RT_FWD_DELETE)
- * @arg: the guest's spec (CTL_RT_GUEST_ADD) or name (CTL_RT_GUEST_DELETE)
+ * @op:   what it does
+ * @fwd:  the forward (CTL_RT_FWD_ADD, CTL_RT_FWD_DELETE)
+ * @host: the host address a socket uplink's forward listens on (network
+ *        order, 0: any; CTL_RT_FWD_ADD)
+ * @arg:  the guest's spec (CTL_RT_GUEST_ADD) or name (CTL_RT_GUEST_DELETE)
  */
 struct ctl_rt_req {
 	enum ctl_rt_op op;
 	struct nat_forward fwd;
+	uint32_t host;
 	char arg[CTL_RT_ARG_MAX];
 };
 
@@ -83,8 +86,9 @@ struct ctl_rt_guest {
 /**
  * struct ctl_rt_res - a request's result.
  * @err:   0 or -errno: nat_add_forward()'s and nat_remove_forward()'s,
- *         the opener's or dp_worker_add_port()'s, -ENOENT no such guest
- * @why:   the opener's reason, "" for none
+ *         the uplink's, the opener's or dp_worker_add_port()'s, -ENOENT
+ *         no such guest
+ * @why:   the opener's or the uplink's reason, "" for none
  * @name:  the guest port added (CTL_RT_GUEST_ADD)
  * @n:     forwards (CTL_RT_FWD_LIST: all of them, even beyond the array),
  *         guests (CTL_RT_GUEST_LIST), ports removed (CTL_RT_GUEST_DELETE)
@@ -137,6 +141,21 @@ struct ctl_rt_ops {
 typedef int (*ctl_rt_open_fn)(void *ctx, const char *spec,
 			      struct dp_port **out, char *why, size_t cap);
 
+/**
+ * ctl_rt_uplink_fn - the uplink's side of a forward, on the worker's thread
+ * (the socket uplink's host socket: sock_uplink_forward_add(),
+ * sock_uplink_forward_remove()), after the NAT's change.
+ * @ctx:  ctl_rt_cfg.uplink_ctx
+ * @add:  added (else deleted)
+ * @f:    the forward
+ * @host: the host address to listen on (network order, 0: any; @add)
+ * @held: flows still hold the deleted forward's mapping (!@add)
+ *
+ * Return: 0 or -errno (an add that fails is undone in the NAT).
+ */
+typedef int (*ctl_rt_uplink_fn)(void *ctx, bool add, const struct nat_forward *f,
+				uint32_t host, bool held);
+
 struct dp_worker;
 struct ctl_rt;
 
@@ -145,6 +164,8 @@ struct ctl_rt;
  * @worker:     the worker
  * @open:       the guest opener, or NULL (guest add: -EOPNOTSUPP)
  * @open_ctx:   its context
+ * @uplink:     the uplink's side of forwards, or NULL (none)
+ * @uplink_ctx: its context
  * @gw_addr:    see struct ctl_rt_ops
  * @gw_plen:    see struct ctl_rt_ops
  * @dns:        see struct ctl_rt_ops
@@ -154,6 +175,8 @@ struct ctl_rt_cfg {
 	struct dp_worker *worker;
 	ctl_rt_open_fn open;
 	void *open_ctx;
+	ctl_rt_uplink_fn uplink;
+	void *uplink_ctx;
 	uint32_t gw_addr;
 	unsigned int gw_plen;
 	bool dns;

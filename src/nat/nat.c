@@ -855,6 +855,11 @@ int nat_remove_forward(struct nat *nat, const struct nat_forward *fwd)
 	return 0;
 }
 
+bool nat_ext_port_taken(const struct nat *nat, uint8_t proto, uint16_t port)
+{
+	return nat_port_taken(&nat->maps, 0, nat_proto_pidx(proto), htons(port));
+}
+
 unsigned int nat_list_forwards(const struct nat *nat, struct nat_forward *out,
 			       unsigned int max)
 {

@@ -310,6 +310,17 @@ int nat_add_forward(struct nat *nat, const struct nat_forward *fwd);
 int nat_remove_forward(struct nat *nat, const struct nat_forward *fwd);
 
 /**
+ * nat_ext_port_taken() - whether an external port of the first external
+ * address is mapped (a deleted forward's mapping its flows still hold).
+ * @nat:   NAT
+ * @proto: IPPROTO_NUM_TCP or IPPROTO_NUM_UDP
+ * @port:  the port (host order)
+ *
+ * Return: true if taken.
+ */
+bool nat_ext_port_taken(const struct nat *nat, uint8_t proto, uint16_t port);
+
+/**
  * nat_list_forwards() - the static port forwards, in no particular order
  * (ext_addr filled in). A scan of every mapping object: for the control
  * socket, not the packet path.

@@ -367,7 +367,7 @@ static int sk_fd_event(struct dp_port *p, uint32_t sub, uint32_t events,
 	uint32_t kind = sub >> SOCK_SUB_KIND_SHIFT;
 
 	if (kind == SOCK_SUB_TCP_LISTEN) {
-		if ((sub & 0xffffu) < s->n_lst)
+		if ((sub & 0xffffu) < s->n_lst && s->lst[sub & 0xffffu].fd >= 0)
 			sk_accept(s, sub & 0xffffu, now);
 		return sock_tcp_pending(s->tcp) ? DP_FD_RX : 0;
 	}
@@ -392,7 +392,7 @@ static void sk_tick(struct dp_port *p, uint64_t now)
 	struct sock_uplink *s = sk_of(p);
 
 	for (unsigned int i = 0; i < s->n_lst; i++)
-		if (s->lst[i].paused)
+		if (s->lst[i].paused && s->lst[i].fd >= 0)
 			sk_listen_watch(s, i, true);
 	if (s->tcp)
 		sock_tcp_tick(s->tcp, now);
@@ -500,7 +500,8 @@ static void sk_destroy(struct dp_port *p)
 	sock_tcp_destroy(s->tcp);
 	sock_dgram_destroy(s->dg);
 	for (unsigned int i = 0; i < s->n_lst; i++)
-		close(s->lst[i].fd);
+		if (s->lst[i].fd >= 0)
+			close(s->lst[i].fd);
 	free(s->lst);
 	if (p->fd >= 0)
 		close(p->fd);
@@ -575,8 +576,8 @@ static const char *sk_bind_hint(int err, uint16_t port)
 	return "";
 }
 
-/* A TCP forward's listener, bound to @f's address and port. */
-static int sk_listen_open(struct sock_uplink *s, const struct sock_forward *f)
+/* A TCP forward's listener in @l, bound to @f's address and port. */
+static int sk_listen_open(struct sk_listener *l, const struct sock_forward *f)
 {
 	struct sockaddr_in a = {
 		.sin_family = AF_INET,
@@ -598,7 +599,7 @@ static int sk_listen_open(struct sock_uplink *s, const struct sock_forward *f)
 		close(fd);
 		return err;
 	}
-	s->lst[s->n_lst++] = (struct sk_listener){ .fd = fd, .port = f->port };
+	*l = (struct sk_listener){ .fd = fd, .port = f->port };
 	return 0;
 }
 
@@ -612,13 +613,15 @@ static int sk_forwards_open(struct sock_uplink *s)
 		return -EINVAL;
 	if (s->cfg.n_fwd && !s->tcp)
 		return -EINVAL;		/* forwards need the connection table */
-	s->lst = calloc(s->cfg.n_fwd ? s->cfg.n_fwd : 1, sizeof(*s->lst));
+	/* Room for every forward the control socket may add. */
+	s->lst = calloc(SOCK_FORWARDS_MAX, sizeof(*s->lst));
 	if (!s->lst)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < s->cfg.n_fwd && !err; i++) {
 		const struct sock_forward *f = &s->cfg.fwd[i];
 
-		err = f->proto == IPPROTO_TCP ? sk_listen_open(s, f) :
+		err = f->proto == IPPROTO_TCP ?
+			      sk_listen_open(&s->lst[s->n_lst], f) :
 		      f->proto == IPPROTO_UDP ?
 			      sock_dgram_forward(s->dg, f->addr, f->port) :
 			      -EPROTONOSUPPORT;
@@ -629,6 +632,8 @@ static int sk_forwards_open(struct sock_uplink *s)
 				f->addr ? a : "any address", f->port,
 				strerror(-err), sk_bind_hint(err, f->port));
 		}
+		if (!err && f->proto == IPPROTO_TCP)
+			s->n_lst++;
 	}
 	s->cfg.fwd = NULL;	/* borrowed for this call only */
 	return err;
@@ -644,6 +649,55 @@ static void sk_forwards_watch(struct sock_uplink *s)
 	if (err)
 		log_err("sock: cannot watch the forwards' sockets: %s",
 			strerror(-err));
+}
+
+int sock_uplink_forward_add(struct dp_port *p, const struct sock_forward *f)
+{
+	struct sock_uplink *s = sk_of(p);
+	unsigned int i = 0;
+	int err;
+
+	if (f->proto == IPPROTO_UDP)
+		return sock_dgram_forward_add(s->dg, f->addr, f->port);
+	if (f->proto != IPPROTO_TCP || !f->port || !s->tcp)
+		return -EINVAL;
+	while (i < s->n_lst && s->lst[i].fd >= 0)	/* a free slot first */
+		i++;
+	if (i == SOCK_FORWARDS_MAX)
+		return -ENOSPC;
+	err = sk_listen_open(&s->lst[i], f);
+	if (err)
+		return err;
+	if (i == s->n_lst)
+		s->n_lst++;
+	err = s->env.watch ? sk_listen_watch(s, i, true) : 0;
+	if (err) {
+		close(s->lst[i].fd);
+		s->lst[i].fd = -1;
+	}
+	return err;
+}
+
+int sock_uplink_forward_remove(struct dp_port *p, uint8_t proto, uint16_t port,
+			       bool held)
+{
+	struct sock_uplink *s = sk_of(p);
+
+	if (proto == IPPROTO_UDP)
+		return sock_dgram_forward_remove(s->dg, port, held);
+	for (unsigned int i = 0; i < s->n_lst; i++) {
+		struct sk_listener *l = &s->lst[i];
+
+		if (l->fd < 0 || l->port != port)
+			continue;
+		/* Its clients are the relay's: they go on. */
+		if (s->env.unwatch)
+			s->env.unwatch(s->env.ctx, l->fd);
+		close(l->fd);
+		*l = (struct sk_listener){ .fd = -1 };
+		return 0;
+	}
+	return -ENOENT;
 }
 
 /* The descriptor limit, raised to its hard maximum (as pasta does). */

@@ -117,6 +117,34 @@ void sock_uplink_attach(struct dp_port *p, struct dp_worker *w);
 void sock_uplink_set_env(struct dp_port *p, const struct sock_env *env);
 
 /**
+ * sock_uplink_forward_add() - a port forward's host socket while running
+ * (the control socket's forward-add, after the NAT's static forward):
+ * a TCP listener, or the UDP forward's pinned socket, bound and watched
+ * now. On the worker's thread (after sock_uplink_attach()).
+ * @p: the port
+ * @f: the forward
+ *
+ * Return: 0; -EINVAL; -ENOSPC SOCK_FORWARDS_MAX listeners; -errno of
+ * socket(), bind() (-EADDRINUSE: another program has the port), listen().
+ */
+int sock_uplink_forward_add(struct dp_port *p, const struct sock_forward *f);
+
+/**
+ * sock_uplink_forward_remove() - a forward deleted (forward-delete, after
+ * nat_remove_forward()): a TCP listener is closed (the connections it
+ * gave the relay go on); a UDP forward's socket is unpinned, closed now
+ * unless @held (sock_dgram_forward_remove()). On the worker's thread.
+ * @p:     the port
+ * @proto: IPPROTO_TCP or IPPROTO_UDP
+ * @port:  the forward's port (host order)
+ * @held:  flows still hold the forward's mapping
+ *
+ * Return: 0, or -ENOENT no such forward's socket.
+ */
+int sock_uplink_forward_remove(struct dp_port *p, uint8_t proto, uint16_t port,
+			       bool held);
+
+/**
  * sock_uplink_probe_echo() - whether this process may open ping sockets
  * (net.ipv4.ping_group_range); logs one line saying why not. Call it as
  * the user arcnat runs as. Echo requests are counted drops until a later

@@ -768,6 +768,44 @@ int sock_dgram_forward(struct sock_dgram *s, uint32_t addr, uint16_t port)
 	return 0;
 }
 
+int sock_dgram_forward_add(struct sock_dgram *s, uint32_t addr, uint16_t port)
+{
+	struct sk_slot *sl = &s->slot[SK_UDP][port];
+	int err;
+
+	if (!port || sl->pinned || s->n_fwd >= SOCK_FORWARDS_MAX)
+		return -EINVAL;
+	if (sl->fd >= 0) {
+		/* The socket of a deleted forward that flows still hold. */
+		sl->pinned = 1;
+		s->fwd[s->n_fwd++] = port;
+		return 0;
+	}
+	err = sock_dgram_forward(s, addr, port);
+	if (err || !s->cfg.env->watch)
+		return err;
+	sl->gen = (uint16_t)((sl->gen + 1) & SK_GEN_MASK);
+	err = s->cfg.env->watch(s->cfg.env->ctx, sl->fd,
+				sk_sub(SK_UDP, sl->gen, port), EPOLLIN);
+	if (err)
+		sock_dgram_forward_remove(s, port, false);
+	return err;
+}
+
+int sock_dgram_forward_remove(struct sock_dgram *s, uint16_t port, bool held)
+{
+	for (unsigned int i = 0; i < s->n_fwd; i++) {
+		if (s->fwd[i] != port)
+			continue;
+		s->fwd[i] = s->fwd[--s->n_fwd];
+		s->slot[SK_UDP][port].pinned = 0;
+		if (!held)
+			sk_close(s, SK_UDP, port);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int sock_dgram_watch_forwards(struct sock_dgram *s)
 {
 	for (unsigned int i = 0; i < s->n_fwd; i++) {

@@ -148,6 +148,32 @@ void sock_dgram_flow_gone(struct sock_dgram *d, const struct ct_entry *e,
 int sock_dgram_forward(struct sock_dgram *d, uint32_t addr, uint16_t port);
 
 /**
+ * sock_dgram_forward_add() - sock_dgram_forward() while running (the
+ * control socket's forward-add), on the worker's thread: the socket is
+ * watched at once. The socket of a deleted forward that flows still hold
+ * is pinned again instead.
+ * @d:    the datagram side
+ * @addr: the host address (network order, 0: any)
+ * @port: the host port, the forward's external port (host order)
+ *
+ * Return: 0, or sock_dgram_forward()'s errors, -errno of the watch.
+ */
+int sock_dgram_forward_add(struct sock_dgram *d, uint32_t addr, uint16_t port);
+
+/**
+ * sock_dgram_forward_remove() - a UDP forward deleted (forward-delete):
+ * its socket is no longer pinned; it is closed now, or (@held: flows of
+ * the forward's mapping are still in the table, nat_remove_forward())
+ * with the mapping's last flow, as a dynamic mapping's.
+ * @d:    the datagram side
+ * @port: the forward's port (host order)
+ * @held: flows still hold its mapping
+ *
+ * Return: 0, or -ENOENT not a forward's port.
+ */
+int sock_dgram_forward_remove(struct sock_dgram *d, uint16_t port, bool held);
+
+/**
  * sock_dgram_watch_forwards() - put the forwards' sockets in the event set
  * (once it is given: sock_uplink_attach() or sock_uplink_set_env()).
  * @d: state

@@ -1,0 +1,198 @@
+#!/bin/sh
+# run_ctl_runtime.sh - port forwards added and deleted while `arcnat run`
+# runs (the socket uplink, as uid 65534 without capabilities, under its
+# seccomp list), through `arcnat ctl forward`: a transfer of 768 MiB each
+# way through a command-line forward (-t 8090:82) runs all along, its
+# SHA-256 checked, while a TCP forward is added (arcnat listens on the
+# host port at once; a client reaches the guest's server, which sees the
+# client's own address; 16 MiB each way by SHA-256), one bound to
+# 127.0.0.1 (reached from the host's loopback only), a UDP forward added
+# (every datagram answered), and each deleted again (the port closed: the
+# client is refused); the command line's UDP forward deleted and added
+# again; a host port another program has is refused with its reason and
+# leaves the forwards unchanged. arcnat then exits 0 with its CMD.
+#
+#   ns an-fh-$$ ("host": arcnat runs here as uid 65534)      ns an-fc-$$ ("client")
+#   arcnat run -t 8090:82 -u 5353:53 --control $U/ctl.sock
+#     h1 203.0.113.2/24 <--------------------veth---------------> c1 203.0.113.1/24
+#     CMD: fwd_tool.py server (TCP 80 81, UDP 53) in its own namespaces,
+#     tap0 10.0.2.2/24 (run_fwd.sh's setup)
+. "$(dirname "$0")/lib.sh"
+
+net_checks
+need setpriv unshare mknod
+NS_H=an-fh-$$
+NS_C=an-fc-$$
+h_ns() { ip netns exec "$NS_H" "$@"; }
+c_ns() { ip netns exec "$NS_C" "$@"; }
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/an-rfwd-$$.XXXXXX") || fail "mktemp"
+chmod 0755 "$TMPD"
+TOOL=$TMPD/fwd_tool.py
+cp "$NET_DIR/fwd_tool.py" "$TOOL" && chmod 0644 "$TOOL" || fail "copy fwd_tool.py"
+# what CMD (root in its user namespace, uid 65534 outside) writes
+U=$TMPD/u
+mkdir "$U" && chmod 0777 "$U" || fail "mkdir $U"
+ns_add "$NS_H"
+ns_add "$NS_C"
+ip -n "$NS_H" link add h1 type veth peer name c1 netns "$NS_C" || fail "veth"
+ip -n "$NS_H" addr add 203.0.113.2/24 dev h1 || fail "addr h1"
+ip -n "$NS_H" link set h1 up || fail "h1 up"
+ip -n "$NS_C" addr add 203.0.113.1/24 dev c1 || fail "addr c1"
+ip -n "$NS_C" link set c1 up || fail "c1 up"
+mknod -m 0666 "$TMPD/tun" c 10 200 || fail "mknod $TMPD/tun"
+chmod 0666 "$TMPD/tun"
+HOST=203.0.113.2
+CLI=203.0.113.1
+GW=10.0.2.1
+BIG=64
+CONC=200
+CONC_KIB=256
+DGRAMS=300
+RUN_TO=$(tscale 180)
+info "namespaces $NS_H $NS_C ready, arcnat: $ARCNAT, time scale x$NET_TSCALE"
+
+# as ARGS...: arcnat ARGS as uid 65534 in the host namespace, in the
+# foreground, its stderr to $ARC_LOG; returns its exit status.
+# bg_as ARGS...: the same in the background ($BG_PID, see arc_pid).
+as() {
+	ARC_RUNS=$((ARC_RUNS + 1))
+	ARC_LOG=$TMPD/arcnat.$ARC_RUNS.log
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	unshare -m --propagation private sh -c '
+		mount --bind "$1" /dev/net/tun || exit 120
+		shift
+		exec "$@"' sh "$TMPD/tun" \
+		ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		timeout -k 5 "$RUN_TO" "$ARCNAT" "$@" >"$U/cmd.out" 2>"$ARC_LOG"
+}
+bg_as() {
+	ARC_RUNS=$((ARC_RUNS + 1))
+	ARC_LOG=$TMPD/arcnat.$ARC_RUNS.log
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	bg unshare -m --propagation private sh -c '
+		mount --bind "$1" /dev/net/tun || exit 120
+		shift
+		exec "$@"' sh "$TMPD/tun" \
+		ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		timeout -k 5 "$RUN_TO" "$ARCNAT" "$@" >"$U/cmd.out" 2>"$ARC_LOG"
+}
+
+nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+
+# client NS-FUNCTION WHAT ARGS...: one fwd_tool.py client (bounded); its
+# "ok" line reported, or the test fails with its "FAIL" line.
+client() {
+	_ns=$1
+	_what=$2
+	shift 2
+	_o=$("$_ns" timeout "$(tscale 90)" "$PY" "$TOOL" "$@" 2>&1)
+	_rc=$?
+	[ "$_rc" = 0 ] || fail "$_what: exit status $_rc (124 = timeout): $(echo "$_o" | tail -n 3)"
+	_l=$(echo "$_o" | grep '^ok ') || fail "$_what: no 'ok' from the client: $_o"
+	ok "$_what: ${_l#ok }"
+}
+
+# srv_count MIN ERE: the number of the guest's server's lines matching
+# ERE, waiting (bounded, 5 s) for MIN of them: the server logs a
+# connection when it has seen its EOF, after the client is done.
+srv_count() {
+	_i=0
+	while [ "$(grep -c -E "$2" "$U/cmd.out")" -lt "$1" ] && [ $_i -lt "$(tscale 5)0" ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	grep -c -E "$2" "$U/cmd.out"
+}
+
+# srv_saw PORT ADDR MIN WHAT: the guest's server itself logged at least
+# MIN connections on its PORT from ADDR, and none from another address.
+srv_saw() {
+	_n=$(srv_count "$3" "^srv t $1 from $2 ")
+	[ "$_n" -ge "$3" ] || fail "$4: the guest's server logged $_n connections on port $1 from $2 (expected >= $3): $(grep "^srv t $1 " "$U/cmd.out" | head -n 3)"
+	_o=$(grep "^srv t $1 from " "$U/cmd.out" | grep -v "^srv t $1 from $2 ")
+	[ -z "$_o" ] || fail "$4: the guest's server on port $1 saw other sources: $(echo "$_o" | head -n 3)"
+}
+
+CTL=$U/ctl.sock
+ctl() { timeout "$(tscale 20)" "$ARCNAT" ctl --control "$CTL" --timeout "$(tscale 20)" "$@"; }
+
+bg_as run --verbose -t 8090:82 -u 5353:53 --control "$CTL" -- \
+	"$PY" "$TOOL" server "$(tscale 170)" "$U/ready" "$U/done" t:80 t:81 t:82 u:53 u:54
+P=$BG_PID
+_i=0
+while [ $_i -lt "$(tscale 30)0" ] && [ ! -e "$U/ready" ] && alive "$P"; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+[ -e "$U/ready" ] || fail "the guest's servers did not start: $(cat "$U/cmd.out") $(cat "$ARC_LOG")"
+wait_listen h_ns t 8090 || fail "arcnat does not listen on 8090"
+[ -S "$CTL" ] || fail "no control socket at $CTL"
+ctl forward list >"$TMPD/l0" || fail "forward list"
+[ "$(grep -c '^tcp\|^udp' "$TMPD/l0")" = 2 ] || fail "forward list: $(cat "$TMPD/l0")"
+GUEST=$(awk '/^tcp/ {print $4}' "$TMPD/l0")
+ok "arcnat run listens on 8090 (-t) and 5353 (-u), both listed; the guest is $GUEST"
+
+# the transfer on another flow, all along
+bg c_ns timeout "$(tscale 120)" "$PY" "$TOOL" tcp $HOST 8090 $CLI --lport 82 --up 768 --down 768
+BIGP=$BG_PID
+
+[ "$(ctl forward add "tcp:8080:$GUEST:80")" = "added tcp:8080:$GUEST:80" ] || fail "forward add tcp:8080: $(tail -n 3 "$ARC_LOG")"
+wait_listen h_ns t 8080 || fail "arcnat does not listen on 8080 after forward add"
+client c_ns "forward added at runtime, 16 MiB each way" tcp $HOST 8080 $CLI --lport 80 --up 16 --down 16
+ctl forward add "tcp:8081:$GUEST:81" 127.0.0.1 >/dev/null || fail "forward add tcp:8081 127.0.0.1"
+client h_ns "forward added on 127.0.0.1, from the host's loopback" tcp 127.0.0.1 8081 "$GW:*" --lport 81
+client c_ns "forward added on 127.0.0.1, from elsewhere" refused $HOST 8081
+ctl forward add "udp:5355:$GUEST:54" >/dev/null || fail "forward add udp:5355"
+client c_ns "UDP forward added at runtime" udp $HOST 5355 $CLI 50 --lport 54
+
+# a host port another program has: refused with the reason, nothing changed
+bg h_ns timeout "$(tscale 60)" socat TCP-LISTEN:8095,bind=0.0.0.0,reuseaddr,fork /dev/null
+BUSY=$BG_PID
+wait_listen h_ns t 8095 || fail "socat on 8095"
+ctl forward add "tcp:8095:$GUEST:85" >/dev/null 2>"$TMPD/err"
+[ $? = 1 ] || fail "forward add of a host port in use: want exit 1"
+grep -q "8095.*another program has it" "$TMPD/err" || fail "forward add of a port in use: $(cat "$TMPD/err")"
+ctl forward list | grep -q ' 8095 ' && fail "the refused forward is listed"
+bg_stop "$BUSY"
+ok "a host port in use: exit 1, $(cut -d: -f3- "$TMPD/err" | head -c 120), not listed"
+
+# deleted: the ports close
+ctl forward delete tcp:8080 >/dev/null || fail "forward delete tcp:8080"
+client c_ns "forward deleted at runtime" refused $HOST 8080
+ctl forward delete "tcp:8081:$GUEST:81" >/dev/null || fail "forward delete tcp:8081"
+client h_ns "forward on 127.0.0.1 deleted" refused 127.0.0.1 8081
+# UDP: the client's flow outlives the forward (the datagram socket stays
+# while it does); a new source gets no answer (filtered as a dynamic
+# mapping's). A forward no flow holds closes its socket at once.
+ctl forward delete udp:5355 >/dev/null || fail "forward delete udp:5355"
+c_ns timeout 10 "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.sendto(b"new source", (sys.argv[1], 5355))
+try:
+    s.recv(100)
+except socket.timeout:
+    sys.exit(0)
+except ConnectionRefusedError:
+    sys.exit(0)
+sys.exit("a new source was answered through the deleted forward")' $HOST ||
+	fail "UDP forward deleted: a new source still reaches the guest"
+ok "UDP forward deleted: a new source is not answered"
+ctl forward add "udp:5356:$GUEST:54" >/dev/null 2>&1 && fail "udp:5356 to the same guest port as the deleted 5355 (its flow holds the mapping) was accepted"
+ctl forward delete udp:5353 >/dev/null || fail "forward delete udp:5353 (the command line's)"
+client c_ns "the command line's UDP forward deleted" udp-refused $HOST 5353
+ctl forward add "udp:5353:$GUEST:53" >/dev/null || fail "forward add udp:5353 again"
+client c_ns "the command line's UDP forward added again" udp $HOST 5353 $CLI 20 --lport 53
+ctl forward add "tcp:8080:$GUEST:80" >/dev/null || fail "forward add tcp:8080 again"
+client c_ns "forward added again" tcp $HOST 8080 $CLI --lport 80
+
+wait "$BIGP" || fail "the 768 MiB transfer through -t 8090:82 that ran all along failed"
+ok "768 MiB each way through -t 8090:82 that ran during the changes: SHA-256 equal"
+: >"$U/done"
+wait "$P"
+rc=$?
+grep -q -E 'ERROR: [A-Za-z]*Sanitizer|runtime error:' "$ARC_LOG" && fail "sanitizer report in $ARC_LOG"
+grep -q 'seccomp: blocked' "$ARC_LOG" && fail "$(grep 'seccomp: blocked' "$ARC_LOG")"
+[ "$rc" = 0 ] || fail "arcnat run exit status $rc, expected 0: $(tail -n 5 "$ARC_LOG")"
+ok "arcnat run exited 0 with its CMD"
