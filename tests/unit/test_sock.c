@@ -814,6 +814,109 @@ static void udp_forward(void **state __maybe_unused)
 	close(cl);
 }
 
+/*
+ * Forwards added and deleted while the port runs (the control socket's
+ * forward-add|delete, after the NAT's change): a TCP listener bound and
+ * watched at once, a client reaching the guest, closed on delete (the
+ * next client refused); a UDP forward's socket, kept after its delete
+ * while a flow holds the mapping and closed with the flow; closed at once
+ * without one; a host port in use refused.
+ */
+static uint8_t guest_tcp_to_gw(uint16_t sport, uint16_t dport, uint8_t flags,
+			       uint32_t seq, uint32_t ack, const char *data);
+
+static void forward_runtime(void **state __maybe_unused)
+{
+	const uint16_t hp = free_tcp_port(), up = free_port(), up2 = free_port();
+	const struct sock_forward tf = { IPPROTO_TCP, LO, hp };
+	const struct sock_forward uf = { IPPROTO_UDP, LO, up };
+	const struct sock_forward uf2 = { IPPROTO_UDP, 0, up2 };
+	struct nat_forward nt = { IPPROTO_TCP, EXT, hp, IN1, 80 };
+	struct nat_forward nu = { IPPROTO_UDP, EXT, up, IN1, 53 };
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(hp),
+				   .sin_addr.s_addr = LO };
+	struct sockaddr_in udst = { .sin_family = AF_INET,
+				    .sin_port = htons(up), .sin_addr.s_addr = LO };
+	struct pkt_meta m;
+	unsigned int w0;
+	uint16_t cp;
+	int cl, busy, one = 1;
+
+	fix_up(0);
+	assert_int_equal(nat_add_forward(F.nat, &nt), 0);
+	assert_int_equal(sock_uplink_forward_add(F.port, &tf), 0);
+	assert_int_equal(F.watched, 1);
+	cl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(cl >= 0);
+	assert_int_equal(connect(cl, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	cp = local_port(cl);
+	assert_int_equal(pump(1), 1);
+	assert_int_equal(to_guest(0, &m), NAT_V_TO_INSIDE);
+	assert_int_equal(m.tcp_flags, TCP_SYN);
+	assert_int_equal(ntohs(m.dport), 80);
+	assert_int_equal(sstats().fwd_accepted, 1);
+	/* The guest refuses it: the relay lets the client go. */
+	assert_int_equal(guest_tcp_to_gw(80, cp, TCP_RST | TCP_ACK, 0,
+					 tcp_seq(0, &m, 0) + 1, NULL),
+			 NAT_V_TO_OUTSIDE);
+	close(cl);
+	/* Deleted: the listener is closed, the next client refused. */
+	assert_int_equal(nat_remove_forward(F.nat, &nt), 0);
+	assert_int_equal(sock_uplink_forward_remove(F.port, IPPROTO_TCP, hp,
+						    false), 0);
+	assert_int_equal(sock_uplink_forward_remove(F.port, IPPROTO_TCP, hp,
+						    false), -ENOENT);
+	cl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(cl, (struct sockaddr *)&dst, sizeof(dst)), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+	close(cl);
+	/* Added again, in the freed slot. */
+	assert_int_equal(sock_uplink_forward_add(F.port, &tf), 0);
+	assert_int_equal(sock_uplink_forward_remove(F.port, IPPROTO_TCP, hp,
+						    false), 0);
+
+	/* UDP: a client's flow outlives the forward, and so does its socket
+	 * (the relay's connection to the first client is watched too). */
+	w0 = F.watched;
+	assert_int_equal(nat_add_forward(F.nat, &nu), 0);
+	assert_int_equal(sock_uplink_forward_add(F.port, &uf), 0);
+	assert_int_equal(sock_uplink_forward_add(F.port, &uf), -EINVAL);
+	cl = server(&cp);
+	assert_int_equal(sendto(cl, "ask", 3, 0, (struct sockaddr *)&udst,
+				sizeof(udst)), 3);
+	assert_int_equal(pump(1), 1);
+	assert_int_equal(to_guest(0, &m), NAT_V_TO_INSIDE);
+	assert_int_equal(ntohs(m.dport), 53);
+	assert_int_equal(nat_remove_forward(F.nat, &nu), 0);
+	assert_true(nat_ext_port_taken(F.nat, IPPROTO_UDP, up));
+	assert_int_equal(sock_uplink_forward_remove(F.port, IPPROTO_UDP, up,
+						    true), 0);
+	assert_int_equal(sstats().udp_open, 1);
+	assert_int_equal(F.watched, w0 + 1);
+	expire_all();		/* the flow goes, and the socket with it */
+	assert_false(nat_ext_port_taken(F.nat, IPPROTO_UDP, up));
+	assert_int_equal(sstats().udp_open, 0);
+	assert_true(F.watched < w0 + 1);
+	close(cl);
+	/* No flow: closed at once. */
+	assert_int_equal(sock_uplink_forward_add(F.port, &uf2), 0);
+	assert_int_equal(sstats().udp_open, 1);
+	assert_int_equal(sock_uplink_forward_remove(F.port, IPPROTO_UDP, up2,
+						    false), 0);
+	assert_int_equal(sstats().udp_open, 0);
+	assert_int_equal(sock_uplink_forward_remove(F.port, IPPROTO_UDP, up2,
+						    false), -ENOENT);
+	/* A host port another socket has. */
+	busy = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(busy >= 0);
+	setsockopt(busy, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(busy, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	assert_int_equal(listen(busy, 1), 0);
+	assert_int_equal(sock_uplink_forward_add(F.port, &tf), -EADDRINUSE);
+	close(busy);
+	fix_down();	/* nothing left watched */
+}
+
 /* A guest's TCP segment from IN1:@sport to GW:@dport. */
 static uint8_t guest_tcp_to_gw(uint16_t sport, uint16_t dport, uint8_t flags,
 			       uint32_t seq, uint32_t ack, const char *data)
@@ -986,6 +1089,7 @@ int main(void)
 		cmocka_unit_test(echo),
 		cmocka_unit_test(udp_forward),
 		cmocka_unit_test(tcp_forward),
+		cmocka_unit_test(forward_runtime),
 	};
 
 	if (private_netns())
