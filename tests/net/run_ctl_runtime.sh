@@ -10,7 +10,8 @@
 # (every datagram answered), and each deleted again (the port closed: the
 # client is refused); the command line's UDP forward deleted and added
 # again; a host port another program has is refused with its reason and
-# leaves the forwards unchanged. arcnat then exits 0 with its CMD.
+# leaves the forwards unchanged; a stream guest port added and deleted, a
+# TAP refused. arcnat then exits 0 with its CMD.
 #
 #   ns an-fh-$$ ("host": arcnat runs here as uid 65534)      ns an-fc-$$ ("client")
 #   arcnat run -t 8090:82 -u 5353:53 --control $U/ctl.sock
@@ -186,6 +187,16 @@ ctl forward add "udp:5353:$GUEST:53" >/dev/null || fail "forward add udp:5353 ag
 client c_ns "the command line's UDP forward added again" udp $HOST 5353 $CLI 20 --lport 53
 ctl forward add "tcp:8080:$GUEST:80" >/dev/null || fail "forward add tcp:8080 again"
 client c_ns "forward added again" tcp $HOST 8080 $CLI --lport 80
+
+# a guest port added and deleted under arcnat run (its sandbox as uid 65534)
+ctl guest add "stream:$U/g.sock" >/dev/null || fail "guest add stream under arcnat run: $(tail -n 3 "$ARC_LOG")"
+[ -S "$U/g.sock" ] || fail "no stream socket at $U/g.sock"
+ctl guest list | grep -q " stream:$U/g.sock (listener)" || fail "guest list: $(ctl guest list)"
+ctl guest add tap1 >/dev/null 2>"$TMPD/err"
+[ $? = 1 ] && grep -q CAP_NET_ADMIN "$TMPD/err" || fail "guest add tap1 under arcnat run: $(cat "$TMPD/err")"
+ctl guest delete "stream:$U/g.sock" >/dev/null || fail "guest delete stream"
+[ -e "$U/g.sock" ] && fail "stream socket file left"
+ok "a stream guest port added and deleted under arcnat run; a TAP refused"
 
 wait "$BIGP" || fail "the 768 MiB transfer through -t 8090:82 that ran all along failed"
 ok "768 MiB each way through -t 8090:82 that ran during the changes: SHA-256 equal"
