@@ -27,7 +27,10 @@
  *     ctl  bit 0 side (kinds 3 and 5: flip the natural side); bits 1-3
  *          time step before it (steps[]); bit 4 join the pending batch
  *          (same side, no time step); bit 5 NAT_PKT_CSUM_PARTIAL (a template
- *          gets the pseudo-header sum); bit 6 raw frame, else a template;
+ *          gets the pseudo-header sum); bit 6 raw frame, else a template
+ *          (a raw frame of no bytes: the header's forwards toggled, the
+ *          present ones removed and the removed ones added again, as
+ *          the control socket's forward-delete and forward-add do);
  *          bit 7 a large nat_tick() budget after the batch (else 2)
  *     template (missing bytes read as 0):
  *       t0  kind (bits 0-2), k (3-4), v (5-7). Kinds: 0 TCP, 1 UDP, 2 ICMP
@@ -54,6 +57,7 @@
  * the end an empty table. FUZZ_NAT_TRACE=1 prints every verdict.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -112,6 +116,9 @@ struct fz {
 	uint64_t processed, dropped, forwarded, local;
 	enum nat_side side;
 	unsigned int n_recent, recent_next;
+	struct nat_forward fwd[2];	/* the header's forwards */
+	bool fwd_on[2];			/* in the NAT now */
+	unsigned int n_cfg_fwd;
 	struct nat_pkt pkts[BATCH_MAX];
 	struct slot slots[BATCH_MAX];
 	struct recent recent[N_RECENT];
@@ -690,6 +697,33 @@ static void check_state(struct fz *z, bool force)
 	}
 }
 
+/*
+ * The control socket's forward-delete and forward-add while flows run: each
+ * header forward in the NAT is removed (its flows keep a demoted mapping),
+ * each removed one added again (static again; refused only when another
+ * internal endpoint's mapping took its port meanwhile).
+ */
+static void toggle_forwards(struct fz *z)
+{
+	for (unsigned int i = 0; i < z->n_cfg_fwd; i++) {
+		int err;
+
+		if (z->fwd_on[i]) {
+			CHECK(nat_remove_forward(z->nat, &z->fwd[i]) == 0);
+			CHECK(nat_remove_forward(z->nat, &z->fwd[i]) == -ENOENT);
+			z->fwd_on[i] = false;
+			z->n_fwd--;
+			continue;
+		}
+		err = nat_add_forward(z->nat, &z->fwd[i]);
+		CHECK(err == 0 || err == -EADDRINUSE);
+		if (!err) {
+			z->fwd_on[i] = true;
+			z->n_fwd++;
+		}
+	}
+}
+
 /* One step: the pending batch through the NAT, then a collector slice. */
 static void step(struct fz *z)
 {
@@ -731,6 +765,12 @@ static void record(struct fz *z, uint8_t ctl, const uint8_t *body, size_t len)
 		step(z);
 	z->now += steps[ts];
 	z->budget = ctl & 0x80 ? 4096 : 2;
+	if ((ctl & 0x40) && len == 0) {	/* no frame: forwards toggled */
+		if (z->n)
+			step(z);
+		toggle_forwards(z);
+		return;
+	}
 	if (ctl & 0x40) {
 		n = (int)MIN(len, (size_t)FRAME_MAX);
 		memcpy(buf, body, (size_t)n);
@@ -783,6 +823,8 @@ static void add_forward(struct fz *z, uint8_t proto, uint32_t ext,
 
 	CHECK(nat_add_forward(z->nat, &f) == 0);
 	z->n_fwd++;
+	z->fwd[z->n_cfg_fwd] = f;
+	z->fwd_on[z->n_cfg_fwd++] = true;
 }
 
 static void setup(struct fz *z, const uint8_t *h)
