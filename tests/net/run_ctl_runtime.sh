@@ -8,7 +8,7 @@
 # client's own address; 16 MiB each way by SHA-256), one bound to
 # 127.0.0.1 (reached from the host's loopback only), a UDP forward added
 # (every datagram answered), and each deleted again (the port closed: the
-# client is refused); the command line's UDP forward deleted and added
+# client is refused; a connection open through it goes on); the command line's UDP forward deleted and added
 # again; a host port another program has is refused with its reason and
 # leaves the forwards unchanged; a stream guest port added and deleted, a
 # TAP refused. arcnat then exits 0 with its CMD.
@@ -157,9 +157,36 @@ ctl forward list | grep -q ' 8095 ' && fail "the refused forward is listed"
 bg_stop "$BUSY"
 ok "a host port in use: exit 1, $(cut -d: -f3- "$TMPD/err" | head -c 120), not listed"
 
-# deleted: the ports close
+# deleted with a connection open through it: the connection goes on (the
+# relay's own socket), the port closes
+cat >"$TMPD/held.py" <<'PYEOF'
+import os, socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+f = s.makefile("rb")
+assert f.readline().startswith(b"seen "), "no seen line"
+print("held", flush=True)
+end = time.time() + 30
+while not os.path.exists(sys.argv[3]):
+    assert time.time() < end, "no go file"
+    time.sleep(0.05)
+s.sendall(b"down 1048576\n")
+n = 0
+while n < 1048576:
+    d = f.read1(65536)
+    assert d, "EOF after %d bytes" % n
+    n += len(d)
+print("after", n, flush=True)
+PYEOF
+rm -f "$TMPD/go"
+bg c_ns timeout "$(tscale 40)" "$PY" "$TMPD/held.py" $HOST 8080 "$TMPD/go" >"$TMPD/held.out" 2>&1
+HELD=$BG_PID
+wait_file_grep "$(tscale 10)0" "$TMPD/held.out" held || fail "no connection held through 8080: $(cat "$TMPD/held.out")"
 ctl forward delete tcp:8080 >/dev/null || fail "forward delete tcp:8080"
 client c_ns "forward deleted at runtime" refused $HOST 8080
+: >"$TMPD/go"
+wait "$HELD" || fail "the connection open through the deleted forward broke: $(cat "$TMPD/held.out")"
+grep -q '^after 1048576' "$TMPD/held.out" || fail "held connection: $(cat "$TMPD/held.out")"
+ok "the connection open through the deleted forward went on: 1 MiB from the guest after the delete"
 ctl forward delete "tcp:8081:$GUEST:81" >/dev/null || fail "forward delete tcp:8081"
 client h_ns "forward on 127.0.0.1 deleted" refused 127.0.0.1 8081
 # UDP: the client's flow outlives the forward (the datagram socket stays
