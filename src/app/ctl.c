@@ -254,13 +254,17 @@ static void ctl_cmd_print_flow(struct json_object *f)
 {
 	struct json_object *o = NULL, *r = NULL;
 
+	struct json_object *b = NULL;
+
 	json_object_object_get_ex(f, "orig", &o);
 	json_object_object_get_ex(f, "reply", &r);
-	printf("%-8s %-5s %-21s %-21s %-21s %-21s %-12s %s\n",
+	json_object_object_get_ex(f, "bytes", &b);	/* --flow-stats */
+	printf("%-8s %-5s %-21s %-21s %-21s %-21s %-12s %-10s %s/%s\n",
 	       ctl_cmd_str(f, "id"), ctl_cmd_str(f, "proto"),
 	       ctl_cmd_str(o, "src"), ctl_cmd_str(o, "dst"),
 	       ctl_cmd_str(r, "src"), ctl_cmd_str(r, "dst"),
-	       ctl_cmd_str(f, "state"), ctl_cmd_str(f, "expires_in"));
+	       ctl_cmd_str(f, "state"), ctl_cmd_str(f, "expires_in"),
+	       ctl_cmd_str(b, "orig"), ctl_cmd_str(b, "reply"));
 }
 
 static void ctl_cmd_print_lease(struct json_object *l)
@@ -463,7 +467,8 @@ struct ctl_cmd_list {
 static const struct ctl_cmd_list ctl_cmd_lists[] = {
 	{ "flows", "flows", true,
 	  "ID       PROTO ORIG SRC              ORIG DST              "
-	  "REPLY SRC             REPLY DST             STATE        EXPIRES",
+	  "REPLY SRC             REPLY DST             STATE        EXPIRES    "
+	  "BYTES ORIG/REPLY",
 	  ctl_cmd_print_flow, "count" },
 	{ "leases", "leases", false,
 	  "ADDRESS         MAC               STATE     STATIC EXPIRES    NAME",

@@ -149,6 +149,9 @@ static const char gw_usage_nat[] =
 "                              port pairs (address-and-port-dependent, the\n"
 "                              default). Mapping is always endpoint-independent.\n"
 "  --max-flows N               connection-table size (default 65536)\n"
+"  --flow-stats                count each flow's packets and bytes each way and\n"
+"                              keep its age, for `arcnat ctl flows` (40 bytes\n"
+"                              more per flow)\n"
 "  --timeout-tcp-established S idle timeout of established TCP (default 7440)\n"
 "  --timeout-tcp-transitory S  TCP opening and closing (default 240)\n"
 "  --timeout-tcp-time-wait S   TCP TIME_WAIT (default 120)\n"
@@ -242,7 +245,7 @@ enum {
 	OPT_NO_SANDBOX, OPT_ISOLATE, OPT_TEST_FAULTS, OPT_NO_GRO,
 	OPT_CONTROL, OPT_NAME, OPT_NO_CONTROL, OPT_METRICS_FILE,
 	OPT_METRICS_INTERVAL,
-	OPT_NO_MAP_GW,
+	OPT_NO_MAP_GW, OPT_FLOW_STATS,
 	OPT_TCP_FWD = 't', OPT_UDP_FWD = 'u',
 };
 
@@ -277,6 +280,7 @@ static const struct option gw_options[] = {
 	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "host-ip", required_argument, NULL, OPT_HOST_IP },
 	{ "no-map-gateway", no_argument, NULL, OPT_NO_MAP_GW },
+	{ "flow-stats", no_argument, NULL, OPT_FLOW_STATS },
 	{ "dns-min-ttl", required_argument, NULL, OPT_DNS_MIN_TTL },
 	{ "dns-max-ttl", required_argument, NULL, OPT_DNS_MAX_TTL },
 	{ "user", required_argument, NULL, OPT_USER },
@@ -770,6 +774,9 @@ static int gw_parse_service(struct gw_opts *o, int c, const char *name,
 		if (opts_parse_ip4(arg, &o->dns.host_addr) ||
 		    !pkt_ip4_host(o->dns.host_addr))
 			break;
+		return 0;
+	case OPT_FLOW_STATS:
+		o->nat.flow_stats = true;
 		return 0;
 	case OPT_NO_MAP_GW:
 		o->no_map_gateway = true;

@@ -24,6 +24,8 @@ static_assert(CT_MAX_FLOWS * 2ull <= CT_HASH_MAX_VALUES, "hash can index every t
 struct ct_table {
 	struct ct_entry *entries;
 	size_t entries_bytes;
+	struct ct_flow_stats *fstats;	/* NULL: not kept */
+	size_t fstats_bytes;
 	uint32_t capacity;
 	uint32_t in_use;
 	uint32_t count;
@@ -255,7 +257,6 @@ struct ct_entry *ct_alloc(struct ct_table *t, uint64_t now)
 	struct ct_entry *e;
 	uint32_t idx;
 
-	(void)now;
 	if (t->free_head == CT_NONE) {
 		if (t->unrep_head != CT_NONE) {
 			t->stats.early_drops++;
@@ -271,6 +272,8 @@ struct ct_entry *ct_alloc(struct ct_table *t, uint64_t now)
 	t->free_head = e->wheel_next;
 	t->in_use++;
 	memset(e, 0, sizeof(*e));
+	if (t->fstats)
+		t->fstats[idx] = (struct ct_flow_stats){ .created = now };
 	e->owner = CT_NONE;
 	e->user = CT_NONE;
 	e->wheel_next = e->wheel_prev = CT_NONE;
@@ -481,7 +484,13 @@ const struct ct_stats *ct_get_stats(const struct ct_table *t)
 
 size_t ct_memory(const struct ct_table *t)
 {
-	return sizeof(*t) + t->entries_bytes + ct_hash_memory(&t->hash);
+	return sizeof(*t) + t->entries_bytes + t->fstats_bytes +
+	       ct_hash_memory(&t->hash);
+}
+
+struct ct_flow_stats *ct_flow_stats(const struct ct_table *t)
+{
+	return t->fstats;
 }
 
 static void *map_entries(size_t bytes)
@@ -520,6 +529,15 @@ int ct_create(struct ct_table **out, const struct ct_config *cfg)
 		err = -ENOMEM;
 		goto err_free;
 	}
+	if (cfg->flow_stats) {
+		t->fstats_bytes = ALIGN_UP((size_t)max * sizeof(*t->fstats),
+					   (size_t)(2u << 20));
+		t->fstats = map_entries(t->fstats_bytes);
+		if (!t->fstats) {
+			err = -ENOMEM;
+			goto err_unmap;
+		}
+	}
 	err = ct_hash_init(&t->hash, max * 2, cfg->key, cfg->seed);
 	if (err)
 		goto err_unmap;
@@ -542,6 +560,8 @@ int ct_create(struct ct_table **out, const struct ct_config *cfg)
 	return 0;
 
 err_unmap:
+	if (t->fstats)
+		munmap(t->fstats, t->fstats_bytes);
 	munmap(t->entries, t->entries_bytes);
 err_free:
 	free(t);
@@ -555,5 +575,7 @@ void ct_destroy(struct ct_table *t)
 	ct_hash_destroy(&t->hash);
 	if (t->entries)
 		munmap(t->entries, t->entries_bytes);
+	if (t->fstats)
+		munmap(t->fstats, t->fstats_bytes);
 	free(t);
 }

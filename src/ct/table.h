@@ -124,6 +124,9 @@ typedef void (*ct_delete_fn)(void *ctx, struct ct_entry *e, enum ct_gone reason)
  * @seed:      seed for the cuckoo victim choice (tests fix it)
  * @on_delete: called for every confirmed entry that leaves; may be NULL
  * @ctx:       passed to @on_delete
+ * @flow_stats: keep a struct ct_flow_stats per entry (40 bytes more per
+ *             flow, in an array of their own: the entry stays within the
+ *             128-byte budget of table state per flow)
  */
 struct ct_config {
 	uint32_t max_flows;
@@ -132,6 +135,22 @@ struct ct_config {
 	uint64_t seed;
 	ct_delete_fn on_delete;
 	void *ctx;
+	bool flow_stats;
+};
+
+/**
+ * struct ct_flow_stats - what a flow has carried (ct_config.flow_stats),
+ * at the entry's index in ct_flow_stats(). Reset when the entry is
+ * allocated; counted by the table's user (the NAT, per packet it
+ * translates).
+ * @created: when the entry was allocated, nanoseconds (the flow's age)
+ * @packets: packets per direction (enum ct_dir; a GSO super-frame is one)
+ * @bytes:   their IP bytes per direction
+ */
+struct ct_flow_stats {
+	uint64_t created;
+	uint64_t packets[2];
+	uint64_t bytes[2];
 };
 
 enum ct_proto_idx { CT_P_TCP, CT_P_UDP, CT_P_ICMP, CT_P_OTHER, CT_P__MAX };
@@ -334,6 +353,14 @@ uint32_t ct_in_use(const struct ct_table *t);
 
 /** ct_index() - the index of @e, stable for its lifetime. Return: index. */
 uint32_t ct_index(const struct ct_table *t, const struct ct_entry *e);
+
+/**
+ * ct_flow_stats() - the per-flow counters, indexed like the entries.
+ * @t: table
+ * Return: the array (capacity entries), or NULL without
+ * ct_config.flow_stats.
+ */
+struct ct_flow_stats *ct_flow_stats(const struct ct_table *t);
 
 /** ct_entry_at() - the entry at @idx (< capacity). Return: the entry. */
 struct ct_entry *ct_entry_at(const struct ct_table *t, uint32_t idx);

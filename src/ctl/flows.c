@@ -43,6 +43,7 @@ bool ctl_flows_match(const struct ct_entry *e, const struct ctl_flow_query *q)
 void ctl_flows_scan(const struct ct_table *t, const struct ctl_flow_query *q,
 		    uint64_t now, struct ctl_flow_page *pg)
 {
+	const struct ct_flow_stats *fs = ct_flow_stats(t);
 	uint32_t cap = ct_capacity(t);
 	uint32_t i = q->cursor, end;
 	unsigned int limit = q->limit && q->limit <= CTL_FLOWS_PAGE_MAX ?
@@ -64,6 +65,13 @@ void ctl_flows_scan(const struct ct_table *t, const struct ctl_flow_query *q,
 		f->tcp_state = e->tcp.state;
 		f->expires_ms = e->deadline > now ?
 				(e->deadline - now) / NSEC_PER_MSEC : 0;
+		f->has_stats = fs != NULL;
+		if (fs) {
+			f->age_ms = now > fs[i].created ?
+				    (now - fs[i].created) / NSEC_PER_MSEC : 0;
+			memcpy(f->packets, fs[i].packets, sizeof(f->packets));
+			memcpy(f->bytes, fs[i].bytes, sizeof(f->bytes));
+		}
 		pg->n++;
 	}
 	pg->next = i < cap ? i : CT_NONE;
@@ -248,6 +256,18 @@ static struct json_object *ctl_tuple_json(const struct ct_tuple *t)
 	return o;
 }
 
+/* A per-direction counter pair: {"orig": N, "reply": N}. */
+static struct json_object *ctl_dirs_json(const uint64_t v[2])
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "orig", json_object_new_int64((int64_t)v[0]));
+	json_object_object_add(o, "reply", json_object_new_int64((int64_t)v[1]));
+	return o;
+}
+
 static struct json_object *ctl_flow_json(const struct ctl_flow *f)
 {
 	struct json_object *o = json_object_new_object();
@@ -278,6 +298,12 @@ static struct json_object *ctl_flow_json(const struct ctl_flow *f)
 			       json_object_new_boolean(f->flags & CT_F_HAIRPIN));
 	json_object_object_add(o, "expires_in", json_object_new_double(
 		(double)f->expires_ms / 1000.0));
+	if (f->has_stats) {
+		json_object_object_add(o, "age", json_object_new_double(
+			(double)f->age_ms / 1000.0));
+		json_object_object_add(o, "packets", ctl_dirs_json(f->packets));
+		json_object_object_add(o, "bytes", ctl_dirs_json(f->bytes));
+	}
 	return o;
 }
 

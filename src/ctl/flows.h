@@ -70,7 +70,11 @@ struct ctl_flow {
 	struct ct_tuple tuple[2];
 	uint8_t flags;
 	uint8_t tcp_state;
+	bool has_stats;
 	uint64_t expires_ms;
+	uint64_t age_ms;
+	uint64_t packets[2];
+	uint64_t bytes[2];
 };
 
 /**

@@ -29,6 +29,7 @@
 
 struct nat {
 	struct ct_table *ct;
+	struct ct_flow_stats *fstats;	/* per flow, or NULL */
 	struct nat_maps maps;
 	struct nat_frags frags;
 	enum nat_filtering filtering;
@@ -257,6 +258,10 @@ static void translate(struct nat *nat, struct nat_pkt *p, struct ct_entry *e,
 	nat_rewrite(p->frame, m, &to, p->flags & NAT_PKT_CSUM_PARTIAL);
 	p->verdict = (uint8_t)verdict_for(e, from);
 	p->flow = ct_index(nat->ct, e);
+	if (nat->fstats) {
+		nat->fstats[p->flow].packets[d]++;
+		nat->fstats[p->flow].bytes[d] += m->l3_len;
+	}
 	nat->stats.translated[from]++;
 }
 
@@ -1005,10 +1010,12 @@ int nat_create(struct nat **out, const struct nat_config *cfg)
 	ctc.key = cfg->key;
 	ctc.seed = seed;
 	ctc.on_delete = nat_flow_gone;
+	ctc.flow_stats = cfg->flow_stats;
 	ctc.ctx = nat;
 	err = ct_create(&nat->ct, &ctc);
 	if (err)
 		goto err_free;
+	nat->fstats = ct_flow_stats(nat->ct);
 	/* One mapping per flow at most, one permission per flow with ADF,
 	 * the static forwards, and one in flight during a failed confirm. */
 	map_cap = max_flows + NAT_MAX_FORWARDS + 1;

@@ -170,6 +170,8 @@ typedef void (*nat_flow_gone_fn)(void *ctx, uint32_t flow,
  *                   real source, so replies go back to it. Flows created
  *                   from inside, hairpin flows and ICMP errors' outer
  *                   sources (routers') are not aliased. Zero: none.
+ * @flow_stats:      count each flow's packets and bytes each way and keep
+ *                   its age (ct_config.flow_stats: 40 bytes per flow)
  */
 struct nat_config {
 	uint32_t ext_addrs[NAT_MAX_EXT_ADDRS];
@@ -187,6 +189,7 @@ struct nat_config {
 	nat_flow_gone_fn on_flow_gone;
 	void *flow_gone_ctx;
 	struct nat_alias inbound_alias;
+	bool flow_stats;
 };
 
 /* nat_pkt.flags */

@@ -40,7 +40,7 @@ mkdir -p "$TMPD/metrics" && chown 65534 "$TMPD/metrics" || fail "metrics directo
 PROM=$TMPD/metrics/arcnat.prom
 
 start_arcnat --inside "tap0@$NS_IN" --outside r0 --external-ip 198.51.100.2/24 \
-	--name "$NAME" --metrics-file "$PROM" --metrics-interval 1
+	--name "$NAME" --metrics-file "$PROM" --metrics-interval 1 --flow-stats
 [ "$(awk '/^Uid:/ {print $2}' "/proc/$ARC_PID/status")" = 65534 ] ||
 	fail "arcnat does not run as nobody"
 
@@ -99,9 +99,12 @@ ok "stats during iperf3: inside.rx_packets grew at each look (last $prev)"
 "$PY" -c '
 import json, sys
 fl = json.load(open(sys.argv[1]))
-assert len(fl) >= 2 and all(f["state"] == "ESTABLISHED" for f in fl), fl' "$TMPD/flows.during.json" ||
+assert len(fl) >= 2 and all(f["state"] == "ESTABLISHED" for f in fl), fl
+# --flow-stats: the data connection has carried megabytes, acknowledged
+assert max(f["bytes"]["orig"] + f["bytes"]["reply"] for f in fl) > 1 << 20, fl
+assert all(f["packets"]["reply"] > 0 and f["age"] >= 0 for f in fl), fl' "$TMPD/flows.during.json" ||
 	fail "flows during iperf3: $(cat "$TMPD/flows.during.json")"
-ok "flows during iperf3: $(grep -c '"id"' "$TMPD/flows.during.json") established TCP flows to port 5201"
+ok "flows during iperf3: $(grep -c '"id"' "$TMPD/flows.during.json") established TCP flows to port 5201, with their age, packets and bytes each way"
 
 # every counter of the SIGUSR1 block is in `stats` (same names, per port)
 ARC_STATS_END=1

@@ -1539,6 +1539,45 @@ static void redirect_wildcard(void **state __maybe_unused)
  * replies from other packets to the gateway. Other clients keep their
  * address; an ICMP error from the guest about the flow is translated.
  */
+/* nat_config.flow_stats: each flow's packets and IP bytes per direction
+ * and its creation time, at its index; none kept without it. */
+static void flow_stats_counted(void **state __maybe_unused)
+{
+	struct nat_config cfg;
+	const struct ct_flow_stats *fs;
+	const struct ct_entry *e;
+	struct pkt_meta m;
+	uint64_t t0;
+	struct ep e1;
+	struct tc c;
+	uint32_t idx;
+
+	tc_init_mode(&c, NAT_FILTER_APDF, 1);
+	assert_null(ct_flow_stats(nat_ct(c.nat)));
+	nat_destroy(c.nat);
+
+	cfg_default(&cfg);
+	cfg.flow_stats = true;
+	tc_init(&c, &cfg);
+	t0 = c.now;
+	e1 = OPEN(&c, IN(2), 5000, R1, 53);
+	assert_int_equal(pkt_parse(c.buf, c.len, 0, &m), PKT_DROP_OK);
+	c.now += SEC(3);
+	REPLY(&c, R1, 53, e1, IN(2), 5000);
+	REPLY(&c, R1, 53, e1, IN(2), 5000);
+	e = find_flow(&c, IN(2), 5000, R1, 53, UDP);
+	assert_non_null(e);
+	idx = ct_index(nat_ct(c.nat), e);
+	fs = ct_flow_stats(nat_ct(c.nat));
+	assert_non_null(fs);
+	assert_int_equal(fs[idx].created, t0);
+	assert_int_equal(fs[idx].packets[CT_DIR_ORIG], 1);
+	assert_int_equal(fs[idx].packets[CT_DIR_REPLY], 2);
+	assert_int_equal(fs[idx].bytes[CT_DIR_ORIG], m.l3_len);
+	assert_int_equal(fs[idx].bytes[CT_DIR_REPLY], 2 * m.l3_len);
+	nat_destroy(c.nat);
+}
+
 static void inbound_alias(void **state __maybe_unused)
 {
 	const struct nat_forward fwd_tcp = { TCP, 0, 8080, IN(2), 80 };
@@ -2129,6 +2168,7 @@ int main(void)
 		cmocka_unit_test(redirect_rejects_bad_rules),
 		cmocka_unit_test(redirect_wildcard),
 		cmocka_unit_test(inbound_alias),
+		cmocka_unit_test(flow_stats_counted),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);
