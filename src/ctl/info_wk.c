@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,29 +126,10 @@ static void ctl_iw_run(struct dp_worker *w, void *arg)
 			iw->err = -ENOENT;
 		break;
 	}
-	/* Pairs with the read in ctl_iw_wait(): the eventfd's write and read
+	/* Pairs with the read in ctl_wait_worker(): the eventfd's write and read
 	 * order the stores above before the control thread's loads. */
 	if (write(iw->efd, &one, sizeof(one)) < 0)
 		return;	/* cannot happen below 2^64 - 1 calls */
-}
-
-/* Wait for the worker's write. Return: 0, -ETIMEDOUT, -errno. */
-static int ctl_iw_wait(struct ctl_iw *iw, int timeout_ms)
-{
-	struct pollfd p = { .fd = iw->efd, .events = POLLIN };
-	uint64_t v;
-	int n;
-
-	do {
-		n = poll(&p, 1, timeout_ms);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ETIMEDOUT;
-	if (read(iw->efd, &v, sizeof(v)) < 0)
-		return errno == EAGAIN ? -ETIMEDOUT : -errno;
-	return 0;
 }
 
 /* A capture call has run: what the control thread knows follows. */
@@ -171,7 +151,7 @@ static int ctl_iw_free(struct ctl_iw *iw)
 {
 	if (!iw->outstanding)
 		return 0;
-	if (ctl_iw_wait(iw, 0))
+	if (ctl_wait_worker(iw->efd, 0))
 		return -EBUSY;
 	iw->outstanding = false;
 	ctl_iw_settle(iw);
@@ -189,7 +169,7 @@ static int ctl_iw_post(struct ctl_iw *iw)
 
 	if (err)
 		return err;
-	err = ctl_iw_wait(iw, CTL_SNAP_TIMEOUT_MS);
+	err = ctl_wait_worker(iw->efd, CTL_SNAP_TIMEOUT_MS);
 	if (err == -ETIMEDOUT) {
 		iw->outstanding = true;
 		return err;

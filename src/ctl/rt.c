@@ -5,7 +5,6 @@
 #include "ctl/rt.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,25 +156,6 @@ static void ctl_rt_work(struct dp_worker *w, void *arg)
 		return;	/* cannot happen below 2^64 - 1 requests */
 }
 
-/* Wait for the worker's write. Return: 0, -ETIMEDOUT, -errno. */
-static int ctl_rt_wait(struct ctl_rt *rt, int timeout_ms)
-{
-	struct pollfd p = { .fd = rt->efd, .events = POLLIN };
-	uint64_t v;
-	int n;
-
-	do {
-		n = poll(&p, 1, timeout_ms);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ETIMEDOUT;
-	if (read(rt->efd, &v, sizeof(v)) < 0)
-		return errno == EAGAIN ? -ETIMEDOUT : -errno;
-	return 0;
-}
-
 static int ctl_rt_run(void *ctx, const struct ctl_rt_req *q,
 		      const struct ctl_rt_res **out)
 {
@@ -183,7 +163,7 @@ static int ctl_rt_run(void *ctx, const struct ctl_rt_req *q,
 	int err;
 
 	if (rt->outstanding) {
-		if (ctl_rt_wait(rt, 0))
+		if (ctl_wait_worker(rt->efd, 0))
 			return -EBUSY;
 		rt->outstanding = false;
 	}
@@ -211,7 +191,7 @@ static int ctl_rt_run(void *ctx, const struct ctl_rt_req *q,
 		rt->port = NULL;
 		return err;
 	}
-	err = ctl_rt_wait(rt, (int)CTL_SNAP_TIMEOUT_MS);
+	err = ctl_wait_worker(rt->efd, (int)CTL_SNAP_TIMEOUT_MS);
 	if (err == -ETIMEDOUT)
 		rt->outstanding = true;
 	return err;

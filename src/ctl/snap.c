@@ -94,16 +94,15 @@ static void ctl_snap_fill(struct dp_worker *w, void *arg)
 					       sn->del_key[0] ? sn->del_key : NULL);
 		break;
 	}
-	/* Pairs with the read in ctl_snap_wait(): the eventfd's write and
+	/* Pairs with the read in ctl_wait_worker(): the eventfd's write and
 	 * read order the stores above before the control thread's loads. */
 	if (write(sn->efd, &one, sizeof(one)) < 0)
 		return;	/* cannot happen below 2^64 - 1 calls */
 }
 
-/* Wait for the worker's write. Return: 0, -ETIMEDOUT, -errno. */
-static int ctl_snap_wait(struct ctl_snap *sn, int timeout_ms)
+int ctl_wait_worker(int efd, int timeout_ms)
 {
-	struct pollfd p = { .fd = sn->efd, .events = POLLIN };
+	struct pollfd p = { .fd = efd, .events = POLLIN };
 	uint64_t v;
 	int n;
 
@@ -114,7 +113,7 @@ static int ctl_snap_wait(struct ctl_snap *sn, int timeout_ms)
 		return -errno;
 	if (n == 0)
 		return -ETIMEDOUT;
-	if (read(sn->efd, &v, sizeof(v)) < 0)
+	if (read(efd, &v, sizeof(v)) < 0)
 		return errno == EAGAIN ? -ETIMEDOUT : -errno;
 	return 0;
 }
@@ -126,7 +125,7 @@ static int ctl_snap_run(struct ctl_snap *sn, unsigned int timeout_ms)
 
 	if (err)
 		return err;
-	err = ctl_snap_wait(sn, (int)timeout_ms);
+	err = ctl_wait_worker(sn->efd, (int)timeout_ms);
 	if (err == -ETIMEDOUT)
 		sn->outstanding = true;
 	return err;
@@ -136,7 +135,7 @@ static int ctl_snap_run(struct ctl_snap *sn, unsigned int timeout_ms)
 static bool ctl_snap_free(struct ctl_snap *sn)
 {
 	if (sn->outstanding) {
-		if (ctl_snap_wait(sn, 0))
+		if (ctl_wait_worker(sn->efd, 0))
 			return false;
 		sn->outstanding = false;
 	}

@@ -115,6 +115,17 @@ struct ctl_snap {
 int ctl_snap_init(struct ctl_snap *sn, struct dp_worker *w);
 
 /**
+ * ctl_wait_worker() - wait for a dp_worker_call() function to say it ran:
+ * its write to eventfd @efd, read here. The eventfd's write and read also
+ * order the function's stores before the caller's loads. Every control
+ * module that hands work to the worker (snap, rt, info_wk) waits so.
+ * @efd:        the eventfd (non-blocking)
+ * @timeout_ms: how long at most (0: only look)
+ * Return: 0, -ETIMEDOUT, -errno.
+ */
+int ctl_wait_worker(int efd, int timeout_ms);
+
+/**
  * ctl_snap_take() - ask the worker for a snapshot and wait for it.
  * @sn:         the snapshot
  * @timeout_ms: how long to wait
