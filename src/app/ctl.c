@@ -27,7 +27,7 @@
 
 #include "app/ctl_rt.h"
 #include "app/ctl_info.h"
-#include "app/opts.h"
+#include "nat/opts.h"
 #include "core/compiler.h"
 #include "ctl/proto.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app/opts.h"
+#include "nat/opts.h"
 
 static int ctl_info_usage(const char *msg)
 {

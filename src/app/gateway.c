@@ -30,7 +30,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "app/opts.h"
+#include "nat/opts.h"
 #include "app/sandbox.h"
 #include "app/serve.h"
 #include "app/version.h"

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
-#include "app/opts.h"
+#include "nat/opts.h"
 #include "app/sandbox.h"
 #include "app/serve.h"
 #include "core/compiler.h"

@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 #include "app/gateway.h"
-#include "app/opts.h"
+#include "nat/opts.h"
 #include "app/serve.h"
 #include "core/compiler.h"
 #include "core/log.h"

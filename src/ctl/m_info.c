@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "core/compiler.h"
-#include "ctl/methods.h"
+#include "ctl/call.h"
 #include "ctl/proto.h"
 #include "prot/dns.h"
 #include "svc/dhcp_lease.h"

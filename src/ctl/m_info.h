@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ctl/methods.h"
+#include "ctl/call.h"
 #include "dp/pcap.h"
 #include "svc/dhcp.h"
 #include "svc/dns_cache.h"

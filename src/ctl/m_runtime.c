@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/opts.h"
+#include "nat/opts.h"
 #include "ctl/proto.h"
 #include "dp/services.h"
 #include "prot/ip4.h"
@@ -21,25 +21,6 @@
 /* A reason built for one reply: the dispatcher copies it into the reply
  * before the next call (one per thread: the unit tests run servers). */
 static _Thread_local char ctl_rt_why[CTL_RT_WHY_MAX + 128];
-
-/* Every key of @c->params is one of @keys (NULL-terminated). */
-static int ctl_rt_params_only(struct ctl_call *c, const char *const *keys)
-{
-	if (!c->params)
-		return 0;
-	json_object_object_foreach(c->params, k, v) {
-		bool known = false;
-
-		(void)v;
-		for (const char *const *p = keys; *p; p++)
-			known |= !strcmp(k, *p);
-		if (!known) {
-			c->why = "unknown parameter";
-			return CTL_E_PARAMS;
-		}
-	}
-	return 0;
-}
 
 /* The string param @key, or NULL (c->why set). */
 static const char *ctl_rt_string(struct ctl_call *c, const char *key,
@@ -122,7 +103,7 @@ static int ctl_rt_fwd_spec(struct ctl_call *c, struct nat_forward *f,
 {
 	const char *s, *colon;
 	uint32_t port;
-	int err = ctl_rt_params_only(c, keys);
+	int err = ctl_params_only(c, keys);
 
 	if (err)
 		return err;
@@ -283,7 +264,7 @@ int ctl_m_forward_list(struct ctl_call *c)
 	struct nat_forward *fw;
 	struct json_object *arr;
 	unsigned int n;
-	int err = ctl_rt_params_only(c, keys);
+	int err = ctl_params_only(c, keys);
 
 	if (!err)
 		err = ctl_rt_call(c, &q, &r);
@@ -353,7 +334,7 @@ int ctl_m_guest_add(struct ctl_call *c)
 	struct ctl_rt_req q = { .op = CTL_RT_GUEST_ADD };
 	const struct ctl_rt_res *r;
 	const char *spec;
-	int err = ctl_rt_params_only(c, keys);
+	int err = ctl_params_only(c, keys);
 
 	if (err)
 		return err;
@@ -393,7 +374,7 @@ int ctl_m_guest_delete(struct ctl_call *c)
 	struct ctl_rt_req q = { .op = CTL_RT_GUEST_DELETE };
 	const struct ctl_rt_res *r;
 	const char *name;
-	int err = ctl_rt_params_only(c, keys);
+	int err = ctl_params_only(c, keys);
 
 	if (err)
 		return err;
@@ -467,7 +448,7 @@ int ctl_m_guest_list(struct ctl_call *c)
 	struct ctl_rt_req q = { .op = CTL_RT_GUEST_LIST };
 	const struct ctl_rt_res *r;
 	struct json_object *arr;
-	int err = ctl_rt_params_only(c, keys);
+	int err = ctl_params_only(c, keys);
 
 	if (!err)
 		err = ctl_rt_call(c, &q, &r);

@@ -17,7 +17,7 @@
 #ifndef ARCNAT_CTL_M_RUNTIME_H
 #define ARCNAT_CTL_M_RUNTIME_H
 
-#include "ctl/methods.h"
+#include "ctl/call.h"
 
 #define CTL_E_REFUSED	(-32010)	/* a change refused: state unchanged */
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "test_exit.h"
-#include "app/opts.h"
+#include "nat/opts.h"
 
 static void opts_u32_strict(void **state)
 {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * opts.c - strict parsers for command-line values.
+ * opts.c - strict parsers for settings' text forms (opts.h).
  */
-#include "app/opts.h"
+#include "nat/opts.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

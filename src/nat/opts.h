@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * opts.h - parsers for command-line values: each accepts exactly the
+ * opts.h - parsers for the text forms of settings (numbers, addresses,
+ * prefixes, port forwards, filtering), for the command line (app/) and the
+ * control socket (ctl/), hence here, below both: each accepts exactly the
  * documented form and nothing else (no trailing junk, no silent wrap-around),
  * so that a typo is an error message rather than a surprising configuration.
  */
-#ifndef ARCNAT_APP_OPTS_H
-#define ARCNAT_APP_OPTS_H
+#ifndef ARCNAT_NAT_OPTS_H
+#define ARCNAT_NAT_OPTS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -101,4 +103,4 @@ int opts_split_netns(char *s, const char **netns);
  */
 int opts_parse_filtering(const char *s, enum nat_filtering *out);
 
-#endif /* ARCNAT_APP_OPTS_H */
+#endif /* ARCNAT_NAT_OPTS_H */
