@@ -255,6 +255,18 @@ static const char *ctl_mi_type(uint16_t t, char *buf, size_t cap)
 	return buf;
 }
 
+/* @out after a snprintf() of @n into @cap bytes: one cut short ends in
+ * "..." (a name can be longer than a record's data is shown). */
+static void ctl_mi_cut(char *out, size_t cap, int n)
+{
+	if (n >= 0 && (size_t)n < cap)
+		return;
+	if (cap >= 4)
+		memcpy(out + cap - 4, "...", 4);
+	else if (cap)
+		out[0] = 0;
+}
+
 /* A record's data as text, at most CTL_DNS_DATA_MAX - 1 characters. */
 static void ctl_mi_rdata(const uint8_t *msg, const struct dns_rr *rr,
 			 char *out, size_t cap)
@@ -272,10 +284,11 @@ static void ctl_mi_rdata(const uint8_t *msg, const struct dns_rr *rr,
 	} else if (rr->target_len) {
 		ctl_dns_name_text(rr->target, rr->target_len, name, sizeof(name));
 		if (rr->type == DNS_TYPE_MX)
-			snprintf(out, cap, "%u %s", (unsigned int)(d[0] << 8 | d[1]),
-				 name);
+			w = snprintf(out, cap, "%u %s",
+				     (unsigned int)(d[0] << 8 | d[1]), name);
 		else
-			snprintf(out, cap, "%s", name);
+			w = snprintf(out, cap, "%s", name);
+		ctl_mi_cut(out, cap, w);
 	} else {
 		/* RFC 3597's generic form, the first bytes only. */
 		w = snprintf(out, cap, "\\# %zu ", rr->rdlen);
