@@ -20,7 +20,7 @@
 #     tap0 10.0.2.2/24 (run_fwd.sh's setup)
 . "$(dirname "$0")/lib.sh"
 
-. "$NET_DIR/lib_fwd.sh"
+. "$NET_DIR/include/fwd.sh"
 
 CTL=$U/ctl.sock
 ctl() { timeout "$(tscale 20)" "$ARCNAT" ctl --control "$CTL" --timeout "$(tscale 20)" "$@"; }

@@ -27,7 +27,7 @@
 # changed), as in run_udp.sh.
 . "$(dirname "$0")/lib.sh"
 
-. "$NET_DIR/lib_fwd.sh"
+. "$NET_DIR/include/fwd.sh"
 
 # --- one arcnat run, its CMD the guest's servers -----------------------------
 T_START=$(date +%s)

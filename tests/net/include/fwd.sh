@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# tests/net/lib_fwd.sh - what run_fwd.sh and run_ctl_runtime.sh share:
+# tests/net/include/fwd.sh - what run_fwd.sh and run_ctl_runtime.sh share:
 # the checks, the "host" and "client" namespaces joined by a veth
 # (h1 203.0.113.2/24 <-> c1 203.0.113.1/24), the 0666 TUN node for
 # arcnat as uid 65534 (as, bg_as), the guest's fwd_tool.py servers' log
