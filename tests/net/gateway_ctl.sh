@@ -28,11 +28,8 @@ need iperf3 socat
 	fail "$PY has no prometheus_client (tools/deps.sh installs python3-prometheus-client)"
 net_setup packet
 NAME=ctl-$$
-# The default path under a runtime directory of the test's own: arcnat,
-# then nobody, cannot remove its socket from a root-owned /run/arcnat, and
-# the temporary directory goes with the test.
-export XDG_RUNTIME_DIR="$TMPD/run"
-mkdir -m 700 "$XDG_RUNTIME_DIR" || fail "mkdir $XDG_RUNTIME_DIR"
+# The default path is under net_setup's runtime directory of the test's
+# own ($XDG_RUNTIME_DIR).
 CTL_TO=$(tscale 20)
 ctl() { timeout "$CTL_TO" "$ARCNAT" ctl --timeout "$CTL_TO" "$@"; }
 SOCK=$XDG_RUNTIME_DIR/arcnat/$NAME.sock

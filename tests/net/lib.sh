@@ -281,6 +281,11 @@ ns_add() {
 net_setup() {
 	net_checks
 	TMPD=$(mktemp -d "${TMPDIR:-/tmp}/an-net-$$.XXXXXX") || fail "mktemp"
+	# arcnat's control socket under a runtime directory of the test's
+	# own: started as root, then nobody, arcnat cannot remove its socket
+	# from a root-owned /run/arcnat, and this directory goes with $TMPD.
+	export XDG_RUNTIME_DIR="$TMPD/run"
+	mkdir -m 700 "$XDG_RUNTIME_DIR" || fail "mkdir $XDG_RUNTIME_DIR"
 	write_udptool
 	ns_add "$NS_IN"
 	ns_add "$NS_RT"
