@@ -185,13 +185,7 @@ static void stcp_open(struct sock_tcp *t, uint32_t flow,
 	}
 	c->rto_us = STCP_RTO_INIT_US;
 	c->last_rx = now;
-	c->peek_off = !t->cfg.no_peek_off;
-	if (c->peek_off) {
-		int zero = 0;
-
-		if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
-			c->peek_off = false;
-	}
+	stcp_peek_init(t, c, fd);
 	t->flow_map[flow] = slot;
 	c->events = EPOLLOUT;
 	err = t->cfg.env.watch(t->cfg.env.ctx, fd, stcp_id(c, slot), c->events);

@@ -690,6 +690,14 @@ uint32_t stcp_wnd_min(const struct sock_tcp *t, const struct stcp_conn *c)
 	return min > (1u << c->rcv_wscale) ? min : (1u << c->rcv_wscale);
 }
 
+void stcp_peek_init(const struct sock_tcp *t, struct stcp_conn *c, int fd)
+{
+	int zero = 0;
+
+	c->peek_off = !t->cfg.no_peek_off &&
+		      !setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
+}
+
 uint32_t stcp_room(struct stcp_conn *c)
 {
 	int outq = 0, sb = 0;

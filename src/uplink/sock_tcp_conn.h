@@ -385,6 +385,16 @@ void stcp_abort(struct sock_tcp *t, struct stcp_conn *c, bool rst_guest);
 int stcp_watch(struct sock_tcp *t, struct stcp_conn *c, uint32_t events);
 
 /**
+ * stcp_peek_init() - the receive buffer read at SO_PEEK_OFF when the kernel
+ * takes it for TCP (Linux 6.9), else the fallback; for a new connection of
+ * either direction.
+ * @t:  relay
+ * @c:  the connection
+ * @fd: its socket
+ */
+void stcp_peek_init(const struct sock_tcp *t, struct stcp_conn *c, int fd);
+
+/**
  * stcp_room() - room in @c's send buffer, the window the relay announces.
  * @c: connection. Return: bytes.
  */

@@ -232,13 +232,7 @@ int stcp_accept(struct sock_tcp *t, int fd, uint32_t peer, uint16_t peer_port,
 	c->mss = (uint16_t)t->mss;
 	c->rto_us = STCP_RTO_INIT_US;
 	c->last_rx = now;
-	c->peek_off = !t->cfg.no_peek_off;
-	if (c->peek_off) {
-		int zero = 0;
-
-		if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
-			c->peek_off = false;
-	}
+	stcp_peek_init(t, c, fd);
 	/* Errors only (EPOLLERR and EPOLLHUP come unasked): the client's
 	 * bytes wait in its socket until the guest has answered. */
 	c->events = EPOLLET;
