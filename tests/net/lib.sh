@@ -123,8 +123,14 @@ show_arcnat_log() {
 	echo "---- last lines of $ARC_LOG (arcnat run $ARC_RUNS) ----"
 	# statistics lines are many and rarely the point: show the others first
 	grep -v '^stat ' "$ARC_LOG" | tail -n 25
-	echo "---- non-zero drop counters of the last statistics block ----"
-	awk '/^arcnat: statistics/{n=0} /^stat (drop|drops)/ && $3!=0 {l[n++]=$0} END{for(i=0;i<n;i++) print l[i]}' "$ARC_LOG" | tail -n 15
+	# counters as they are now, not as of the last block a step asked for
+	if arcnat_alive; then
+		stats_request 2>/dev/null || echo "(arcnat did not answer SIGUSR1)"
+	fi
+	echo "---- non-zero drop and error counters of the last statistics block ----"
+	awk '/^arcnat: statistics/{n=0}
+	     /^stat / && $3!=0 && ($2 ~ /^drops?\./ || $2 ~ /(errors|dropped|queue_full|foreign|unreachable|no_peer|peer_gone)$/) {l[n++]=$0}
+	     END{for(i=0;i<n;i++) print l[i]}' "$ARC_LOG" | tail -n 30
 	echo "----"
 }
 

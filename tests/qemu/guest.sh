@@ -135,7 +135,8 @@ guest_expect() {
 	case $_ge in
 	ok | "ok "*) GUEST_DETAIL=${_ge#ok} && GUEST_DETAIL=${GUEST_DETAIL# } ;;
 	*)
-		grep -v '^RESULT ' "$TMPD/$1.log" | tail -n 10 >&2
+		grep -v '^RESULT \|^DIAG ' "$TMPD/$1.log" | tail -n 10 >&2
+		grep '^DIAG ' "$TMPD/$1.log" >&2
 		fail "guest $1: $2: $_ge"
 		;;
 	esac

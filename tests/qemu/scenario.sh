@@ -149,6 +149,11 @@ scenario_gone() {
 scenario_script() {
 	cat >"$1" <<EOF
 S=198.51.100.1
+# after a failed step, the guest's own view: for the report on this side
+diag() {
+	echo "DIAG \$1: neigh: \$(ip neigh | tr '\n' ';') eth0: \$(grep 'eth0:' /proc/net/dev | tr -s ' ')"
+	echo "DIAG \$1: \$(grep '^Tcp:' /proc/net/snmp | tail -n 1) \$(grep '^Udp:' /proc/net/snmp | tail -n 1)"
+}
 if ping -c 3 -i 0.3 -W 5 10.0.2.1 >/tmp/ping1 2>&1; then
 	result ping_gateway ok "\$(grep 'packets' /tmp/ping1)"
 else
@@ -170,11 +175,13 @@ if timeout 60 nc \$S 8081 </tmp/up 2>/tmp/nc; then
 	result upload ok "sha256=\$(sha256sum /tmp/up | cut -d' ' -f1) bytes=\$(wc -c </tmp/up)"
 else
 	result upload fail "\$(cat /tmp/nc)"
+	diag upload
 fi
 if timeout 20 nslookup -type=a svc.test >/tmp/ns 2>&1; then
 	result dns ok "svc.test=\$(sed -n 's/^Address: *\\([0-9.]*\\)\$/\\1/p' /tmp/ns | tail -n 1)"
 else
 	result dns fail "\$(tr '\n' ' ' </tmp/ns)"
+	diag dns
 fi
 EOF
 }
