@@ -87,12 +87,13 @@ static void ctl_rt_print_forwards(struct json_object *r)
 	struct json_object *arr = NULL;
 
 	json_object_object_get_ex(r, "forwards", &arr);
-	printf("%-5s %-15s %-5s %-15s %-7s %s\n", "PROTO", "EXTERNAL", "PORT",
-	       "TO", "TO_PORT", "SPEC");
+	printf("%-5s %-15s %-15s %-5s %-15s %-7s %s\n", "PROTO", "HOST",
+	       "EXTERNAL", "PORT", "TO", "TO_PORT", "SPEC");
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 		struct json_object *f = json_object_array_get_idx(arr, i);
 
-		printf("%-5s %-15s %-5s %-15s %-7s %s\n", ctl_rt_str(f, "proto"),
+		printf("%-5s %-15s %-15s %-5s %-15s %-7s %s\n",
+		       ctl_rt_str(f, "proto"), ctl_rt_str(f, "host"),
 		       ctl_rt_str(f, "external"), ctl_rt_str(f, "port"),
 		       ctl_rt_str(f, "to"), ctl_rt_str(f, "to_port"),
 		       ctl_rt_str(f, "spec"));

@@ -544,6 +544,15 @@ static int gw_ctl_uplink_fwd(void *ctx, bool add, const struct nat_forward *f,
 					  held);
 }
 
+/* forward-list with --outside sock: a forward's host address. */
+static int gw_ctl_uplink_host(void *ctx, uint8_t proto, uint16_t port,
+			      uint32_t *addr)
+{
+	const struct gateway *gw = ctx;
+
+	return sock_uplink_forward_host(gw->outside, proto, port, addr);
+}
+
 /*
  * The control socket (--control, --name, --no-control) and the metrics
  * file, before the sandbox. A default socket that cannot be had (another
@@ -585,6 +594,7 @@ static int gw_open_control(struct gateway *gw)
 			.gw_plen = o->gw_plen,
 			.dns = !o->no_dns,
 			.uplink = o->outside_sock ? gw_ctl_uplink_fwd : NULL,
+			.host = o->outside_sock ? gw_ctl_uplink_host : NULL,
 			.uplink_ctx = gw,
 		};
 

@@ -159,8 +159,9 @@ static const int sandbox_sock_getopts[][2] = {
 /*
  * The socket uplink (uplink/sock, uplink/sock_tcp): IPv4 sockets only (UDP,
  * ping sockets, TCP), bound or connected, the options above, the send
- * and receive queues' lengths (SIOCOUTQ, FIONREAD) and shutdown() for a
- * half-close.
+ * and receive queues' lengths (SIOCOUTQ, FIONREAD), shutdown() for a
+ * half-close and getsockname() (the control socket's forward-list shows
+ * the address a forward's socket is bound to).
  */
 static int sandbox_sock(scmp_filter_ctx ctx, bool sock)
 {
@@ -201,6 +202,9 @@ static int sandbox_sock(scmp_filter_ctx ctx, bool sock)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 0);
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(shutdown), 0);
+	if (!r)		/* a forward's host address, for forward-list */
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getsockname),
+				     0);
 	return r;
 }
 

@@ -245,9 +245,17 @@ int ctl_m_forward_delete(struct ctl_call *c)
 	return ctl_rt_result(c, "deleted", spec);
 }
 
+/* A forward as listed: the NAT's, and its host address if it has one. */
+struct ctl_rt_fwd_row {
+	struct nat_forward f;
+	uint32_t host;
+	bool has_host;
+};
+
 static int ctl_rt_fwd_cmp(const void *a, const void *b)
 {
-	const struct nat_forward *x = a, *y = b;
+	const struct nat_forward *x = &((const struct ctl_rt_fwd_row *)a)->f;
+	const struct nat_forward *y = &((const struct ctl_rt_fwd_row *)b)->f;
 
 	if (x->proto != y->proto)
 		return x->proto < y->proto ? -1 : 1;
@@ -261,7 +269,7 @@ int ctl_m_forward_list(struct ctl_call *c)
 	static const char *const keys[] = { NULL };
 	struct ctl_rt_req q = { .op = CTL_RT_FWD_LIST };
 	const struct ctl_rt_res *r;
-	struct nat_forward *fw;
+	struct ctl_rt_fwd_row *fw;
 	struct json_object *arr;
 	unsigned int n;
 	int err = ctl_params_only(c, keys);
@@ -282,26 +290,33 @@ int ctl_m_forward_list(struct ctl_call *c)
 		return CTL_E_INTERNAL;
 	}
 	for (n = 0; n < r->n && n < NAT_MAX_FORWARDS; n++)
-		fw[n] = r->fwd[n];
+		fw[n] = (struct ctl_rt_fwd_row){ r->fwd[n], r->host[n],
+						 r->has_host[n] };
 	qsort(fw, n, sizeof(*fw), ctl_rt_fwd_cmp);
 	for (unsigned int i = 0; i < n; i++) {
+		const struct nat_forward *f = &fw[i].f;
 		struct json_object *o = json_object_new_object();
 		char text[64], a[INET_ADDRSTRLEN], e[INET_ADDRSTRLEN];
 
 		if (!o)
 			continue;
-		inet_ntop(AF_INET, &fw[i].int_addr, a, sizeof(a));
-		inet_ntop(AF_INET, &fw[i].ext_addr, e, sizeof(e));
+		inet_ntop(AF_INET, &f->int_addr, a, sizeof(a));
+		inet_ntop(AF_INET, &f->ext_addr, e, sizeof(e));
 		json_object_object_add(o, "spec", json_object_new_string(
-			ctl_rt_fwd_text(&fw[i], text, sizeof(text))));
+			ctl_rt_fwd_text(f, text, sizeof(text))));
 		json_object_object_add(o, "proto", json_object_new_string(
-			ctl_rt_proto(fw[i].proto)));
+			ctl_rt_proto(f->proto)));
 		json_object_object_add(o, "external", json_object_new_string(e));
 		json_object_object_add(o, "port", json_object_new_int(
-			fw[i].ext_port));
+			f->ext_port));
 		json_object_object_add(o, "to", json_object_new_string(a));
 		json_object_object_add(o, "to_port", json_object_new_int(
-			fw[i].int_port));
+			f->int_port));
+		if (fw[i].has_host) {	/* the host socket's (0.0.0.0: all) */
+			inet_ntop(AF_INET, &fw[i].host, e, sizeof(e));
+			json_object_object_add(o, "host",
+					       json_object_new_string(e));
+		}
 		json_object_array_add(arr, o);
 	}
 	free(fw);

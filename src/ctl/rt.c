@@ -111,7 +111,21 @@ static void ctl_rt_fwd_add(struct ctl_rt *rt, struct nat *nat)
 		 err == -EADDRINUSE ? " (another program has it)" :
 		 err == -EACCES ? " (a port below "
 				  "net.ipv4.ip_unprivileged_port_start)" :
-		 err == -EADDRNOTAVAIL ? " (not an address of this host)" : "");
+		 err == -EADDRNOTAVAIL ? " (not an address of this host)" :
+		 err == -EBUSY ? " (the deleted forward's connections hold it "
+				 "on another address)" : "");
+}
+
+/* On the worker's thread: the NAT's forwards, and the uplink's address of
+ * each (a socket uplink's forward is a host socket bound to one). */
+static void ctl_rt_fwd_list(struct ctl_rt *rt, const struct nat *nat)
+{
+	rt->r.n = nat_list_forwards(nat, rt->r.fwd, NAT_MAX_FORWARDS);
+	for (unsigned int i = 0; i < rt->r.n && i < NAT_MAX_FORWARDS; i++)
+		rt->r.has_host[i] =
+			rt->cfg.host &&
+			!rt->cfg.host(rt->cfg.uplink_ctx, rt->r.fwd[i].proto,
+				      rt->r.fwd[i].ext_port, &rt->r.host[i]);
 }
 
 /* On the worker's thread: run the request, then say so. */
@@ -134,7 +148,7 @@ static void ctl_rt_work(struct dp_worker *w, void *arg)
 					     rt->q.fwd.ext_port));
 		break;
 	case CTL_RT_FWD_LIST:
-		rt->r.n = nat_list_forwards(nat, rt->r.fwd, NAT_MAX_FORWARDS);
+		ctl_rt_fwd_list(rt, nat);
 		break;
 	case CTL_RT_GUEST_ADD:
 		/* On the worker's thread: attached now, or destroyed. */

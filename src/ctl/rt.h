@@ -93,6 +93,9 @@ struct ctl_rt_guest {
  * @n:     forwards (CTL_RT_FWD_LIST: all of them, even beyond the array),
  *         guests (CTL_RT_GUEST_LIST), ports removed (CTL_RT_GUEST_DELETE)
  * @fwd:   the forwards
+ * @host:  each forward's host address (network order, 0: every address),
+ *         where @has_host says the uplink has one (the socket uplink)
+ * @has_host: see @host
  * @guest: the guest ports
  */
 struct ctl_rt_res {
@@ -101,6 +104,8 @@ struct ctl_rt_res {
 	char name[DP_PORT_NAME_MAX];
 	unsigned int n;
 	struct nat_forward fwd[NAT_MAX_FORWARDS];
+	uint32_t host[NAT_MAX_FORWARDS];
+	bool has_host[NAT_MAX_FORWARDS];
 	struct ctl_rt_guest guest[DP_PORTS_MAX];
 };
 
@@ -156,6 +161,19 @@ typedef int (*ctl_rt_open_fn)(void *ctx, const char *spec,
 typedef int (*ctl_rt_uplink_fn)(void *ctx, bool add, const struct nat_forward *f,
 				uint32_t host, bool held);
 
+/**
+ * ctl_rt_host_fn - the host address a forward's uplink socket is bound to
+ * (sock_uplink_forward_host()), on the worker's thread, for forward-list.
+ * @ctx:   ctl_rt_cfg.uplink_ctx
+ * @proto: IPPROTO_TCP or IPPROTO_UDP
+ * @port:  the forward's external port (host order)
+ * @addr:  the address (network order, 0: every address)
+ *
+ * Return: 0, or -ENOENT (no socket for it).
+ */
+typedef int (*ctl_rt_host_fn)(void *ctx, uint8_t proto, uint16_t port,
+			      uint32_t *addr);
+
 struct dp_worker;
 struct ctl_rt;
 
@@ -165,7 +183,8 @@ struct ctl_rt;
  * @open:       the guest opener, or NULL (guest add: -EOPNOTSUPP)
  * @open_ctx:   its context
  * @uplink:     the uplink's side of forwards, or NULL (none)
- * @uplink_ctx: its context
+ * @uplink_ctx: its context, and @host's
+ * @host:       the uplink's host address of a forward, or NULL (none)
  * @gw_addr:    see struct ctl_rt_ops
  * @gw_plen:    see struct ctl_rt_ops
  * @dns:        see struct ctl_rt_ops
@@ -177,6 +196,7 @@ struct ctl_rt_cfg {
 	void *open_ctx;
 	ctl_rt_uplink_fn uplink;
 	void *uplink_ctx;
+	ctl_rt_host_fn host;
 	uint32_t gw_addr;
 	unsigned int gw_plen;
 	bool dns;

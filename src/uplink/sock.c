@@ -678,6 +678,19 @@ int sock_uplink_forward_add(struct dp_port *p, const struct sock_forward *f)
 	return err;
 }
 
+int sock_uplink_forward_host(const struct dp_port *p, uint8_t proto,
+			     uint16_t port, uint32_t *addr)
+{
+	const struct sock_uplink *s = sk_of_c(p);
+
+	if (proto == IPPROTO_UDP)
+		return sock_dgram_forward_host(s->dg, port, addr);
+	for (unsigned int i = 0; proto == IPPROTO_TCP && i < s->n_lst; i++)
+		if (s->lst[i].fd >= 0 && s->lst[i].port == port)
+			return sock_bound_addr(s->lst[i].fd, addr);
+	return -ENOENT;
+}
+
 int sock_uplink_forward_remove(struct dp_port *p, uint8_t proto, uint16_t port,
 			       bool held)
 {

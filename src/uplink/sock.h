@@ -130,6 +130,19 @@ void sock_uplink_set_env(struct dp_port *p, const struct sock_env *env);
 int sock_uplink_forward_add(struct dp_port *p, const struct sock_forward *f);
 
 /**
+ * sock_uplink_forward_host() - the host address a forward's socket is bound
+ * to (the control socket's forward-list). On the worker's thread.
+ * @p:     the port
+ * @proto: IPPROTO_TCP or IPPROTO_UDP
+ * @port:  the forward's port (host order)
+ * @addr:  the address (network order, 0: every address)
+ *
+ * Return: 0, -ENOENT no socket for that forward, -errno of getsockname().
+ */
+int sock_uplink_forward_host(const struct dp_port *p, uint8_t proto,
+			     uint16_t port, uint32_t *addr);
+
+/**
  * sock_uplink_forward_remove() - a forward deleted (forward-delete, after
  * nat_remove_forward()): a TCP listener is closed (the connections it
  * gave the relay go on); a UDP forward's socket is unpinned, closed now

@@ -8,8 +8,11 @@
 #define ARCNAT_UPLINK_SOCK_DEFS_H
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* 198.18.0.1 (RFC 2544 benchmarking range): the NAT's external address
  * with this uplink, never routed, seen by the guest only in hairpin and
@@ -94,6 +97,26 @@ static inline bool sock_addr_from_host(uint32_t *addr)
 		return false;
 	*addr = htonl(SOCK_LO_NET_HOST | (h & ~SOCK_LO_MASK_HOST));
 	return true;
+}
+
+/**
+ * sock_bound_addr() - the IPv4 address a socket is bound to (a forward's
+ * host address, for the control socket's forward-list).
+ * @fd:   the socket
+ * @addr: the address, network order (0: every address)
+ * Return: 0, -errno of getsockname(), -EAFNOSUPPORT not IPv4.
+ */
+static inline int sock_bound_addr(int fd, uint32_t *addr)
+{
+	struct sockaddr_in a = { 0 };
+	socklen_t len = sizeof(a);
+
+	if (getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		return -errno;
+	if (len < sizeof(a) || a.sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	*addr = a.sin_addr.s_addr;
+	return 0;
 }
 
 /**

@@ -771,12 +771,20 @@ int sock_dgram_forward(struct sock_dgram *s, uint32_t addr, uint16_t port)
 int sock_dgram_forward_add(struct sock_dgram *s, uint32_t addr, uint16_t port)
 {
 	struct sk_slot *sl = &s->slot[SK_UDP][port];
+	uint32_t bound = 0;
 	int err;
 
 	if (!port || sl->pinned || s->n_fwd >= SOCK_FORWARDS_MAX)
 		return -EINVAL;
 	if (sl->fd >= 0) {
-		/* The socket of a deleted forward that flows still hold. */
+		/* The socket of a deleted forward that flows still hold:
+		 * the same forward again, unless it asks for another
+		 * address (that socket cannot move while they use it). */
+		err = sock_bound_addr(sl->fd, &bound);
+		if (err)
+			return err;
+		if (bound != addr)
+			return -EBUSY;
 		sl->pinned = 1;
 		s->fwd[s->n_fwd++] = port;
 		return 0;
@@ -804,6 +812,16 @@ int sock_dgram_forward_remove(struct sock_dgram *s, uint16_t port, bool held)
 		return 0;
 	}
 	return -ENOENT;
+}
+
+int sock_dgram_forward_host(const struct sock_dgram *s, uint16_t port,
+			    uint32_t *addr)
+{
+	const struct sk_slot *sl = &s->slot[SK_UDP][port];
+
+	if (!sl->pinned || sl->fd < 0)
+		return -ENOENT;
+	return sock_bound_addr(sl->fd, addr);
 }
 
 int sock_dgram_watch_forwards(struct sock_dgram *s)

@@ -156,9 +156,22 @@ int sock_dgram_forward(struct sock_dgram *d, uint32_t addr, uint16_t port);
  * @addr: the host address (network order, 0: any)
  * @port: the host port, the forward's external port (host order)
  *
- * Return: 0, or sock_dgram_forward()'s errors, -errno of the watch.
+ * Return: 0, or sock_dgram_forward()'s errors, -errno of the watch,
+ * -EBUSY a held socket bound to another address than @addr.
  */
 int sock_dgram_forward_add(struct sock_dgram *d, uint32_t addr, uint16_t port);
+
+/**
+ * sock_dgram_forward_host() - the host address a UDP forward's socket is
+ * bound to (forward-list).
+ * @d:    the datagram side
+ * @port: the forward's port (host order)
+ * @addr: the address (network order, 0: every address)
+ *
+ * Return: 0, -ENOENT not a forward's port, -errno of getsockname().
+ */
+int sock_dgram_forward_host(const struct sock_dgram *d, uint16_t port,
+			    uint32_t *addr);
 
 /**
  * sock_dgram_forward_remove() - a UDP forward deleted (forward-delete):

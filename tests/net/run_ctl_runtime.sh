@@ -38,7 +38,7 @@ wait_listen h_ns t 8090 || fail "arcnat does not listen on 8090"
 [ -S "$CTL" ] || fail "no control socket at $CTL"
 ctl forward list >"$TMPD/l0" || fail "forward list"
 [ "$(grep -c '^tcp\|^udp' "$TMPD/l0")" = 2 ] || fail "forward list: $(cat "$TMPD/l0")"
-GUEST=$(awk '/^tcp/ {print $4}' "$TMPD/l0")
+GUEST=$(awk '/^tcp/ {print $5}' "$TMPD/l0")
 ok "arcnat run listens on 8090 (-t) and 5353 (-u), both listed; the guest is $GUEST"
 
 # the transfer on another flow, all along
@@ -53,6 +53,18 @@ client h_ns "forward added on 127.0.0.1, from the host's loopback" tcp 127.0.0.1
 client c_ns "forward added on 127.0.0.1, from elsewhere" refused $HOST 8081
 ctl forward add "udp:5355:$GUEST:54" >/dev/null || fail "forward add udp:5355"
 client c_ns "UDP forward added at runtime" udp $HOST 5355 $CLI 50 --lport 54
+# forward-list: the host socket's address beside the NAT's side
+ctl --json forward list >"$TMPD/lj" || fail "forward list --json"
+for want in "tcp 8080 0.0.0.0" "tcp 8081 127.0.0.1" "udp 5355 0.0.0.0" "tcp 8090 0.0.0.0"; do
+	# shellcheck disable=SC2086 # three words
+	set -- $want
+	got=$("$PY" -c 'import json,sys
+for f in json.load(open(sys.argv[1]))["forwards"]:
+    if f["proto"] == sys.argv[2] and f["port"] == int(sys.argv[3]): print(f.get("host", "none"))' "$TMPD/lj" "$1" "$2")
+	[ "$got" = "$3" ] || fail "forward list: $1 $2 has host '$got', want $3: $(cat "$TMPD/lj")"
+done
+ctl forward list | grep -q '^tcp   127\.0\.0\.1 .* 8081 ' || fail "forward list table: no HOST column for 8081: $(ctl forward list)"
+ok "forward list shows each forward's host address (127.0.0.1 for the one bound there, 0.0.0.0 for all)"
 
 # a host port another program has: refused with the reason, nothing changed
 bg h_ns timeout "$(tscale 60)" socat TCP-LISTEN:8095,bind=0.0.0.0,reuseaddr,fork /dev/null

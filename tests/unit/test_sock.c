@@ -831,6 +831,7 @@ static void forward_runtime(void **state __maybe_unused)
 	const struct sock_forward tf = { IPPROTO_TCP, LO, hp };
 	const struct sock_forward uf = { IPPROTO_UDP, LO, up };
 	const struct sock_forward uf2 = { IPPROTO_UDP, 0, up2 };
+	const struct sock_forward uf2_up = { IPPROTO_UDP, 0, up };
 	struct nat_forward nt = { IPPROTO_TCP, EXT, hp, IN1, 80 };
 	struct nat_forward nu = { IPPROTO_UDP, EXT, up, IN1, 53 };
 	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(hp),
@@ -839,6 +840,7 @@ static void forward_runtime(void **state __maybe_unused)
 				    .sin_port = htons(up), .sin_addr.s_addr = LO };
 	struct pkt_meta m;
 	unsigned int w0;
+	uint32_t addr;
 	uint16_t cp;
 	int cl, busy, one = 1;
 
@@ -846,6 +848,13 @@ static void forward_runtime(void **state __maybe_unused)
 	assert_int_equal(nat_add_forward(F.nat, &nt), 0);
 	assert_int_equal(sock_uplink_forward_add(F.port, &tf), 0);
 	assert_int_equal(F.watched, 1);
+	/* forward-list's host address: the listener's */
+	addr = 1;
+	assert_int_equal(sock_uplink_forward_host(F.port, IPPROTO_TCP, hp,
+						  &addr), 0);
+	assert_int_equal(addr, LO);
+	assert_int_equal(sock_uplink_forward_host(F.port, IPPROTO_UDP, hp,
+						  &addr), -ENOENT);
 	cl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(cl >= 0);
 	assert_int_equal(connect(cl, (struct sockaddr *)&dst, sizeof(dst)), 0);
@@ -881,6 +890,9 @@ static void forward_runtime(void **state __maybe_unused)
 	assert_int_equal(nat_add_forward(F.nat, &nu), 0);
 	assert_int_equal(sock_uplink_forward_add(F.port, &uf), 0);
 	assert_int_equal(sock_uplink_forward_add(F.port, &uf), -EINVAL);
+	assert_int_equal(sock_uplink_forward_host(F.port, IPPROTO_UDP, up,
+						  &addr), 0);
+	assert_int_equal(addr, LO);
 	cl = server(&cp);
 	assert_int_equal(sendto(cl, "ask", 3, 0, (struct sockaddr *)&udst,
 				sizeof(udst)), 3);
@@ -892,6 +904,14 @@ static void forward_runtime(void **state __maybe_unused)
 	assert_int_equal(sock_uplink_forward_remove(F.port, IPPROTO_UDP, up,
 						    true), 0);
 	assert_int_equal(sstats().udp_open, 1);
+	/* Held by the flow: not a forward's (not listed); added again on
+	 * another address it cannot be, on its own it can. */
+	assert_int_equal(sock_uplink_forward_host(F.port, IPPROTO_UDP, up,
+						  &addr), -ENOENT);
+	assert_int_equal(sock_uplink_forward_add(F.port, &uf2_up), -EBUSY);
+	assert_int_equal(sock_uplink_forward_add(F.port, &uf), 0);
+	assert_int_equal(sock_uplink_forward_remove(F.port, IPPROTO_UDP, up,
+						    true), 0);
 	assert_int_equal(F.watched, w0 + 1);
 	expire_all();		/* the flow goes, and the socket with it */
 	assert_false(nat_ext_port_taken(F.nat, IPPROTO_UDP, up));
@@ -900,6 +920,9 @@ static void forward_runtime(void **state __maybe_unused)
 	close(cl);
 	/* No flow: closed at once. */
 	assert_int_equal(sock_uplink_forward_add(F.port, &uf2), 0);
+	assert_int_equal(sock_uplink_forward_host(F.port, IPPROTO_UDP, up2,
+						  &addr), 0);
+	assert_int_equal(addr, 0);	/* every address */
 	assert_int_equal(sstats().udp_open, 1);
 	assert_int_equal(sock_uplink_forward_remove(F.port, IPPROTO_UDP, up2,
 						    false), 0);
