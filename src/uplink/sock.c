@@ -24,6 +24,16 @@
  * the next tick: its clients wait in the kernel's backlog rather than
  * being accepted and reset, and the worker is not woken again and again
  * by a backlog it cannot take.
+ *
+ * Fragments: a host socket cannot send one, so the guest's fragments are
+ * put back together first (pkt/reasm, bounded: REASM_SLOTS_DEFAULT
+ * datagrams of up to 64 KiB at once) and the whole datagram goes the way
+ * an unfragmented one does. They arrive translated (the NAT's memory of
+ * first fragments translates the later ones), all from EXT, so the
+ * reassembler keys them by their flow too: two guests' datagrams with one
+ * identification to one remote stay apart. The datagram lives in the
+ * reassembler's storage; sk_tx_frag() lends it to the datagram sockets as
+ * a dp_buf of its own for the length of the call.
  */
 #include "uplink/sock.h"
 
@@ -46,6 +56,7 @@
 #include "pkt/build.h"
 #include "pkt/csum.h"
 #include "pkt/parse.h"
+#include "pkt/reasm.h"
 #include "prot/icmp.h"
 #include "prot/ip4.h"
 #include "prot/tcp.h"
@@ -80,6 +91,7 @@ struct sock_uplink {
 	struct sock_env env;
 	struct dp_worker *w;
 	struct sock_tcp *tcp;		/* NULL: TCP answered with an RST */
+	struct reasm *ra;		/* the guest's fragments */
 	bool tcp_first;			/* rx_burst's order this time */
 	struct sock_dgram *dg;
 	struct sk_pending pend[SOCK_PENDING_MAX];
@@ -190,6 +202,92 @@ static void sk_tcp_reset(struct sock_uplink *s, const uint8_t *ip,
 	sk_pend_commit(s, q, pkt_build(&sp, q->data, sizeof(q->data)));
 }
 
+/*
+ * One packet (UDP: a run of them from bufs[0] on) by its protocol, @m its
+ * pkt_parse(), not a fragment. Return: packets consumed, at least 1.
+ */
+static unsigned int sk_tx_l4(struct sock_uplink *s, struct dp_buf **bufs,
+			     unsigned int n, const struct pkt_meta *m,
+			     uint64_t now)
+{
+	struct dp_buf *b = bufs[0];
+
+	switch (m->l4_proto) {
+	case IPPROTO_NUM_UDP:
+		return sock_dgram_udp_tx(s->dg, bufs, n, m, now);
+	case IPPROTO_NUM_ICMP:
+		/* A guest's error about a SYN the relay sent it (a forward
+		 * to a port or host that is not there). */
+		if ((m->flags & PKT_F_ICMP_ERROR) && s->tcp &&
+		    m->inner.proto == IPPROTO_NUM_TCP) {
+			sock_tcp_icmp(s->tcp, b->data, b->len, m, now);
+			s->port.stats.tx_packets++;
+			s->port.stats.tx_bytes += b->len;
+			break;
+		}
+		sock_dgram_echo_tx(s->dg, b, m, now);
+		break;
+	case IPPROTO_NUM_TCP:
+		if (s->tcp) {
+			sock_tcp_input(s->tcp, b->flow, b->data, b->len, m,
+				       &b->vnet, now);
+			s->port.stats.tx_packets++;
+			s->port.stats.tx_bytes += b->len;
+			break;
+		}
+		sk_tcp_reset(s, b->data, m);
+		s->port.stats.tx_dropped++;
+		break;
+	default:
+		s->st.other++;
+		s->port.stats.tx_dropped++;
+		break;
+	}
+	return 1;
+}
+
+/*
+ * A fragment: to the reassembler; a datagram it completes goes on as one
+ * packet. A fragment held is neither sent nor dropped yet (tx_packets
+ * counts the datagram once it is sent); one the reassembler drops is
+ * counted there and in tx_dropped.
+ */
+static void sk_tx_frag(struct sock_uplink *s, const struct dp_buf *b,
+		       uint64_t now)
+{
+	struct reasm_out o;
+	struct dp_buf whole, *one = &whole;
+	struct pkt_meta m;
+
+	switch (reasm_add(s->ra, b->data, b->len, b->flow, now, &o)) {
+	case REASM_HELD:
+		return;
+	case REASM_DONE:
+		break;
+	default:	/* REASM_DROP; REASM_NOT_FRAG cannot be (PKT_F_FRAG) */
+		s->port.stats.tx_dropped++;
+		return;
+	}
+	/* The reassembler's storage, lent for this call: a buffer of ours
+	 * with no headroom, which the datagram sockets do not need. */
+	whole = (struct dp_buf){
+		.data = (uint8_t *)o.pkt,
+		.len = o.len,
+		.flow = o.ctx,
+		.head = (uint8_t *)o.pkt,
+		.cap = o.len,
+	};
+	if (pkt_parse(whole.data, whole.len, PKT_PARSE_L3, &m) != PKT_DROP_OK ||
+	    !(m.flags & PKT_F_L4)) {
+		/* Another protocol, or an L4 header that only the whole
+		 * datagram shows to be bad. */
+		s->st.other++;
+		s->port.stats.tx_dropped++;
+		return;
+	}
+	(void)sk_tx_l4(s, &one, 1, &m, now);
+}
+
 static unsigned int sk_tx(struct dp_port *p, struct dp_buf **bufs,
 			  unsigned int n, uint64_t now)
 {
@@ -202,51 +300,24 @@ static unsigned int sk_tx(struct dp_port *p, struct dp_buf **bufs,
 
 		dp_buf_check(b, 0);
 		if (pkt_parse(b->data, b->len, PKT_PARSE_L3, &m) != PKT_DROP_OK ||
-		    m.l3 != PKT_L3_IPV4 || !(m.flags & PKT_F_L4)) {
+		    m.l3 != PKT_L3_IPV4) {
 			s->st.other++;
 			s->port.stats.tx_dropped++;
 			i++;
 			continue;
 		}
 		if (m.flags & PKT_F_FRAG) {
-			s->st.frag++;
+			sk_tx_frag(s, b, now);
+			i++;
+			continue;
+		}
+		if (!(m.flags & PKT_F_L4)) {
+			s->st.other++;
 			s->port.stats.tx_dropped++;
 			i++;
 			continue;
 		}
-		switch (m.l4_proto) {
-		case IPPROTO_NUM_UDP:
-			i += sock_dgram_udp_tx(s->dg, bufs + i, n - i, &m, now);
-			continue;
-		case IPPROTO_NUM_ICMP:
-			/* A guest's error about a SYN the relay sent it (a
-			 * forward to a port or host that is not there). */
-			if ((m.flags & PKT_F_ICMP_ERROR) && s->tcp &&
-			    m.inner.proto == IPPROTO_NUM_TCP) {
-				sock_tcp_icmp(s->tcp, b->data, b->len, &m, now);
-				s->port.stats.tx_packets++;
-				s->port.stats.tx_bytes += b->len;
-				break;
-			}
-			sock_dgram_echo_tx(s->dg, b, &m, now);
-			break;
-		case IPPROTO_NUM_TCP:
-			if (s->tcp) {
-				sock_tcp_input(s->tcp, b->flow, b->data, b->len,
-					       &m, &b->vnet, now);
-				s->port.stats.tx_packets++;
-				s->port.stats.tx_bytes += b->len;
-				break;
-			}
-			sk_tcp_reset(s, b->data, &m);
-			s->port.stats.tx_dropped++;
-			break;
-		default:
-			s->st.other++;
-			s->port.stats.tx_dropped++;
-			break;
-		}
-		i++;
+		i += sk_tx_l4(s, bufs + i, n - i, &m, now);
 	}
 	return n;
 }
@@ -396,6 +467,7 @@ static void sk_tick(struct dp_port *p, uint64_t now)
 			sk_listen_watch(s, i, true);
 	if (s->tcp)
 		sock_tcp_tick(s->tcp, now);
+	reasm_expire(s->ra, now);
 }
 
 /* A flow left the table: a TCP connection belongs to its flow, a datagram
@@ -433,6 +505,16 @@ static void sk_print_stats(const struct dp_port *p, FILE *f, const char *pfx)
 	SK_STAT(echo_denied);
 	SK_STAT(no_flow);
 	SK_STAT(frag);
+	SK_STAT(frag_reassembled);
+	SK_STAT(frag_timeout);
+	SK_STAT(frag_overlap);
+	SK_STAT(frag_dup);
+	SK_STAT(frag_too_big);
+	SK_STAT(frag_bad_end);
+	SK_STAT(frag_bad);
+	SK_STAT(frag_evicted);
+	SK_STAT(frag_active);
+	SK_STAT(frag_slots);
 	SK_STAT(lo_unmapped);
 	SK_STAT(send_err);
 	SK_STAT(tcp_rst);
@@ -499,6 +581,7 @@ static void sk_destroy(struct dp_port *p)
 	s->env.unwatch = NULL;
 	sock_tcp_destroy(s->tcp);
 	sock_dgram_destroy(s->dg);
+	reasm_destroy(s->ra);
 	for (unsigned int i = 0; i < s->n_lst; i++)
 		if (s->lst[i].fd >= 0)
 			close(s->lst[i].fd);
@@ -769,6 +852,9 @@ int sock_uplink_open(struct dp_port **out, const struct sock_uplink_cfg *cfg)
 		if (err)
 			goto fail;
 	}
+	err = reasm_create(&s->ra, NULL);
+	if (err)
+		goto fail;
 	ratelimit_init(&s->rl_accept, 5, 10 * NSEC_PER_SEC);
 	err = sk_forwards_open(s);
 	if (err)
@@ -834,5 +920,20 @@ bool sock_uplink_probe_echo(struct dp_port *p)
 void sock_uplink_get_stats(const struct dp_port *p,
 			   struct sock_uplink_stats *out)
 {
-	*out = sk_of_c(p)->st;
+	const struct sock_uplink *s = sk_of_c(p);
+	struct reasm_stats r;
+
+	*out = s->st;
+	reasm_get_stats(s->ra, &r);
+	out->frag = r.fragments;
+	out->frag_reassembled = r.reassembled;
+	out->frag_timeout = r.timeout;
+	out->frag_overlap = r.overlap;
+	out->frag_dup = r.dup;
+	out->frag_too_big = r.too_big;
+	out->frag_bad_end = r.bad_end;
+	out->frag_bad = r.bad;
+	out->frag_evicted = r.evicted;
+	out->frag_active = r.active;
+	out->frag_slots = reasm_slots(s->ra);
 }

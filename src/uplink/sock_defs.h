@@ -148,7 +148,18 @@ struct sock_env {
  *                 max_sockets), each answered with an ICMP error
  * @echo_denied:   echo requests dropped: ping sockets not allowed
  * @no_flow:       datagrams of no flow to an unpinned port, dropped
- * @frag:          IP fragments, dropped (the host socket cannot send them)
+ * @frag:          IP fragments from the guest, given to the reassembler
+ *                 (a host socket cannot send a fragment; pkt/reasm.h)
+ * @frag_reassembled: datagrams put back together and relayed
+ * @frag_timeout:  partial datagrams dropped after REASM_TIMEOUT_DEFAULT_NS
+ * @frag_overlap:  datagrams dropped for overlapping fragments
+ * @frag_dup:      exact duplicate fragments ignored
+ * @frag_too_big:  datagrams dropped: they would pass 65535 bytes
+ * @frag_bad_end:  datagrams dropped: last fragments that disagree
+ * @frag_bad:      malformed fragments dropped (empty or unaligned inner)
+ * @frag_evicted:  partial datagrams evicted for a new one (no slot free)
+ * @frag_active:   partial datagrams held now
+ * @frag_slots:    the bound on them
  * @lo_unmapped:   datagrams and ICMP errors from a loopback address outside
  *                 127.0.0.0/16 (it has no image in 198.19.0.0/16), dropped
  * @send_err:      datagrams the host refused (buffer full, too big...)
@@ -177,6 +188,16 @@ struct sock_uplink_stats {
 	uint64_t echo_denied;
 	uint64_t no_flow;
 	uint64_t frag;
+	uint64_t frag_reassembled;
+	uint64_t frag_timeout;
+	uint64_t frag_overlap;
+	uint64_t frag_dup;
+	uint64_t frag_too_big;
+	uint64_t frag_bad_end;
+	uint64_t frag_bad;
+	uint64_t frag_evicted;
+	uint64_t frag_active;
+	uint64_t frag_slots;
 	uint64_t lo_unmapped;
 	uint64_t send_err;
 	uint64_t tcp_rst;
