@@ -83,6 +83,7 @@ struct arp {
 	struct arp_pend pend[ARP_HOLD_MAX];
 	uint8_t *store;		/* ARP_HOLD_MAX slots of ARP_HOLD_SLOT bytes */
 	struct ratelimit log_rl;
+	struct ratelimit solicit_rl;
 	struct arp_stats stats;
 };
 
@@ -194,6 +195,24 @@ int arp_lookup(struct arp *a, uint32_t ip, uint64_t now, uint8_t mac[ETH_ALEN])
 	return 0;
 }
 
+int arp_peek(const struct arp *a, uint32_t ip, uint64_t now,
+	     uint8_t mac[ETH_ALEN])
+{
+	uint32_t h = neigh_home(a, ip), i;
+
+	for (i = 0; i < a->probe; i++) {
+		const struct arp_neigh *e = &a->tab[(h + i) & a->mask];
+
+		if (e->valid && e->ip == ip) {
+			if (!neigh_usable(a, e, now))
+				return -ENOENT;
+			memcpy(mac, e->mac, ETH_ALEN);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* ---- output ---- */
 
 /*
@@ -219,6 +238,19 @@ static void send_request(struct arp *a, uint32_t ip)
 {
 	arp_emit(a, ARP_OP_REQUEST, eth_bcast, a->cfg.own[0], eth_zero, ip);
 	a->stats.requests_out++;
+}
+
+int arp_solicit(struct arp *a, uint32_t ip, uint64_t now)
+{
+	if (!pkt_ip4_host(ip) || is_own(a, ip))
+		return -EINVAL;
+	if (!ratelimit_allow(&a->solicit_rl, now)) {
+		a->stats.solicit_limited++;
+		return -EBUSY;
+	}
+	a->stats.solicits++;
+	send_request(a, ip);
+	return 0;
 }
 
 /* ---- hold queue ---- */
@@ -454,11 +486,20 @@ void arp_input(struct arp *a, const uint8_t *frame, const struct pkt_meta *m,
 		}
 		e = neigh_find(a, h.spa);
 		if (e) {
+			bool moved = memcmp(e->mac, h.sha, ETH_ALEN) != 0;
+
 			memcpy(e->mac, h.sha, ETH_ALEN);
 			e->confirmed = now;
 			a->stats.updated++;
+			if (moved) {
+				a->stats.moved++;
+				if (a->cfg.learned)
+					a->cfg.learned(a->cfg.ctx, h.spa, h.sha);
+			}
 		} else if ((!grat && is_own(a, h.tpa)) || pend_find(a, h.spa)) {
 			e = neigh_insert(a, h.spa, h.sha, now);
+			if (a->cfg.learned)
+				a->cfg.learned(a->cfg.ctx, h.spa, h.sha);
 		}
 	}
 	if (request && is_own(a, h.tpa)) {
@@ -512,6 +553,7 @@ int arp_create(struct arp **out, const struct arp_cfg *cfg)
 						    : ARP_DEFAULT_REACHABLE) *
 		      NSEC_PER_SEC;
 	ratelimit_init(&a->log_rl, 5, NSEC_PER_SEC);
+	ratelimit_init(&a->solicit_rl, ARP_SOLICIT_BURST, NSEC_PER_SEC);
 	*out = a;
 	return 0;
 

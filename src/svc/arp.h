@@ -67,6 +67,7 @@
 #define ARP_DEFAULT_NEIGH	256
 #define ARP_MAX_NEIGH		(1u << 20)
 #define ARP_DEFAULT_REACHABLE	300	/* seconds */
+#define ARP_SOLICIT_BURST	16	/* arp_solicit() requests per second */
 
 struct arp;
 
@@ -87,7 +88,12 @@ struct arp;
  *                 front, and is borrowed for the duration of the call;
  *                 @vnet is the metadata given to arp_hold() (all zero if
  *                 none), @mac the next hop's MAC
- * @ctx:           passed to @send and @deliver
+ * @learned:       optional: a neighbour entry was made for @ip, or its MAC
+ *                 changed to @mac (not called for a refresh that keeps
+ *                 the MAC). The DHCP server hears of addresses in use
+ *                 this way (svc/dhcp.h, dhcp_addr_seen()); rare, never
+ *                 per IP packet. Must not call back into the endpoint.
+ * @ctx:           passed to @send, @deliver and @learned
  * @key:           SipHash key for the table, or NULL for a random one
  *                 (tests and fuzzers fix it to be reproducible)
  */
@@ -100,6 +106,7 @@ struct arp_cfg {
 	void (*send)(void *ctx, const uint8_t *frame, size_t len);
 	void (*deliver)(void *ctx, uint8_t *pkt, size_t len,
 			const struct pkt_vnet *vnet, const uint8_t mac[ETH_ALEN]);
+	void (*learned)(void *ctx, uint32_t ip, const uint8_t mac[ETH_ALEN]);
 	void *ctx;
 	const struct siphash_key *key;
 };
@@ -123,6 +130,11 @@ struct arp_cfg {
  * @hold_expired: held packets dropped after ARP_HOLD_SEC
  * @evicted:      live neighbour entries replaced because the table was full
  * @refreshes:    requests sent to re-confirm a stale entry still in use
+ * @solicits:     requests sent by arp_solicit() (also in @requests_out)
+ * @solicit_limited: arp_solicit() calls over ARP_SOLICIT_BURST a second,
+ *                not sent
+ * @moved:        existing entries whose MAC changed (two hosts claiming
+ *                one address, or a NIC replaced)
  */
 struct arp_stats {
 	uint64_t requests_in;
@@ -140,6 +152,9 @@ struct arp_stats {
 	uint64_t hold_expired;
 	uint64_t evicted;
 	uint64_t refreshes;
+	uint64_t solicits;
+	uint64_t solicit_limited;
+	uint64_t moved;
 };
 
 /**
@@ -190,6 +205,41 @@ void arp_input(struct arp *a, const uint8_t *frame, const struct pkt_meta *m,
  */
 int arp_lookup(struct arp *a, uint32_t ip, uint64_t now,
 	       uint8_t mac[ETH_ALEN]);
+
+/**
+ * arp_peek() - the MAC of a neighbour, without side effects.
+ * @a:   endpoint
+ * @ip:  IPv4 address, network order
+ * @now: current time, ns
+ * @mac: filled on success
+ *
+ * Like arp_lookup() (fresh or still usable while stale), but a stale entry
+ * is not re-asked: the DHCP server asks "does someone use this address?"
+ * for addresses no packet is going to, and that question must not put
+ * requests on the wire by itself (arp_solicit() does, bounded).
+ *
+ * Return: 0, or -ENOENT.
+ */
+int arp_peek(const struct arp *a, uint32_t ip, uint64_t now,
+	     uint8_t mac[ETH_ALEN]);
+
+/**
+ * arp_solicit() - ask who has @ip now, holding nothing.
+ * @a:   endpoint
+ * @ip:  IPv4 address, network order
+ * @now: current time, ns
+ *
+ * One broadcast request from own[0] (the DHCP server's probe of an address
+ * it is about to offer, RFC 2131 section 2.2). A reply is addressed to one
+ * of our addresses, so it is learned like any (and reported through
+ * cfg->learned). At most ARP_SOLICIT_BURST a second: clients choose how
+ * often we are asked (a DISCOVER flood), and a probe is worth less than
+ * the broadcast it costs every guest.
+ *
+ * Return: 0 if sent; -EINVAL if @ip cannot be a neighbour (as arp_hold());
+ * -EBUSY over the rate (counted in @solicit_limited).
+ */
+int arp_solicit(struct arp *a, uint32_t ip, uint64_t now);
 
 /**
  * arp_hold() - keep a copy of an L3 packet until @ip is resolved.

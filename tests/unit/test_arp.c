@@ -613,6 +613,81 @@ static void create_errors(void **state)
 	arp_destroy(NULL);
 }
 
+/* What the learned() callback heard (peek_solicit_learned). */
+static unsigned int n_learned;
+static uint32_t learned_ip;
+static uint8_t learned_mac[ETH_ALEN];
+
+static void on_learned(void *ctx, uint32_t ip, const uint8_t mac[ETH_ALEN])
+{
+	(void)ctx;
+	n_learned++;
+	learned_ip = ip;
+	memcpy(learned_mac, mac, ETH_ALEN);
+}
+
+/* The DHCP server's questions: arp_peek() sends nothing, arp_solicit()
+ * sends a bounded number of requests whose replies are learned, and
+ * learned() hears of new entries and moved MACs, not of refreshes. */
+static void peek_solicit_learned(void **state)
+{
+	struct ta t;
+	struct arp_cfg cfg = { .own = { GW }, .n_own = 1, .max_neigh = 64,
+			       .reachable_sec = 60, .send = on_send,
+			       .deliver = on_deliver, .learned = on_learned,
+			       .ctx = &t, .key = &test_key };
+	uint8_t mac[ETH_ALEN];
+	unsigned int i;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	n_learned = 0;
+	memcpy(cfg.mac, gw_mac, ETH_ALEN);
+	assert_int_equal(arp_create(&t.a, &cfg), 0);
+	t.now = T0;
+	assert_int_equal(arp_peek(t.a, GUEST, t.now, mac), -ENOENT);
+	/* A probe: one broadcast request from our address, no entry yet. */
+	assert_int_equal(arp_solicit(t.a, GUEST, t.now), 0);
+	assert_int_equal(t.n_frames, 1);
+	check_arp(&t, 0, ARP_OP_REQUEST, bcast, GW, zero_mac, GUEST);
+	assert_int_equal(st(&t)->solicits, 1);
+	assert_int_equal(st(&t)->requests_out, 1);
+	assert_int_equal(n_learned, 0);
+	/* Its answer is learned and reported. */
+	reply(&t, g_mac, GUEST, GW);
+	assert_int_equal(n_learned, 1);
+	assert_int_equal(learned_ip, GUEST);
+	assert_memory_equal(learned_mac, g_mac, ETH_ALEN);
+	assert_int_equal(arp_peek(t.a, GUEST, t.now, mac), 0);
+	assert_memory_equal(mac, g_mac, ETH_ALEN);
+	/* A refresh with the same MAC is not reported; a new MAC is. */
+	request(&t, g_mac, GUEST, GW);
+	assert_int_equal(n_learned, 1);
+	request(&t, g_mac2, GUEST, GW);
+	assert_int_equal(n_learned, 2);
+	assert_memory_equal(learned_mac, g_mac2, ETH_ALEN);
+	assert_int_equal(st(&t)->moved, 1);
+	/* Stale: peek answers while the entry is usable and asks nobody. */
+	t.n_frames = 0;
+	t.now += SEC(60);
+	assert_int_equal(arp_peek(t.a, GUEST, t.now, mac), 0);
+	assert_int_equal(t.n_frames, 0);
+	assert_int_equal(st(&t)->refreshes, 0);
+	t.now += SEC(ARP_STALE_SEC);
+	assert_int_equal(arp_peek(t.a, GUEST, t.now, mac), -ENOENT);
+	/* Bounded: ARP_SOLICIT_BURST a second; never for our own address. */
+	assert_int_equal(arp_solicit(t.a, GW, t.now), -EINVAL);
+	assert_int_equal(arp_solicit(t.a, IP(255, 255, 255, 255), t.now), -EINVAL);
+	for (i = 0; i < ARP_SOLICIT_BURST; i++)
+		assert_int_equal(arp_solicit(t.a, GUEST2, t.now), 0);
+	assert_int_equal(arp_solicit(t.a, GUEST2, t.now), -EBUSY);
+	assert_int_equal(st(&t)->solicit_limited, 1);
+	assert_int_equal(t.n_frames, ARP_SOLICIT_BURST);
+	t.now += SEC(1);
+	assert_int_equal(arp_solicit(t.a, GUEST2, t.now), 0);
+	arp_destroy(t.a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,6 +703,7 @@ int main(void)
 		cmocka_unit_test(table_full_eviction),
 		cmocka_unit_test(malformed_ignored),
 		cmocka_unit_test(create_errors),
+		cmocka_unit_test(peek_solicit_learned),
 	};
 
 	return TEST_RUN_GROUP(tests, NULL, NULL);
