@@ -26,6 +26,9 @@ struct dhcp {
 	uint32_t net;
 	uint32_t bcast;
 	uint32_t decline_sec;
+	int (*addr_user)(void *ctx, uint32_t ip, uint8_t mac[ETH_ALEN]);
+	void (*addr_probe)(void *ctx, uint32_t ip);
+	void *ctx;
 	struct dhcp_leases tab;
 	uint64_t now;			/* latest time seen, for const lookups */
 	struct ratelimit log_rl;
@@ -128,6 +131,105 @@ static struct dhcp_lease *free_slot(struct dhcp *d, uint32_t ip, uint64_t now)
 	return l->state == DHCP_LS_FREE ? l : NULL;
 }
 
+/* ---- addresses in use by other hosts (dhcp.h) ---- */
+
+#define MAC_FMT	"%02x:%02x:%02x:%02x:%02x:%02x"
+#define MAC_ARG(m) (m)[0], (m)[1], (m)[2], (m)[3], (m)[4], (m)[5]
+
+/* Whether @l's address belongs to a MAC: leased or reserved. An offered
+ * address another host answers for is the probe at work, not a conflict
+ * anyone has to hear of: the client is NAKed and never uses it. */
+static bool held(const struct dhcp_lease *l)
+{
+	return l->is_static || l->state == DHCP_LS_BOUND;
+}
+
+/* @l's address, held by l->mac, is used by @other too: said once per
+ * binding (l->warned), at warn level, because one of the two hosts is
+ * broken until the other lets go. */
+static void conflict(struct dhcp *d, struct dhcp_lease *l,
+		     const uint8_t other[ETH_ALEN], uint64_t now)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	if (l->warned)
+		return;
+	l->warned = true;
+	d->stats.in_use_conflicts++;
+	if (!inet_ntop(AF_INET, &l->ip, ip, sizeof(ip)))
+		return;
+	log_rl(&d->log_rl, now, LOG_LEVEL_WARN,
+	       "dhcp: %s %s to " MAC_FMT " is in use by " MAC_FMT
+	       " too (configured by hand?)",
+	       ip, l->is_static ? "reserved" : "leased", MAC_ARG(l->mac),
+	       MAC_ARG(other));
+}
+
+/*
+ * Whether a host other than the client (@r's chaddr) uses @l's address, as
+ * the datapath's ARP table says. If so the address is quarantined like a
+ * declined one (RFC 2131 2.2: the client would find it in use and decline
+ * it, or break the other host), a binding of it to another MAC is logged
+ * as a conflict, and a dynamic slot forgets its client.
+ */
+static bool taken(struct dhcp *d, const struct dhcp_req *r,
+		  struct dhcp_lease *l, uint64_t now)
+{
+	uint8_t other[ETH_ALEN];
+	char ip[INET_ADDRSTRLEN];
+
+	if (!d->addr_user || d->addr_user(d->ctx, l->ip, other) != 0 ||
+	    !memcmp(other, r->h.chaddr, ETH_ALEN))
+		return false;
+	if (held(l) && memcmp(l->mac, other, ETH_ALEN) != 0)
+		conflict(d, l, other, now);
+	else if (inet_ntop(AF_INET, &l->ip, ip, sizeof(ip)))
+		log_rl(&d->log_rl, now, LOG_LEVEL_INFO,
+		       "dhcp: %s is in use by " MAC_FMT
+		       ", not given to " MAC_FMT ", quarantined for %u s",
+		       ip, MAC_ARG(other), MAC_ARG(r->h.chaddr),
+		       d->decline_sec);
+	dhcp_lease_decline(&d->tab, l,
+			   now + (uint64_t)d->decline_sec * NSEC_PER_SEC);
+	return true;
+}
+
+/* taken() for an OFFER's candidate: counted, one of @tries. */
+static bool skip_taken(struct dhcp *d, const struct dhcp_req *r,
+		       struct dhcp_lease *l, uint64_t now, unsigned int *tries)
+{
+	if (!taken(d, r, l, now))
+		return false;
+	d->stats.in_use_skipped++;
+	(*tries)++;
+	return true;
+}
+
+/* taken() for a REQUEST's address: counted, to be NAKed. */
+static bool nak_taken(struct dhcp *d, const struct dhcp_req *r,
+		      struct dhcp_lease *l, uint64_t now)
+{
+	if (!taken(d, r, l, now))
+		return false;
+	d->stats.in_use_nak++;
+	return true;
+}
+
+void dhcp_addr_seen(struct dhcp *d, uint32_t ip, const uint8_t mac[ETH_ALEN],
+		    uint64_t now)
+{
+	struct dhcp_lease *l = dhcp_lease_by_ip(&d->tab, ip);
+
+	if (now > d->now)
+		d->now = now;
+	if (!l)
+		return;
+	dhcp_lease_expire(&d->tab, l, now);
+	if (held(l) && memcmp(l->mac, mac, ETH_ALEN) != 0)
+		conflict(d, l, mac, now);
+	sync_stats(d);
+}
+
 /* Learn option 12 for a lease being ACKed (see dhcp.h). */
 static void learn_name(struct dhcp *d, struct dhcp_lease *l,
 		       const struct dhcp_req *r)
@@ -196,23 +298,48 @@ static int on_discover(struct dhcp *d, const struct pkt_meta *m,
 {
 	struct dhcp_lease *l = client_lease(d, r, now), *c = l;
 	struct dhcp_reply rep = { .type = DHCP_OFFER, .lease = true };
+	unsigned int tries = 0;
 
 	if (l && l->state == DHCP_LS_DECLINED)	/* a static host's, in use */
 		return drop(d, DHCP_DROP_POOL_EXHAUSTED, 0);
-	/* RFC 2131 4.3.1: current or previous binding, requested, new. */
-	if (!c && r->has_req_ip)
+	/* RFC 2131 4.3.1: current or previous binding, requested, new; each
+	 * skipped when another host uses it (taken() quarantines it and a
+	 * dynamic slot forgets the client). Each skip is one of tries. */
+	if (c && skip_taken(d, r, c, now, &tries)) {
+		if (c->is_static)
+			return drop(d, DHCP_DROP_IN_USE, 0);
+		l = c = NULL;
+	}
+	if (!c && r->has_req_ip) {
 		c = free_slot(d, r->req_ip, now);
-	if (!c)
+		if (c && skip_taken(d, r, c, now, &tries))
+			c = NULL;
+	}
+	while (!c && tries < DHCP_IN_USE_TRIES) {
 		c = dhcp_lease_alloc(&d->tab, now);
+		if (!c)
+			break;
+		if (skip_taken(d, r, c, now, &tries))
+			c = NULL;
+	}
 	if (!c)
-		return drop(d, DHCP_DROP_POOL_EXHAUSTED, 0);
+		return drop(d, tries ? DHCP_DROP_IN_USE
+				     : DHCP_DROP_POOL_EXHAUSTED, 0);
 	if (c != l)
 		dhcp_lease_bind_key(&d->tab, c, &r->key, r->h.chaddr);
 	else if (!c->is_static)
 		memcpy(c->mac, r->h.chaddr, ETH_ALEN);
-	if (c->state != DHCP_LS_BOUND)
+	if (c->state != DHCP_LS_BOUND) {
 		dhcp_lease_set_state(&d->tab, c, DHCP_LS_OFFERED,
 				     now + DHCP_OFFER_SEC * NSEC_PER_SEC);
+		/* A quiet host is not in the ARP table: ask, but do not wait
+		 * (the worker never blocks). An answer arrives before the
+		 * client's REQUEST, in practice, which is then NAKed. */
+		if (d->addr_probe) {
+			d->addr_probe(d->ctx, c->ip);
+			d->stats.probes++;
+		}
+	}
 	rep.yiaddr = c->ip;
 	rep.name = c->name_fixed ? c->name : NULL;
 	return send_reply(d, m, r, &rep, out, cap);
@@ -234,7 +361,8 @@ static int on_request(struct dhcp *d, const struct pkt_meta *m,
 		}
 		if (!want)
 			return drop(d, DHCP_DROP_BAD_REQUEST, -EINVAL);
-		if (l && l->ip == want && l->state != DHCP_LS_DECLINED)
+		if (l && l->ip == want && l->state != DHCP_LS_DECLINED &&
+		    !nak_taken(d, r, l, now))
 			return ack(d, m, r, l, now, out, cap);
 		return nak(d, m, r, out, cap);
 	}
@@ -243,14 +371,18 @@ static int on_request(struct dhcp *d, const struct pkt_meta *m,
 		return drop(d, DHCP_DROP_BAD_REQUEST, -EINVAL);
 	if (!in_subnet(d, want))
 		return nak(d, m, r, out, cap);
-	if (l && l->ip == want && l->state != DHCP_LS_DECLINED)
+	if (l && l->ip == want && l->state != DHCP_LS_DECLINED) {
+		/* Someone took the client's address: the client moves. */
+		if (nak_taken(d, r, l, now))
+			return nak(d, m, r, out, cap);
 		return ack(d, m, r, l, now, out, cap);
+	}
 	/* A live record for another address: the client is wrong. */
 	if (l && (l->is_static || l->state != DHCP_LS_FREE))
 		return nak(d, m, r, out, cap);
 	/* No record (or an old one): authoritative for free addresses. */
 	c = free_slot(d, want, now);
-	if (!c)
+	if (!c || nak_taken(d, r, c, now))
 		return nak(d, m, r, out, cap);
 	dhcp_lease_bind_key(&d->tab, c, &r->key, r->h.chaddr);
 	return ack(d, m, r, c, now, out, cap);
@@ -531,6 +663,9 @@ static int configure(struct dhcp *d, const struct dhcp_cfg *cfg,
 	d->env.lease_sec = cfg->lease_sec ? cfg->lease_sec : DHCP_DEFAULT_LEASE;
 	d->decline_sec = cfg->decline_sec ? cfg->decline_sec
 					  : DHCP_DEFAULT_DECLINE;
+	d->addr_user = cfg->addr_user;
+	d->addr_probe = cfg->addr_probe;
+	d->ctx = cfg->ctx;
 	d->env.mtu = cfg->mtu;
 	d->env.n_dns = cfg->n_dns ? cfg->n_dns : 1;
 	d->env.dns[0] = d->env.server;

@@ -22,6 +22,31 @@
  * declined address (DHCPDECLINE: someone else uses it) is quarantined for
  * decline_sec, then returns to the pool.
  *
+ * Addresses in use by other hosts. Guests with static addresses share the
+ * segment, and the server only knows its own leases: RFC 2131 section 2.2
+ * says a server SHOULD make sure an address is unused before it allocates
+ * it. The datapath answers "who uses this address?" from the gateway's ARP
+ * table (cfg->addr_user) and can put a probe on the wire (cfg->addr_probe);
+ * the server stays free of the datapath and of any clock but `now`.
+ *   - A candidate for an OFFER (the client's old address, its requested
+ *     one, a new one) in use by a MAC other than the client's chaddr is
+ *     skipped and quarantined like a declined address (in_use_skipped); at
+ *     most DHCP_IN_USE_TRIES candidates per DISCOVER, then no answer
+ *     (drop in_use: the client asks again and the next ones are tried).
+ *   - An address offered to a client that does not hold it bound is probed
+ *     (one ARP request, not waited for: the worker never blocks). A host
+ *     that answers is in the ARP table before the client's REQUEST, which
+ *     is then NAKed and the client starts over with another address.
+ *   - A REQUEST for an address in use by another MAC is NAKed (RFC 2131
+ *     4.3.2) and the address quarantined (in_use_nak), even the client's
+ *     own lease: a host configured statically cannot move, the client can.
+ *   - dhcp_addr_seen(): the ARP table learned a MAC for an address. If the
+ *     address is leased or reserved to another MAC, a guest took
+ *     it by hand: logged once per binding at warn level with both MACs,
+ *     rate-limited, counted (in_use_conflicts); the holder is NAKed at its
+ *     next REQUEST.
+ * The client's own MAC is never "another": its own lease renews.
+ *
  * Messages (RFC 2131 section 4.3):
  *   DISCOVER  offer the client's address (held for DHCP_OFFER_SEC), its
  *             requested address when free, or a new one; none left: no
@@ -95,6 +120,13 @@
  * @hosts:       static reservations (copied)
  * @n_hosts:     entries in @hosts
  * @decline_sec: quarantine of a declined address (0 = DHCP_DEFAULT_DECLINE)
+ *               and of one found in use by another host
+ * @addr_user:   optional: whether a host on the segment uses @ip; 0 with
+ *               its MAC in @mac, or -ENOENT. Called on DISCOVER and
+ *               REQUEST only, a few times each; must not call the server.
+ * @addr_probe:  optional: ask the segment who has @ip (an ARP request),
+ *               without waiting; an answer reaches @addr_user later
+ * @ctx:         passed to @addr_user and @addr_probe
  */
 struct dhcp_cfg {
 	uint32_t server;
@@ -110,6 +142,9 @@ struct dhcp_cfg {
 	const struct dhcp_host *hosts;
 	unsigned int n_hosts;
 	uint32_t decline_sec;
+	int (*addr_user)(void *ctx, uint32_t ip, uint8_t mac[ETH_ALEN]);
+	void (*addr_probe)(void *ctx, uint32_t ip);
+	void *ctx;
 };
 
 /**
@@ -132,6 +167,12 @@ struct dhcp_cfg {
  *                   client is then known by its MAC)
  * @file_loaded:     leases read from the lease file at start
  * @file_bad_lines:  lease file lines ignored (malformed, stale, conflicting)
+ * @in_use_skipped:  OFFER candidates skipped (and quarantined): in use by
+ *                   another MAC
+ * @in_use_nak:      REQUESTs NAKed: the address in use by another MAC
+ * @in_use_conflicts: a leased or reserved address seen in use by another
+ *                   MAC (dhcp_addr_seen(), or found on a REQUEST)
+ * @probes:          addresses probed before an OFFER (cfg->addr_probe)
  */
 struct dhcp_stats {
 	uint64_t in[DHCP_MSG_TYPE_MAX + 1];
@@ -150,6 +191,10 @@ struct dhcp_stats {
 	uint64_t client_id_long;
 	uint64_t file_loaded;
 	uint64_t file_bad_lines;
+	uint64_t in_use_skipped;
+	uint64_t in_use_nak;
+	uint64_t in_use_conflicts;
+	uint64_t probes;
 };
 
 struct dhcp;
@@ -207,6 +252,21 @@ void dhcp_destroy(struct dhcp *d);
  */
 int dhcp_input(struct dhcp *d, const uint8_t *frame, const struct pkt_meta *m,
 	       uint64_t now, uint8_t *out, size_t cap);
+
+/**
+ * dhcp_addr_seen() - a host on the segment uses @ip with @mac (the
+ * gateway's ARP table learned it, or its MAC changed).
+ * @d:   server
+ * @ip:  the address, network order
+ * @mac: the MAC using it
+ * @now: current time, ns
+ *
+ * Nothing changes but a log line and a counter when @ip is leased or
+ * reserved to another MAC (see "Addresses in use by other hosts"): the
+ * decision waits for the holder's next REQUEST, which is NAKed.
+ */
+void dhcp_addr_seen(struct dhcp *d, uint32_t ip, const uint8_t mac[ETH_ALEN],
+		    uint64_t now);
 
 /**
  * dhcp_tick() - periodic work, about every 100 ms.

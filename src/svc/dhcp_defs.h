@@ -25,6 +25,7 @@
 #define DHCP_DEFAULT_DECLINE	600	/* seconds of quarantine */
 #define DHCP_OFFER_SEC		60	/* an offer holds its address this long */
 #define DHCP_GC_SLICE		256	/* lease slots aged per dhcp_tick() */
+#define DHCP_IN_USE_TRIES	8	/* candidates looked at per DISCOVER */
 #define DHCP_FILE_RETRY_SEC	10	/* after a failed lease file write */
 #define DHCP_FILE_HEADER_MAX	128	/* the lease file's comment line */
 #define DHCP_FILE_LINE_MAX	256	/* one lease in the lease file */
@@ -50,6 +51,7 @@
 	X(NOT_OURS, "not_ours", "DECLINE/RELEASE of an address not the client's") \
 	X(WRONG_SUBNET, "wrong_subnet", "INFORM from outside our subnet")      \
 	X(POOL_EXHAUSTED, "pool_exhausted", "DISCOVER with no address to offer") \
+	X(IN_USE, "in_use", "DISCOVER whose candidate addresses were all in use by other hosts") \
 	X(NO_ROOM, "no_room", "output buffer too small for the reply")
 
 enum dhcp_drop {

@@ -283,6 +283,8 @@ static void set_state(struct dhcp_leases *t, struct dhcp_lease *l,
 		name_drop(t, l);
 	if (!l->is_static && (old == DHCP_LS_BOUND || state == DHCP_LS_BOUND))
 		t->dirty = true;
+	if (old != state)
+		l->warned = false;
 	l->state = state;
 	l->expires = expires;
 }
@@ -366,6 +368,7 @@ void dhcp_lease_bind_key(struct dhcp_leases *t, struct dhcp_lease *l,
 	}
 	key_forget(t, l);
 	name_drop(t, l);
+	l->warned = false;
 	l->key = *k;
 	l->key_hash = key_hash(t, k);
 	idx_insert(&t->by_key, l->key_hash, slot_of(t, l));

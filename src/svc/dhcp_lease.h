@@ -85,6 +85,9 @@ struct dhcp_key {
  * @is_static:  a static host's slot (never on the free list)
  * @in_free:    on the free list
  * @name_fixed: @name is configured (static host), never replaced
+ * @warned:     a conflict (the address in use by another MAC) was logged
+ *              for this binding; cleared when the slot changes state or
+ *              client, so each conflict is logged once
  * @mac:        the client's MAC (reply destination, lease file)
  * @key:        the client, or kind DHCP_KEY_NONE
  * @name:       host name, "" for none
@@ -98,6 +101,7 @@ struct dhcp_lease {
 	bool is_static;
 	bool in_free;
 	bool name_fixed;
+	bool warned;
 	uint8_t mac[ETH_ALEN];
 	struct dhcp_key key;
 	char name[DHCP_NAME_MAX + 1];
