@@ -117,6 +117,23 @@ static const char *svc_local_name(void *ctx, uint32_t ip)
 	return s->dhcp ? dhcp_name_of(s->dhcp, ip) : NULL;
 }
 
+/* dhcp callback: who uses @ip, from the ARP table (no request sent). */
+static int svc_addr_user(void *ctx, uint32_t ip, uint8_t mac[ETH_ALEN])
+{
+	const struct dp_svc *s = ctx;
+
+	return arp_peek(s->cfg.arp, ip, s->now, mac);
+}
+
+/* dhcp callback: probe an address about to be offered (rate-limited by
+ * the ARP endpoint); a reply is learned and answers svc_addr_user(). */
+static void svc_addr_probe(void *ctx, uint32_t ip)
+{
+	const struct dp_svc *s = ctx;
+
+	(void)arp_solicit(s->cfg.arp, ip, s->now);
+}
+
 int dp_svc_create(struct dp_svc **out, const struct dp_svc_cfg *cfg,
 		  uint64_t now)
 {
@@ -126,8 +143,16 @@ int dp_svc_create(struct dp_svc **out, const struct dp_svc_cfg *cfg,
 	if (!s)
 		return -ENOMEM;
 	s->cfg = *cfg;
+	s->now = now;
 	if (cfg->dhcp) {
-		err = dhcp_create(&s->dhcp, cfg->dhcp, now, (int64_t)time(NULL));
+		struct dhcp_cfg hc = *cfg->dhcp;
+
+		if (cfg->arp) {
+			hc.addr_user = svc_addr_user;
+			hc.addr_probe = svc_addr_probe;
+			hc.ctx = s;
+		}
+		err = dhcp_create(&s->dhcp, &hc, now, (int64_t)time(NULL));
 		if (err) {
 			log_err("DHCP server: %s", strerror(-err));
 			goto err;
@@ -280,6 +305,12 @@ static void svc_leases_publish(struct dp_svc *s, uint64_t now, int64_t wall_sec)
 			dp_persist_cap(p));
 }
 
+void dp_svc_addr_seen(struct dp_svc *s, uint32_t ip, const uint8_t mac[6])
+{
+	if (s->dhcp)
+		dhcp_addr_seen(s->dhcp, ip, mac, s->now);
+}
+
 void dp_svc_tick(struct dp_svc *s, uint64_t now, int64_t wall_sec)
 {
 	s->now = now;
@@ -331,6 +362,13 @@ void dp_svc_print_stats(const struct dp_svc *s, FILE *f)
 		fprintf(f, "stat dhcp.nak %" PRIu64 "\n", ds->out[DHCP_NAK]);
 		fprintf(f, "stat dhcp.leases_active %" PRIu64 "\n",
 			ds->leases_active);
+		fprintf(f, "stat dhcp.in_use_skipped %" PRIu64 "\n",
+			ds->in_use_skipped);
+		fprintf(f, "stat dhcp.in_use_nak %" PRIu64 "\n",
+			ds->in_use_nak);
+		fprintf(f, "stat dhcp.in_use_conflicts %" PRIu64 "\n",
+			ds->in_use_conflicts);
+		fprintf(f, "stat dhcp.probes %" PRIu64 "\n", ds->probes);
 		for (unsigned int i = 0; i < DHCP_DROP_MAX; i++)
 			if (ds->drops[i])
 				fprintf(f, "stat drop.dhcp.%s %" PRIu64 "\n",

@@ -48,7 +48,9 @@
  * @gw_addr:    the gateway address, network order
  * @gw_mac:     its MAC
  * @ext_addr:   the external address (source of upstream queries)
- * @arp:        the inside ARP endpoint (guest MACs for late DNS replies)
+ * @arp:        the inside ARP endpoint (guest MACs for late DNS replies;
+ *              for DHCP, who uses an address and the probe of one about
+ *              to be offered, svc/dhcp.h "Addresses in use by other hosts")
  * @nat:        the NAT that gets the DNS-over-TCP redirect, NULL for none
  * @tx_inside:  send a complete Ethernet frame to the guests
  * @tx_outside: send an IP packet to the uplink
@@ -112,6 +114,16 @@ bool dp_svc_inside(struct dp_svc *s, const uint8_t *frame,
  */
 bool dp_svc_outside(struct dp_svc *s, const uint8_t *pkt,
 		    const struct pkt_meta *m, uint64_t now);
+
+/**
+ * dp_svc_addr_seen() - the inside ARP endpoint learned @mac for @ip (its
+ * cfg->learned): the DHCP server hears of it (dhcp_addr_seen()), at the
+ * services' latest time.
+ * @s:   services
+ * @ip:  the address, network order
+ * @mac: the MAC that uses it
+ */
+void dp_svc_addr_seen(struct dp_svc *s, uint32_t ip, const uint8_t mac[6]);
 
 /**
  * dp_svc_tick() - timers of the services (leases, lease file, DNS retries).

@@ -143,6 +143,8 @@ void dp_stats_print(const struct dp_stats_view *v, FILE *f)
 	fprintf(f, "stat gw.arp_replies %" PRIu64 "\n", as->replies_out);
 	fprintf(f, "stat gw.arp_requests %" PRIu64 "\n", as->requests_out);
 	fprintf(f, "stat gw.arp_refreshes %" PRIu64 "\n", as->refreshes);
+	fprintf(f, "stat gw.arp_solicits %" PRIu64 "\n", as->solicits);
+	fprintf(f, "stat gw.arp_moved %" PRIu64 "\n", as->moved);
 	fprintf(f, "stat gw.held %" PRIu64 "\n", v->st->held);
 	fprintf(f, "stat gro.frames %" PRIu64 "\n", v->st->gro_frames);
 	fprintf(f, "stat gro.joined %" PRIu64 "\n", v->st->gro_joined);

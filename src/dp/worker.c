@@ -136,6 +136,16 @@ void dp_arp_send(void *ctx, const uint8_t *frame, size_t len)
 	dp_tx_local(w, true, frame, len);
 }
 
+/* ARP endpoint: a guest's address learned or moved to another MAC; the
+ * DHCP server checks it against its leases. */
+void dp_arp_learned(void *ctx, uint32_t ip, const uint8_t mac[6])
+{
+	struct dp_worker *w = ctx;
+
+	if (w->svc)
+		dp_svc_addr_seen(w->svc, ip, mac);
+}
+
 /* Services output: a complete frame for the guests. */
 void dp_svc_tx_inside(void *ctx, uint8_t *frame, size_t len)
 {

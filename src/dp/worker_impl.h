@@ -83,6 +83,7 @@ struct dp_worker {
 void dp_flow_gone(void *ctx, uint32_t flow, const struct ct_entry *e,
 			 bool mapping_gone);
 void dp_arp_send(void *ctx, const uint8_t *frame, size_t len);
+void dp_arp_learned(void *ctx, uint32_t ip, const uint8_t mac[6]);
 void dp_arp_deliver(void *ctx, uint8_t *pkt, size_t len,
 			   const struct pkt_vnet *vnet, const uint8_t mac[6]);
 void dp_svc_tx_inside(void *ctx, uint8_t *frame, size_t len);

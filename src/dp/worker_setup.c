@@ -148,6 +148,7 @@ int dp_worker_create(struct dp_worker **out, const struct dp_config *cfg)
 	ac.max_neigh = DP_INSIDE_NEIGH;
 	ac.send = dp_arp_send;
 	ac.deliver = dp_arp_deliver;
+	ac.learned = dp_arp_learned;
 	ac.ctx = w;
 	err = arp_create(&w->arp, &ac);
 	if (err)
