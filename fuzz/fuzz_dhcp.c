@@ -11,7 +11,9 @@
  *     h0  bits 0-1 pool: .2 only, .2-.3, .2-.5, or the default .2-.254;
  *         bit 2 static hosts (macs[6] -> .3 "db", macs[7] -> .200);
  *         bit 3 lease time 60 s (else the default); bit 4 quarantine 30 s;
- *         bit 5 no MTU option
+ *         bit 5 no MTU option; bit 6 a segment: cfg->addr_user answers
+ *         from a model of which host uses which of addrs[], and
+ *         cfg->addr_probe is counted
  *     h1  start time, in seconds
  *   records, at most MAX_RECORDS: ctl, then a body by kind.
  *     ctl  bits 0-1 kind; bits 2-4 time step before it (steps[]);
@@ -32,13 +34,18 @@
  *             t3 xid; bit 0 also an 802.1Q tag
  *     kind 2  ticks: 1 + ctl bits 5-7, 100 ms apart
  *     kind 3  lookups: 1 byte, dhcp_name_of(addrs[b & 7]) and
- *             dhcp_addr_of(names[b >> 3 & 7])
+ *             dhcp_addr_of(names[b >> 3 & 7]); with ctl bit 5 a segment
+ *             event instead: addrs[b & 7] used by macs[b >> 3 & 7] (bit 6:
+ *             the model learns it and dhcp_addr_seen() hears of it) or by
+ *             nobody (bit 6 clear)
  *
  * Checks: every reply parses with pkt_parse() as IPv4/UDP from 10.0.2.1:67
  * and our MAC to port 68, fits the buffer, carries at least BOOTP_MIN_LEN
  * bytes of BOOTP with the cookie, well-formed options ending in END, a
  * type of OFFER, ACK or NAK, the request's xid and chaddr, and a yiaddr in
- * the pool or a static host's (0 for NAK); dhcp_input() returns a length,
+ * the pool or a static host's (0 for NAK) and not one the segment model
+ * says another MAC uses (OFFER, ACK); probes only of addresses the server
+ * may give; dhcp_input() returns a length,
  * 0, -EINVAL or -ENOSPC, and each call is accounted for exactly once in the
  * counters; names and addresses agree both ways; occupancy never exceeds
  * the table. FUZZ_DHCP_TRACE=1 prints the counters at the end of each
@@ -107,6 +114,8 @@ struct fz {
 	uint64_t inputs;
 	uint32_t pool_first, pool_last;	/* host order */
 	unsigned int slots;
+	uint8_t seg[8];			/* addrs[i] used by macs[seg[i] - 1] */
+	uint64_t probes;
 	bool trace;
 };
 
@@ -141,6 +150,45 @@ static bool given_ok(uint32_t ip)
 		if (fz.hosts[i].ip == ip)
 			return true;
 	return false;
+}
+
+/* The segment model: who uses @ip (0 and its MAC, or -ENOENT). The
+ * callbacks' signatures are struct dhcp_cfg's. */
+// cppcheck-suppress constParameter
+static int seg_user(void *ctx, uint32_t ip, uint8_t mac[ETH_ALEN])
+{
+	unsigned int i;
+
+	CHECK(ctx == &fz);
+	for (i = 0; i < 8; i++) {
+		if (fz.seg[i] && addrs[i] == ip) {
+			memcpy(mac, macs[fz.seg[i] - 1], ETH_ALEN);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+// cppcheck-suppress constParameter
+static void seg_probe(void *ctx, uint32_t ip)
+{
+	CHECK(ctx == &fz);
+	CHECK(given_ok(ip));
+	fz.probes++;
+}
+
+/* A host on the segment starts or stops using addrs[b & 7]. */
+static void do_segment(uint8_t b)
+{
+	unsigned int i = b & 7, who = b >> 3 & 7;
+
+	if (!(b & 0x40)) {
+		fz.seg[i] = 0;
+		return;
+	}
+	if (fz.cfg.addr_user)
+		fz.seg[i] = (uint8_t)(who + 1);
+	dhcp_addr_seen(fz.d, addrs[i], macs[who], fz.now);
 }
 
 static uint64_t accounted(void)
@@ -206,7 +254,12 @@ static void check_reply(int n, size_t cap, const uint8_t *req, size_t req_len)
 		CHECK(h.yiaddr == 0);
 		CHECK(!memcmp(out, bcast_mac, ETH_ALEN));
 	} else if (h.yiaddr) {
+		uint8_t user[ETH_ALEN];
+
 		CHECK(given_ok(h.yiaddr));
+		/* Never an address another host uses (svc/dhcp.h). */
+		if (fz.cfg.addr_user && seg_user(&fz, h.yiaddr, user) == 0)
+			CHECK(!memcmp(user, h.chaddr, ETH_ALEN));
 	} else {
 		CHECK(type == DHCP_ACK);	/* INFORM */
 	}
@@ -366,6 +419,13 @@ static int setup(uint8_t h0, uint8_t h1)
 	fz.cfg.lease_sec = (h0 & 8) ? 60 : 0;
 	fz.cfg.decline_sec = (h0 & 16) ? 30 : 0;
 	fz.cfg.mtu = (h0 & 32) ? 0 : 1500;
+	memset(fz.seg, 0, sizeof(fz.seg));
+	fz.probes = 0;
+	if (h0 & 64) {
+		fz.cfg.addr_user = seg_user;
+		fz.cfg.addr_probe = seg_probe;
+		fz.cfg.ctx = &fz;
+	}
 	fz.now = (uint64_t)h1 * NSEC_PER_SEC;
 	fz.wall = 1700000000;
 	fz.inputs = 0;
@@ -380,11 +440,15 @@ static void trace_stats(void)
 	fprintf(stderr, "fuzz_dhcp: inputs %llu in", (unsigned long long)fz.inputs);
 	for (i = 1; i <= DHCP_MSG_TYPE_MAX; i++)
 		fprintf(stderr, " %llu", (unsigned long long)s->in[i]);
-	fprintf(stderr, " out offer %llu ack %llu nak %llu active %llu drops",
+	fprintf(stderr, " out offer %llu ack %llu nak %llu active %llu in_use skipped %llu nak %llu conflicts %llu probes %llu drops",
 		(unsigned long long)s->out[DHCP_OFFER],
 		(unsigned long long)s->out[DHCP_ACK],
 		(unsigned long long)s->out[DHCP_NAK],
-		(unsigned long long)s->leases_active);
+		(unsigned long long)s->leases_active,
+		(unsigned long long)s->in_use_skipped,
+		(unsigned long long)s->in_use_nak,
+		(unsigned long long)s->in_use_conflicts,
+		(unsigned long long)s->probes);
 	for (i = 0; i < DHCP_DROP_MAX; i++)
 		if (s->drops[i])
 			fprintf(stderr, " %s=%llu", dhcp_drop_name(i),
@@ -451,7 +515,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default:
 			if (left < 1)
 				goto out;
-			do_lookup(b[0]);
+			if (ctl & 0x20)
+				do_segment(b[0]);
+			else
+				do_lookup(b[0]);
 			off += 1;
 			break;
 		}
@@ -467,6 +534,10 @@ out:
 		CHECK(s->leases_active == 0 && s->offers_pending == 0 &&
 		      s->quarantined == 0);
 		CHECK(accounted() == fz.inputs);
+		CHECK(s->probes == fz.probes);
+		CHECK(s->in_use_skipped <= s->in[DHCP_DISCOVER] * DHCP_IN_USE_TRIES);
+		/* A NAK that does not fit the buffer is a no_room drop. */
+		CHECK(s->in_use_nak <= s->out[DHCP_NAK] + s->drops[DHCP_DROP_NO_ROOM]);
 	}
 	if (fz.trace)
 		trace_stats();

@@ -3,7 +3,8 @@
 
 Writes fuzz/corpus/dhcp/*: whole conversations (DISCOVER/OFFER/REQUEST/ACK,
 renewal, release, decline and quarantine, INIT-REBOOT, INFORM, static hosts,
-pool exhaustion, expiry, name lookups) and malformed messages (short, bad
+pool exhaustion, expiry, name lookups, addresses other hosts use) and
+malformed messages (short, bad
 cookie, an option past the end, no message type, option overload loops),
 for the fuzzer to mutate. Plain struct packing, no scapy.
 
@@ -25,9 +26,10 @@ A_NONE, A_2, A_3, A_4, A_77, A_GW, A_200, A_FOREIGN = range(8)
 SID_NONE, SID_OURS, SID_OTHER = 0, 1, 2
 
 
-def header(pool=3, static=False, short_lease=False, short_decline=False, no_mtu=False, start=10):
+def header(pool=3, static=False, short_lease=False, short_decline=False, no_mtu=False, start=10,
+           segment=False):
     h0 = pool | (4 if static else 0) | (8 if short_lease else 0)
-    h0 |= (16 if short_decline else 0) | (32 if no_mtu else 0)
+    h0 |= (16 if short_decline else 0) | (32 if no_mtu else 0) | (64 if segment else 0)
     return bytes([h0, start])
 
 
@@ -57,6 +59,11 @@ def tick(n=1, step=S0):
 
 def lookup(addr, name):
     return ctl(LOOKUP) + bytes([addr | name << 3])
+
+
+def seg(addr, mac, used=True, step=S0):
+    """A kind 3 segment event: addrs[addr] used by macs[mac] (or by nobody)."""
+    return ctl(LOOKUP, step, 1) + bytes([addr | mac << 3 | (0x40 if used else 0)])
 
 
 def bootp(mtype=DISCOVER, mac=b"\x52\x54\x00\x00\x00\x01", xid=0x1234, flags=0, ciaddr=b"\0" * 4,
@@ -133,6 +140,23 @@ def seeds():
     yield "overload", (header() + tmpl(DISCOVER, overload=True)
                        + raw(bootp(0, opts=opt(52, b"\x03"), file=bytes([53, 1, 1, 255]),
                                    sname=bytes([12, 3]) + b"abc" + b"\xff")))
+    # A static guest on .2: skipped (and quarantined), NAKed; the probe's
+    # answer on .3 NAKs the client's REQUEST; the guest leaves.
+    yield "in_use", (header(short_decline=True, segment=True) + seg(A_2, 5)
+                     + lease(0, addr=A_3)
+                     + tmpl(REQUEST, client=1, req=A_2, xid=16)
+                     + tmpl(DISCOVER, client=2, req=A_2, xid=17) + seg(A_4, 5)
+                     + tmpl(REQUEST, client=2, req=A_4, sid=SID_OURS, xid=18)
+                     + tick(step=S61) + seg(A_2, 5, used=False)
+                     + tmpl(REQUEST, client=1, req=A_2, step=S30, xid=19))
+    # A leased address and a reservation taken by hand: warned, then the
+    # holders' REQUESTs are NAKed; the client's own MAC blocks nothing.
+    yield "in_use_conflict", (header(pool=2, static=True, segment=True) + lease(0)
+                              + seg(A_2, 0) + tmpl(REQUEST, ciaddr=A_2, xid=20)
+                              + seg(A_2, 4) + tmpl(REQUEST, ciaddr=A_2, xid=21)
+                              + seg(A_3, 5) + tmpl(DISCOVER, client=6, xid=22)
+                              + tmpl(REQUEST, client=6, req=A_3, xid=23)
+                              + tmpl(DISCOVER, client=0, xid=24) + tick(8, step=S601))
     yield "malformed", (header()
                         + raw(bootp()[:200])
                         + raw(bootp(cookie=b"\x63\x82\x53\x64"))
