@@ -21,30 +21,21 @@
 # namespace (the host's node is 0600 and stays so); its uplink is host
 # sockets, and the host namespace's net.ipv4.ping_group_range lets it ping.
 . "$(dirname "$0")/lib.sh"
+. "$NET_DIR/include/unpriv.sh"
 
 net_checks
-need setpriv unshare nsenter mknod
+need nsenter
 NS_H=an-ah-$$
 NS_S=an-as-$$
 NS_T=an-at-$$
 h_ns() { ip netns exec "$NS_H" "$@"; }
-TMPD=$(mktemp -d "${TMPDIR:-/tmp}/an-attach-$$.XXXXXX") || fail "mktemp"
-chmod 0755 "$TMPD"
+unpriv_tmpd an-attach
 ns_add "$NS_H"
 ns_add "$NS_S"
 ns_add "$NS_T"
-ip -n "$NS_H" link add h0 type veth peer name s0 netns "$NS_S" || fail "veth"
-ip -n "$NS_H" link set h0 up || fail "h0 up"
-ip -n "$NS_S" addr add 198.51.100.1/24 dev s0 || fail "addr s0"
-ip -n "$NS_S" link set s0 up || fail "s0 up"
-ip -n "$NS_H" link add h1 type veth peer name s1 netns "$NS_S" || fail "veth h1"
-ip -n "$NS_H" addr add 203.0.113.2/24 dev h1 || fail "addr h1"
-ip -n "$NS_H" link set h1 up || fail "h1 up"
-ip -n "$NS_S" addr add 203.0.113.1/24 dev s1 || fail "addr s1"
-ip -n "$NS_S" link set s1 up || fail "s1 up"
+veth_pair "$NS_H" h0 "" "$NS_S" s0 198.51.100.1/24
+veth_pair "$NS_H" h1 203.0.113.2/24 "$NS_S" s1 203.0.113.1/24
 h_ns sysctl -qw net.ipv4.ping_group_range="0 2147483647" || fail "ping_group_range"
-mknod -m 0666 "$TMPD/tun" c 10 200 || fail "mknod $TMPD/tun"
-chmod 0666 "$TMPD/tun"
 UPLINK="--outside h0 --external-ip 198.51.100.2/24 --no-dns"
 ATT_TO=$(tscale 120)
 info "namespaces $NS_H $NS_S $NS_T ready, arcnat: $ARCNAT"
@@ -58,15 +49,11 @@ start_attach() {
 	ARC_LOG=$TMPD/arcnat.$ARC_RUNS.log
 	if [ "$_mode" = root ]; then
 		ip netns exec "$NS_H" timeout -k 5 "$ATT_TO" "$ARCNAT" attach "$@" >"$ARC_LOG" 2>&1 &
+		ARC_TPID=$!
 	else
-		unshare -m --propagation private sh -c '
-			mount --bind "$1" /dev/net/tun || exit 120
-			shift
-			exec "$@"' sh "$TMPD/tun" \
-			ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-			timeout -k 5 "$ATT_TO" "$ARCNAT" attach "$@" >"$ARC_LOG" 2>&1 &
+		bg_unpriv "$NS_H" "$ATT_TO" "$ARCNAT" attach "$@" >"$ARC_LOG" 2>&1
+		ARC_TPID=$BG_PID
 	fi
-	ARC_TPID=$!
 	wait_file_grep "$(($(tscale 10) * 10))" "$ARC_LOG" '^arcnat: gateway ready' ||
 		fail "$_mode: arcnat attach $* did not get ready"
 	ARC_PID=$(child_pids "$ARC_TPID" | head -n 1)
@@ -136,7 +123,8 @@ grep -q "process $TP exited: stopping" "$ARC_LOG" || fail "no 'process $TP exite
 ok "root: attach --pid $TP: tap0 configured; the process ended: arcnat stopped by itself, exit 0"
 
 # --- user: --pid of `unshare -rn` by the same user --------------------------------
-bg ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
+# shellcheck disable=SC2086 # UNPRIV_SETPRIV split
+bg ip netns exec "$NS_H" $UNPRIV_SETPRIV \
 	unshare -rn timeout 60 sleep 60
 UP_=$BG_PID
 sleep 0.3
@@ -160,12 +148,7 @@ err_case() {
 	shift 2
 	ARC_RUNS=$((ARC_RUNS + 1))
 	ARC_LOG=$TMPD/arcnat.$ARC_RUNS.log
-	unshare -m --propagation private sh -c '
-		mount --bind "$1" /dev/net/tun || exit 120
-		shift
-		exec "$@"' sh "$TMPD/tun" \
-		ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-		timeout -k 5 "$ATT_TO" "$ARCNAT" attach "$@" >"$ARC_LOG" 2>&1
+	unpriv "$NS_H" "$ATT_TO" "$ARCNAT" attach "$@" >"$ARC_LOG" 2>&1
 	_rc=$?
 	[ "$_rc" = "$_want" ] || fail "user: attach $*: exit status $_rc, expected $_want: $(cat "$ARC_LOG")"
 	grep -q -- "$_pat" "$ARC_LOG" || fail "user: attach $*: no line matching '$_pat': $(cat "$ARC_LOG")"

@@ -29,35 +29,22 @@
 # user who cannot open /dev/net/tun, of a system without it, and of one
 # without user namespaces (tests/net/userns_limit.py).
 . "$(dirname "$0")/lib.sh"
+. "$NET_DIR/include/unpriv.sh"
 
 net_checks
-need setpriv unshare dnsmasq getent mknod
+need dnsmasq getent
 NS_H=an-rh-$$
 NS_S=an-rs-$$
 h_ns() { ip netns exec "$NS_H" "$@"; }
 s_ns() { ip netns exec "$NS_S" "$@"; }
-TMPD=$(mktemp -d "${TMPDIR:-/tmp}/an-run-$$.XXXXXX") || fail "mktemp"
-chmod 0755 "$TMPD"
+unpriv_tmpd an-run
 write_udptool
 chmod 0644 "$TMPD/udptool.py"
-# what CMD writes, as root or as uid 65534
-U=$TMPD/u
-mkdir "$U" && chmod 0777 "$U" || fail "mkdir $U"
 ns_add "$NS_H"
 ns_add "$NS_S"
-ip -n "$NS_H" link add h0 type veth peer name s0 netns "$NS_S" || fail "veth"
-ip -n "$NS_H" link set h0 up || fail "h0 up"
-ip -n "$NS_S" addr add 198.51.100.1/24 dev s0 || fail "addr s0"
-ip -n "$NS_S" link set s0 up || fail "s0 up"
-ip -n "$NS_H" link add h1 type veth peer name s1 netns "$NS_S" || fail "veth h1"
-ip -n "$NS_H" addr add 203.0.113.2/24 dev h1 || fail "addr h1"
-ip -n "$NS_H" link set h1 up || fail "h1 up"
-ip -n "$NS_S" addr add 203.0.113.1/24 dev s1 || fail "addr s1"
-ip -n "$NS_S" link set s1 up || fail "s1 up"
+veth_pair "$NS_H" h0 "" "$NS_S" s0 198.51.100.1/24
+veth_pair "$NS_H" h1 203.0.113.2/24 "$NS_S" s1 203.0.113.1/24
 h_ns sysctl -qw net.ipv4.ping_group_range="0 2147483647" || fail "ping_group_range"
-# the 0666 TUN node for the unprivileged runs (a private mount only)
-mknod -m 0666 "$TMPD/tun" c 10 200 || fail "mknod $TMPD/tun"
-chmod 0666 "$TMPD/tun"
 HOST_RESOLV=$(cat /etc/resolv.conf 2>/dev/null)
 UPLINK_root="--outside h0 --external-ip 198.51.100.2/24 --dns 198.51.100.1"
 SRV_root=198.51.100.1
@@ -88,12 +75,7 @@ as() {
 	if [ "$_mode" = root ]; then
 		ip netns exec "$NS_H" timeout -k 5 "$RUN_TO" "$ARCNAT" "$@" 2>"$ARC_LOG"
 	else
-		unshare -m --propagation private sh -c '
-			mount --bind "$1" /dev/net/tun || exit 120
-			shift
-			exec "$@"' sh "$TMPD/tun" \
-			ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-			timeout -k 5 "$RUN_TO" "$ARCNAT" "$@" 2>"$ARC_LOG"
+		unpriv "$NS_H" "$RUN_TO" "$ARCNAT" "$@" 2>"$ARC_LOG"
 	fi
 }
 
@@ -107,12 +89,7 @@ bg_as() {
 	if [ "$_mode" = root ]; then
 		bg ip netns exec "$NS_H" timeout -k 5 "$RUN_TO" "$ARCNAT" "$@" 2>"$ARC_LOG"
 	else
-		bg unshare -m --propagation private sh -c '
-			mount --bind "$1" /dev/net/tun || exit 120
-			shift
-			exec "$@"' sh "$TMPD/tun" \
-			ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-			timeout -k 5 "$RUN_TO" "$ARCNAT" "$@" 2>"$ARC_LOG"
+		bg_unpriv "$NS_H" "$RUN_TO" "$ARCNAT" "$@" 2>"$ARC_LOG"
 	fi
 }
 
@@ -271,7 +248,8 @@ check_mode user
 # --- the unprivileged user without a usable /dev/net/tun ----------------------
 ARC_RUNS=$((ARC_RUNS + 1))
 ARC_LOG=$TMPD/arcnat.$ARC_RUNS.log
-ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
+# shellcheck disable=SC2086 # UNPRIV_SETPRIV split
+ip netns exec "$NS_H" $UNPRIV_SETPRIV \
 	timeout -k 5 "$RUN_TO" "$ARCNAT" run $UPLINK_user -- true 2>"$ARC_LOG"
 rc=$?
 [ "$rc" = 1 ] || fail "user, /dev/net/tun mode 0600: exit status $rc, expected 1"
@@ -282,8 +260,9 @@ ok "user, the host's 0600 /dev/net/tun: exit 1, one line: $(cat "$ARC_LOG")"
 # --- no /dev/net/tun at all (a tmpfs over /dev/net on a private mount) ------
 ARC_RUNS=$((ARC_RUNS + 1))
 ARC_LOG=$TMPD/arcnat.$ARC_RUNS.log
+# shellcheck disable=SC2086 # UNPRIV_SETPRIV split
 unshare -m --propagation private sh -c 'mount -t tmpfs none /dev/net || exit 120; exec "$@"' sh \
-	ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	ip netns exec "$NS_H" $UNPRIV_SETPRIV \
 	timeout -k 5 "$RUN_TO" "$ARCNAT" run $UPLINK_user -- true 2>"$ARC_LOG"
 rc=$?
 [ "$rc" = 1 ] || fail "user, no /dev/net/tun: exit status $rc, expected 1"
@@ -294,10 +273,9 @@ ok "user, no /dev/net/tun: exit 1, one line: $(cat "$ARC_LOG")"
 # --- the unprivileged user where no user namespace may be made ---------------
 ARC_RUNS=$((ARC_RUNS + 1))
 ARC_LOG=$TMPD/arcnat.$ARC_RUNS.log
-ip netns exec "$NS_H" "$PY" "$NET_DIR/userns_limit.py" sh -c '
-	mount --bind "$1" /dev/net/tun || exit 120
-	shift
-	exec "$@"' sh "$TMPD/tun" setpriv --reuid=65534 --regid=65534 --clear-groups \
+# shellcheck disable=SC2086 # UNPRIV_SETPRIV split
+ip netns exec "$NS_H" "$PY" "$NET_DIR/userns_limit.py" \
+	sh -c "$UNPRIV_MOUNT" sh "$TMPD/tun" "" $UNPRIV_SETPRIV \
 	timeout -k 5 "$RUN_TO" "$ARCNAT" run $UPLINK_user -- true 2>"$ARC_LOG"
 rc=$?
 [ "$rc" = 1 ] || fail "user, no user namespaces allowed: exit status $rc, expected 1"

@@ -28,12 +28,7 @@ ctl() { timeout "$(tscale 20)" "$ARCNAT" ctl --control "$CTL" --timeout "$(tscal
 bg_as run --verbose -t 8090:82 -u 5353:53 --control "$CTL" -- \
 	"$PY" "$TOOL" server "$(tscale 170)" "$U/ready" "$U/done" t:80 t:81 t:82 u:53 u:54
 P=$BG_PID
-_i=0
-while [ $_i -lt "$(tscale 30)0" ] && [ ! -e "$U/ready" ] && alive "$P"; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
-[ -e "$U/ready" ] || fail "the guest's servers did not start: $(cat "$U/cmd.out") $(cat "$ARC_LOG")"
+wait_servers "$P"
 wait_listen h_ns t 8090 || fail "arcnat does not listen on 8090"
 [ -S "$CTL" ] || fail "no control socket at $CTL"
 ctl forward list >"$TMPD/l0" || fail "forward list"

@@ -36,12 +36,7 @@ bg_as run --verbose -t 8080:80 -t 127.0.0.1/8081:81 -t 9000-9002:9100-9102 -t 80
 	"$PY" "$TOOL" server "$(tscale 170)" "$U/ready" "$U/done" \
 	t:80 t:81 t:9100 t:9101 t:9102 u:53 u:54
 P=$BG_PID
-_i=0
-while [ $_i -lt "$(tscale 30)0" ] && [ ! -e "$U/ready" ] && alive "$P"; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
-[ -e "$U/ready" ] || fail "the guest's servers did not start (arcnat alive: $(alive "$P" && echo yes || echo no)): $(cat "$U/cmd.out")"
+wait_servers "$P"
 for p in 8080 8081 9000 9001 9002 8090; do
 	wait_listen h_ns t $p || fail "arcnat does not listen on TCP port $p in $NS_H: $(h_ns ss -Hltnp)"
 done

@@ -25,19 +25,14 @@
 # The user is uid/gid 65534 without groups or capabilities, with a 0666 TUN
 # node bind-mounted over /dev/net/tun, as in run_cmd.sh.
 . "$(dirname "$0")/lib.sh"
+. "$NET_DIR/include/unpriv.sh"
 
 net_checks
-need setpriv unshare mknod dnsmasq getent
+need dnsmasq getent
 NS_H=an-lh-$$
 h_ns() { ip netns exec "$NS_H" "$@"; }
-TMPD=$(mktemp -d "${TMPDIR:-/tmp}/an-rhlo-$$.XXXXXX") || fail "mktemp"
-chmod 0755 "$TMPD"
-U=$TMPD/u	# where CMD (uid 65534) writes
-mkdir "$U" && chmod 0777 "$U" || fail "mkdir $U"
-cp "$NET_DIR/udp_tool.py" "$TMPD/udp_tool.py" && chmod 0644 "$TMPD/udp_tool.py" || fail "copy udp_tool.py"
+unpriv_tmpd an-rhlo udp_tool.py
 ns_add "$NS_H"
-mknod -m 0666 "$TMPD/tun" c 10 200 || fail "mknod $TMPD/tun"
-chmod 0666 "$TMPD/tun"
 printf 'nameserver 127.0.0.53\n' >"$TMPD/resolv.conf"
 chmod 0644 "$TMPD/resolv.conf"
 HOST_RESOLV=$(cat /etc/resolv.conf 2>/dev/null)
@@ -64,14 +59,7 @@ run() {
 	ARC_RUNS=$((ARC_RUNS + 1))
 	ARC_LOG=$TMPD/arcnat.$ARC_RUNS.log
 	OUT=$TMPD/out.$ARC_RUNS
-	# shellcheck disable=SC2016 # expanded by the inner shell
-	unshare -m --propagation private sh -c '
-		mount --bind "$1" /dev/net/tun || exit 120
-		mount --bind "$2" /etc/resolv.conf || exit 121
-		shift 2
-		exec "$@"' sh "$TMPD/tun" "$TMPD/resolv.conf" \
-		ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-		timeout -k 5 "$RUN_TO" "$ARCNAT" run --verbose "$@" >"$OUT" 2>"$ARC_LOG"
+	unpriv --resolv "$TMPD/resolv.conf" "$NS_H" "$RUN_TO" "$ARCNAT" run --verbose "$@" >"$OUT" 2>"$ARC_LOG"
 	_rc=$?
 	grep -q -E 'ERROR: [A-Za-z]*Sanitizer|runtime error:' "$ARC_LOG" &&
 		fail "sanitizer report in $ARC_LOG"

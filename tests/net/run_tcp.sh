@@ -23,9 +23,9 @@
 # bind-mounted over /dev/net/tun on a private mount namespace (the host's
 # node is never changed), as in run_cmd.sh.
 . "$(dirname "$0")/lib.sh"
+. "$NET_DIR/include/unpriv.sh"
 
 net_checks
-need setpriv unshare mknod
 # 10,000 connections hold that many descriptors in the guest's client, in
 # arcnat and in the server: raise the limit for them all (the hard one too
 # where root may; a container may forbid it); dash and bash have ulimit -n
@@ -36,20 +36,10 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
 NS_H=an-th-$$
 NS_S=an-ts-$$
 s_ns() { ip netns exec "$NS_S" "$@"; }
-TMPD=$(mktemp -d "${TMPDIR:-/tmp}/an-rtcp-$$.XXXXXX") || fail "mktemp"
-chmod 0755 "$TMPD"
-cp "$NET_DIR/tcp_tool.py" "$TMPD/tcp_tool.py" && chmod 0644 "$TMPD/tcp_tool.py" || fail "copy tcp_tool.py"
-U=$TMPD/u
-mkdir "$U" && chmod 0777 "$U" || fail "mkdir $U"
+unpriv_tmpd an-rtcp tcp_tool.py
 ns_add "$NS_H"
 ns_add "$NS_S"
-ip -n "$NS_H" link add h1 type veth peer name s1 netns "$NS_S" || fail "veth"
-ip -n "$NS_H" addr add 203.0.113.2/24 dev h1 || fail "addr h1"
-ip -n "$NS_H" link set h1 up || fail "h1 up"
-ip -n "$NS_S" addr add 203.0.113.1/24 dev s1 || fail "addr s1"
-ip -n "$NS_S" link set s1 up || fail "s1 up"
-mknod -m 0666 "$TMPD/tun" c 10 200 || fail "mknod $TMPD/tun"
-chmod 0666 "$TMPD/tun"
+veth_pair "$NS_H" h1 203.0.113.2/24 "$NS_S" s1 203.0.113.1/24
 SRV=203.0.113.1
 BASE=6000
 case $ARCNAT in
@@ -74,13 +64,7 @@ bg_as() {
 	ARC_RUNS=$((ARC_RUNS + 1))
 	ARC_LOG=$TMPD/arcnat.$ARC_RUNS.log
 	CLI_OUT=$U/client.$ARC_RUNS
-	# shellcheck disable=SC2016 # expanded by the inner sh
-	bg unshare -m --propagation private sh -c '
-		mount --bind "$1" /dev/net/tun || exit 120
-		shift
-		exec "$@"' sh "$TMPD/tun" \
-		ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-		timeout -k 5 "$RUN_TO" "$ARCNAT" "$@" >"$CLI_OUT" 2>"$ARC_LOG"
+	bg_unpriv "$NS_H" "$RUN_TO" "$ARCNAT" "$@" >"$CLI_OUT" 2>"$ARC_LOG"
 }
 
 # wait_sync NAME: bounded wait for the client's sync file.

@@ -20,25 +20,17 @@
 # node bind-mounted over /dev/net/tun on a private mount namespace, as in
 # run_cmd.sh and run_tcp.sh.
 . "$(dirname "$0")/lib.sh"
+. "$NET_DIR/include/unpriv.sh"
 
 net_checks
-need setpriv unshare mknod
 NS_H=an-uh-$$
 NS_S=an-us-$$
 s_ns() { ip netns exec "$NS_S" "$@"; }
-TMPD=$(mktemp -d "${TMPDIR:-/tmp}/an-rudp-$$.XXXXXX") || fail "mktemp"
-chmod 0755 "$TMPD"
-cp "$NET_DIR/udp_tool.py" "$TMPD/udp_tool.py" && chmod 0644 "$TMPD/udp_tool.py" || fail "copy udp_tool.py"
+unpriv_tmpd an-rudp udp_tool.py
 ns_add "$NS_H"
 ns_add "$NS_S"
-ip -n "$NS_H" link add h1 type veth peer name s1 netns "$NS_S" || fail "veth"
-ip -n "$NS_H" addr add 203.0.113.2/24 dev h1 || fail "addr h1"
-ip -n "$NS_H" link set h1 up || fail "h1 up"
-ip -n "$NS_S" addr add 203.0.113.1/24 dev s1 || fail "addr s1"
+veth_pair "$NS_H" h1 203.0.113.2/24 "$NS_S" s1 203.0.113.1/24
 ip -n "$NS_S" addr add 203.0.113.3/24 dev s1 || fail "addr s1 (2nd)"
-ip -n "$NS_S" link set s1 up || fail "s1 up"
-mknod -m 0666 "$TMPD/tun" c 10 200 || fail "mknod $TMPD/tun"
-chmod 0666 "$TMPD/tun"
 MAX=65492
 RUN_TO=$(tscale 120)
 info "namespaces $NS_H $NS_S ready, arcnat: $ARCNAT, time scale x$NET_TSCALE"
@@ -52,13 +44,8 @@ ARC_RUNS=1
 ARC_LOG=$TMPD/arcnat.1.log
 OUT=$TMPD/client.out
 T0_=$(date +%s)
-# shellcheck disable=SC2016 # expanded by the inner shells
-unshare -m --propagation private sh -c '
-	mount --bind "$1" /dev/net/tun || exit 120
-	shift
-	exec "$@"' sh "$TMPD/tun" \
-	ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-	timeout -k 5 "$RUN_TO" "$ARCNAT" run --verbose -- sh -c '
+# shellcheck disable=SC2016 # expanded by the inner shell
+unpriv "$NS_H" "$RUN_TO" "$ARCNAT" run --verbose -- sh -c '
 		"$1" "$2" sizes 203.0.113.1 7001 "$3" 1 || exit 1
 		"$1" "$2" eim 42000 2 203.0.113.1:7001 203.0.113.1:7002 203.0.113.3:7001' \
 	sh "$PY" "$TMPD/udp_tool.py" "$MAX" >"$OUT" 2>"$ARC_LOG"

@@ -1,33 +1,23 @@
 # shellcheck shell=sh
 # tests/net/include/fwd.sh - what run_fwd.sh and run_ctl_runtime.sh share:
 # the checks, the "host" and "client" namespaces joined by a veth
-# (h1 203.0.113.2/24 <-> c1 203.0.113.1/24), the 0666 TUN node for
-# arcnat as uid 65534 (as, bg_as), the guest's fwd_tool.py servers' log
-# ($U/cmd.out: srv_count, srv_saw) and the client (client). Source it
-# after lib.sh; it sets TMPD, TOOL, U, HOST, CLI, GW and the sizes.
+# (h1 203.0.113.2/24 <-> c1 203.0.113.1/24), arcnat as uid 65534 (as,
+# bg_as, through include/unpriv.sh), the guest's fwd_tool.py servers
+# (wait_servers) and their log ($U/cmd.out: srv_count, srv_saw) and the
+# client (client). Source it after lib.sh; it sets TMPD, TOOL, U, HOST,
+# CLI, GW and the sizes.
 
 net_checks
-need setpriv unshare mknod
+. "$NET_DIR/include/unpriv.sh"
 NS_H=an-fh-$$
 NS_C=an-fc-$$
 h_ns() { ip netns exec "$NS_H" "$@"; }
 c_ns() { ip netns exec "$NS_C" "$@"; }
-TMPD=$(mktemp -d "${TMPDIR:-/tmp}/an-rfwd-$$.XXXXXX") || fail "mktemp"
-chmod 0755 "$TMPD"
+unpriv_tmpd an-rfwd fwd_tool.py
 TOOL=$TMPD/fwd_tool.py
-cp "$NET_DIR/fwd_tool.py" "$TOOL" && chmod 0644 "$TOOL" || fail "copy fwd_tool.py"
-# what CMD (root in its user namespace, uid 65534 outside) writes
-U=$TMPD/u
-mkdir "$U" && chmod 0777 "$U" || fail "mkdir $U"
 ns_add "$NS_H"
 ns_add "$NS_C"
-ip -n "$NS_H" link add h1 type veth peer name c1 netns "$NS_C" || fail "veth"
-ip -n "$NS_H" addr add 203.0.113.2/24 dev h1 || fail "addr h1"
-ip -n "$NS_H" link set h1 up || fail "h1 up"
-ip -n "$NS_C" addr add 203.0.113.1/24 dev c1 || fail "addr c1"
-ip -n "$NS_C" link set c1 up || fail "c1 up"
-mknod -m 0666 "$TMPD/tun" c 10 200 || fail "mknod $TMPD/tun"
-chmod 0666 "$TMPD/tun"
+veth_pair "$NS_H" h1 203.0.113.2/24 "$NS_C" c1 203.0.113.1/24
 # shellcheck disable=SC2034 # read by the scripts that source this one
 HOST=203.0.113.2
 CLI=203.0.113.1
@@ -45,24 +35,25 @@ info "namespaces $NS_H $NS_C ready, arcnat: $ARCNAT, time scale x$NET_TSCALE"
 as() {
 	ARC_RUNS=$((ARC_RUNS + 1))
 	ARC_LOG=$TMPD/arcnat.$ARC_RUNS.log
-	# shellcheck disable=SC2016 # expanded by the inner sh
-	unshare -m --propagation private sh -c '
-		mount --bind "$1" /dev/net/tun || exit 120
-		shift
-		exec "$@"' sh "$TMPD/tun" \
-		ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-		timeout -k 5 "$RUN_TO" "$ARCNAT" "$@" >"$U/cmd.out" 2>"$ARC_LOG"
+	unpriv "$NS_H" "$RUN_TO" "$ARCNAT" "$@" >"$U/cmd.out" 2>"$ARC_LOG"
 }
 bg_as() {
 	ARC_RUNS=$((ARC_RUNS + 1))
 	ARC_LOG=$TMPD/arcnat.$ARC_RUNS.log
-	# shellcheck disable=SC2016 # expanded by the inner sh
-	bg unshare -m --propagation private sh -c '
-		mount --bind "$1" /dev/net/tun || exit 120
-		shift
-		exec "$@"' sh "$TMPD/tun" \
-		ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-		timeout -k 5 "$RUN_TO" "$ARCNAT" "$@" >"$U/cmd.out" 2>"$ARC_LOG"
+	bg_unpriv "$NS_H" "$RUN_TO" "$ARCNAT" "$@" >"$U/cmd.out" 2>"$ARC_LOG"
+}
+
+# wait_servers PID: bounded (30 s) wait for the guest's fwd_tool.py
+# servers under arcnat (started by bg_as, $BG_PID) to say they are ready;
+# the test fails if they do not, or if arcnat ends first.
+wait_servers() {
+	_i=0
+	while [ $_i -lt "$(tscale 30)0" ] && [ ! -e "$U/ready" ] && alive "$1"; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -e "$U/ready" ] ||
+		fail "the guest's servers did not start (arcnat alive: $(alive "$1" && echo yes || echo no)): $(cat "$U/cmd.out")"
 }
 
 nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
