@@ -19,18 +19,16 @@
 # node bind-mounted over /dev/net/tun on a private mount namespace, as in
 # run_udp.sh; ping sockets are allowed in the host namespace.
 . "$(dirname "$0")/lib.sh"
+. "$NET_DIR/include/unpriv.sh"
 
 net_checks
-need setpriv unshare mknod
 NS_H=an-fh-$$
 NS_S=an-fs-$$
 s_ns() { ip netns exec "$NS_S" "$@"; }
-TMPD=$(mktemp -d "${TMPDIR:-/tmp}/an-rfrag-$$.XXXXXX") || fail "mktemp"
-chmod 0755 "$TMPD"
+unpriv_tmpd an-rfrag udp_tool.py
 export XDG_RUNTIME_DIR="$TMPD/run"
 mkdir -m 700 "$XDG_RUNTIME_DIR" || fail "mkdir $XDG_RUNTIME_DIR"
 chown 65534:65534 "$XDG_RUNTIME_DIR" || fail "chown $XDG_RUNTIME_DIR"
-cp "$NET_DIR/udp_tool.py" "$TMPD/udp_tool.py" && chmod 0644 "$TMPD/udp_tool.py" || fail "copy udp_tool.py"
 cat >"$TMPD/frag_client.py" <<'EOF' || fail "write frag_client.py"
 import socket, sys, time
 host, port, tmo = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
@@ -57,15 +55,9 @@ EOF
 chmod 0644 "$TMPD/frag_client.py"
 ns_add "$NS_H"
 ns_add "$NS_S"
-ip -n "$NS_H" link add h1 type veth peer name s1 netns "$NS_S" || fail "veth"
-ip -n "$NS_H" addr add 203.0.113.2/24 dev h1 || fail "addr h1"
-ip -n "$NS_H" link set h1 up || fail "h1 up"
-ip -n "$NS_S" addr add 203.0.113.1/24 dev s1 || fail "addr s1"
-ip -n "$NS_S" link set s1 up || fail "s1 up"
+veth_pair "$NS_H" h1 203.0.113.2/24 "$NS_S" s1 203.0.113.1/24
 ip netns exec "$NS_H" sysctl -qw net.ipv4.ping_group_range="0 2147483647" >/dev/null ||
 	fail "ping_group_range in the host namespace"
-mknod -m 0666 "$TMPD/tun" c 10 200 || fail "mknod $TMPD/tun"
-chmod 0666 "$TMPD/tun"
 RUN_TO=$(tscale 60)
 info "namespaces $NS_H $NS_S ready, arcnat: $ARCNAT, time scale x$NET_TSCALE"
 
@@ -78,13 +70,8 @@ ARC_RUNS=1
 ARC_LOG=$TMPD/arcnat.1.log
 OUT=$TMPD/client.out
 T0_=$(date +%s)
-# shellcheck disable=SC2016 # expanded by the inner shells
-unshare -m --propagation private sh -c '
-	mount --bind "$1" /dev/net/tun || exit 120
-	shift
-	exec "$@"' sh "$TMPD/tun" \
-	ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 --clear-groups \
-	timeout -k 5 "$RUN_TO" "$ARCNAT" run --verbose --mtu 1500 -- sh -c '
+# shellcheck disable=SC2016 # expanded by the inner shell
+unpriv "$NS_H" "$RUN_TO" "$ARCNAT" run --verbose --mtu 1500 -- sh -c '
 		ip link show tap0 | grep -q " mtu 1500 " || { echo "FAIL tap0: $(ip link show tap0)"; exit 1; }
 		"$1" "$2" 203.0.113.1 7001 "$3" 1472 1473 4000 65507 || exit 1
 		ping -c 3 -i 0.2 -W 2 -s 3000 203.0.113.1 | grep -q "^3 packets transmitted, 3 received" &&
