@@ -70,20 +70,38 @@ struct reasm {
 	uint8_t *mem;		/* every slot's storage */
 };
 
-/* Blocks held in [@b0, @b1). */
+/* The bits of word @w that fall in blocks [@b0, @b1). */
+static uint64_t ra_word_mask(uint32_t w, uint32_t b0, uint32_t b1)
+{
+	uint32_t lo = w * 64u, hi = lo + 64u;
+	uint64_t m = ~0ull;
+
+	if (b0 > lo)
+		m &= ~0ull << (b0 - lo);
+	if (b1 < hi)
+		m &= ~0ull >> (hi - b1);
+	return m;
+}
+
+/* Blocks held in [@b0, @b1): a word at a time (up to 128 words). */
 static uint32_t ra_count(const struct ra_slot *s, uint32_t b0, uint32_t b1)
 {
 	uint32_t n = 0;
 
-	for (uint32_t b = b0; b < b1; b++)
-		n += (uint32_t)(s->bits[b / 64] >> (b % 64)) & 1u;
+	if (b0 >= b1)
+		return 0;
+	for (uint32_t w = b0 / 64u; w <= (b1 - 1u) / 64u; w++)
+		n += (uint32_t)__builtin_popcountll(s->bits[w] &
+						    ra_word_mask(w, b0, b1));
 	return n;
 }
 
 static void ra_mark(struct ra_slot *s, uint32_t b0, uint32_t b1)
 {
-	for (uint32_t b = b0; b < b1; b++)
-		s->bits[b / 64] |= 1ull << (b % 64);
+	if (b0 >= b1)
+		return;
+	for (uint32_t w = b0 / 64u; w <= (b1 - 1u) / 64u; w++)
+		s->bits[w] |= ra_word_mask(w, b0, b1);
 }
 
 static void ra_free(struct reasm *r, struct ra_slot *s)
