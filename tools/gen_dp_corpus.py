@@ -80,6 +80,23 @@ def seeds():
 
 
 
+def isolated():
+    """fuzz_dp turns --isolate on by bit 5 of the input's length ((size / 32)
+    % 2): two guests whose broadcast, unicast and routed frames must not
+    reach each other. The ping's data makes the length fit (no MTU step)."""
+    for k in range(64):
+        data = (
+            rec(Ether(dst=GW_MAC, src=G2_MAC) / ARP(op=2, hwsrc=G2_MAC, psrc=G2, hwdst=GW_MAC, pdst=GW), port2=True)
+            + rec(Ether(dst="ff:ff:ff:ff:ff:ff", src=G_MAC) / ARP(op=1, hwsrc=G_MAC, psrc=G, pdst=G2))
+            + rec(Ether(dst=G2_MAC, src=G_MAC) / IP(src=G, dst=G2) / ICMP(id=5, seq=1) / (b"i" * k))
+            + rec(eth(IP(src=G, dst=G2) / UDP(sport=4000, dport=4001) / b"routed"))
+            + rec(Ether(dst="52:54:00:00:00:77", src=G2_MAC, type=0x88b5) / b"unknown", port2=True)
+        )
+        if (len(data) // 32) % 2 and len(data) % 4 == 0:
+            yield "two_guests_isolated", data
+            return
+
+
 def mtu_pad(data, want):
     """fuzz_dp picks the ports' MTUs by the input's length modulo 4:
     pad with 0-3 bytes (too few for a record) to get configuration @want."""
@@ -127,7 +144,7 @@ def services():
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "fuzz/corpus/dp"
     os.makedirs(out, exist_ok=True)
-    for name, data in list(seeds()) + list(mtu()) + list(services()):
+    for name, data in list(seeds()) + list(isolated()) + list(mtu()) + list(services()):
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
     print(f"gen_dp_corpus: wrote {out}")
