@@ -29,6 +29,9 @@ MAC_A=52:54:00:c0:00:0a
 MAC_B=52:54:00:c0:00:0b
 OUT=198.51.100.1
 CLI_TO=$(tscale 15)
+NAME=dhc-$$
+CTL_TO=$(tscale 5)
+ctl() { timeout "$CTL_TO" "$ARCNAT" ctl --timeout "$CTL_TO" --name "$NAME" "$@"; }
 
 # Guest A: net_setup's tap0 with 10.0.2.2 and 10.0.2.3, by hand.
 ip -n "$NS_IN" link set dev tap0 address "$MAC_A" || fail "tap0 MAC"
@@ -72,7 +75,7 @@ pings() {
 }
 
 start_arcnat --inside "tap0@$NS_IN" --inside "tap:tap1@$NS_G2" --outside r0 \
-	--external-ip 198.51.100.2/24 --dns "$OUT"
+	--external-ip 198.51.100.2/24 --dns "$OUT" --name "$NAME"
 pings "$NS_IN" 10.0.2.1 || fail "A cannot ping the gateway from 10.0.2.2: $(tail -n 3 "$TMPD/ping.out")"
 pings "$NS_IN" "$OUT" || fail "A cannot ping $OUT: $(tail -n 3 "$TMPD/ping.out")"
 ok "guest A ($MAC_A, 10.0.2.2 and 10.0.2.3 by hand) pings the gateway and $OUT"
@@ -89,9 +92,12 @@ skipped=$(stat_last dhcp.in_use_skipped)
 naks=$(stat_last dhcp.in_use_nak)
 probes=$(stat_last dhcp.probes)
 [ "$skipped" -ge 1 ] || fail "dhcp.in_use_skipped is $skipped: 10.0.2.2 was not skipped"
-[ "$probes" -ge 1 ] && [ "$(stat_last gw.arp_solicits)" -ge 1 ] ||
+if [ "$probes" -lt 1 ] || [ "$(stat_last gw.arp_solicits)" -lt 1 ]; then
 	fail "dhcp.probes $probes, gw.arp_solicits $(stat_last gw.arp_solicits): nothing probed"
-ok "guest B ($MAC_B) got $IP_B: dhcp.in_use_skipped $skipped, dhcp.in_use_nak $naks, dhcp.probes $probes"
+fi
+m=$(ctl metrics | awk '$1 == "arcnat_dhcp_in_use_skipped_total" {print $2}') || fail "arcnat ctl metrics"
+[ "${m:-0}" -ge 1 ] || fail "the control socket's metrics: arcnat_dhcp_in_use_skipped_total is '$m'"
+ok "guest B ($MAC_B) got $IP_B: dhcp.in_use_skipped $skipped (metrics $m), dhcp.in_use_nak $naks, dhcp.probes $probes"
 
 pings "$NS_IN" 10.0.2.1 || fail "A cannot ping the gateway after B's lease: $(tail -n 3 "$TMPD/ping.out")"
 pings "$NS_IN" "$OUT" || fail "A cannot ping $OUT after B's lease: $(tail -n 3 "$TMPD/ping.out")"
