@@ -134,7 +134,7 @@ static bool neigh_usable(const struct arp *a, const struct arp_neigh *e,
 	       a->reach_ns + ARP_STALE_SEC * NSEC_PER_SEC;
 }
 
-static struct arp_neigh *neigh_find(struct arp *a, uint32_t ip)
+static struct arp_neigh *neigh_find(const struct arp *a, uint32_t ip)
 {
 	uint32_t h = neigh_home(a, ip), i;
 
@@ -198,19 +198,12 @@ int arp_lookup(struct arp *a, uint32_t ip, uint64_t now, uint8_t mac[ETH_ALEN])
 int arp_peek(const struct arp *a, uint32_t ip, uint64_t now,
 	     uint8_t mac[ETH_ALEN])
 {
-	uint32_t h = neigh_home(a, ip), i;
+	const struct arp_neigh *e = neigh_find(a, ip);
 
-	for (i = 0; i < a->probe; i++) {
-		const struct arp_neigh *e = &a->tab[(h + i) & a->mask];
-
-		if (e->valid && e->ip == ip) {
-			if (!neigh_usable(a, e, now))
-				return -ENOENT;
-			memcpy(mac, e->mac, ETH_ALEN);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (!e || !neigh_usable(a, e, now))
+		return -ENOENT;
+	memcpy(mac, e->mac, ETH_ALEN);
+	return 0;
 }
 
 /* ---- output ---- */
