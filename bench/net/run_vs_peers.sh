@@ -112,7 +112,11 @@ ns_of() { echo "nb-$1-$$-$2"; }	# ns_of h|g|s BACKEND
 setup_backend() {	# setup_backend BACKEND: namespaces, veth, servers
 	local be=$1 h g s
 	h=$(ns_of h "$be") g=$(ns_of g "$be") s=$(ns_of s "$be")
-	ns_add "$h"
+	# the stacks' host sockets: TCP_CRR leaves ~15k of them in TIME_WAIT
+	# per run; with the defaults (28k ports, reuse for loopback only) the
+	# next run's connect() searches a nearly full range and every stack
+	# falls to a few hundred conn/s
+	ns_add "$h" net.ipv4.tcp_tw_reuse=1 "net.ipv4.ip_local_port_range=$CLIENT_PORTS"
 	ns_add "$g" net.ipv4.tcp_tw_reuse=1 "net.ipv4.ip_local_port_range=$CLIENT_PORTS"
 	ns_add "$s"
 	ip -n "$h" link add h0 type veth peer name s0 netns "$s" || die "veth"
