@@ -676,6 +676,7 @@ int gateway_start(struct gateway *gw, struct dp_port *inside, pid_t child)
 	dc.leases = gw->leases;
 	dc.isolate = o->isolate;
 	dc.no_gro = o->no_gro;
+	dc.busy_poll_ns = (uint64_t)o->busy_poll_us * NSEC_PER_USEC;
 	err = dp_worker_create(&gw->worker, &dc);
 	if (err) {
 		log_err("cannot create the worker: %s", strerror(-err));

@@ -92,6 +92,13 @@ static const char gw_usage[] =
 "                              into one super-frame for the uplink (default:\n"
 "                              joined, as a NIC's GRO does, for guests that\n"
 "                              cannot send TSO super-frames themselves).\n"
+"  --busy-poll US              after traffic, the packet thread polls for US\n"
+"                              microseconds before it sleeps again, 0..1000\n"
+"                              (default 50; 0: it always sleeps). A request's\n"
+"                              answer that comes within that time is served\n"
+"                              without a wakeup (some 8 us each on a virtual\n"
+"                              CPU): more requests per second, for CPU while\n"
+"                              traffic flows and none while it does not.\n"
 "";
 
 /* In parts: ISO C caps a string literal at 4095 bytes. */
@@ -245,7 +252,7 @@ enum {
 	OPT_NO_SANDBOX, OPT_ISOLATE, OPT_TEST_FAULTS, OPT_NO_GRO,
 	OPT_CONTROL, OPT_NAME, OPT_NO_CONTROL, OPT_METRICS_FILE,
 	OPT_METRICS_INTERVAL,
-	OPT_NO_MAP_GW, OPT_FLOW_STATS,
+	OPT_NO_MAP_GW, OPT_FLOW_STATS, OPT_BUSY_POLL,
 	OPT_TCP_FWD = 't', OPT_UDP_FWD = 'u',
 };
 
@@ -289,6 +296,7 @@ static const struct option gw_options[] = {
 	{ "isolate", no_argument, NULL, OPT_ISOLATE },
 	{ "test-faults", required_argument, NULL, OPT_TEST_FAULTS },
 	{ "no-gro", no_argument, NULL, OPT_NO_GRO },
+	{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "no-control", no_argument, NULL, OPT_NO_CONTROL },
@@ -526,6 +534,7 @@ int gw_parse(int argc, char **argv, struct gw_opts *o,
 	ct_timeouts_default(&o->nat.timeouts);
 	opts_parse_ip4(GW_DEFAULT_ADDR, &o->gw_addr);
 	o->gw_plen = GW_DEFAULT_PLEN;
+	o->busy_poll_us = GW_DEFAULT_BUSY_POLL_US;
 	if (cmd)
 		o->mtu = cmd->default_mtu;
 	gw_cmd_name = cmd ? cmd->name : "gateway";
@@ -693,6 +702,13 @@ int gw_parse(int argc, char **argv, struct gw_opts *o,
 			break;
 		case OPT_NO_GRO:
 			o->no_gro = true;
+			break;
+		case OPT_BUSY_POLL:
+			if (opts_parse_u32(optarg, 0, GW_BUSY_POLL_MAX_US,
+					   &o->busy_poll_us))
+				rc = gw_usage_error("--%s: '%s' is not in 0..%u",
+						    name, optarg,
+						    GW_BUSY_POLL_MAX_US);
 			break;
 		case OPT_TEST_FAULTS: {
 			char why[256];

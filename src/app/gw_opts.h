@@ -22,6 +22,8 @@
 #define GW_DEFAULT_ADDR		"10.0.2.1"
 #define GW_DEFAULT_PLEN		24
 #define GW_DEFAULT_MAX_FLOWS	65536u
+#define GW_DEFAULT_BUSY_POLL_US	50u	/* --busy-poll */
+#define GW_BUSY_POLL_MAX_US	1000u
 #define GW_MAX_FLOWS_MAX	(1u << 24)
 #define GW_MTU_MIN		576u
 #define GW_MTU_MAX		65520u
@@ -135,6 +137,7 @@ struct gw_opts {
 	bool no_sandbox;
 	bool isolate;
 	bool no_gro;
+	uint32_t busy_poll_us;
 	bool faults;
 	struct dp_fault_cfg fault;
 	struct sandbox sb;

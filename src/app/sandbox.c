@@ -55,6 +55,8 @@
 static const char *const sandbox_calls[] = {
 	/* datapath: the worker's epoll loop and its devices */
 	"epoll_wait|epoll_pwait", "read", "write", "readv", "writev",
+	/* busy polling gives the CPU to any other task between polls */
+	"sched_yield",
 	/* ports come and go, EPOLLOUT on and off for a port's queue; a
 	 * stream listener accepts its guests; a dgram port connects to the
 	 * guest it learned (no socket() is allowed: only its own socket) */

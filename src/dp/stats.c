@@ -151,6 +151,7 @@ void dp_stats_print(const struct dp_stats_view *v, FILE *f)
 	dp_mtu_print_stats(v->mtu, f);
 	dp_switch_print_stats(v->sw, f);
 	fprintf(f, "stat dp.wakeups %" PRIu64 "\n", v->st->wakeups);
+	fprintf(f, "stat dp.busy_polled %" PRIu64 "\n", v->st->busy_polled);
 	for (unsigned int i = 0; i < DP_HIST_BUCKETS; i++)
 		fprintf(f, "stat dp.burst_%u %" PRIu64 "\n", 1u << i,
 			v->st->batch_hist[i]);

@@ -55,6 +55,8 @@ enum dp_drop {
  * @pkt_drops:  parser drops per enum pkt_drop
  * @batch_hist: receive bursts by size, log2 buckets
  * @wakeups:    epoll wakeups
+ * @busy_polled: of those, the ones whose port events busy polling found
+ *              (the worker did not sleep for them; dp_config.busy_poll_ns)
  * @arp_in:     ARP frames handed to the inside ARP endpoint
  * @echo:       echo requests answered
  * @held:       packets held waiting for a guest's MAC
@@ -67,6 +69,7 @@ struct dp_stats {
 	uint64_t pkt_drops[PKT_DROP__MAX];
 	uint64_t batch_hist[DP_HIST_BUCKETS];
 	uint64_t wakeups;
+	uint64_t busy_polled;
 	uint64_t arp_in;
 	uint64_t echo;
 	uint64_t held;

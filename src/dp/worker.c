@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -918,6 +919,18 @@ static int dp_port_event(struct dp_worker *w, uint64_t tag, uint32_t events)
 	return err;
 }
 
+/*
+ * How long the next epoll_wait() may sleep: not at all while some port has
+ * output pending or while busy polling lasts, else until an event.
+ */
+static int dp_wait_timeout(struct dp_worker *w, int more,
+			   uint64_t poll_until)
+{
+	if (more)
+		return 0;
+	return poll_until && clock_read(&w->clock) < poll_until ? 0 : -1;
+}
+
 int dp_worker_run(struct dp_worker *w)
 {
 	struct itimerspec its = {
@@ -926,6 +939,7 @@ int dp_worker_run(struct dp_worker *w)
 	};
 	bool running = true;
 	int err = 0, more = 0;
+	uint64_t poll_until = 0;	/* busy polling lasts until then */
 
 	if (timerfd_settime(w->tfd, 0, &its, NULL) < 0)
 		return -errno;
@@ -936,13 +950,21 @@ int dp_worker_run(struct dp_worker *w)
 	dp_serve_mailbox(w);	/* requests made before the run */
 	while (running) {
 		struct epoll_event ev[DP_EVENTS];
-		int n = epoll_wait(w->ep, ev, DP_EVENTS, more ? 0 : -1);
+		int timeout = dp_wait_timeout(w, more, poll_until);
+		int n = epoll_wait(w->ep, ev, DP_EVENTS, timeout);
+		bool port_event = false;
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			err = -errno;
 			break;
+		}
+		if (n == 0 && !more) {
+			/* busy polling found nothing yet: any other task
+			 * of this CPU (the guest's, a server's) runs first */
+			sched_yield();
+			continue;
 		}
 		uint64_t now = clock_read(&w->clock);
 
@@ -957,13 +979,20 @@ int dp_worker_run(struct dp_worker *w)
 		for (int i = 0; i < n && !err; i++) {
 			uint64_t tag = ev[i].data.u64;
 
-			if (dp_tag_kind(tag) == DP_TAG_TIMER)
+			if (dp_tag_kind(tag) == DP_TAG_TIMER) {
 				dp_tick(w, now);
-			else if (dp_tag_kind(tag) == DP_TAG_CTL)
+			} else if (dp_tag_kind(tag) == DP_TAG_CTL) {
 				running = dp_control(w);
-			else
+			} else {
 				err = dp_port_event(w, tag, ev[i].events);
+				port_event = true;
+			}
 		}
+		/* traffic: its next packet is likely a round trip away */
+		if (port_event && timeout == 0 && !more)
+			w->st.busy_polled++;
+		if (port_event && w->cfg.busy_poll_ns)
+			poll_until = now + w->cfg.busy_poll_ns;
 		if (!err) {
 			more = dp_pending(w);
 			err = more < 0 ? more : 0;

@@ -44,6 +44,12 @@
  *                  routed from one guest to another
  * @no_gro:         never join guests' TCP segments into super-frames
  *                  (pkt/gro.h; joining needs an uplink with DP_PORT_VNET)
+ * @busy_poll_ns:   after a port's event, poll (epoll_wait() without
+ *                  sleeping, yielding the CPU between polls) for this
+ *                  long before sleeping again; 0: always sleep. A
+ *                  request's answer is often a few tens of microseconds
+ *                  away, less than a sleeping thread takes to be woken
+ *                  on a virtual CPU (docs/performance.md)
  */
 struct dp_config {
 	struct dp_port *inside;
@@ -64,6 +70,7 @@ struct dp_config {
 	struct dp_persist *leases;
 	bool isolate;
 	bool no_gro;
+	uint64_t busy_poll_ns;
 };
 
 #endif /* ARCNAT_DP_WORKER_CFG_H */

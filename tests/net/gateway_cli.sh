@@ -72,6 +72,9 @@ usage() {
 	usage $base --timeout-udp 5
 	usage $base --timeout-tcp-established 0
 	usage $base --stats-interval 0
+	usage $base --busy-poll 1001
+	usage $base --busy-poll -1
+	usage $base --busy-poll 50us
 	usage $base --dhcp-range 10.0.2.9,10.0.2.2
 	usage $base --dhcp-host 52:54:00:00:00:01
 	usage $base --lease-time 10

@@ -105,6 +105,12 @@ for c in fwd_accepted:$want tcp_fwd_accepted:$want tcp_fwd_established:$((want -
 	[ "$v" = "${c#*:}" ] || fail "stat outside.sock.${c%:*} is $v, expected ${c#*:} ($want clients, one to a guest port without a server)"
 done
 ok "statistics: $want clients accepted, $((want - 1)) answered by the guest, 1 refused by it, none timed out or refused by arcnat"
+# busy polling (on by default, --busy-poll) served some of those
+# exchanges' packets without a sleep; an option that did not reach the
+# worker, or a window that never opened, leaves this 0
+v=$(stat_last dp.busy_polled)
+[ "$v" -gt 0 ] || fail "stat dp.busy_polled is $v after $want clients' exchanges (expected > 0: busy polling is on by default)"
+ok "busy polling found $v of the worker's events"
 # a UDP forward answers through its own socket, bound at start: the
 # clients' flows hold no descriptor of their own
 FD2=$(nfds "$A")

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "test_exit.h"
+#include "core/clock.h"
 #include "dp/portset.h"
 #include "dp/worker.h"
 #include "pkt/build.h"
@@ -305,6 +306,84 @@ static void worker_forward_arps_for_unknown_guest_then_delivers(void **state)
 	assert_int_equal(ip.saddr, htonl(0xc6336401));
 	assert_int_equal(ip.daddr, htonl(0x0a000209));
 	assert_int_equal(u.dport, htons(53));
+}
+
+static uint64_t stat_value(const char *stats, const char *name)
+{
+	const char *p = strstr(stats, name);
+
+	assert_non_null(p);
+	return strtoull(p + strlen(name), NULL, 10);
+}
+
+/*
+ * Two echo requests, the second sent as soon as the first is answered; then
+ * 600 ms without traffic. Return: dp.busy_polled, and in @idle_cpu_ns the
+ * worker thread's CPU time over the last 300 ms of the quiet.
+ */
+static uint64_t echo_twice_then_idle(struct env *e, uint64_t *idle_cpu_ns)
+{
+	uint8_t f[MEMPORT_FRAME];
+	struct timespec c0, c1;
+	clockid_t cpu;
+	uint64_t polled;
+	char *stats;
+
+	mp_push(&e->in, f, echo_frame(f, 1), NULL);
+	mp_wait(&e->in, 1);
+	mp_push(&e->in, f, echo_frame(f, 2), NULL);
+	mp_wait(&e->in, 2);
+	nanosleep(&(struct timespec){ 0, 300000000 }, NULL);
+	assert_int_equal(pthread_getcpuclockid(e->worker_th, &cpu), 0);
+	assert_int_equal(clock_gettime(cpu, &c0), 0);
+	nanosleep(&(struct timespec){ 0, 300000000 }, NULL);
+	assert_int_equal(clock_gettime(cpu, &c1), 0);
+	*idle_cpu_ns = (uint64_t)(c1.tv_sec - c0.tv_sec) * 1000000000u +
+		       (uint64_t)c1.tv_nsec - (uint64_t)c0.tv_nsec;
+	stats = env_stats(e);
+	polled = stat_value(stats, "stat dp.busy_polled ");
+	assert_true(polled <= stat_value(stats, "stat dp.wakeups "));
+	free(stats);
+	env_resume(e);
+	return polled;
+}
+
+/* Without busy polling every event is a wakeup from sleep. */
+static void worker_sleeps_without_busy_poll(void **state)
+{
+	uint64_t idle;
+
+	assert_int_equal(echo_twice_then_idle(*state, &idle), 0);
+	assert_true(idle < 30000000u);
+}
+
+/*
+ * With busy polling for 200 ms after traffic (dp_config.busy_poll_ns), the
+ * second request is found by polling, not by a wakeup; once the window
+ * has passed the worker sleeps again: its timer's ticks (every 100 ms) do
+ * not open a window (a worker that did would poll for good: 300 ms of CPU
+ * in 300 ms, against the 30 ms allowed).
+ */
+static void worker_busy_polls_after_traffic_only(void **state)
+{
+	uint64_t idle;
+
+	assert_true(echo_twice_then_idle(*state, &idle) >= 1);
+	assert_true(idle < 30000000u);
+}
+
+static int env_setup_polling(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+
+	assert_non_null(e);
+	mp_init(&e->in, 0);
+	mp_init(&e->out, DP_PORT_L3 | DP_PORT_VNET);
+	env_worker_create_polling(e, htonl(0x0a000209),
+				  200 * NSEC_PER_MSEC);
+	env_resume(e);
+	*state = e;
+	return 0;
 }
 
 static void worker_echo_and_counted_drops(void **state)
@@ -1413,6 +1492,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			worker_forward_arps_for_unknown_guest_then_delivers,
 			env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(worker_sleeps_without_busy_poll,
+						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(
+			worker_busy_polls_after_traffic_only,
+			env_setup_polling, env_teardown),
 		cmocka_unit_test_setup_teardown(worker_echo_and_counted_drops,
 						env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(worker_port_refusals_are_counted,

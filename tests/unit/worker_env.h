@@ -104,9 +104,11 @@ static __maybe_unused __noinline char *env_stats(struct env *e)
 /*
  * The NAT and the worker over @e's ports (initialised by the caller), not
  * yet running: the forward 198.51.100.2:5000/udp goes to @fwd_int
- * (network order) port 53.
+ * (network order) port 53; the worker busy polls for @busy_poll_ns after
+ * traffic (dp_config.busy_poll_ns).
  */
-static inline void env_worker_create(struct env *e, uint32_t fwd_int)
+static inline void env_worker_create_polling(struct env *e, uint32_t fwd_int,
+					     uint64_t busy_poll_ns)
 {
 	struct nat_config nc = gw_fixture_nat(1024);
 	struct nat_forward fwd = {
@@ -121,7 +123,14 @@ static inline void env_worker_create(struct env *e, uint32_t fwd_int)
 	assert_int_equal(nat_create(&e->nat, &nc), 0);
 	assert_int_equal(nat_add_forward(e->nat, &fwd), 0);
 	dc = gw_fixture_dp(&e->in.port, &e->out.port, e->nat);
+	dc.busy_poll_ns = busy_poll_ns;
 	assert_int_equal(dp_worker_create(&e->w, &dc), 0);
+}
+
+/* env_worker_create_polling() of a worker that always sleeps. */
+static inline void env_worker_create(struct env *e, uint32_t fwd_int)
+{
+	env_worker_create_polling(e, fwd_int, 0);
 }
 
 /* An echo request from the guest (10.0.2.2, guest_mac) to the gateway,
