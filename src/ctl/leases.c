@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "prot/eth.h"
 
 void ctl_leases_scan(const struct dhcp_leases *t, uint32_t cursor,
 		     uint64_t now, struct ctl_lease_page *pg)
@@ -67,8 +68,7 @@ static struct json_object *ctl_lease_json(const struct ctl_lease *l)
 	if (!o)
 		return NULL;
 	inet_ntop(AF_INET, &l->ip, ip, sizeof(ip));
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", l->mac[0],
-		 l->mac[1], l->mac[2], l->mac[3], l->mac[4], l->mac[5]);
+	snprintf(mac, sizeof(mac), ETH_MAC_FMT, ETH_MAC_ARG(l->mac));
 	json_object_object_add(o, "ip", json_object_new_string(ip));
 	json_object_object_add(o, "mac", json_object_new_string(mac));
 	json_object_object_add(o, "name", json_object_new_string(l->name));

@@ -18,6 +18,7 @@
 #include "ctl/call.h"
 #include "ctl/proto.h"
 #include "prot/dns.h"
+#include "prot/eth.h"
 #include "svc/dhcp_lease.h"
 #include "svc/dns_msg.h"
 
@@ -130,8 +131,7 @@ static struct json_object *ctl_mi_lease_json(const struct dhcp_lease_info *l,
 
 	if (!o)
 		return NULL;
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", l->mac[0],
-		 l->mac[1], l->mac[2], l->mac[3], l->mac[4], l->mac[5]);
+	snprintf(mac, sizeof(mac), ETH_MAC_FMT, ETH_MAC_ARG(l->mac));
 	inet_ntop(AF_INET, &l->ip, ip, sizeof(ip));
 	json_object_object_add(o, "ip", json_object_new_string(ip));
 	json_object_object_add(o, "mac", json_object_new_string(mac));

@@ -16,6 +16,7 @@
 #include "nat/opts.h"
 #include "ctl/proto.h"
 #include "dp/services.h"
+#include "prot/eth.h"
 #include "prot/ip4.h"
 
 /* A reason built for one reply: the dispatcher copies it into the reply
@@ -440,8 +441,7 @@ static struct json_object *ctl_rt_guest_json(const struct ctl_rt_guest *g)
 		json_object_put(ct);
 		return NULL;
 	}
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", g->mac[0],
-		 g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
+	snprintf(mac, sizeof(mac), ETH_MAC_FMT, ETH_MAC_ARG(g->mac));
 	json_object_object_add(o, "slot", json_object_new_int((int)g->slot));
 	json_object_object_add(o, "kind", json_object_new_string(
 		ctl_rt_guest_kind(g->name)));

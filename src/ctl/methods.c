@@ -23,6 +23,7 @@
 #include "ctl/m_info.h"
 #include "ctl/m_runtime.h"
 #include "ctl/proto.h"
+#include "prot/eth.h"
 
 static const char *const ctl_no_params[] = { NULL };
 
@@ -82,9 +83,8 @@ static struct json_object *ctl_port_json(const struct ctl_port_info *p)
 	if (!p->uplink) {
 		char mac[18];
 
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-			 p->mac[0], p->mac[1], p->mac[2], p->mac[3], p->mac[4],
-			 p->mac[5]);
+		snprintf(mac, sizeof(mac), ETH_MAC_FMT,
+			 ETH_MAC_ARG(p->mac));
 		json_object_object_add(o, "mac", json_object_new_string(mac));
 	}
 	return o;

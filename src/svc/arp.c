@@ -20,6 +20,7 @@
 #include "pkt/cursor.h"
 #include "pkt/martian.h"
 #include "prot/arp.h"
+#include "prot/eth.h"
 
 /*
  * Each hold slot: the packet starts ARP_HOLD_PKT_OFF bytes into it, which
@@ -416,9 +417,8 @@ static void log_conflict(struct arp *a, const struct arp_eth_ip4 *h,
 	if (!inet_ntop(AF_INET, &spa, ip, sizeof(ip)))
 		return;
 	log_rl(&a->log_rl, now, LOG_LEVEL_WARN,
-	       "arp: %02x:%02x:%02x:%02x:%02x:%02x claims our address %s",
-	       h->sha[0], h->sha[1], h->sha[2], h->sha[3], h->sha[4], h->sha[5],
-	       ip);
+	       "arp: " ETH_MAC_FMT " claims our address %s",
+	       ETH_MAC_ARG(h->sha), ip);
 }
 
 /* Copy the ARP header out of @frame if it is one we speak; else false. */

@@ -133,9 +133,6 @@ static struct dhcp_lease *free_slot(struct dhcp *d, uint32_t ip, uint64_t now)
 
 /* ---- addresses in use by other hosts (dhcp.h) ---- */
 
-#define MAC_FMT	"%02x:%02x:%02x:%02x:%02x:%02x"
-#define MAC_ARG(m) (m)[0], (m)[1], (m)[2], (m)[3], (m)[4], (m)[5]
-
 /* Whether @l's address belongs to a MAC: leased or reserved. An offered
  * address another host answers for is the probe at work, not a conflict
  * anyone has to hear of: the client is NAKed and never uses it. */
@@ -159,10 +156,10 @@ static void conflict(struct dhcp *d, struct dhcp_lease *l,
 	if (!inet_ntop(AF_INET, &l->ip, ip, sizeof(ip)))
 		return;
 	log_rl(&d->log_rl, now, LOG_LEVEL_WARN,
-	       "dhcp: %s %s to " MAC_FMT " is in use by " MAC_FMT
+	       "dhcp: %s %s to " ETH_MAC_FMT " is in use by " ETH_MAC_FMT
 	       " too (configured by hand?)",
-	       ip, l->is_static ? "reserved" : "leased", MAC_ARG(l->mac),
-	       MAC_ARG(other));
+	       ip, l->is_static ? "reserved" : "leased", ETH_MAC_ARG(l->mac),
+	       ETH_MAC_ARG(other));
 }
 
 /*
@@ -185,9 +182,9 @@ static bool taken(struct dhcp *d, const struct dhcp_req *r,
 		conflict(d, l, other, now);
 	else if (inet_ntop(AF_INET, &l->ip, ip, sizeof(ip)))
 		log_rl(&d->log_rl, now, LOG_LEVEL_INFO,
-		       "dhcp: %s is in use by " MAC_FMT
-		       ", not given to " MAC_FMT ", quarantined for %u s",
-		       ip, MAC_ARG(other), MAC_ARG(r->h.chaddr),
+		       "dhcp: %s is in use by " ETH_MAC_FMT
+		       ", not given to " ETH_MAC_FMT ", quarantined for %u s",
+		       ip, ETH_MAC_ARG(other), ETH_MAC_ARG(r->h.chaddr),
 		       d->decline_sec);
 	dhcp_lease_decline(&d->tab, l,
 			   now + (uint64_t)d->decline_sec * NSEC_PER_SEC);
@@ -396,8 +393,8 @@ static void log_decline(struct dhcp *d, const struct dhcp_req *r, uint64_t now)
 	if (!inet_ntop(AF_INET, &r->req_ip, ip, sizeof(ip)))
 		return;
 	log_rl(&d->log_rl, now, LOG_LEVEL_WARN,
-	       "dhcp: %02x:%02x:%02x:%02x:%02x:%02x declined %s (in use by another host?), quarantined for %u s",
-	       m[0], m[1], m[2], m[3], m[4], m[5], ip, d->decline_sec);
+	       "dhcp: " ETH_MAC_FMT " declined %s (in use by another host?), quarantined for %u s",
+	       ETH_MAC_ARG(m), ip, d->decline_sec);
 }
 
 static int on_decline(struct dhcp *d, const struct dhcp_req *r, uint64_t now)

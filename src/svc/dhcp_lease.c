@@ -22,6 +22,7 @@
 #include "core/compiler.h"
 #include "core/log.h"
 #include "core/siphash.h"
+#include "prot/eth.h"
 
 #define LINE_MAX_LEN	512	/* lease file lines we write are < 260 */
 #define BAD_LOG_MAX	5	/* bad lines logged one by one at load */
@@ -691,8 +692,8 @@ static int format_lease(const struct dhcp_lease *l, uint64_t now,
 	}
 	inet_ntop(AF_INET, &l->ip, ip, sizeof(ip));
 	n = snprintf(buf + *off, cap - *off,
-		     "%" PRId64 " %02x:%02x:%02x:%02x:%02x:%02x %s %s %s\n",
-		     wall_sec + (int64_t)left, m[0], m[1], m[2], m[3], m[4], m[5],
+		     "%" PRId64 " " ETH_MAC_FMT " %s %s %s\n",
+		     wall_sec + (int64_t)left, ETH_MAC_ARG(m),
 		     ip, l->name[0] ? l->name : "*", cid);
 	if (n < 0 || (size_t)n >= cap - *off)
 		return -ENOSPC;
