@@ -83,8 +83,7 @@ static struct json_object *ctl_port_json(const struct ctl_port_info *p)
 	if (!p->uplink) {
 		char mac[18];
 
-		snprintf(mac, sizeof(mac), ETH_MAC_FMT,
-			 ETH_MAC_ARG(p->mac));
+		snprintf(mac, sizeof(mac), ETH_MAC_FMT, ETH_MAC_ARG(p->mac));
 		json_object_object_add(o, "mac", json_object_new_string(mac));
 	}
 	return o;

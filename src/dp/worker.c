@@ -988,9 +988,9 @@ int dp_worker_run(struct dp_worker *w)
 				port_event = true;
 			}
 		}
-		/* traffic: its next packet is likely a round trip away */
 		if (port_event && timeout == 0 && !more)
-			w->st.busy_polled++;
+			w->st.busy_polled++;	/* found without a sleep */
+		/* traffic: its next packet is likely a round trip away */
 		if (port_event && w->cfg.busy_poll_ns)
 			poll_until = now + w->cfg.busy_poll_ns;
 		if (!err) {

@@ -15,12 +15,12 @@
 
 #define ETH_ALEN	6
 #define ETH_HLEN	14	/* dst, src, ethertype */
-
-/* A MAC address in printf(): "%s " ETH_MAC_FMT, ETH_MAC_ARG(mac). */
-#define ETH_MAC_FMT	"%02x:%02x:%02x:%02x:%02x:%02x"
-#define ETH_MAC_ARG(m)	(m)[0], (m)[1], (m)[2], (m)[3], (m)[4], (m)[5]
 #define ETH_VLAN_HLEN	4	/* one 802.1Q tag: TPID 0x8100 + TCI */
 #define ETH_MIN_FRAME	60	/* without FCS; shorter frames are padded */
+
+/* A MAC address in a format: printf("to " ETH_MAC_FMT, ETH_MAC_ARG(mac)). */
+#define ETH_MAC_FMT	"%02x:%02x:%02x:%02x:%02x:%02x"
+#define ETH_MAC_ARG(m)	(m)[0], (m)[1], (m)[2], (m)[3], (m)[4], (m)[5]
 
 /* EtherTypes (host order; compare with ntohs of the wire field). */
 #define ETH_P_IPV4	0x0800

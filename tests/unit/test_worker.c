@@ -1071,7 +1071,7 @@ static void worker_extra_fds_wake_their_port(void **state)
 	struct env *e = *state;
 	struct kickport k = { .w = e->w };
 	uint64_t wakeups, wakeups0;
-	char *stats, *p;
+	char *stats;
 
 	pthread_mutex_init(&k.lock, NULL);
 	k.port.ops = &kp_ops;
@@ -1091,9 +1091,7 @@ static void worker_extra_fds_wake_their_port(void **state)
 	kp_kick(k.rxk);
 	/* Answered on that port only (the switch learned the guest there). */
 	stats = env_stats_until(e, "stat guest2.tx_queued 3\n");
-	p = strstr(stats, "stat dp.wakeups ");
-	assert_non_null(p);
-	wakeups0 = strtoull(p + 16, NULL, 10);
+	wakeups0 = stat_value(stats, "stat dp.wakeups ");
 	free(stats);
 	env_resume(e);
 	nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
@@ -1104,9 +1102,7 @@ static void worker_extra_fds_wake_their_port(void **state)
 	assert_non_null(strstr(stats, "stat guest2.rx_packets 3\n"));
 	assert_non_null(strstr(stats, "stat guest2.tx_queued 3\n"));
 	/* Waiting frames did not make the worker spin on EPOLLOUT. */
-	p = strstr(stats, "stat dp.wakeups ");
-	assert_non_null(p);
-	wakeups = strtoull(p + 16, NULL, 10);
+	wakeups = stat_value(stats, "stat dp.wakeups ");
 	assert_true(wakeups - wakeups0 < 50);
 	free(stats);
 	env_resume(e);
