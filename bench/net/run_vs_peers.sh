@@ -115,17 +115,17 @@ ns_of() { echo "nb-$1-$$-$2"; }	# ns_of h|g|s BACKEND
 
 setup_backend() {	# setup_backend BACKEND: namespaces, veth, servers
 	local be=$1 h g s
-	h=$(ns_of h "$be") g=$(ns_of g "$be") s=$(ns_of s "$be")
 	# TCP_CRR leaves ~15k sockets per run in TIME_WAIT on both sides of
 	# the stack; with the defaults (28k ports, reuse on loopback only, and
 	# none without timestamps) the next run's connect()s search nearly
 	# full ranges and every stack falls to a fraction of its rate. The
 	# TIME_WAIT table is kept small instead (the kernel ends the excess at
 	# once), the same for every stack.
-	ns_add "$h" net.ipv4.tcp_tw_reuse=1 "net.ipv4.ip_local_port_range=$CLIENT_PORTS" \
-		net.ipv4.tcp_max_tw_buckets=$TW_MAX
-	ns_add "$g" net.ipv4.tcp_tw_reuse=1 "net.ipv4.ip_local_port_range=$CLIENT_PORTS" \
-		net.ipv4.tcp_max_tw_buckets=$TW_MAX
+	local clients=(net.ipv4.tcp_tw_reuse=1 "net.ipv4.ip_local_port_range=$CLIENT_PORTS"
+		"net.ipv4.tcp_max_tw_buckets=$TW_MAX")
+	h=$(ns_of h "$be") g=$(ns_of g "$be") s=$(ns_of s "$be")
+	ns_add "$h" "${clients[@]}"
+	ns_add "$g" "${clients[@]}"
 	ns_add "$s"
 	ip -n "$h" link add h0 type veth peer name s0 netns "$s" || die "veth"
 	ip -n "$h" addr add $HOST_ADDR/24 dev h0

@@ -102,17 +102,25 @@ static void mp_wait_taken(struct memport *m)
 
 static const uint8_t guest2_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x99 };
 
-static int env_setup(void **state)
+/* The worker between fresh ports, running; it busy polls for @busy_poll_ns
+ * after traffic (0: never). */
+static int env_setup_busy(void **state, uint64_t busy_poll_ns)
 {
 	struct env *e = calloc(1, sizeof(*e));
 
 	assert_non_null(e);
 	mp_init(&e->in, 0);
 	mp_init(&e->out, DP_PORT_L3 | DP_PORT_VNET);
-	env_worker_create(e, htonl(0x0a000209));	/* 10.0.2.9 */
+	env_worker_create_polling(e, htonl(0x0a000209),	/* 10.0.2.9 */
+				  busy_poll_ns);
 	env_resume(e);
 	*state = e;
 	return 0;
+}
+
+static int env_setup(void **state)
+{
+	return env_setup_busy(state, 0);
 }
 
 /* Every test ends with nothing refused unless it counted on it (and then
@@ -374,16 +382,7 @@ static void worker_busy_polls_after_traffic_only(void **state)
 
 static int env_setup_polling(void **state)
 {
-	struct env *e = calloc(1, sizeof(*e));
-
-	assert_non_null(e);
-	mp_init(&e->in, 0);
-	mp_init(&e->out, DP_PORT_L3 | DP_PORT_VNET);
-	env_worker_create_polling(e, htonl(0x0a000209),
-				  200 * NSEC_PER_MSEC);
-	env_resume(e);
-	*state = e;
-	return 0;
+	return env_setup_busy(state, 200 * NSEC_PER_MSEC);
 }
 
 static void worker_echo_and_counted_drops(void **state)
